@@ -1,0 +1,243 @@
+"""The one aiohttp application every channel is mounted on, and its background work.
+
+    build_app(settings, assistant, mounts=default_mounts(settings))
+      GET  /healthz          liveness, and whether the outbox dispatcher is running
+      GET  /metrics          counters in the Prometheus text format
+      POST /api/messages     Teams (adapters.teams.mount)
+      ...                    whatever other mounts add (Slack: /slack/events)
+
+A *mount* is `mount(app, context) -> channels`: it adds its routes (and, if it needs them,
+its own startup/cleanup through `app.cleanup_ctx`) and returns the `bot.channel.Channel`s
+it delivers for. The server runs one outbox `Dispatcher` over all of them as a background
+task, stopped cleanly on shutdown.
+
+The core is synchronous: `context.run_core(fn, *args)` runs a core call in a small thread
+pool (so the event loop keeps serving) and then nudges the dispatcher, so what the call
+queued (a new ticket for the agents, say) goes out at once instead of at the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from aiohttp import web
+
+from bot.channel import Channel
+from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.app import Assistant
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+CORE_THREADS = 4
+SHUTDOWN_GRACE = 10.0  # seconds the dispatcher gets to finish its round on shutdown
+
+
+class Metrics:
+    """Monotonic counters with labels; rendered in the Prometheus text format."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+
+    def inc(self, name: str, amount: int = 1, **labels: str) -> None:
+        key = (name, tuple(sorted((k, str(v)) for k, v in labels.items())))
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + amount
+
+    def value(self, name: str, **labels: str) -> int:
+        key = (name, tuple(sorted((k, str(v)) for k, v in labels.items())))
+        with self._lock:
+            return self._counts.get(key, 0)
+
+    def render(self) -> str:
+        with self._lock:
+            items = sorted(self._counts.items())
+        lines: list[str] = []
+        typed: set[str] = set()
+        for (name, labels), count in items:
+            if name not in typed:
+                typed.add(name)
+                lines.append(f"# TYPE {name} counter")
+            lines.append(f"{name}{_labels(labels)} {count}")
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerContext:
+    """What a mount gets: the settings, the core, a way to call it, and the counters."""
+
+    settings: Settings
+    assistant: Assistant
+    run_core: Callable[..., Awaitable[Any]]
+    metrics: Metrics
+
+
+Mount = Callable[[web.Application, ServerContext], Sequence[Channel]]
+
+CONTEXT = web.AppKey("context", ServerContext)
+CHANNELS = web.AppKey("channels", dict)
+DISPATCHER = web.AppKey("dispatcher", object)
+DISPATCHER_TASK = web.AppKey("dispatcher_task", asyncio.Task)
+
+
+def default_mounts(settings: Settings) -> list[Mount]:
+    """Teams always (local mode without an app id); other channels when they are configured."""
+    from adapters.teams.mount import teams_mount
+
+    return [teams_mount()]
+
+
+def build_app(
+    settings: Settings,
+    assistant: Assistant,
+    *,
+    mounts: Sequence[Mount] | None = None,
+    dispatch: bool = True,
+    core_threads: int = CORE_THREADS,
+    dispatcher_options: dict[str, Any] | None = None,
+) -> web.Application:
+    """The application; `dispatch=False` leaves the outbox alone (tests drive it by hand)."""
+    app = web.Application(middlewares=[_count_requests])
+    metrics = Metrics()
+    executor = ThreadPoolExecutor(max_workers=core_threads, thread_name_prefix="core")
+
+    async def run_core(fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(executor, functools.partial(fn, *args))
+        finally:
+            dispatcher = app.get(DISPATCHER)
+            if dispatcher is not None:
+                dispatcher.wake()  # type: ignore[attr-defined]
+
+    context = ServerContext(settings, assistant, run_core, metrics)
+    app[CONTEXT] = context
+    channels: dict[str, Channel] = {}
+    for mount in default_mounts(settings) if mounts is None else mounts:
+        for channel in mount(app, context):
+            if channel.name in channels:
+                raise ValueError(f"two mounts deliver for channel {channel.name!r}")
+            channels[channel.name] = channel
+    app[CHANNELS] = channels
+
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
+
+    async def executor_lifetime(_app: web.Application) -> AsyncIterator[None]:
+        yield
+        executor.shutdown(wait=True, cancel_futures=True)
+
+    app.cleanup_ctx.append(executor_lifetime)
+    if dispatch:
+        app.cleanup_ctx.append(functools.partial(_dispatching, options=dispatcher_options or {}))
+    return app
+
+
+async def _dispatching(app: web.Application, *, options: dict[str, Any]) -> AsyncIterator[None]:
+    from bot.tickets.dispatcher import Dispatcher
+
+    context = app[CONTEXT]
+    dispatcher = Dispatcher(context.assistant.tickets, app[CHANNELS], **options)
+    stop = asyncio.Event()
+    app[DISPATCHER] = dispatcher
+    task = asyncio.create_task(dispatcher.run_forever(stop), name="outbox-dispatcher")
+    app[DISPATCHER_TASK] = task
+    log.info("outbox dispatcher delivering for: %s", ", ".join(sorted(app[CHANNELS])) or "-")
+    yield
+    stop.set()
+    dispatcher.wake()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=SHUTDOWN_GRACE)
+    except TimeoutError:
+        log.warning("outbox dispatcher did not stop within %.0fs; cancelling it", SHUTDOWN_GRACE)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    task = request.app.get(DISPATCHER_TASK)
+    if task is None:
+        dispatcher = "off"
+    elif task.done():
+        dispatcher = "stopped"
+    else:
+        dispatcher = "running"
+    healthy = dispatcher != "stopped"
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "dispatcher": dispatcher,
+        "channels": sorted(request.app[CHANNELS]),
+    }
+    return web.json_response(body, status=200 if healthy else 503)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    text = context.metrics.render()
+    try:
+        counts = await context.run_core(_outbox_counts, context.assistant)
+    except Exception as exc:  # the database is down: say so, keep the counters
+        log.warning("outbox counts unavailable: %s", exc)
+        counts = {}
+    if counts:
+        text += "# TYPE outbox_rows gauge\n" + "".join(
+            f'outbox_rows{{status="{status}"}} {count}\n' for status, count in sorted(counts.items())
+        )
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+def _outbox_counts(assistant: Assistant) -> dict[str, int]:
+    from bot.tickets.outbox import Outbox
+
+    return Outbox(assistant.tickets.engine).counts()
+
+
+@web.middleware
+async def _count_requests(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    # The route's pattern, not the raw path, so random paths cannot grow the counter set.
+    route = request.match_info.route.resource
+    path = route.canonical if route is not None else "unmatched"
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _count(request, path, exc.status)
+        raise
+    except Exception:
+        _count(request, path, 500)
+        raise
+    _count(request, path, response.status)
+    return response
+
+
+def _count(request: web.Request, path: str, status: int) -> None:
+    context = request.app.get(CONTEXT)
+    if context is not None:
+        context.metrics.inc("http_requests_total", path=path, status=str(status))
+
+
+def _labels(labels: tuple[tuple[str, str], ...]) -> str:
+    if not labels:
+        return ""
+    escaped = (f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+               for k, v in labels)
+    return "{" + ",".join(escaped) + "}"
+
+
+def serve(settings: Settings, assistant: Assistant, *, host: str, port: int) -> None:
+    """Run the server until SIGINT/SIGTERM; shutdown stops the dispatcher cleanly."""
+    app = build_app(settings, assistant)
+    web.run_app(app, host=host, port=port, print=None, access_log=None)

@@ -1,0 +1,115 @@
+"""Read Bot Framework activities, as their JSON wire dicts, into the core's `Message`.
+
+Pure functions over the Activity protocol's JSON (camelCase keys), so they hold for any SDK
+that speaks it. Teams facts this relies on:
+- the tenant is in `channelData.tenant.id` (botbuilder 4.17 leaves `conversation.tenantId`
+  empty on the schema object, so the wire dict is read first);
+- the user's stable id is the Entra object id `from.aadObjectId` (`from.id` is per-bot);
+- Action.Submit arrives as a `message` whose `value` is the button's data; Action.Execute as
+  an `invoke` named `adaptiveCard/action` whose `value.action.data` is the data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.types import Message
+
+CHANNEL = "teams"
+CARD_ACTION_INVOKE = "adaptiveCard/action"
+
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+Activity = Mapping[str, Any]
+
+
+def tenant_id(activity: Activity) -> str | None:
+    tenant = _mapping(_mapping(activity.get("channelData")).get("tenant")).get("id")
+    if tenant:
+        return str(tenant)
+    fallback = _mapping(activity.get("conversation")).get("tenantId")
+    return str(fallback) if fallback else None
+
+
+def conversation_id(activity: Activity) -> str:
+    return str(_mapping(activity.get("conversation")).get("id") or "")
+
+
+def message_from_activity(activity: Activity) -> Message:
+    """A `message` activity (typed text or an Action.Submit) as a core `Message`."""
+    value = activity.get("value")
+    return _message(activity, text=clean_text(activity.get("text")), value=value)
+
+
+def message_from_card_action(activity: Activity) -> Message:
+    """An `adaptiveCard/action` invoke (Action.Execute) as a core `Message` carrying its data."""
+    action = _mapping(_mapping(activity.get("value")).get("action"))
+    data = dict(_mapping(action.get("data")))
+    if "action" not in data and action.get("verb"):
+        data["action"] = str(action["verb"])
+    return _message(activity, text="", value=data)
+
+
+def is_card_action(activity: Activity) -> bool:
+    return activity.get("type") == "invoke" and activity.get("name") == CARD_ACTION_INVOKE
+
+
+def wants_welcome(activity: Activity) -> bool:
+    """The app was installed, or the bot itself was added to the conversation."""
+    kind = activity.get("type")
+    if kind == "installationUpdate":
+        return str(activity.get("action") or "").startswith("add")
+    if kind == "conversationUpdate":
+        bot = _mapping(activity.get("recipient")).get("id")
+        added = activity.get("membersAdded") or []
+        return any(_mapping(member).get("id") == bot for member in added)
+    return False
+
+
+def conversation_reference(activity: Activity) -> dict[str, Any]:
+    """What a proactive message needs later, as the protocol's ConversationReference JSON.
+
+    The tenant is copied onto the conversation, where a proactive send looks for it.
+    """
+    conversation = dict(_mapping(activity.get("conversation")))
+    tenant = tenant_id(activity)
+    if tenant and not conversation.get("tenantId"):
+        conversation["tenantId"] = tenant
+    reference: dict[str, Any] = {
+        "activityId": activity.get("id"),
+        "user": dict(_mapping(activity.get("from"))),
+        "bot": dict(_mapping(activity.get("recipient"))),
+        "conversation": conversation,
+        "channelId": activity.get("channelId"),
+        "locale": activity.get("locale"),
+        "serviceUrl": activity.get("serviceUrl"),
+    }
+    return {key: value for key, value in reference.items() if value not in (None, {})}
+
+
+def clean_text(text: object) -> str:
+    """Typed text without `<at>bot</at>` mentions and surrounding blanks."""
+    if not isinstance(text, str):
+        return ""
+    return _MENTION.sub("", text).strip()
+
+
+def _message(activity: Activity, *, text: str, value: object) -> Message:
+    user = _mapping(activity.get("from"))
+    return Message(
+        text=text,
+        channel=CHANNEL,
+        conversation=conversation_id(activity),
+        user_id=str(user.get("aadObjectId") or user.get("id") or ""),
+        user_name=str(user.get("name") or ""),
+        tenant_id=tenant_id(activity),
+        locale=str(activity.get("locale") or "en-US"),
+        event_id=str(activity["id"]) if activity.get("id") else None,
+        value=dict(value) if isinstance(value, Mapping) and value else None,
+    )
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

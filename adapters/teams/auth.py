@@ -1,0 +1,120 @@
+"""Bot Framework authentication for the Teams channel, built from `Settings`.
+
+Production reads only TEAMS_APP_ID, TEAMS_APP_PASSWORD, TEAMS_APP_TYPE and
+TEAMS_APP_TENANT_ID, so botbuilder uses Microsoft's real endpoints (token validation against
+the Bot Framework's OpenID metadata, outbound tokens from Entra ID). With no app id the bot
+runs in local mode: no authentication, which is what the Bot Framework Emulator speaks.
+
+`CloudEndpoints` replaces those endpoints with others: the protocol tests point them at a
+local fake cloud. botbuilder calls these its "parameterized" settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from bot.config import Settings
+from bot.errors import ConfigError
+
+APP_TYPES = {"singletenant": "SingleTenant", "multitenant": "MultiTenant", "userassignedmsi": "UserAssignedMSI"}
+
+# botbuilder's configuration keys that move authentication away from Microsoft's public cloud.
+OVERRIDE_KEYS = (
+    "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL",
+    "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER",
+    "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL",
+    "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE",
+    "TO_CHANNEL_FROM_BOT_LOGIN_URL",
+    "OAUTH_URL",
+    "CALLER_ID",
+    "CHANNEL_SERVICE",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CloudEndpoints:
+    """Where inbound tokens are validated and outbound tokens are for, instead of Microsoft's.
+
+    `outbound_token`, when set, is the bearer token sent to the Bot Connector instead of one
+    obtained from Entra ID (which only speaks HTTPS to Microsoft's login hosts).
+    """
+
+    openid_metadata_url: str
+    token_issuer: str
+    oauth_scope: str
+    login_url: str
+    outbound_token: str | None = None
+
+
+def auth_settings(settings: Settings, endpoints: CloudEndpoints | None = None) -> dict[str, str]:
+    """The key/value configuration handed to botbuilder; `ConfigError` if it cannot work."""
+    app_id = settings.teams_app_id.strip()
+    if not app_id:
+        # Local mode: botbuilder disables authentication when the app id is empty, but only
+        # for the multi-tenant credential type (single-tenant insists on an id).
+        config = {"APP_ID": "", "APP_PASSWORD": "", "APP_TYPE": "MultiTenant"}
+    else:
+        app_type = APP_TYPES.get(settings.teams_app_type.strip().lower())
+        if app_type is None:
+            raise ConfigError(
+                f"TEAMS_APP_TYPE: {settings.teams_app_type!r} is not one of "
+                f"{', '.join(APP_TYPES.values())}"
+            )
+        password = settings.teams_app_password.get_secret_value()
+        tenant = settings.teams_app_tenant_id.strip()
+        if app_type != "UserAssignedMSI" and not password and endpoints is None:
+            raise ConfigError("TEAMS_APP_PASSWORD: required when TEAMS_APP_ID is set")
+        if app_type != "MultiTenant" and not tenant:
+            raise ConfigError(f"TEAMS_APP_TENANT_ID: required for TEAMS_APP_TYPE={app_type}")
+        config = {"APP_ID": app_id, "APP_PASSWORD": password, "APP_TYPE": app_type}
+        if tenant:
+            config["APP_TENANTID"] = tenant
+    if endpoints is not None:
+        config["TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL"] = endpoints.openid_metadata_url
+        config["TO_BOT_FROM_CHANNEL_TOKEN_ISSUER"] = endpoints.token_issuer
+        config["TO_CHANNEL_FROM_BOT_OAUTH_SCOPE"] = endpoints.oauth_scope
+        config["TO_CHANNEL_FROM_BOT_LOGIN_URL"] = endpoints.login_url
+    return config
+
+
+def build_authentication(settings: Settings, endpoints: CloudEndpoints | None = None) -> Any:
+    """botbuilder's `BotFrameworkAuthentication` for these settings."""
+    from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+
+    config = auth_settings(settings, endpoints)
+    credentials = None
+    if endpoints is not None and endpoints.outbound_token is not None:
+        credentials = _static_token_factory(config["APP_ID"], endpoints.outbound_token)
+    try:
+        return ConfigurationBotFrameworkAuthentication(
+            SimpleNamespace(**config), credentials_factory=credentials
+        )
+    except Exception as exc:  # botbuilder raises bare Exception for missing properties
+        raise ConfigError(f"Teams authentication settings: {exc}") from exc
+
+
+def _static_token_factory(app_id: str, token: str) -> Any:
+    """A credentials factory whose outbound requests carry `token` (for a private/fake cloud)."""
+    from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
+
+    class StaticToken(AppCredentials):
+        def get_access_token(self, force_refresh: bool = False) -> str:
+            return token
+
+    class StaticTokenFactory(ServiceClientCredentialsFactory):
+        async def is_valid_app_id(self, candidate: str) -> bool:
+            return candidate == app_id
+
+        async def is_authentication_disabled(self) -> bool:
+            return not app_id
+
+        async def create_credentials(
+            self, candidate: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
+        ) -> AppCredentials:
+            if candidate != app_id:
+                raise PermissionError(f"no credentials for app id {candidate!r}")
+            return StaticToken(app_id=app_id, oauth_scope=oauth_scope)
+
+    return StaticTokenFactory()

@@ -1,0 +1,196 @@
+"""Render the core's replies and ticket notices as Adaptive Cards (schema 1.5), as plain dicts.
+
+Buttons carry `bot.types.Action` payloads. Answer cards use `Action.Submit`: the card stays as
+it is and the bot's reply arrives as a new message, so the answer is never lost. The "did this
+solve your problem?" card uses `Action.Execute` (Universal Actions): Teams replaces the card
+with the one the bot returns, so the question cannot be answered twice; hosts without
+Universal Actions (the Bot Framework Emulator) fall back to `Action.Submit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.types import Action, Citation, Reply, ReplyKind, Table, TicketInfo
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CARD_VERSION = "1.5"
+MAX_TABLE_ROWS = 25  # a chat card is not a spreadsheet; the rest is summarised in a line
+MAX_ABOUT = 120  # characters of answer text kept in a feedback payload
+
+Card = dict[str, Any]
+
+# Replies the customer can rate, and replies that offer a human.
+_RATED = {ReplyKind.ANSWER, ReplyKind.INVOICE}
+_OFFERS_PERSON = {ReplyKind.ANSWER, ReplyKind.INVOICE, ReplyKind.NOT_SURE}
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
+    result: Card = {
+        "type": "AdaptiveCard",
+        "$schema": CARD_SCHEMA,
+        "version": CARD_VERSION,
+        "msteams": {"width": "Full"},
+        "body": body,
+    }
+    if actions:
+        result["actions"] = actions
+    return result
+
+
+def attachment(content: Card) -> dict[str, Any]:
+    """The activity attachment that carries a card."""
+    return {"contentType": CARD_CONTENT_TYPE, "content": content}
+
+
+def invoke_response_body(content: Card) -> dict[str, Any]:
+    """Body of the HTTP answer to an `adaptiveCard/action` invoke: the card that replaces it."""
+    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": content}
+
+
+def reply_card(reply: Reply, question: str = "") -> Card:
+    """The card for one core reply: text, invoice table, ticket, sources and buttons.
+
+    `question` is what the customer asked; "Talk to a person" carries it to the ticket.
+    """
+    body: list[dict[str, Any]] = [text_block(reply.text)]
+    if reply.table is not None:
+        body.extend(table_elements(reply.table))
+    if reply.ticket is not None:
+        body.append(ticket_facts(reply.ticket))
+    if reply.citations:
+        body.append(sources(reply.citations))
+    actions: list[dict[str, Any]] = []
+    if reply.kind in _RATED:
+        about = feedback_about(reply)
+        body.append(text_block("Was this helpful?", subtle=True, spacing="Medium"))
+        actions.append(submit("Yes", {"action": str(Action.FEEDBACK), "helpful": True, "about": about}))
+        actions.append(submit("No", {"action": str(Action.FEEDBACK), "helpful": False, "about": about}))
+    if reply.kind in _OFFERS_PERSON:
+        person: dict[str, Any] = {"action": str(Action.TALK_TO_PERSON)}
+        if question:
+            person["question"] = question
+        actions.append(submit("Talk to a person", person))
+    return card(body, actions)
+
+
+def notice_card(event: str, body: Mapping[str, Any]) -> Card:
+    """A proactive message about a ticket: an agent's reply, a status change or a resolution."""
+    number = str(body.get("number") or "your ticket")
+    agent = str(body.get("agent") or "")
+    text = str(body.get("text") or "")
+    if event == "agent_reply":
+        heading = f"{agent} replied on {number}" if agent else f"Reply on {number}"
+        return card([text_block(heading, weight="Bolder"), text_block(text)])
+    if event == "ticket_resolved":
+        heading = f"{number} was resolved" + (f" by {agent}" if agent else "")
+        elements = [text_block(heading, weight="Bolder")]
+        if text:
+            elements.append(text_block(text))
+        elements.append(text_block("Did this solve your problem?", spacing="Medium"))
+        actions = [
+            execute("Yes, solved", {"action": str(Action.SOLVED), "ticket": number, "solved": True}),
+            execute("No, reopen it", {"action": str(Action.SOLVED), "ticket": number, "solved": False}),
+        ]
+        return card(elements, actions)
+    return card([text_block(status_line(event, body))])
+
+
+def status_line(event: str, body: Mapping[str, Any]) -> str:
+    """One sentence for any other ticket event, e.g. "BILL-1001: Dana is looking at it."."""
+    number = str(body.get("number") or "Your ticket")
+    agent = str(body.get("agent") or "")
+    if event == "ticket_claimed":
+        line = f"{agent} is looking at it." if agent else "a person is looking at it."
+    elif event == "ticket_reopened":
+        line = "it is open again; a person will follow up."
+    elif body.get("status"):
+        line = f"status is now {str(body['status']).replace('_', ' ')}."
+    else:
+        line = event.removeprefix("ticket_").replace("_", " ") + "."
+    if body.get("text"):
+        line = f"{line} {body['text']}"
+    return f"{number}: {line}"
+
+
+def feedback_about(reply: Reply) -> str:
+    """What a vote is about: the first source if there is one, otherwise the answer's start."""
+    if reply.citations:
+        first = reply.citations[0]
+        return f"{first.path}#{first.section}" if first.section else first.path
+    return reply.text[:MAX_ABOUT]
+
+
+def text_block(text: str, *, subtle: bool = False, **extra: Any) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "TextBlock", "text": text, "wrap": True}
+    if subtle:
+        block["isSubtle"] = True
+    block.update(extra)
+    return block
+
+
+def sources(citations: tuple[Citation, ...]) -> dict[str, Any]:
+    items: list[dict[str, Any]] = [
+        text_block("Sources", weight="Bolder", size="Small", spacing="Medium")
+    ]
+    seen: set[Citation] = set()
+    for citation in citations:
+        if citation in seen:
+            continue
+        seen.add(citation)
+        label = f"{citation.title} › {citation.section}" if citation.section else citation.title
+        items.append(text_block(f"{label} ({citation.path})", subtle=True, size="Small", spacing="None"))
+    return {"type": "Container", "items": items}
+
+
+def table_elements(table: Table) -> list[dict[str, Any]]:
+    """An Adaptive Card `Table` (1.5), first row as header; long tables are cut with a note."""
+    rows = table.rows[:MAX_TABLE_ROWS]
+    header = _table_row(table.columns, bold=True)
+    element = {
+        "type": "Table",
+        "firstRowAsHeader": True,
+        "showGridLines": False,
+        "columns": [{"width": 1} for _ in table.columns],
+        "rows": [header, *(_table_row(row) for row in rows)],
+    }
+    elements: list[dict[str, Any]] = [element]
+    if len(table.rows) > len(rows):
+        more = len(table.rows) - len(rows)
+        elements.append(text_block(f"… and {more} more rows.", subtle=True, size="Small"))
+    return elements
+
+
+def _table_row(cells: tuple[str, ...], *, bold: bool = False) -> dict[str, Any]:
+    extra = {"weight": "Bolder"} if bold else {}
+    return {
+        "type": "TableRow",
+        "cells": [
+            {"type": "TableCell", "items": [text_block(cell, size="Small", **extra)]}
+            for cell in cells
+        ],
+    }
+
+
+def ticket_facts(ticket: TicketInfo) -> dict[str, Any]:
+    facts = [{"title": "Ticket", "value": ticket.number}, {"title": "Status", "value": ticket.status}]
+    if ticket.expected_reply:
+        facts.append({"title": "Expected reply", "value": ticket.expected_reply})
+    return {"type": "FactSet", "facts": facts, "spacing": "Medium"}
+
+
+def submit(title: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"type": "Action.Submit", "title": title, "data": dict(data)}
+
+
+def execute(title: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A Universal Action; falls back to `Action.Submit` with the same payload."""
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": str(data["action"]),
+        "data": dict(data),
+        "fallback": submit(title, data),
+    }

@@ -1,0 +1,114 @@
+"""`TeamsChannel`: the core's `Channel` port for Teams, i.e. proactive messages to customers.
+
+The outbox dispatcher hands it ticket events for a Teams conversation (an agent's reply, a
+resolution, a status change); it renders them as cards and sends them into the conversation
+whose reference `TeamsTurns` stored when the customer last wrote.
+
+Retries belong to the dispatcher (durable, with backoff and a dead-letter state), so the
+SDK's own hidden retries are switched off: msrest would otherwise retry a 429 or a 5xx three
+times inside a worker thread, honouring Retry-After, before the dispatcher heard of it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections import OrderedDict
+from typing import Any
+
+from adapters.teams import cards
+from adapters.teams.activities import CHANNEL
+from adapters.teams.turns import CoreRunner, card_activity
+from bot.channel import Delivered, Outgoing
+from bot.errors import DeliveryError, RetryLater
+
+DEFAULT_RETRY_AFTER = 5.0  # seconds, when a 429 names no Retry-After
+SEND_TIMEOUT = 30  # seconds for one call to the Bot Connector
+MAX_SENT_KEYS = 2048  # idempotency keys remembered, to drop a duplicate delivery
+
+
+class TeamsChannel:
+    name = CHANNEL
+
+    def __init__(self, adapter: Any, store: Any, app_id: str, run_core: CoreRunner) -> None:
+        self._adapter = adapter  # botbuilder CloudAdapter
+        self._store = store  # bot.tickets.store.TicketStore
+        self._app_id = app_id
+        self._run_core = run_core
+        self._sent: OrderedDict[str, str | None] = OrderedDict()
+
+    async def deliver(self, message: Outgoing) -> Delivered:
+        if message.key in self._sent:
+            return Delivered(self._sent[message.key])
+        from botbuilder.schema import ConversationReference
+
+        stored = await self._run_core(self._store.conversation_reference, CHANNEL, message.conversation)
+        if stored is None:
+            raise DeliveryError(
+                f"no stored Teams conversation {message.conversation!r}: the customer has "
+                "not written to the bot from it (or its reference was never saved)"
+            )
+        reference = ConversationReference().deserialize(stored)
+        activity = card_activity(cards.notice_card(message.event, message.body))
+        sent: list[str | None] = []
+        failures: list[BaseException] = []
+
+        async def send(turn: Any) -> None:
+            # Errors are kept, not raised: the adapter would hand them to on_turn_error.
+            try:
+                _no_hidden_retries(turn.turn_state.get(self._adapter.BOT_CONNECTOR_CLIENT_KEY))
+                response = await turn.send_activity(activity)
+                sent.append(getattr(response, "id", None) or None)
+            except Exception as exc:
+                failures.append(exc)
+
+        try:
+            await self._adapter.continue_conversation(reference, send, self._app_id)
+        except Exception as exc:
+            failures.append(exc)
+        if failures:
+            raise _delivery_error(failures[0], message.conversation) from failures[0]
+        delivered = sent[0] if sent else None
+        self._sent[message.key] = delivered
+        if len(self._sent) > MAX_SENT_KEYS:
+            self._sent.popitem(last=False)
+        return Delivered(delivered)
+
+
+def _no_hidden_retries(client: Any) -> None:
+    config = getattr(client, "config", None)
+    if config is None:
+        return
+    config.retry_policy.retries = 0
+    config.retry_policy.policy.status_forcelist = set()
+    config.connection.timeout = SEND_TIMEOUT
+
+
+def _delivery_error(exc: BaseException, conversation: str) -> DeliveryError:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    if status is None:
+        return DeliveryError(
+            f"Teams conversation {conversation!r}: {type(exc).__name__}: {exc}"
+        )
+    if status == 429:
+        wait = retry_after(getattr(response, "headers", {}) or {})
+        return RetryLater(f"Bot Connector throttled conversation {conversation!r}", wait)
+    text = (getattr(response, "text", "") or "")[:200]
+    return DeliveryError(f"Bot Connector answered HTTP {status} for {conversation!r}: {text}")
+
+
+def retry_after(headers: Any, default: float = DEFAULT_RETRY_AFTER) -> float:
+    """Seconds to wait from a Retry-After header: a number, or an HTTP date."""
+    value = headers.get("Retry-After")
+    if not value:
+        return default
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return default
+    return max(when.timestamp() - time.time(), 0.0)

@@ -1,0 +1,135 @@
+"""One Teams turn: translate the activity, ask the core, send back what it says.
+
+The core is synchronous (database, embeddings), so every call into it goes through
+`run_core`, which runs it off the event loop: the server keeps serving other requests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from adapters.teams import activities, cards
+
+if TYPE_CHECKING:
+    from bot.app import Assistant
+
+log = logging.getLogger(__name__)
+
+CoreRunner = Callable[..., Awaitable[Any]]  # run_core(fn, *args) -> fn(*args), off the loop
+WELCOME_SOURCE = "teams-welcome"
+NOTHING_TO_READ = "I can only read typed questions: please type yours."
+MAX_REMEMBERED = 10_000  # conversations whose stored reference this process knows
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+class TeamsTurns:
+    """The bot logic handed to botbuilder's adapter: `await turns.on_turn(turn_context)`."""
+
+    def __init__(self, assistant: Assistant, run_core: CoreRunner) -> None:
+        self._assistant = assistant
+        self._run_core = run_core
+        self._remembered: dict[str, dict[str, Any]] = {}  # conversation -> stored reference
+
+    async def on_turn(self, turn: Any) -> None:
+        wire = turn.activity.serialize()
+        kind = wire.get("type")
+        if kind in ("message", "invoke", "conversationUpdate", "installationUpdate"):
+            await self._remember(wire)
+        if kind == "message":
+            await self._on_message(turn, wire)
+        elif activities.is_card_action(wire):
+            await self._on_card_action(turn, wire)
+        elif activities.wants_welcome(wire):
+            await self._welcome(turn, wire)
+        # Anything else (typing, reactions, members leaving, ...) needs no answer.
+
+    async def on_error(self, turn: Any, error: Exception) -> None:
+        """botbuilder's `on_turn_error`: log, tell the customer, keep serving."""
+        log.error("Teams turn failed", exc_info=(type(error), error, error.__traceback__))
+        wire = turn.activity.serialize()
+        try:
+            if activities.is_card_action(wire):
+                await _invoke_reply(turn, {
+                    "statusCode": 500,
+                    "type": "application/vnd.microsoft.error",
+                    "value": {"code": "InternalError", "message": SORRY},
+                })
+            elif wire.get("type") == "message":
+                await turn.send_activity(SORRY)
+        except Exception:
+            log.exception("could not tell the customer about the failed turn")
+
+    async def _on_message(self, turn: Any, wire: dict[str, Any]) -> None:
+        from botbuilder.schema import Activity, ActivityTypes
+
+        message = activities.message_from_activity(wire)
+        if not message.text and not message.value:
+            await turn.send_activity(NOTHING_TO_READ)
+            return
+        await turn.send_activity(Activity(type=ActivityTypes.typing))
+        reply = await self._run_core(self._assistant.handle, message)
+        if reply.text:
+            await turn.send_activity(card_activity(cards.reply_card(reply, message.text)))
+
+    async def _on_card_action(self, turn: Any, wire: dict[str, Any]) -> None:
+        message = activities.message_from_card_action(wire)
+        reply = await self._run_core(self._assistant.handle, message)
+        if reply.text:
+            body = cards.invoke_response_body(cards.reply_card(reply))
+        else:  # a redelivered click: leave the card as it is
+            body = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+                    "value": "Done."}
+        await _invoke_reply(turn, body)
+
+    async def _welcome(self, turn: Any, wire: dict[str, Any]) -> None:
+        # Installing a personal app sends both installationUpdate and conversationUpdate:
+        # greet once per conversation and day.
+        day = datetime.now(UTC).date().isoformat()
+        key = f"{activities.conversation_id(wire)}:{day}"
+        first = await self._run_core(self._assistant.tickets.first_delivery, WELCOME_SOURCE, key)
+        if not first:
+            return
+        reply = await self._run_core(self._assistant.welcome, activities.tenant_id(wire))
+        if reply.text:
+            await turn.send_activity(card_activity(cards.reply_card(reply)))
+
+    async def _remember(self, wire: dict[str, Any]) -> None:
+        conversation = activities.conversation_id(wire)
+        if not conversation or not wire.get("serviceUrl"):
+            return
+        reference = activities.conversation_reference(wire)
+        reference.pop("activityId", None)  # proactive sends never reply to an old message
+        if self._remembered.get(conversation) == reference:
+            return  # already stored by this process: spare the database a write per message
+        await self._run_core(
+            self._assistant.tickets.remember_conversation,
+            activities.CHANNEL,
+            conversation,
+            reference,
+            None,
+        )
+        if len(self._remembered) >= MAX_REMEMBERED:
+            self._remembered.clear()
+        self._remembered[conversation] = reference
+
+
+def card_activity(content: cards.Card) -> Any:
+    from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+    attachment = cards.attachment(content)
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=attachment["contentType"], content=content)],
+    )
+
+
+async def _invoke_reply(turn: Any, body: dict[str, Any]) -> None:
+    from botbuilder.core import InvokeResponse
+    from botbuilder.schema import Activity, ActivityTypes
+
+    await turn.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
+    )

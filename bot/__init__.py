@@ -1,0 +1,1 @@
+"""Billing support assistant for Microsoft CSP partners: the channel-neutral core."""

@@ -1,0 +1,45 @@
+"""Extractive answers: the part of the best section that answers the question, verbatim."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z0-9\"'(])")
+MAX_WORDS = 90
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    """(line number, sentence): lines first (list items stay whole), then sentences."""
+    out: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines()):
+        out.extend((number, s.strip()) for s in _SENTENCE_END.split(line) if s.strip())
+    return out
+
+
+def extract(text: str, question: str, tokenize: Callable[[str], list[str]]) -> str:
+    """The contiguous run of sentences, at most MAX_WORDS long, sharing most words with the
+    question; a short section is returned whole."""
+    if len(text.split()) <= MAX_WORDS:
+        return text
+    parts = sentences(text)
+    wanted = set(tokenize(question))
+    gains = [len(wanted & set(tokenize(s))) for _, s in parts]
+    lengths = [len(s.split()) for _, s in parts]
+    best, best_span = -1.0, (0, 1)
+    for start in range(len(parts)):
+        words = gain = 0
+        for end in range(start, len(parts)):
+            if end > start and words + lengths[end] > MAX_WORDS:
+                break
+            words += lengths[end]
+            gain += gains[end]
+            # Prefer more matched words, then the earlier (usually the defining) sentences.
+            score = gain - 0.001 * start
+            if score > best:
+                best, best_span = score, (start, end + 1)
+    chosen = parts[best_span[0] : best_span[1]]
+    text_out = chosen[0][1]
+    for (previous_line, _), (line, sentence) in zip(chosen, chosen[1:], strict=False):
+        text_out += (" " if line == previous_line else "\n") + sentence
+    return text_out if best_span[1] == len(parts) else text_out + " …"

@@ -1,0 +1,305 @@
+"""Invoice answers, computed from the customer's own invoice records (never retrieved).
+
+Each question kind is one small function over `Invoice` values; the caller has already
+restricted the invoices to the asking customer, so nothing here can leak another's data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from bot.knowledge.customers import Customer
+from bot.knowledge.invoices import Invoice
+from bot.knowledge.partner import Collections
+from bot.types import Table
+
+
+class InvoiceQuestion(StrEnum):
+    DETAIL = "detail"  # one invoice's lines
+    COMPARE = "compare"  # why is this bill higher than the last one
+    OVERDUE = "overdue"  # overdue status and what the collections policy does next
+    BALANCE = "balance"  # what is owed in total
+    DUE = "due"  # when the next payment is due
+    RECENT = "recent"  # the latest invoices
+
+
+INVOICE_NUMBER = re.compile(r"\b[A-Z]{2,6}-\d{4}-\d{3,6}\b", re.IGNORECASE)
+_COMPLAINT = re.compile(
+    r"\b(dispute\w*|refund\w*|credit note|wrong|incorrect|error|mistake|overcharg\w*|"
+    r"charged twice|double charged|money back)\b"
+)
+_PERSONAL = r"\b(my|our|we|i|me|us|i'm|we're)\b"
+_BILL = r"\b(bill|invoice|invoices|bills|charges?|statement)\b"
+_PATTERNS: tuple[tuple[InvoiceQuestion, tuple[str, ...]], ...] = (
+    (InvoiceQuestion.COMPARE, (
+        r"\b(higher|more|increase[ds]?|went up|gone up|go up|jump(ed)?|bigger|larger|rise|"
+        r"rose|risen|expensive|changed?|differen\w*)\b.*\b(than|last|previous|before|month)\b",
+        r"\bwhy\b.*" + _BILL + r".*\b(up|higher|more|increase\w*)\b",
+    )),
+    (InvoiceQuestion.OVERDUE, (
+        r"\b(overdue|past due|late|behind|suspend\w*|suspension|cut off|unpaid)\b",
+    )),
+    (InvoiceQuestion.BALANCE, (
+        r"\b(balance|outstanding|owe|owing|amount due|total due|how much .*(pay|due))\b",
+    )),
+    (InvoiceQuestion.DUE, (
+        r"\b(due|due date|deadline|when .*(pay|payment))\b",
+    )),
+    (InvoiceQuestion.RECENT, (
+        r"\b(recent|latest|last|previous|list|show|see|history|all)\b.*" + _BILL,
+        _BILL + r".*\b(history|list)\b",
+    )),
+)  # fmt: skip
+
+
+def classify(text: str) -> InvoiceQuestion | None:
+    """Which invoice question this is, or None for a policy question.
+
+    Only questions about the asker's own account count ("when is MY invoice due?");
+    "when are invoices due?" is a policy question about payment terms.
+    """
+    lowered = text.lower()
+    if _COMPLAINT.search(lowered):
+        return None  # about an invoice, but an escalation, not a lookup
+    if INVOICE_NUMBER.search(text):
+        return InvoiceQuestion.DETAIL
+    if not re.search(_PERSONAL, lowered):
+        return None
+    about_money = re.search(
+        _BILL + r"|\b(pay|payments?|paid|balance|owe|account|overdue|past due)\b", lowered
+    )
+    if not about_money or re.search(r"\b(what happens|what if|how do|how can|can i)\b", lowered):
+        return None  # no money of theirs, or a hypothetical: that is policy
+    for kind, patterns in _PATTERNS:
+        if any(re.search(p, lowered) for p in patterns):
+            return kind
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceAnswer:
+    text: str
+    table: Table | None
+    evidence: tuple[str, ...]  # invoice lines considered, as "path:line: ..."
+
+
+def money(amount: Decimal, currency: str) -> str:
+    return f"{currency} {amount:,.2f}"
+
+
+def _day(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _invoice_table(invoices: Sequence[Invoice], today: date) -> Table:
+    rows = tuple(
+        (inv.number, inv.issue_date.isoformat(), inv.due_date.isoformat(),
+         money(inv.total, inv.currency), _status(inv, today))
+        for inv in invoices
+    )
+    return Table(("Invoice", "Issued", "Due", "Total", "Status"), rows)
+
+
+def _status(invoice: Invoice, today: date) -> str:
+    late = invoice.days_overdue(today)
+    if invoice.status == "paid":
+        return f"paid {invoice.paid_date.isoformat()}" if invoice.paid_date else "paid"
+    if invoice.status == "disputed":
+        return "disputed"
+    return f"overdue {late} days" if late else "unpaid"
+
+
+def _evidence(invoices: Sequence[Invoice]) -> tuple[str, ...]:
+    return tuple(
+        f"{line.source}: {inv.number} {line.product} {line.charge_type} "
+        f"{line.quantity} × {line.unit_price} = {money(line.amount, line.currency)} ({inv.status})"
+        for inv in invoices
+        for line in inv.lines
+    )
+
+
+def answer(
+    kind: InvoiceQuestion,
+    question: str,
+    customer: Customer,
+    invoices: Sequence[Invoice],
+    collections: Collections,
+    today: date,
+) -> InvoiceAnswer:
+    if not invoices:
+        return InvoiceAnswer(f"I have no invoices on record for {customer.name}.", None, ())
+    handlers = {
+        InvoiceQuestion.DETAIL: _detail,
+        InvoiceQuestion.COMPARE: _compare,
+        InvoiceQuestion.OVERDUE: _overdue,
+        InvoiceQuestion.BALANCE: _balance,
+        InvoiceQuestion.DUE: _due,
+        InvoiceQuestion.RECENT: _recent,
+    }
+    return handlers[kind](question, customer, invoices, collections, today)
+
+
+def _open(invoices: Sequence[Invoice]) -> list[Invoice]:
+    return [inv for inv in invoices if inv.is_open]
+
+
+def _detail(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+    wanted = {m.upper() for m in INVOICE_NUMBER.findall(question)}
+    found = [inv for inv in invoices if inv.number.upper() in wanted]
+    if not found:
+        # The same words whether the number exists for someone else or not at all.
+        numbers = ", ".join(sorted(wanted))
+        return InvoiceAnswer(
+            f"I can't find invoice {numbers} on the {customer.name} account. Please check the "
+            "number on the PDF, or ask me for your recent invoices.", None, ())
+    inv = found[0]
+    rows = tuple(
+        (line.product, line.charge_type, f"{line.quantity:g}", money(line.unit_price, inv.currency),
+         money(line.amount, inv.currency))
+        for line in inv.lines
+    )
+    text = (
+        f"Invoice {inv.number}, issued {_day(inv.issue_date)}, due {_day(inv.due_date)}: "
+        f"{money(inv.subtotal, inv.currency)} + tax {money(inv.tax, inv.currency)} = "
+        f"{money(inv.total, inv.currency)} ({_status(inv, today)})."
+    )
+    return InvoiceAnswer(text, Table(("Product", "Charge", "Qty", "Unit price", "Amount"), rows),
+                         _evidence([inv]))
+
+
+def _compare(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+    if len(invoices) < 2:
+        return InvoiceAnswer("You have only one invoice so far, so there is nothing to compare "
+                             "it with.", None, _evidence(invoices))
+    latest, previous = invoices[-1], invoices[-2]
+    change = latest.total - previous.total
+    per_item: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    for index, inv in enumerate((previous, latest)):
+        for line in inv.lines:
+            per_item[(line.product, line.charge_type)][index] += line.amount
+    diffs = sorted(
+        ((item, amounts[1] - amounts[0], amounts) for item, amounts in per_item.items()
+         if amounts[1] != amounts[0]),
+        key=lambda entry: -abs(entry[1]),
+    )
+    direction = "higher" if change > 0 else "lower" if change < 0 else "the same as"
+    text = (
+        f"Invoice {latest.number} ({money(latest.total, latest.currency)}) is "
+        f"{money(abs(change), latest.currency) + ' ' if change else ''}{direction} "
+        f"{'than ' if change else ''}invoice {previous.number} "
+        f"({money(previous.total, previous.currency)}), tax included."
+    )
+    reasons = []
+    for (product, charge), delta, _amounts in diffs[:4]:
+        sign = "+" if delta > 0 else "−"
+        why = {
+            "prorate": "licences added mid-term, charged pro rata to the term end",
+            "new": "a new subscription",
+            "usage": "usage changed",
+            "credit": "a credit",
+            "cancel": "a cancellation",
+            "renewal": "the recurring charge changed",
+        }[charge]
+        reasons.append(f"- {product} ({charge}): {sign}{money(abs(delta), latest.currency)}, {why}")
+    if reasons:
+        text += " The difference, before tax, by line item:\n" + "\n".join(reasons)
+    rows = tuple(
+        (f"{product} ({charge})", money(amounts[0], latest.currency),
+         money(amounts[1], latest.currency), money(delta, latest.currency))
+        for (product, charge), delta, amounts in diffs
+    )
+    table = Table(("Item", previous.number, latest.number, "Change"), rows) if rows else None
+    return InvoiceAnswer(text, table, _evidence([previous, latest]))
+
+
+def collections_outlook(invoice: Invoice, collections: Collections, today: date) -> str:
+    """What the collections policy does next for one open invoice."""
+    late = invoice.days_overdue(today)
+    due = invoice.due_date
+    notice = due + timedelta(days=collections.suspension_notice_days)
+    suspension = due + timedelta(days=collections.suspension_days)
+    if late >= collections.suspension_days:
+        return (f"It is past the {collections.suspension_days}-day limit, so access to your "
+                f"services can be suspended now. {collections.reinstatement}").strip()
+    if late >= collections.suspension_notice_days:
+        return (f"A suspension notice has been sent; if it is still unpaid on {_day(suspension)}, "
+                "access to your services will be suspended.")
+    steps = [f"a suspension notice on {_day(notice)}",
+             f"suspension of access on {_day(suspension)}"]
+    reminders = [due + timedelta(days=d) for d in collections.reminder_days if d > late]
+    if reminders:
+        steps.insert(0, f"a reminder on {_day(reminders[0])}")
+    return "If it stays unpaid, the collections policy sends " + ", then ".join(steps) + "."
+
+
+def _overdue(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+    late = [inv for inv in _open(invoices) if inv.days_overdue(today) > 0]
+    if not late:
+        text = f"{customer.name} has no overdue invoices."
+        unpaid = _open(invoices)
+        if unpaid:
+            nxt = min(unpaid, key=lambda inv: inv.due_date)
+            text += (f" The next payment is invoice {nxt.number}, "
+                     f"{money(nxt.total, nxt.currency)}, due {_day(nxt.due_date)}.")
+        return InvoiceAnswer(text, None, _evidence(unpaid))
+    worst = max(late, key=lambda inv: inv.days_overdue(today))
+    total = sum((inv.total for inv in late), Decimal(0))
+    text = (
+        f"{len(late)} invoice{'s are' if len(late) > 1 else ' is'} overdue, "
+        f"{money(total, worst.currency)} in total. The oldest, {worst.number} "
+        f"({money(worst.total, worst.currency)}), was due {_day(worst.due_date)} and is "
+        f"{worst.days_overdue(today)} days overdue. "
+        + collections_outlook(worst, collections, today)
+    )
+    if customer.account_status == "suspended":
+        text += " Your account is currently suspended. " + collections.reinstatement
+    return InvoiceAnswer(text, _invoice_table(late, today), _evidence(late))
+
+
+def _balance(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+    unpaid = _open(invoices)
+    if not unpaid:
+        return InvoiceAnswer(f"{customer.name} has nothing outstanding: every invoice is paid.",
+                             None, ())
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for inv in unpaid:
+        totals[inv.currency] += inv.total
+    owed = " and ".join(money(amount, cur) for cur, amount in totals.items())
+    late = [inv for inv in unpaid if inv.days_overdue(today)]
+    text = f"Your outstanding balance is {owed} across {len(unpaid)} open invoice(s)"
+    text += f", of which {len(late)} overdue." if late else "."
+    return InvoiceAnswer(text, _invoice_table(unpaid, today), _evidence(unpaid))
+
+
+def _due(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+    unpaid = sorted(_open(invoices), key=lambda inv: inv.due_date)
+    if not unpaid:
+        last = invoices[-1]
+        return InvoiceAnswer(
+            f"Nothing is due: every invoice is paid. Your latest, {last.number}, was paid "
+            f"{_day(last.paid_date) if last.paid_date else ''}.".replace(" .", "."), None, ())
+    parts = []
+    for inv in unpaid:
+        late = inv.days_overdue(today)
+        state = f"was due {_day(inv.due_date)} ({late} days overdue)" if late else (
+            f"is due {_day(inv.due_date)}")
+        if inv.status == "disputed":
+            state += " — disputed, collections paused on it"
+        parts.append(f"Invoice {inv.number} ({money(inv.total, inv.currency)}) {state}.")
+    text = " ".join(parts)
+    if any(inv.days_overdue(today) for inv in unpaid):
+        oldest = next(inv for inv in unpaid if inv.days_overdue(today))
+        text += " " + collections_outlook(oldest, collections, today)
+    return InvoiceAnswer(text, _invoice_table(unpaid, today), _evidence(unpaid))
+
+
+def _recent(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+    recent = list(invoices[-6:])[::-1]
+    text = f"The {len(recent)} most recent invoices for {customer.name}:"
+    return InvoiceAnswer(text, _invoice_table(recent, today), ())

@@ -1,0 +1,218 @@
+"""`Assistant.handle(Message) -> Reply`: one customer or agent message, end to end.
+
+Around the side-effect-free `Answerer.decide`, the assistant does what needs state: drops
+redelivered events, resolves who is asking (a customer only ever from its tenant), keeps
+quiet while a human owns the conversation, opens tickets and records feedback.
+`build_assistant(settings)` wires the real parts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.answering.decide import Answerer, Decision
+from bot.answering.scope import HUMAN_REQUEST, CategoryMatch, ScopeGate
+from bot.config import Settings
+from bot.errors import UnknownCustomerError
+from bot.knowledge.customers import Customer
+from bot.knowledge.folder import Knowledge, load_knowledge
+from bot.retrieval.cache import EmbeddingCache
+from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder
+from bot.retrieval.index import SearchIndex
+from bot.tickets.store import Ticket, TicketStore
+from bot.types import Action, Message, Reply, ReplyKind, Role
+
+Clock = Callable[[], datetime]
+_STATUS_QUESTION = re.compile(
+    r"\b(status|update|progress|any news|heard back)\b.*\b(ticket|case|request|issue)?\b"
+    r"|\bwhat'?s happening\b|\bwhere are we\b", re.IGNORECASE)
+_STATUS_WORDS = {
+    "open": "waiting for an agent",
+    "reopened": "reopened and waiting for an agent",
+    "claimed": "being handled by an agent",
+    "waiting_on_customer": "waiting for your answer",
+    "resolved": "resolved",
+}
+
+
+class Assistant:
+    def __init__(
+        self,
+        settings: Settings,
+        knowledge: Knowledge,
+        answerer: Answerer,
+        tickets: TicketStore,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.knowledge = knowledge
+        self.answerer = answerer
+        self.tickets = tickets
+        self.clock = clock
+
+    # -- the one entry point -------------------------------------------------------------
+    def handle(self, message: Message) -> Reply:
+        if message.event_id and not self.tickets.first_delivery(message.channel, message.event_id):
+            return Reply("", ReplyKind.DUPLICATE)
+        try:
+            customer = self._customer(message)
+        except UnknownCustomerError:
+            return Reply(
+                f"Sorry, I can't find a {self.knowledge.partner.name} customer account for your "
+                "organisation, so I can't share any billing details. Please contact "
+                f"{self._contact()} and we'll set you up.", ReplyKind.UNKNOWN_CUSTOMER)
+        if message.value:
+            return self._action(message, customer)
+        if message.role is Role.CUSTOMER:
+            owner = self.tickets.open_ticket_for(message.channel, message.conversation)
+            if owner is not None:
+                return self._while_human_owns(owner, message)
+        decision = self.answerer.decide(
+            message.text, customer, agent=message.role is Role.AGENT, today=self._today()
+        )
+        if decision.reply.kind is ReplyKind.ESCALATE and message.role is Role.CUSTOMER:
+            assert customer is not None and decision.escalation is not None
+            return self._escalate(message, customer, decision)
+        return decision.reply
+
+    def welcome(self, tenant_id: str | None = None) -> Reply:
+        partner = self.knowledge.partner
+        customer = self.knowledge.customer_for_tenant(tenant_id) if tenant_id else None
+        hello = f"Hello {customer.name}! " if customer else "Hello! "
+        return Reply(
+            f"{hello}I'm the {partner.name} billing assistant. Ask me about your invoices "
+            "(what is due, why a bill changed, one invoice's lines), our payment, cancellation "
+            "and support policies, or ask to talk to a person. Our billing team is available "
+            f"{partner.support.describe()}; you can also reach us at {self._contact()}.",
+            ReplyKind.WELCOME,
+        )
+
+    # -- who is asking -------------------------------------------------------------------
+    def _customer(self, message: Message) -> Customer | None:
+        trusted = message.role is Role.AGENT or message.channel == "cli"
+        if trusted and message.customer_id:
+            customer = self.knowledge.customer(message.customer_id)
+            if customer is None:
+                raise UnknownCustomerError(f"no customer with id {message.customer_id!r}")
+            return customer
+        if message.role is Role.AGENT:
+            return None  # an agent asking about policy, not about one customer
+        customer = (self.knowledge.customer_for_tenant(message.tenant_id)
+                    if message.tenant_id else None)
+        if customer is None:
+            raise UnknownCustomerError(f"no customer for tenant {message.tenant_id!r}")
+        return customer
+
+    # -- hand-off ------------------------------------------------------------------------
+    def _while_human_owns(self, ticket: Ticket, message: Message) -> Reply:
+        if _STATUS_QUESTION.search(message.text):
+            return Reply(
+                f"Your ticket {ticket.number} is {_STATUS_WORDS.get(ticket.status, ticket.status)}."
+                " I've kept everything you wrote on it.", ReplyKind.TICKET_STATUS,
+                ticket=ticket.info())
+        self.tickets.add_customer_message(ticket.number, message.text)
+        return Reply("", ReplyKind.RELAYED, ticket=ticket.info())  # never talk over an agent
+
+    def _escalate(self, message: Message, customer: Customer, decision: Decision) -> Reply:
+        assert decision.escalation is not None
+        category = decision.escalation.category
+        existing = self.tickets.open_ticket_for(message.channel, message.conversation)
+        if existing is not None:  # one conversation, one ticket: add to it
+            ticket = self.tickets.add_customer_message(existing.number, message.text)
+        else:
+            ticket = self.tickets.open_ticket(
+                customer_id=customer.id,
+                category=category.id,
+                route=category.route,
+                question=message.text,
+                transcript=[("customer", message.text)],
+                evidence=decision.reply.evidence,
+                channel=message.channel,
+                conversation=message.conversation,
+            )
+        expected = self.expected_reply()
+        route = self.knowledge.rules.routes.get(category.route)
+        who = route.name if route else "our team"
+        return Reply(
+            f"I've opened ticket {ticket.number} for you ({category.name.lower()}); {who} will "
+            f"take it from here. {expected}", ReplyKind.ESCALATE, decision.reply.confidence,
+            ticket=ticket.info(expected_reply=expected), evidence=decision.reply.evidence)
+
+    def expected_reply(self) -> str:
+        partner = self.knowledge.partner
+        now = self.clock()
+        if not partner.support.hours or partner.support.is_open(now):
+            return f"Expect a first reply within {partner.first_response}."
+        opening = partner.support.next_opening(now)
+        if opening is None:
+            return f"Expect a first reply within {partner.first_response}."
+        return (f"Our team is offline right now (hours: {partner.support.describe()}); expect a "
+                f"reply after we open on {opening:%A %d %B at %H:%M} {opening.tzname()}.")
+
+    # -- card buttons ----------------------------------------------------------------------
+    def _action(self, message: Message, customer: Customer | None) -> Reply:
+        assert message.value is not None
+        action = str(message.value.get("action", ""))
+        if action == Action.FEEDBACK:
+            helpful = bool(message.value.get("helpful"))
+            self.tickets.record_feedback(message.channel, message.conversation, helpful,
+                                         str(message.value.get("about", ""))[:500])
+            text = "Thanks for the feedback!" if helpful else (
+                "Thanks for telling me. Would you like to talk to a person about it?")
+            return Reply(text, ReplyKind.FEEDBACK)
+        if action == Action.TALK_TO_PERSON and customer is not None:
+            question = str(message.value.get("question") or message.text or
+                           "The customer asked to talk to a person.")
+            category = self.knowledge.rules.category(HUMAN_REQUEST)
+            if category is None:
+                return Reply(f"Please contact {self._contact()}; a person will help you.",
+                             ReplyKind.ESCALATE)
+            decision = Decision(Reply("", ReplyKind.ESCALATE, 1.0),
+                                CategoryMatch(category, 1.0, "button"))
+            return self._escalate(
+                Message(question, message.channel, message.conversation, message.user_id,
+                        message.user_name, message.tenant_id, message.role), customer, decision)
+        if action == Action.SOLVED:
+            number = str(message.value.get("ticket", ""))
+            if message.value.get("solved"):
+                return Reply("Great, glad it's sorted. Anything else I can help with?",
+                             ReplyKind.FEEDBACK)
+            ticket = self.tickets.get(number)
+            if customer is None or ticket.customer_id != customer.id:
+                return Reply("I can't find that ticket on your account.", ReplyKind.NOT_SURE)
+            self.tickets.reopen(number, "customer")
+            return Reply(f"Sorry about that. I've reopened ticket {number}; an agent will pick it "
+                         "up again.", ReplyKind.TICKET_STATUS, ticket=ticket.info())
+        return Reply("Sorry, I didn't understand that button.", ReplyKind.NOT_SURE)
+
+    def _contact(self) -> str:
+        contact = self.knowledge.partner.contact
+        return " or ".join(v for k, v in contact.items() if k in ("email", "phone")) or \
+            "your account manager"
+
+    def _today(self):  # noqa: ANN202
+        zone = self.knowledge.partner.support.timezone
+        return self.clock().astimezone(ZoneInfo(zone)).date()
+
+
+def build_assistant(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    knowledge: Knowledge | None = None,
+    tickets: TicketStore | None = None,
+    clock: Clock | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Assistant:
+    """Load the knowledge folder, build (or refresh from the cache) the index, open storage."""
+    knowledge = knowledge or load_knowledge(settings.knowledge_dir)
+    embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
+    cache = EmbeddingCache(settings.embedding_cache)
+    index = SearchIndex(knowledge.passages, embedder, cache, progress)
+    gate = ScopeGate(knowledge.rules, embedder, cache, threshold=settings.escalation_threshold)
+    answerer = Answerer(knowledge, index, gate, settings.answer_threshold)
+    store = tickets or TicketStore.from_url(settings.database)
+    return Assistant(settings, knowledge, answerer, store, clock or (lambda: datetime.now(UTC)))

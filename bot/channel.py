@@ -1,0 +1,59 @@
+"""The one port through which the core reaches people: `Channel.deliver(Outgoing)`.
+
+Adapters implement it (Teams: proactive message to a customer's conversation; Slack: a post,
+an update or a thread reply in the escalations channel). The core never imports them: the
+outbox dispatcher looks a channel up by `Outgoing.channel`.
+
+`RecordingChannel` is the in-memory twin that tests use instead of a mock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to deliver, as written to the outbox.
+
+    `key` is the idempotency key: a channel that sees the same key twice may drop the
+    second. `conversation` is the stored reference of where it goes (a Teams conversation
+    id, a Slack thread), empty for a new agents' thread. `event` says what happened
+    (e.g. "ticket_opened", "agent_reply"); `body` is the JSON-able content.
+    """
+
+    key: str
+    channel: str
+    conversation: str
+    event: str
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """What the platform gave back: e.g. the Slack `ts` of a new thread, stored on the ticket."""
+
+    reference: str | None = None
+
+
+@runtime_checkable
+class Channel(Protocol):
+    name: str
+
+    async def deliver(self, message: Outgoing) -> Delivered:
+        """Deliver or raise `DeliveryError` (`RetryLater` when the platform asks to wait)."""
+        ...
+
+
+@dataclass
+class RecordingChannel:
+    """A real, in-memory channel: keeps what it was given, in order."""
+
+    name: str
+    delivered: list[Outgoing] = field(default_factory=list)
+
+    async def deliver(self, message: Outgoing) -> Delivered:
+        self.delivered.append(message)
+        return Delivered(reference=f"{self.name}-{len(self.delivered)}")

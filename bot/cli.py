@@ -1,0 +1,231 @@
+"""`billing-bot`: the admin's and developer's commands over the core.
+
+Heavy modules (torch, sentence-transformers, SQLAlchemy) are imported inside the commands
+that need them, so `--help` and `check` start fast. Channel commands (`serve`, `teams`)
+are added by `adapters.cli`, the console script's entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from bot.config import Settings, load_settings
+from bot.errors import BotError
+from bot.tickets.cli import tickets
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from bot.app import Assistant
+    from bot.types import Reply
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Our own errors are messages for the user, not tracebacks."""
+    try:
+        yield
+    except BotError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--knowledge", "knowledge_dir", type=click.Path(path_type=Path),
+              help="Knowledge folder (default: $KNOWLEDGE_DIR or ./knowledge).")
+@click.pass_context
+def cli(ctx: click.Context, knowledge_dir: Path | None) -> None:
+    """Billing support assistant for Microsoft CSP partners."""
+    with _clear_errors():
+        overrides: dict[str, Any] = {"knowledge_dir": knowledge_dir} if knowledge_dir else {}
+        ctx.obj = load_settings(**overrides)
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    settings = ctx.find_root().obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+@cli.command()
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.pass_context
+def check(ctx: click.Context, folder: Path | None) -> None:
+    """Validate a knowledge folder; print each problem as path:line: message.
+
+    Exits 0 when there is no error (warnings allowed), 1 otherwise.
+    """
+    from bot.knowledge.folder import load_knowledge
+
+    folder = folder or settings_of(ctx).knowledge_dir
+    with _clear_errors():
+        knowledge = load_knowledge(folder)
+    for problem in knowledge.problems:
+        click.echo(f"{folder.as_posix().rstrip('/')}/{problem}")
+    errors, warnings = len(knowledge.errors), len(knowledge.problems) - len(knowledge.errors)
+    click.echo(
+        f"{len(knowledge.passages)} passages, {len(knowledge.customers)} customers, "
+        f"{len(knowledge.invoices)} invoices, {len(knowledge.rules.categories)} escalation "
+        f"categories; {errors} error(s), {warnings} warning(s)",
+        err=True,
+    )
+    ctx.exit(1 if errors else 0)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Any]:
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=label, unit="passage", file=sys.stderr, disable=None) as bar:
+        yield bar.update
+
+
+def _assistant(settings: Settings) -> Assistant:
+    from bot.app import build_assistant
+    from bot.knowledge.folder import load_knowledge
+
+    knowledge = load_knowledge(settings.knowledge_dir)
+    with _progress(len(knowledge.passages), "indexing") as progress:
+        return build_assistant(settings, knowledge=knowledge, progress=progress)
+
+
+@cli.command()
+@click.pass_context
+def index(ctx: click.Context) -> None:
+    """Embed the knowledge folder (only what changed since the last run) and report."""
+    import time
+
+    settings = settings_of(ctx)
+    with _clear_errors():
+        started = time.perf_counter()
+        assistant = _assistant(settings)
+    stats = assistant.answerer.index.stats
+    click.echo(
+        f"indexed {stats.passages} passages from {settings.knowledge_dir} "
+        f"({stats.embedded} embedded, {stats.passages - stats.embedded} from cache) in "
+        f"{time.perf_counter() - started:.1f}s; cache: {settings.embedding_cache}"
+    )
+
+
+def _print_reply(reply: Reply) -> None:
+    if reply.text:
+        click.echo(reply.text)
+    if reply.table:
+        widths = [max(len(str(v)) for v in column)
+                  for column in zip(reply.table.columns, *reply.table.rows, strict=True)]
+        for row in (reply.table.columns, *reply.table.rows):
+            click.echo("  " + "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+    for citation in reply.citations:
+        click.echo(f"  source: {citation.title} › {citation.section} ({citation.path})")
+    if reply.ticket:
+        click.echo(f"  ticket: {reply.ticket.number} [{reply.ticket.status}] "
+                   f"{reply.ticket.category} → {reply.ticket.route}")
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--customer", "customer_id", help="Ask as this customer (id in customers.yaml).")
+@click.option("--agent", is_flag=True, help="Ask as a partner agent (sees agent-only articles).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def ask(ctx: click.Context, question: str, customer_id: str | None, agent: bool,
+        as_json: bool) -> None:
+    """Ask one question and print the answer."""
+    from bot.types import Message, Role
+
+    if not customer_id and not agent:
+        raise click.UsageError("say who is asking: --customer ID or --agent")
+    with _clear_errors():
+        assistant = _assistant(settings_of(ctx))
+        if customer_id and assistant.knowledge.customer(customer_id) is None:
+            known = ", ".join(c.id for c in assistant.knowledge.customers) or "none"
+            raise click.UsageError(f"no customer {customer_id!r} (known: {known})")
+        reply = assistant.handle(Message(
+            question, channel="cli", conversation=f"cli-{uuid.uuid4()}", user_id="cli",
+            role=Role.AGENT if agent else Role.CUSTOMER, customer_id=customer_id))
+    if as_json:
+        click.echo(json.dumps(reply.to_json(), ensure_ascii=False))
+    else:
+        _print_reply(reply)
+
+
+@cli.command()
+@click.option("--customer", "customer_id", required=True, help="Chat as this customer.")
+@click.pass_context
+def chat(ctx: click.Context, customer_id: str) -> None:
+    """Chat with the bot as a customer (Ctrl-D or 'exit' to quit)."""
+    from bot.types import Message
+
+    with _clear_errors():
+        assistant = _assistant(settings_of(ctx))
+        customer = assistant.knowledge.customer(customer_id)
+        if customer is None:
+            known = ", ".join(c.id for c in assistant.knowledge.customers) or "none"
+            raise click.UsageError(f"no customer {customer_id!r} (known: {known})")
+        conversation = f"cli-{uuid.uuid4()}"
+        _print_reply(assistant.welcome(customer.tenant_ids[0] if customer.tenant_ids else None))
+        while True:
+            try:
+                text = click.prompt(click.style("you", bold=True), prompt_suffix="> ")
+            except (EOFError, click.Abort):
+                click.echo()
+                break
+            if text.strip().lower() in ("exit", "quit"):
+                break
+            reply = assistant.handle(Message(text, channel="cli", conversation=conversation,
+                                             user_id="cli", customer_id=customer_id))
+            if reply.text or reply.table:
+                _print_reply(reply)
+            else:
+                click.echo("(sent to the agent on your ticket)")
+
+
+@cli.command(name="eval")
+@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              required=True, help="JSONL file of {question, gold_paths, in_scope}.")
+@click.option("--knowledge", "knowledge_dir", type=click.Path(path_type=Path),
+              help="Knowledge folder to evaluate (default: the configured one).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def evaluate(ctx: click.Context, questions: Path, knowledge_dir: Path | None,
+             as_json: bool) -> None:
+    """Score retrieval (lexical, dense, hybrid) and the bot's answer/escalate decisions."""
+    from datetime import date
+
+    from bot.eval import evaluate as run_eval
+    from bot.eval import load_questions
+
+    settings = settings_of(ctx)
+    if knowledge_dir:
+        settings = settings.model_copy(update={"knowledge_dir": knowledge_dir})
+    with _clear_errors():
+        labelled = load_questions(questions)
+        assistant = _assistant(settings)
+        report = run_eval(assistant.answerer, labelled, date.today())
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    for mode in ("lexical", "dense", "hybrid"):
+        m = report[mode]
+        click.echo(f"{mode:8} hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  mrr {m['mrr']:.3f}"
+                   f"  ({m['questions']} answerable questions)")
+    d = report["decisions"]
+    click.echo(f"decisions: answered precision {d['answered_precision']:.3f}, escalation recall "
+               f"{d['escalation_recall']:.3f} ({d['answered']} of {d['total']} answered)")
+
+
+cli.add_command(tickets)
+
+
+def main() -> None:
+    cli(prog_name="billing-bot")
+
+
+if __name__ == "__main__":
+    main()

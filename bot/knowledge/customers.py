@@ -1,0 +1,88 @@
+"""`customers.yaml`: who the partner's customers are and which Teams tenants are theirs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.knowledge.problems import Problem
+from bot.knowledge.yaml_lines import line_of
+
+ACCOUNT_STATUSES = ("active", "past_due", "suspended")
+_TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    name: str
+    email: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    name: str
+    tenant_ids: tuple[str, ...]
+    contacts: tuple[Contact, ...]
+    support_plan: str
+    account_status: str
+    currency: str
+
+
+def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]]:
+    records = data.get("customers") if isinstance(data, dict) else None
+    if not isinstance(records, list):
+        return [], [Problem(path, 1, "expected a top-level 'customers:' list")]
+    customers: list[Customer] = []
+    problems: list[Problem] = []
+    seen_ids: set[str] = set()
+    seen_tenants: dict[str, str] = {}
+    for record in records:
+        line = line_of(record)
+        if not isinstance(record, dict):
+            problems.append(Problem(path, line, "each customer must be a mapping"))
+            continue
+        cid = str(record.get("id") or "").strip()
+        name = str(record.get("name") or "").strip()
+        if not cid or not name:
+            problems.append(Problem(path, line, "customer needs an 'id' and a 'name'"))
+            continue
+        if cid in seen_ids:
+            problems.append(Problem(path, line, f"duplicate customer id {cid!r}"))
+            continue
+        seen_ids.add(cid)
+        tenants = tuple(str(t).strip().lower() for t in record.get("tenant_ids") or ())
+        for tenant in tenants:
+            if not _TENANT.match(tenant):
+                problems.append(Problem(path, line, f"{cid}: tenant id {tenant!r} is not a GUID"))
+            elif tenant in seen_tenants:
+                problems.append(
+                    Problem(path, line, f"{cid}: tenant id {tenant} also belongs to "
+                            f"{seen_tenants[tenant]!r}")
+                )
+            seen_tenants.setdefault(tenant, cid)
+        status = str(record.get("account_status", "active"))
+        if status not in ACCOUNT_STATUSES:
+            problems.append(
+                Problem(path, line, f"{cid}: account_status must be one of "
+                        f"{', '.join(ACCOUNT_STATUSES)}, not {status!r}")
+            )
+        contacts = tuple(
+            Contact(str(c.get("name", "")), str(c.get("email", "")), str(c.get("role", "")))
+            for c in record.get("contacts") or ()
+            if isinstance(c, dict)
+        )
+        customers.append(
+            Customer(
+                id=cid,
+                name=name,
+                tenant_ids=tenants,
+                contacts=contacts,
+                support_plan=str(record.get("support_plan", "standard")),
+                account_status=status,
+                currency=str(record.get("currency", "EUR")),
+            )
+        )
+    return customers, problems

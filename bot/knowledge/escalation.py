@@ -1,0 +1,87 @@
+"""`escalation.yaml`: what lies outside baseline support, and which people it goes to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.knowledge.problems import Problem
+from bot.knowledge.yaml_lines import line_of
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    id: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: str
+    name: str
+    route: str
+    description: str
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRules:
+    routes: dict[str, Route]
+    categories: tuple[Category, ...]
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+
+EMPTY_RULES = EscalationRules({}, ())
+
+
+def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Problem]]:
+    if not isinstance(data, dict):
+        return EMPTY_RULES, [Problem(path, 1, "expected 'routes:' and 'categories:' mappings")]
+    problems: list[Problem] = []
+    routes: dict[str, Route] = {}
+    raw_routes = data.get("routes")
+    if not isinstance(raw_routes, dict):
+        problems.append(Problem(path, line_of(data), "'routes:' must map route ids to routes"))
+        raw_routes = {}
+    for rid, record in raw_routes.items():
+        if rid == "__line__":
+            continue
+        if not isinstance(record, dict) or not record.get("name"):
+            problems.append(Problem(path, line_of(record, line_of(data)),
+                                    f"route {rid!r} needs a 'name'"))
+            continue
+        routes[str(rid)] = Route(str(rid), str(record["name"]), str(record.get("description", "")))
+    categories: list[Category] = []
+    raw_categories = data.get("categories")
+    if not isinstance(raw_categories, list):
+        problems.append(Problem(path, line_of(data), "'categories:' must be a list"))
+        raw_categories = []
+    for record in raw_categories:
+        line = line_of(record)
+        if not isinstance(record, dict):
+            problems.append(Problem(path, line, "each category must be a mapping"))
+            continue
+        cid = str(record.get("id", ""))
+        if not _ID.match(cid):
+            problems.append(Problem(path, line, f"category id {cid!r} must be snake_case"))
+            continue
+        route = str(record.get("route", ""))
+        if route not in routes:
+            problems.append(Problem(path, line, f"category {cid!r}: unknown route {route!r} "
+                                    f"(routes: {', '.join(routes) or 'none'})"))
+            continue
+        examples = tuple(str(e) for e in record.get("examples") or () if str(e).strip())
+        if not examples:
+            problems.append(Problem(path, line, f"category {cid!r} needs example phrasings"))
+            continue
+        categories.append(
+            Category(cid, str(record.get("name") or cid.replace("_", " ").capitalize()), route,
+                     str(record.get("description", "")), examples)
+        )
+    return EscalationRules(routes, tuple(categories)), problems

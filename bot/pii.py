@@ -1,0 +1,166 @@
+"""Mask payment card numbers, IBANs and passwords in customer text before it is stored or
+shown to agents.
+
+Only numbers that pass their checksum are masked, so invoice numbers, dates, amounts and
+order ids stay readable:
+
+* cards: 13–19 digits (single spaces or dashes allowed between groups) that start like a
+  card scheme (2, 3, 4, 5 or 6) and pass the Luhn check → "[card ****1111]";
+* IBANs: a country code, check digits and the country's exact length (spaces allowed every
+  few characters), mod-97 valid → "[IBAN ****3000]";
+* passwords: "password: x", "pwd=x", "my password is x", "passcode: x", "PIN: x" → the
+  label is kept, the secret becomes "[redacted]".
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["mask_pii"]
+
+# --- payment cards ----------------------------------------------------------------------
+
+# Digit groups separated by one space or dash; the whole run is then split into candidates.
+_DIGIT_RUN = re.compile(r"(?<![\w.,/])\d+(?:[ -]\d+)*(?![\w/]|[.,]\d)")
+_SEPARATOR = re.compile(r"[ -]")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_scheme_prefix(digits: str) -> bool:
+    """Issuer prefixes of the card schemes a customer might paste (Visa, Mastercard, Amex,
+    Diners, JCB, Discover, UnionPay, Maestro); 0, 1, 7, 8 and 9 start no card."""
+    if digits[0] == "4" or digits[0] == "6":
+        return True
+    two = int(digits[:2])
+    if 50 <= two <= 55 or two in (34, 35, 36, 37, 38, 39, 30):
+        return True
+    four = int(digits[:4])
+    return 2221 <= four <= 2720
+
+
+def _is_card(digits: str) -> bool:
+    return 13 <= len(digits) <= 19 and _card_scheme_prefix(digits) and _luhn_ok(digits)
+
+
+def _mask_cards(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        run = match.group(0)
+        groups = _SEPARATOR.split(run)
+        seps = _SEPARATOR.findall(run)
+        # Find the longest card made of whole consecutive groups; mask it, keep the rest.
+        best: tuple[int, int] | None = None
+        for start in range(len(groups)):
+            for end in range(len(groups), start, -1):
+                digits = "".join(groups[start:end])
+                if len(digits) < 13:
+                    break
+                if _is_card(digits) and (best is None or end - start > best[1] - best[0]):
+                    best = (start, end)
+        if best is None:
+            return run
+        start, end = best
+        digits = "".join(groups[start:end])
+        before = "".join(groups[i] + seps[i] for i in range(start))
+        after = "".join(seps[i - 1] + groups[i] for i in range(end, len(groups)))
+        return f"{before}[card ****{digits[-4:]}]{after}"
+
+    return _DIGIT_RUN.sub(replace, text)
+
+
+# --- IBANs ------------------------------------------------------------------------------
+
+# Lengths per country from the SWIFT IBAN registry.
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28,
+    "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23,
+    "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26,
+    "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20, "LU": 20,
+    "LV": 21, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18,
+    "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24,
+    "SC": 31, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24,
+    "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+}  # fmt: skip
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})(\d{2})")
+
+
+def _iban_ok(iban: str) -> bool:
+    rearranged = iban[4:] + iban[:4]
+    number = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(number) % 97 == 1
+
+
+def _mask_ibans(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _IBAN_START.finditer(text):
+        if match.start() < pos:
+            continue
+        length = _IBAN_LENGTHS.get(match.group(1).upper())
+        if length is None:
+            continue
+        # Read the country's exact number of characters, allowing single spaces between.
+        chars = [match.group(1).upper(), match.group(2)]
+        count, i = 4, match.end()
+        while count < length and i < len(text):
+            if text[i] == " " and i + 1 < len(text) and text[i + 1].isalnum():
+                i += 1
+            if not text[i].isalnum():
+                break
+            chars.append(text[i].upper())
+            count += 1
+            i += 1
+        if count != length or (i < len(text) and text[i].isalnum()):
+            continue
+        iban = "".join(chars)
+        if not _iban_ok(iban):
+            continue
+        out.append(text[pos : match.start()])
+        out.append(f"[IBAN ****{iban[-4:]}]")
+        pos = i
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# --- passwords --------------------------------------------------------------------------
+
+_SECRET_LABEL = r"(?:password|passwort|passwd|passcode|pwd|pin)"
+_LABELLED = re.compile(rf"(?i)\b({_SECRET_LABEL}\s*[:=]\s*)(\S+)")
+# "my password is hunter2", "the pwd is: x" — but not "my password is not working".
+_SENTENCE = re.compile(rf"(?i)\b({_SECRET_LABEL}\s+(?:is|was)\s*:?\s+)([^\s,;]+)")
+# fmt: off
+_NOT_SECRETS = frozenset({
+    "not", "wrong", "expired", "incorrect", "invalid", "locked", "blocked", "reset", "changed",
+    "required", "missing", "correct", "right", "too", "very", "still", "being", "the", "a",
+    "an", "my", "your", "our", "their", "this", "that", "same", "no", "working", "empty",
+    "weak", "strong", "new", "old", "different", "unknown", "lost", "forgotten", "compromised",
+})
+# fmt: on
+
+
+def _mask_passwords(text: str) -> str:
+    text = _LABELLED.sub(lambda m: m.group(1) + "[redacted]", text)
+
+    def sentence(match: re.Match[str]) -> str:
+        secret = match.group(2)
+        if secret.lower().strip(".!?") in _NOT_SECRETS or secret == "[redacted]":
+            return match.group(0)
+        return match.group(1) + "[redacted]"
+
+    return _SENTENCE.sub(sentence, text)
+
+
+def mask_pii(text: str) -> str:
+    """`text` with card numbers, IBANs and passwords masked; idempotent."""
+    return _mask_passwords(_mask_ibans(_mask_cards(text)))

@@ -1,0 +1,1 @@
+"""Find the passages that answer a question: dense embeddings + BM25, fused."""

@@ -1,0 +1,120 @@
+"""The search index over a knowledge folder's passages: dense, lexical, and their fusion."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+import numpy as np
+
+from bot.retrieval.cache import EmbeddingCache, embed_cached
+from bot.retrieval.embedder import Embedder
+from bot.retrieval.lexical import LexicalIndex
+from bot.types import Audience, Passage
+
+RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al. 2009)
+
+
+class Mode(StrEnum):
+    LEXICAL = "lexical"
+    DENSE = "dense"
+    HYBRID = "hybrid"
+
+
+class Hit(NamedTuple):
+    passage: Passage
+    score: float  # the ranking score of the mode searched
+    similarity: float  # cosine similarity to the passage or its heading, whichever is closer
+    lexical: float  # BM25 score
+    coverage: float  # share of the question's words (idf-weighted) found in the article
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    passages: int
+    embedded: int  # passages whose vectors were computed (not found in the cache)
+
+
+def passage_text(passage: Passage) -> str:
+    """What gets embedded: the heading path gives a short section its context."""
+    return f"{passage.title}. {passage.section}.\n{passage.text}"
+
+
+def heading_text(passage: Passage) -> str:
+    """Embedded too: a short question is closest to a heading phrased like it."""
+    return f"{passage.title}: {passage.section}"
+
+
+class SearchIndex:
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        embedder: Embedder,
+        cache: EmbeddingCache | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.passages = tuple(passages)
+        self.embedder = embedder
+        texts = [passage_text(p) for p in self.passages]
+        headings = [heading_text(p) for p in self.passages]
+        vectors, embedded = embed_cached(embedder, texts + headings, cache, progress)
+        self.vectors, self.heading_vectors = vectors[: len(texts)], vectors[len(texts) :]
+        self.lexical = LexicalIndex(texts)
+        self.stats = IndexStats(len(texts), embedded)
+        self._agent_only = np.array([p.audience is Audience.AGENT for p in self.passages], bool)
+        self._article_words: dict[str, set[str]] = defaultdict(set)
+        for passage, text in zip(self.passages, texts, strict=True):
+            self._article_words[passage.path].update(self.lexical.tokenize(text))
+
+    def coverage(self, question: str, path: str) -> float:
+        """Share of the question's words (weighted by rarity) that the article contains."""
+        words = set(self.lexical.tokenize(question))
+        total = sum(self.lexical.idf(w) for w in words)
+        if not total:
+            return 0.0
+        article = self._article_words.get(path, set())
+        return sum(self.lexical.idf(w) for w in words if w in article) / total
+
+    def embed_query(self, question: str) -> np.ndarray:
+        return self.embedder.embed([question])[0]
+
+    def search(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        mode: Mode = Mode.HYBRID,
+        include_agent: bool = False,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Hit]:
+        if not self.passages:
+            return []
+        qvec = self.embed_query(question) if query_vector is None else query_vector
+        dense = np.maximum(self.vectors @ qvec, self.heading_vectors @ qvec)
+        lexical = self.lexical.scores(question)
+        if mode is Mode.DENSE:
+            score = dense.copy()
+        elif mode is Mode.LEXICAL:
+            score = lexical.copy()
+        else:
+            score = _rrf(dense) + _rrf(lexical)
+        if not include_agent:
+            score[self._agent_only] = -np.inf  # agent-only articles never reach customers
+        order = np.argsort(-score, kind="stable")[:k]
+        return [
+            Hit(self.passages[i], float(score[i]), float(dense[i]), float(lexical[i]),
+                self.coverage(question, self.passages[i].path))
+            for i in order
+            if np.isfinite(score[i])
+        ]
+
+
+def _rrf(scores: np.ndarray) -> np.ndarray:
+    ranks = np.empty(len(scores), dtype=np.float64)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    fused = 1.0 / (RRF_K + ranks)
+    fused[scores <= 0] = 0.0  # a passage sharing no word with the question earns nothing lexical
+    return fused

@@ -1,0 +1,163 @@
+"""The dispatcher: delivers the outbox through the registered channels, at least once.
+
+One round (`run_once`) claims a batch of due rows (see `bot.tickets.outbox` for the claiming
+and ordering rules), delivers them concurrently (each row of a batch belongs to a different
+ticket-and-channel line, so order within a line is kept) and settles each one:
+
+* delivered: the row is marked delivered; the reference of a "ticket_opened" post becomes
+  the ticket's thread, which later agents' rows are sent into;
+* `RetryLater`: tried again no sooner than the platform's `retry_after`;
+* any other failure: tried again after an exponential backoff with jitter
+  (`base_delay * 2**(attempt-1)`, capped at `max_delay`, scaled by a random 0.5–1.0);
+* after `max_attempts` failed attempts: parked as dead with its last error, kept for an
+  operator (`billing-bot tickets outbox`, `billing-bot tickets requeue ID`).
+
+Database calls run in worker threads, so the event loop keeps serving while they wait.
+Several dispatchers may share one PostgreSQL database: `FOR UPDATE SKIP LOCKED` and a lease
+give each row to one of them; a dispatcher that dies loses its claims when the lease ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from bot.channel import Channel
+from bot.errors import DeliveryError, RetryLater
+from bot.tickets.outbox import Claimed, Outbox
+from bot.tickets.store import TicketStore, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store_or_engine: TicketStore | Engine,
+        channels: Mapping[str, Channel],
+        *,
+        max_attempts: int = 8,
+        base_delay: float = 2.0,
+        max_delay: float = 900.0,
+        lease: float = 120.0,
+        batch: int = 20,
+        poll_interval: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        engine = (
+            store_or_engine.engine if isinstance(store_or_engine, TicketStore) else store_or_engine
+        )
+        self._outbox = Outbox(engine)
+        self._channels = dict(channels)
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self._lease = timedelta(seconds=lease)
+        self._batch = batch
+        self._poll = poll_interval
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def run_once(self) -> int:
+        """Deliver the rows due now; return how many were delivered."""
+        claimed = await asyncio.to_thread(
+            self._outbox.claim,
+            self._channels.keys(),
+            now=self._clock(),
+            lease=self._lease,
+            limit=self._batch,
+            max_attempts=self.max_attempts,
+            defer=timedelta(seconds=max(self.base_delay, self._poll)),
+        )
+        if not claimed:
+            return 0
+        results = await asyncio.gather(*(self._deliver(item) for item in claimed))
+        return sum(results)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set: straight on while there is work, else every
+        `poll_interval` seconds or as soon as `wake()` is called. A failing round (e.g. the
+        database is down) is logged and retried; the loop itself never dies of it."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        pause = self._poll
+        while not stop.is_set():
+            try:
+                delivered = await self.run_once()
+                pause = self._poll
+            except Exception:
+                log.exception("outbox round failed; retrying in %.1fs", pause)
+                delivered = 0
+                pause = min(pause * 2, 60.0)
+            if delivered or stop.is_set():
+                continue
+            await self._idle(stop, pause)
+
+    def wake(self) -> None:
+        """Ask a running `run_forever` to look at the outbox now (callable from any thread)."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        assert self._wake is not None
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+            self._wake.clear()
+
+    async def _deliver(self, item: Claimed) -> int:
+        message = item.outgoing
+        channel = self._channels[message.channel]
+        try:
+            delivered = await channel.deliver(message)
+        except RetryLater as exc:
+            retry_at = self._clock() + timedelta(seconds=max(exc.retry_after, 0.0))
+            await self._failed(item, f"RetryLater: {exc}", retry_at)
+            return 0
+        except Exception as exc:  # a channel's bug must not stop the other deliveries
+            if not isinstance(exc, DeliveryError):
+                log.exception("channel %s raised on %s", message.channel, message.key)
+            await self._failed(item, f"{type(exc).__name__}: {exc}", self._backoff(item))
+            return 0
+        if item.opens_thread and delivered.reference is None:
+            log.error(
+                "channel %s gave no thread reference for %s; the ticket's later agents' "
+                "messages wait until it has one",
+                message.channel,
+                message.key,
+            )
+        settled = await asyncio.to_thread(
+            self._outbox.delivered, item, delivered.reference, now=self._clock()
+        )
+        if not settled:
+            log.warning("%s was delivered after its lease ran out", message.key)
+        return 1
+
+    async def _failed(self, item: Claimed, error: str, retry_at: datetime | None) -> None:
+        if item.attempts >= self.max_attempts:
+            log.error("parking %s after %d attempts: %s", item.outgoing.key, item.attempts, error)
+            retry_at = None
+        else:
+            log.warning("attempt %d of %s failed: %s", item.attempts, item.outgoing.key, error)
+        await asyncio.to_thread(self._outbox.failed, item, error, retry_at=retry_at)
+
+    def _backoff(self, item: Claimed) -> datetime:
+        delay = min(self.max_delay, self.base_delay * 2 ** (item.attempts - 1))
+        return self._clock() + timedelta(seconds=delay * (0.5 + self._rng.random() / 2))

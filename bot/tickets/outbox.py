@@ -1,0 +1,279 @@
+"""The durable outbox: rows written in the same transaction as the change they announce,
+claimed and settled by the dispatcher.
+
+Claiming rules (one SQL statement, `FOR UPDATE SKIP LOCKED` on PostgreSQL, under SQLite's
+write lock there):
+
+* due: `pending`, `next_attempt_at` reached, no live lease, for a channel someone can deliver
+  to (rows for an unregistered channel wait, they do not fail);
+* in order: a row waits while an older row of the same ticket and channel is still pending,
+  so a ticket's messages go out in the order they were written, and nothing reaches the
+  agents' thread before the post that creates it;
+* fresh: a "ticket_updated" row with a newer one waiting behind it is marked `superseded`
+  and skipped (the newer one carries the whole ticket anyway);
+* leased: a claim sets `lease_until`; a dispatcher that dies mid-delivery loses its claim when
+  the lease runs out and another one delivers the row (at least once; `key` lets a channel
+  drop the rare duplicate).
+
+A row whose thread is not known yet (its "ticket_opened" post is dead) is deferred, not
+attempted. A row that keeps failing is parked as `dead` with its last error: never deleted,
+listed by `billing-bot tickets outbox`, put back with `billing-bot tickets requeue ID`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Engine, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from bot.channel import Outgoing
+from bot.errors import TicketError
+from bot.tickets.database import READ_ONLY
+from bot.tickets.models import OutboxRow, TicketRow
+from bot.tickets.values import OutboxEntry, format_number
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+    SUPERSEDED = "superseded"  # a newer row of the same kind makes this one pointless
+
+
+# Events that only refresh a view (the agents' post): when a newer one is waiting, the
+# older one is skipped instead of sent, which spares the platform's rate limits.
+REPLACEABLE = frozenset({"ticket_updated"})
+
+
+class ThreadMode(StrEnum):
+    NONE = "none"  # deliver to `conversation` as stored
+    OPENS = "opens"  # the delivery creates the ticket's agents' thread
+    FOLLOWS = "follows"  # deliver into the ticket's thread, looked up at delivery time
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    channel: str,
+    event: str,
+    body: dict[str, Any],
+    now: datetime,
+    conversation: str = "",
+    ticket_id: int | None = None,
+    thread_mode: ThreadMode = ThreadMode.NONE,
+) -> None:
+    """Add an outbox row to the caller's transaction (it commits or vanishes with it)."""
+    session.add(
+        OutboxRow(
+            key=key,
+            ticket_id=ticket_id,
+            channel=channel,
+            conversation=conversation,
+            thread_mode=thread_mode.value,
+            event=event,
+            body=body,
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A row this dispatcher may deliver until `lease_until`; settle it with its token."""
+
+    id: int
+    token: str
+    attempts: int  # including this one
+    outgoing: Outgoing
+    opens_thread: bool
+
+
+class Outbox:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._reader = engine.execution_options(**{READ_ONLY: True})
+
+    def claim(
+        self,
+        channels: Collection[str],
+        *,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        max_attempts: int,
+        defer: timedelta,
+    ) -> list[Claimed]:
+        if not channels:
+            return []
+        earlier = aliased(OutboxRow)
+        blocked = exists().where(
+            earlier.ticket_id == OutboxRow.ticket_id,
+            earlier.channel == OutboxRow.channel,
+            earlier.id < OutboxRow.id,
+            earlier.status == OutboxStatus.PENDING.value,
+        )
+        later = aliased(OutboxRow)
+        newer = exists().where(
+            later.ticket_id == OutboxRow.ticket_id,
+            later.channel == OutboxRow.channel,
+            later.event == OutboxRow.event,
+            later.id > OutboxRow.id,
+            later.status == OutboxStatus.PENDING.value,
+        )
+        due = (
+            select(OutboxRow, TicketRow.thread, newer.label("superseded"))
+            .outerjoin(TicketRow, TicketRow.id == OutboxRow.ticket_id)
+            .where(
+                OutboxRow.status == OutboxStatus.PENDING.value,
+                OutboxRow.next_attempt_at <= now,
+                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until <= now),
+                OutboxRow.channel.in_(list(channels)),
+                or_(OutboxRow.ticket_id.is_(None), ~blocked),
+            )
+            .order_by(OutboxRow.id)
+            .with_for_update(of=OutboxRow, skip_locked=True)
+        )
+        claimed: list[Claimed] = []
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            # Skipping or parking a row unblocks the next one of its line: look again.
+            settled_some = True
+            while settled_some and len(claimed) < limit:
+                settled_some = False
+                rows = session.execute(due.limit(limit - len(claimed))).all()
+                for row, thread, superseded in rows:
+                    if superseded and row.event in REPLACEABLE and row.ticket_id is not None:
+                        row.status = OutboxStatus.SUPERSEDED.value
+                        settled_some = True
+                    elif row.attempts >= max_attempts:
+                        # Its last attempt never reported back (the dispatcher died).
+                        row.status = OutboxStatus.DEAD.value
+                        row.last_error = (
+                            f"{row.last_error or 'no error recorded'}; lease expired "
+                            f"on attempt {row.attempts} of {max_attempts}"
+                        )
+                        row.lease_until = None
+                        settled_some = True
+                    elif row.thread_mode == ThreadMode.FOLLOWS.value and thread is None:
+                        row.next_attempt_at = now + defer  # its thread does not exist yet
+                    else:
+                        claimed.append(_lease(row, thread, now + lease))
+        return claimed
+
+    def delivered(self, item: Claimed, reference: str | None, *, now: datetime) -> bool:
+        """Settle a delivery; for an "opens" row the reference becomes the ticket's thread.
+
+        False when the claim was lost (the lease ran out and another dispatcher settled it).
+        """
+        with Session(self._engine) as session, session.begin():
+            done = session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item.id, OutboxRow.claim_token == item.token)
+                .where(OutboxRow.status == OutboxStatus.PENDING.value)
+                .values(
+                    status=OutboxStatus.DELIVERED.value,
+                    delivered_at=now,
+                    reference=reference,
+                    lease_until=None,
+                    last_error=None,
+                )
+                .returning(OutboxRow.ticket_id)
+            ).first()
+            if done is None:
+                return False
+            if item.opens_thread and reference is not None and done.ticket_id is not None:
+                session.execute(
+                    update(TicketRow)
+                    .where(TicketRow.id == done.ticket_id, TicketRow.thread.is_(None))
+                    .values(thread=reference)
+                )
+        return True
+
+    def failed(self, item: Claimed, error: str, *, retry_at: datetime | None) -> None:
+        """Record a failed attempt: retry at `retry_at`, or park the row when it is None."""
+        values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
+        if retry_at is None:
+            values["status"] = OutboxStatus.DEAD.value
+        else:
+            values["next_attempt_at"] = retry_at
+        with Session(self._engine) as session, session.begin():
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item.id, OutboxRow.claim_token == item.token)
+                .where(OutboxRow.status == OutboxStatus.PENDING.value)
+                .values(**values)
+            )
+
+    def entries(self, *statuses: OutboxStatus, limit: int = 500) -> list[OutboxEntry]:
+        query = select(OutboxRow).order_by(OutboxRow.id).limit(limit)
+        if statuses:
+            query = query.where(OutboxRow.status.in_([s.value for s in statuses]))
+        with Session(self._reader) as session, session.begin():
+            return [_entry(row) for row in session.scalars(query)]
+
+    def counts(self) -> dict[str, int]:
+        query = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+        with Session(self._reader) as session, session.begin():
+            found = {str(status): int(n) for status, n in session.execute(query).all()}
+        return {s.value: found.get(s.value, 0) for s in OutboxStatus}
+
+    def requeue(self, row_id: int, *, now: datetime) -> OutboxEntry:
+        """Put a dead row back in line for a fresh round of attempts."""
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            row = session.get(OutboxRow, row_id)
+            if row is None:
+                raise TicketError(f"no outbox row {row_id}")
+            if row.status != OutboxStatus.DEAD.value:
+                raise TicketError(f"outbox row {row_id} is {row.status}, only dead rows requeue")
+            row.status = OutboxStatus.PENDING.value
+            row.attempts = 0
+            row.next_attempt_at = now
+            row.lease_until = None
+            return _entry(row)
+
+
+def _lease(row: OutboxRow, thread: str | None, until: datetime) -> Claimed:
+    row.attempts += 1
+    row.lease_until = until
+    row.claim_token = str(uuid.uuid4())
+    follows = row.thread_mode == ThreadMode.FOLLOWS.value
+    return Claimed(
+        id=row.id,
+        token=row.claim_token,
+        attempts=row.attempts,
+        outgoing=Outgoing(
+            key=row.key,
+            channel=row.channel,
+            conversation=thread if follows and thread is not None else row.conversation,
+            event=row.event,
+            body=row.body,
+        ),
+        opens_thread=row.thread_mode == ThreadMode.OPENS.value,
+    )
+
+
+def _entry(row: OutboxRow) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        key=row.key,
+        channel=row.channel,
+        conversation=row.conversation,
+        event=row.event,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+        number=None if row.ticket_id is None else format_number(row.ticket_id),
+        body=row.body,
+    )

@@ -1,0 +1,155 @@
+"""Plain frozen values the ticket store hands out; no SQLAlchemy object ever leaves it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.types import TicketInfo
+
+PREFIX = "BILL-"
+
+
+def format_number(ticket_id: int) -> str:
+    return f"{PREFIX}{ticket_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptEntry:
+    """One line of a ticket's conversation.
+
+    `author` is "customer", "bot" or "agent:<name>"; `internal` notes are for agents only
+    and never reach the customer.
+    """
+
+    author: str
+    text: str
+    at: datetime
+    internal: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "author": self.author,
+            "text": self.text,
+            "at": self.at.isoformat(),
+            "internal": self.internal,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TranscriptEntry:
+        return cls(
+            author=str(data["author"]),
+            text=str(data["text"]),
+            at=datetime.fromisoformat(data["at"]),
+            internal=bool(data.get("internal", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    number: str
+    customer_id: str
+    category: str
+    route: str
+    status: str
+    question: str
+    transcript: tuple[TranscriptEntry, ...]
+    evidence: tuple[str, ...]
+    channel: str
+    conversation: str
+    thread: str | None  # the agents' thread (Slack ts), known once the post is delivered
+    assignee: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def info(self, expected_reply: str | None = None) -> TicketInfo:
+        return TicketInfo(
+            number=self.number,
+            category=self.category,
+            route=self.route,
+            status=self.status,
+            expected_reply=expected_reply,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything an agents' renderer needs (internal notes included)."""
+        return {
+            "number": self.number,
+            "customer_id": self.customer_id,
+            "category": self.category,
+            "route": self.route,
+            "status": self.status,
+            "assignee": self.assignee,
+            "question": self.question,
+            "transcript": [entry.to_json() for entry in self.transcript],
+            "evidence": list(self.evidence),
+            "channel": self.channel,
+            "conversation": self.conversation,
+            "thread": self.thread,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEvent:
+    """One row of a ticket's history: a status change, a message or a note."""
+
+    id: int
+    number: str
+    at: datetime
+    actor: str
+    kind: str  # opened, status, customer_message, agent_reply, internal_note, category
+    text: str | None
+    from_status: str | None
+    to_status: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "kind": self.kind,
+            "text": self.text,
+            "from_status": self.from_status,
+            "to_status": self.to_status,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """An outbox row as operators see it (`billing-bot tickets outbox`)."""
+
+    id: int
+    key: str
+    channel: str
+    conversation: str
+    event: str
+    status: str  # pending, delivered, dead
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    number: str | None
+    body: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "channel": self.channel,
+            "conversation": self.conversation,
+            "event": self.event,
+            "status": self.status,
+            "attempts": self.attempts,
+            "next_attempt_at": self.next_attempt_at.isoformat(),
+            "last_error": self.last_error,
+            "created_at": self.created_at.isoformat(),
+            "delivered_at": None if self.delivered_at is None else self.delivered_at.isoformat(),
+            "ticket": self.number,
+            "body": dict(self.body),
+        }

@@ -1,0 +1,87 @@
+"""Fixtures for the ticket storage suite: every storage test runs on SQLite and PostgreSQL.
+
+* `postgres_url` (session): a fresh database `billing_test_<random>` on 127.0.0.1:5432,
+  migrated to head, dropped at the end; tests are skipped (with the reason) if the server
+  cannot be reached.
+* `database_url`: parametrised `sqlite` (a file in tmp_path, copied from a migrated
+  template) and `postgres` (the session database, emptied before each test, marked
+  `postgres`).
+* `store`: a `TicketStore` on `database_url` whose clock is the test's `clock`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from ticket_twins import StepClock
+
+from bot.tickets import TicketStore
+from bot.tickets.database import make_engine, upgrade
+
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+TABLES = "tickets, ticket_events, outbox, inbound_events, conversations, feedback"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"billing_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # no server: say so instead of failing every test
+        admin.dispose()
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
+    url = f"{PG_SERVER}/{name}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "billing.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "billing.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock()
+
+
+@pytest.fixture
+def store(database_url: str, clock: StepClock) -> Iterator[TicketStore]:
+    with TicketStore.from_url(database_url, clock=clock) as opened:
+        yield opened

@@ -1,0 +1,404 @@
+"""TicketStore on SQLite and PostgreSQL: tickets, their history and the outbox rows each
+change implies, written together or not at all."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from ticket_twins import StepClock
+
+from bot.errors import InvalidTransition, TicketError
+from bot.tickets import OutboxEntry, Ticket, TicketStore
+from bot.types import TicketInfo
+
+
+def open_one(store: TicketStore, **overrides: Any) -> Ticket:
+    fields: dict[str, Any] = {
+        "customer_id": "contoso",
+        "category": "refund",
+        "route": "partner",
+        "question": "Can I get a refund for the seats I removed?",
+        "transcript": [("customer", "Can I get a refund?"), ("bot", "I'm not sure.")],
+        "evidence": ["policies/refunds.md#2", "INV-2025-03 line 4"],
+        "channel": "teams",
+        "conversation": "a:conv-1",
+    }
+    fields.update(overrides)
+    return store.open_ticket(**fields)
+
+
+def rows(store: TicketStore, number: str | None = None) -> list[OutboxEntry]:
+    return [e for e in store.outbox.entries() if number is None or e.number == number]
+
+
+# --- opening ---------------------------------------------------------------------------
+
+
+def test_opening_a_ticket_records_it_and_queues_the_agents_post(
+    store: TicketStore, clock: StepClock
+) -> None:
+    ticket = open_one(store)
+
+    assert ticket.number == "BILL-1001"
+    assert ticket.status == "open"
+    assert ticket.assignee is None and ticket.thread is None
+    assert ticket.created_at == ticket.updated_at == clock.now
+    assert [(e.author, e.text) for e in ticket.transcript] == [
+        ("customer", "Can I get a refund?"),
+        ("bot", "I'm not sure."),
+    ]
+    assert store.get("BILL-1001") == ticket
+
+    [post] = rows(store)
+    assert (post.channel, post.conversation, post.event, post.status) == (
+        "slack",
+        "",
+        "ticket_opened",
+        "pending",
+    )
+    snapshot = post.body["ticket"]
+    assert post.body["number"] == "BILL-1001"
+    for field in ("customer_id", "category", "route", "status", "assignee", "question"):
+        assert snapshot[field] == getattr(ticket, field)
+    assert snapshot["evidence"] == ["policies/refunds.md#2", "INV-2025-03 line 4"]
+    assert [line["text"] for line in snapshot["transcript"]] == [
+        "Can I get a refund?",
+        "I'm not sure.",
+    ]
+
+
+def test_numbers_count_up_from_bill_1001(store: TicketStore) -> None:
+    numbers = [open_one(store, conversation=f"c{i}").number for i in range(3)]
+    assert numbers == ["BILL-1001", "BILL-1002", "BILL-1003"]
+
+
+def test_concurrent_openings_get_distinct_consecutive_numbers(database_url: str) -> None:
+    stores = [TicketStore.from_url(database_url) for _ in range(4)]  # four "replicas"
+    numbers: list[str] = []
+    lock = threading.Lock()
+
+    def work(store: TicketStore, worker: int) -> None:
+        for i in range(10):
+            number = open_one(store, conversation=f"w{worker}-{i}").number
+            with lock:
+                numbers.append(number)
+
+    threads = [threading.Thread(target=work, args=(s, i)) for i, s in enumerate(stores * 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+
+    assert sorted(numbers, key=lambda n: int(n[5:])) == [f"BILL-{n}" for n in range(1001, 1081)]
+
+
+def test_info_is_what_a_customer_sees(store: TicketStore) -> None:
+    ticket = open_one(store)
+    assert ticket.info("within 4 business hours") == TicketInfo(
+        number="BILL-1001",
+        category="refund",
+        route="partner",
+        status="open",
+        expected_reply="within 4 business hours",
+    )
+
+
+def test_customer_text_is_masked_before_it_is_stored(store: TicketStore) -> None:
+    ticket = open_one(
+        store,
+        question="Charge card 4111 1111 1111 1111 again",
+        transcript=[("customer", "my password is hunter2"), ("bot", "ok")],
+    )
+    ticket = store.add_customer_message(ticket.number, "IBAN DE89 3704 0044 0532 0130 00")
+
+    stored = store.get(ticket.number)
+    assert stored.question == "Charge card [card ****1111] again"
+    texts = [e.text for e in stored.transcript]
+    assert texts == ["my password is [redacted]", "ok", "IBAN [IBAN ****3000]"]
+    everything = repr([e.body for e in rows(store)]) + repr(store.events(ticket.number))
+    for secret in ("4111 1111", "hunter2", "DE89 3704"):
+        assert secret not in everything
+
+
+# --- state changes -----------------------------------------------------------------------
+
+
+def test_claiming_assigns_the_agent_and_writes_an_event(
+    store: TicketStore, clock: StepClock
+) -> None:
+    number = open_one(store).number
+    clock.advance(60)
+
+    ticket = store.claim(number, "ana")
+
+    assert (ticket.status, ticket.assignee, ticket.updated_at) == ("claimed", "ana", clock.now)
+    last = store.events(number)[-1]
+    assert (last.kind, last.actor, last.from_status, last.to_status, last.at) == (
+        "status",
+        "ana",
+        "open",
+        "claimed",
+        clock.now,
+    )
+
+
+def test_a_refused_change_raises_and_writes_nothing(store: TicketStore) -> None:
+    number = open_one(store).number
+    store.claim(number, "ana")
+    before_events, before_rows = store.events(number), rows(store)
+
+    with pytest.raises(InvalidTransition, match=r"BILL-1001.*from claimed to claimed.*ana"):
+        store.claim(number, "ben")
+    with pytest.raises(InvalidTransition, match="BILL-1001: cannot go from claimed to reopened"):
+        store.reopen(number, "ben")
+
+    assert store.get(number).assignee == "ana"
+    assert store.events(number) == before_events
+    assert rows(store) == before_rows
+
+
+def test_unclaim_puts_the_ticket_back_in_the_queue(store: TicketStore) -> None:
+    number = open_one(store).number
+    store.claim(number, "ana")
+    ticket = store.unclaim(number, "ana")
+    assert (ticket.status, ticket.assignee) == ("open", None)
+
+
+def test_a_customer_answer_brings_a_waiting_ticket_back_to_its_agent(
+    store: TicketStore,
+) -> None:
+    number = open_one(store).number
+    store.claim(number, "ana")
+    assert store.wait_on_customer(number, "ana").status == "waiting_on_customer"
+
+    ticket = store.add_customer_message(number, "Here is the invoice number: G012345678")
+
+    assert (ticket.status, ticket.assignee) == ("claimed", "ana")
+    assert ticket.transcript[-1].author == "customer"
+    assert ticket.transcript[-1].text == "Here is the invoice number: G012345678"
+    kinds = [(e.kind, e.actor, e.to_status) for e in store.events(number)][-2:]
+    assert kinds == [("customer_message", "customer", None), ("status", "customer", "claimed")]
+    relayed = [e for e in rows(store) if e.event == "customer_message"]
+    assert [(e.channel, e.body["text"]) for e in relayed] == [
+        ("slack", "Here is the invoice number: G012345678")
+    ]
+
+
+def test_an_agent_reply_goes_to_the_customer_and_an_internal_note_does_not(
+    store: TicketStore,
+) -> None:
+    number = open_one(store).number
+
+    store.add_agent_reply(number, "ana", "Refund approved, see your next invoice.")
+    ticket = store.add_agent_reply(number, "ana", "checked with finance", internal=True)
+
+    to_customer = [e for e in rows(store) if e.channel == "teams"]
+    assert [(e.event, e.conversation, e.body["text"], e.body["agent"]) for e in to_customer] == [
+        ("agent_reply", "a:conv-1", "Refund approved, see your next invoice.", "ana")
+    ]
+    assert "checked with finance" not in repr([e.body for e in to_customer])
+    assert [(e.author, e.internal) for e in ticket.transcript[-2:]] == [
+        ("agent:ana", False),
+        ("agent:ana", True),
+    ]
+    # Answering an unclaimed ticket claims it for the agent who answered.
+    assert (ticket.status, ticket.assignee) == ("claimed", "ana")
+    assert [e.kind for e in store.events(number)] == [
+        "opened",
+        "agent_reply",
+        "status",
+        "internal_note",
+    ]
+
+
+def test_every_change_refreshes_the_agents_post(store: TicketStore) -> None:
+    number = open_one(store).number
+    store.claim(number, "ana")
+    store.change_category(number, "credit", "microsoft", "ana")
+
+    updates = [e for e in rows(store) if e.event == "ticket_updated"]
+    assert [e.body["ticket"]["status"] for e in updates] == ["claimed", "claimed"]
+    assert updates[-1].body["ticket"]["category"] == "credit"
+    assert updates[-1].body["ticket"]["route"] == "microsoft"
+    assert {e.channel for e in updates} == {"slack"}
+
+
+def test_resolving_tells_the_customer_and_frees_the_conversation(store: TicketStore) -> None:
+    number = open_one(store).number
+    assert store.open_ticket_for("teams", "a:conv-1") == store.get(number)
+
+    store.resolve(number, "ana")
+
+    resolved = [e for e in rows(store) if e.event == "ticket_resolved"]
+    assert [(e.channel, e.conversation, e.body["ticket"]["status"]) for e in resolved] == [
+        ("teams", "a:conv-1", "resolved")
+    ]
+    assert store.open_ticket_for("teams", "a:conv-1") is None
+    with pytest.raises(TicketError, match="BILL-1001 is resolved"):
+        store.add_customer_message(number, "one more thing")
+
+    reopened = store.reopen(number, "customer")
+    assert reopened.status == "reopened"
+    assert store.open_ticket_for("teams", "a:conv-1") == reopened
+    assert store.claim(number, "ben").status == "claimed"
+
+
+def test_open_ticket_for_picks_the_conversations_newest_active_ticket(
+    store: TicketStore,
+) -> None:
+    first = open_one(store)
+    store.resolve(first.number, "ana")
+    second = open_one(store)
+    open_one(store, conversation="someone-else")
+
+    found = store.open_ticket_for("teams", "a:conv-1")
+    assert found is not None and found.number == second.number
+    assert store.open_ticket_for("slack", "a:conv-1") is None
+
+
+def test_unknown_and_malformed_numbers_are_named(store: TicketStore) -> None:
+    with pytest.raises(TicketError, match="no ticket BILL-9999"):
+        store.get("BILL-9999")
+    with pytest.raises(TicketError, match="no ticket BILL-9999"):
+        store.claim("BILL-9999", "ana")
+    with pytest.raises(TicketError, match="no ticket INV-12"):
+        store.events("INV-12")
+
+
+def test_list_filters_by_status_customer_and_assignee(store: TicketStore) -> None:
+    a = open_one(store, customer_id="contoso").number
+    b = open_one(store, customer_id="fabrikam").number
+    c = open_one(store, customer_id="contoso").number
+    store.claim(b, "ana")
+    store.claim(c, "ben")
+
+    def numbers(**filters: Any) -> list[str]:
+        return [t.number for t in store.list(**filters)]
+
+    assert numbers() == [a, b, c]
+    assert numbers(status="claimed") == [b, c]
+    assert numbers(customer_id="contoso") == [a, c]
+    assert numbers(assignee="ben") == [c]
+    assert numbers(status="resolved") == []
+    with pytest.raises(TicketError, match="unknown ticket status 'closed'"):
+        store.list(status="closed")
+
+
+def test_concurrent_messages_on_one_ticket_all_land_in_the_transcript(
+    database_url: str,
+) -> None:
+    with TicketStore.from_url(database_url) as store:
+        number = open_one(store).number
+
+        def say(worker: int) -> None:
+            with TicketStore.from_url(database_url) as replica:
+                for i in range(5):
+                    replica.add_customer_message(number, f"message {worker}.{i}")
+
+        threads = [threading.Thread(target=say, args=(w,)) for w in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        said = [e.text for e in store.get(number).transcript if e.author == "customer"][1:]
+        assert sorted(said) == sorted(f"message {w}.{i}" for w in range(4) for i in range(5))
+        assert len([e for e in rows(store) if e.event == "customer_message"]) == 20
+
+
+# --- atomicity ---------------------------------------------------------------------------
+
+
+def fail_on_outbox_insert(store: TicketStore) -> Callable[[], None]:
+    """Make the database refuse the next outbox insert, as a crash mid-transaction would."""
+
+    def refuse(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            raise RuntimeError("connection lost while writing the outbox")
+
+    event.listen(store.engine, "before_cursor_execute", refuse)
+    return lambda: event.remove(store.engine, "before_cursor_execute", refuse)
+
+
+def test_a_ticket_is_never_stored_without_its_outbox_row(store: TicketStore) -> None:
+    restore = fail_on_outbox_insert(store)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        open_one(store)
+    restore()
+
+    assert store.list() == []
+    assert rows(store) == []
+    assert open_one(store).number in ("BILL-1001", "BILL-1002")  # PostgreSQL may skip one
+
+
+def test_a_message_is_never_recorded_without_being_queued(store: TicketStore) -> None:
+    number = open_one(store).number
+    before = store.get(number)
+
+    restore = fail_on_outbox_insert(store)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        store.add_agent_reply(number, "ana", "Refund approved")
+    restore()
+
+    assert store.get(number) == before
+    assert [e.kind for e in store.events(number)] == ["opened"]
+    assert [e.event for e in rows(store)] == ["ticket_opened"]
+
+
+# --- inbound idempotency, conversations, feedback ------------------------------------------
+
+
+def test_a_platform_retry_is_recognised_as_a_duplicate(database_url: str) -> None:
+    with TicketStore.from_url(database_url) as one, TicketStore.from_url(database_url) as two:
+        assert one.first_delivery("slack", "Ev123") is True
+        assert one.first_delivery("slack", "Ev123") is False
+        assert two.first_delivery("slack", "Ev123") is False  # another replica
+        assert two.first_delivery("teams", "Ev123") is True  # ids are per source
+        assert two.first_delivery("slack", "Ev124") is True
+
+
+def test_concurrent_redeliveries_are_first_exactly_once(database_url: str) -> None:
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def receive() -> None:
+        with TicketStore.from_url(database_url) as replica:
+            first = replica.first_delivery("teams", "activity-1")
+        with lock:
+            results.append(first)
+
+    threads = [threading.Thread(target=receive) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 5 + [True]
+
+
+def test_conversation_references_are_upserted(store: TicketStore) -> None:
+    assert store.conversation_reference("teams", "a:conv-1") is None
+
+    store.remember_conversation("teams", "a:conv-1", {"serviceUrl": "https://one"}, "contoso")
+    store.remember_conversation("teams", "a:conv-1", {"serviceUrl": "https://two"}, None)
+
+    assert store.conversation_reference("teams", "a:conv-1") == {"serviceUrl": "https://two"}
+    assert store.conversation_customer("teams", "a:conv-1") == "contoso"
+    store.remember_conversation("teams", "a:conv-1", {"serviceUrl": "https://two"}, "fabrikam")
+    assert store.conversation_customer("teams", "a:conv-1") == "fabrikam"
+
+
+def test_feedback_is_kept(store: TicketStore, clock: StepClock) -> None:
+    store.record_feedback("teams", "a:conv-1", True, "How do I read my invoice?")
+    store.record_feedback("teams", "a:conv-1", False, "card 4111 1111 1111 1111 refund")
+
+    assert store.feedback() == [
+        ("teams", "a:conv-1", True, "How do I read my invoice?", clock.now),
+        ("teams", "a:conv-1", False, "card [card ****1111] refund", clock.now),
+    ]
+    assert [f[3] for f in store.feedback(helpful=False)] == ["card [card ****1111] refund"]
