@@ -193,7 +193,8 @@ async def _metrics(request: web.Request) -> web.Response:
         counts = {}
     if counts:
         text += "# TYPE outbox_rows gauge\n" + "".join(
-            f'outbox_rows{{status="{status}"}} {count}\n' for status, count in sorted(counts.items())
+            f'outbox_rows{{status="{status}"}} {count}\n'
+            for status, count in sorted(counts.items())
         )
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
@@ -232,8 +233,10 @@ def _count(request: web.Request, path: str, status: int) -> None:
 def _labels(labels: tuple[tuple[str, str], ...]) -> str:
     if not labels:
         return ""
-    escaped = (f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-               for k, v in labels)
+    escaped = (
+        f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+        for k, v in labels
+    )
     return "{" + ",".join(escaped) + "}"
 
 

@@ -122,6 +122,8 @@ class Assistant:
         existing = self.tickets.open_ticket_for(message.channel, message.conversation)
         if existing is not None:  # one conversation, one ticket: add to it
             ticket = self.tickets.add_customer_message(existing.number, message.text)
+            return Reply(f"I've added this to your open ticket {ticket.number}.",
+                         ReplyKind.ESCALATE, decision.reply.confidence, ticket=ticket.info())
         else:
             ticket = self.tickets.open_ticket(
                 customer_id=customer.id,

@@ -18,7 +18,11 @@ from typing import Any
 from bot.config import Settings
 from bot.errors import ConfigError
 
-APP_TYPES = {"singletenant": "SingleTenant", "multitenant": "MultiTenant", "userassignedmsi": "UserAssignedMSI"}
+APP_TYPES = {
+    "singletenant": "SingleTenant",
+    "multitenant": "MultiTenant",
+    "userassignedmsi": "UserAssignedMSI",
+}
 
 # botbuilder's configuration keys that move authentication away from Microsoft's public cloud.
 OVERRIDE_KEYS = (

@@ -66,8 +66,12 @@ def reply_card(reply: Reply, question: str = "") -> Card:
     if reply.kind in _RATED:
         about = feedback_about(reply)
         body.append(text_block("Was this helpful?", subtle=True, spacing="Medium"))
-        actions.append(submit("Yes", {"action": str(Action.FEEDBACK), "helpful": True, "about": about}))
-        actions.append(submit("No", {"action": str(Action.FEEDBACK), "helpful": False, "about": about}))
+        actions.append(
+            submit("Yes", {"action": str(Action.FEEDBACK), "helpful": True, "about": about})
+        )
+        actions.append(
+            submit("No", {"action": str(Action.FEEDBACK), "helpful": False, "about": about})
+        )
     if reply.kind in _OFFERS_PERSON:
         person: dict[str, Any] = {"action": str(Action.TALK_TO_PERSON)}
         if question:
@@ -91,8 +95,12 @@ def notice_card(event: str, body: Mapping[str, Any]) -> Card:
             elements.append(text_block(text))
         elements.append(text_block("Did this solve your problem?", spacing="Medium"))
         actions = [
-            execute("Yes, solved", {"action": str(Action.SOLVED), "ticket": number, "solved": True}),
-            execute("No, reopen it", {"action": str(Action.SOLVED), "ticket": number, "solved": False}),
+            execute(
+                "Yes, solved", {"action": str(Action.SOLVED), "ticket": number, "solved": True}
+            ),
+            execute(
+                "No, reopen it", {"action": str(Action.SOLVED), "ticket": number, "solved": False}
+            ),
         ]
         return card(elements, actions)
     return card([text_block(status_line(event, body))])
@@ -141,7 +149,9 @@ def sources(citations: tuple[Citation, ...]) -> dict[str, Any]:
             continue
         seen.add(citation)
         label = f"{citation.title} › {citation.section}" if citation.section else citation.title
-        items.append(text_block(f"{label} ({citation.path})", subtle=True, size="Small", spacing="None"))
+        items.append(
+            text_block(f"{label} ({citation.path})", subtle=True, size="Small", spacing="None")
+        )
     return {"type": "Container", "items": items}
 
 
@@ -175,7 +185,10 @@ def _table_row(cells: tuple[str, ...], *, bold: bool = False) -> dict[str, Any]:
 
 
 def ticket_facts(ticket: TicketInfo) -> dict[str, Any]:
-    facts = [{"title": "Ticket", "value": ticket.number}, {"title": "Status", "value": ticket.status}]
+    facts = [
+        {"title": "Ticket", "value": ticket.number},
+        {"title": "Status", "value": ticket.status},
+    ]
     if ticket.expected_reply:
         facts.append({"title": "Expected reply", "value": ticket.expected_reply})
     return {"type": "FactSet", "facts": facts, "spacing": "Medium"}

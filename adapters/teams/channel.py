@@ -42,7 +42,9 @@ class TeamsChannel:
             return Delivered(self._sent[message.key])
         from botbuilder.schema import ConversationReference
 
-        stored = await self._run_core(self._store.conversation_reference, CHANNEL, message.conversation)
+        stored = await self._run_core(
+            self._store.conversation_reference, CHANNEL, message.conversation
+        )
         if stored is None:
             raise DeliveryError(
                 f"no stored Teams conversation {message.conversation!r}: the customer has "
@@ -88,9 +90,7 @@ def _delivery_error(exc: BaseException, conversation: str) -> DeliveryError:
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     if status is None:
-        return DeliveryError(
-            f"Teams conversation {conversation!r}: {type(exc).__name__}: {exc}"
-        )
+        return DeliveryError(f"Teams conversation {conversation!r}: {type(exc).__name__}: {exc}")
     if status == 429:
         wait = retry_after(getattr(response, "headers", {}) or {})
         return RetryLater(f"Bot Connector throttled conversation {conversation!r}", wait)

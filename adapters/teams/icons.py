@@ -95,7 +95,7 @@ def write_icons(folder: Path) -> tuple[Path, Path]:
 
 
 def _inside_receipt(u: float, v: float) -> bool:
-    if not (_LEFT <= u <= _RIGHT and _TOP <= v):
+    if not (_LEFT <= u <= _RIGHT and v >= _TOP):
         return False
     phase = ((u - _LEFT) / _TOOTH) % 1.0
     tooth = _TOOTH * 0.6 * (1 - abs(2 * phase - 1))  # triangle wave: the torn edge

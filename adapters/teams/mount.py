@@ -44,8 +44,13 @@ def teams_mount(endpoints: CloudEndpoints | None = None) -> Mount:
         else:
             log.warning(
                 "Teams: local mode (no TEAMS_APP_ID): requests are not authenticated; "
-                "point the Bot Framework Emulator at %s", MESSAGES_PATH
+                "point the Bot Framework Emulator at %s",
+                MESSAGES_PATH,
             )
-        return [TeamsChannel(adapter, context.assistant.tickets, settings.teams_app_id, context.run_core)]
+        return [
+            TeamsChannel(
+                adapter, context.assistant.tickets, settings.teams_app_id, context.run_core
+            )
+        ]
 
     return mount

@@ -52,11 +52,14 @@ class TeamsTurns:
         wire = turn.activity.serialize()
         try:
             if activities.is_card_action(wire):
-                await _invoke_reply(turn, {
-                    "statusCode": 500,
-                    "type": "application/vnd.microsoft.error",
-                    "value": {"code": "InternalError", "message": SORRY},
-                })
+                await _invoke_reply(
+                    turn,
+                    {
+                        "statusCode": 500,
+                        "type": "application/vnd.microsoft.error",
+                        "value": {"code": "InternalError", "message": SORRY},
+                    },
+                )
             elif wire.get("type") == "message":
                 await turn.send_activity(SORRY)
         except Exception:
@@ -80,8 +83,11 @@ class TeamsTurns:
         if reply.text:
             body = cards.invoke_response_body(cards.reply_card(reply))
         else:  # a redelivered click: leave the card as it is
-            body = {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
-                    "value": "Done."}
+            body = {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.activity.message",
+                "value": "Done.",
+            }
         await _invoke_reply(turn, body)
 
     async def _welcome(self, turn: Any, wire: dict[str, Any]) -> None:

@@ -191,11 +191,14 @@ class FakeMicrosoftCloud:
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
                 if path == f"{cloud._prefix}/openid-configuration":
-                    self._json(200, {
-                        "issuer": cloud.issuer,
-                        "jwks_uri": f"{cloud.base_url}{cloud._prefix}/keys",
-                        "id_token_signing_alg_values_supported": ["RS256"],
-                    })
+                    self._json(
+                        200,
+                        {
+                            "issuer": cloud.issuer,
+                            "jwks_uri": f"{cloud.base_url}{cloud._prefix}/keys",
+                            "id_token_signing_alg_values_supported": ["RS256"],
+                        },
+                    )
                 elif path == f"{cloud._prefix}/keys":
                     with cloud._lock:
                         cloud._key_fetches += 1
@@ -215,7 +218,7 @@ class FakeMicrosoftCloud:
                 if not path.startswith(base):
                     self._json(404, {"error": f"no such path {path}"})
                     return
-                parts = path[len(base):].split("/")
+                parts = path[len(base) :].split("/")
                 if len(parts) not in (2, 3) or parts[1] != "activities":
                     self._json(404, {"error": f"no such path {path}"})
                     return

@@ -12,41 +12,30 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from ticket_db import create_database, drop_database, empty_postgres
 from ticket_twins import StepClock
 
 from bot.tickets import TicketStore
 from bot.tickets.database import make_engine, upgrade
 
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-TABLES = "tickets, ticket_events, outbox, inbound_events, conversations, feedback"
-
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    name = f"billing_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # no server: say so instead of failing every test
-        admin.dispose()
+        url = create_database()
+    except Exception as exc:  # no server: say so once instead of failing every test
         pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
-    url = f"{PG_SERVER}/{name}"
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
     try:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -56,13 +45,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     upgrade(engine)
     engine.dispose()
     return path
-
-
-def empty_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

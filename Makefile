@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` (the bot on its embedded default) and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install run serve test test-fast bench lint clean
+
+$(BIN)/billing-bot: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip
+	# torch first and pinned: the CPU build; any other version would pull CUDA wheels.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/billing-bot
+
+run: install  ## chat as the sample overdue customer (SQLite + ./knowledge, no credentials)
+	$(BIN)/billing-bot chat --customer $(or $(CUSTOMER),fabrikam)
+
+serve: install  ## the HTTP server: Teams (/api/messages), Slack (/slack/events), /healthz
+	$(BIN)/billing-bot serve
+
+test: install  ## everything, including the real-model and PostgreSQL tests
+	$(BIN)/pytest -q
+
+test-fast: install  ## without the real model
+	$(BIN)/pytest -q -m "not model"
+
+bench: install
+	$(BIN)/python benchmarks/core.py
+	$(BIN)/python benchmarks/tickets_throughput.py
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .billing-bot .pytest_cache

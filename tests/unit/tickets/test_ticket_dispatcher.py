@@ -1,0 +1,305 @@
+"""The dispatcher on SQLite and PostgreSQL: at-least-once delivery, order, backoff,
+Retry-After, dead rows and leases, with small real channels and a clock that moves on cue."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from ticket_twins import FlakyChannel, RateLimitedChannel, StepClock
+
+from bot.channel import Delivered, Outgoing, RecordingChannel
+from bot.tickets import Dispatcher, OutboxEntry, OutboxStatus, Ticket, TicketStore
+
+
+def open_one(store: TicketStore, conversation: str = "a:conv-1") -> Ticket:
+    return store.open_ticket(
+        customer_id="contoso",
+        category="refund",
+        route="partner",
+        question="Can I get a refund?",
+        transcript=[("customer", "Can I get a refund?")],
+        evidence=[],
+        channel="teams",
+        conversation=conversation,
+    )
+
+
+def entry(store: TicketStore, event: str) -> OutboxEntry:
+    [found] = [e for e in store.outbox.entries() if e.event == event]
+    return found
+
+
+async def drain(dispatcher: Dispatcher) -> int:
+    total = 0
+    while delivered := await dispatcher.run_once():
+        total += delivered
+    return total
+
+
+async def test_the_post_creates_the_thread_that_later_messages_go_to(
+    store: TicketStore, clock: StepClock
+) -> None:
+    slack, teams = RecordingChannel("slack"), RecordingChannel("teams")
+    dispatcher = Dispatcher(store, {"slack": slack, "teams": teams}, clock=clock)
+    number = open_one(store).number
+    store.add_customer_message(number, "Any news?")
+    store.add_agent_reply(number, "ana", "Yes: approved.")
+
+    assert await drain(dispatcher) == 4  # post, message, one (coalesced) update, reply
+
+    assert [(m.event, m.conversation) for m in slack.delivered] == [
+        ("ticket_opened", ""),
+        ("customer_message", "slack-1"),
+        ("ticket_updated", "slack-1"),
+    ]
+    assert store.get(number).thread == "slack-1"
+    assert [(m.event, m.conversation, m.body["text"]) for m in teams.delivered] == [
+        ("agent_reply", "a:conv-1", "Yes: approved.")
+    ]
+    assert store.outbox.counts()["pending"] == 0
+
+
+async def test_nothing_reaches_the_thread_before_the_post_that_creates_it(
+    store: TicketStore, clock: StepClock
+) -> None:
+    slack = FlakyChannel("slack", failures=1)
+    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, base_delay=10)
+    number = open_one(store).number
+    store.add_customer_message(number, "Hello?")
+
+    assert await dispatcher.run_once() == 0  # the post failed; the message must wait
+    assert slack.attempts == 1 and slack.delivered == []
+    clock.advance(10)
+    await drain(dispatcher)
+
+    assert [(m.event, m.conversation) for m in slack.delivered][:2] == [
+        ("ticket_opened", ""),
+        ("customer_message", "slack-1"),
+    ]
+
+
+async def test_a_ticket_keeps_its_message_order_through_failures(
+    store: TicketStore, clock: StepClock
+) -> None:
+    teams = FlakyChannel("teams", failures=2)
+    dispatcher = Dispatcher(store, {"teams": teams}, clock=clock, base_delay=1)
+    number = open_one(store).number
+    for text in ("one", "two", "three"):
+        store.add_agent_reply(number, "ana", text)
+
+    for _ in range(10):
+        await dispatcher.run_once()
+        clock.advance(5)
+
+    assert [m.body["text"] for m in teams.delivered] == ["one", "two", "three"]
+
+
+async def test_rows_for_a_channel_nobody_delivers_stay_pending(
+    store: TicketStore, clock: StepClock
+) -> None:
+    slack = RecordingChannel("slack")
+    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock)  # no Teams configured
+    number = open_one(store).number
+    store.add_agent_reply(number, "ana", "Approved.")
+
+    await drain(dispatcher)
+    clock.advance(3600)
+    await drain(dispatcher)
+
+    reply = entry(store, "agent_reply")
+    assert (reply.status, reply.attempts, reply.last_error) == ("pending", 0, None)
+    teams = RecordingChannel("teams")
+    assert await Dispatcher(store, {"teams": teams}, clock=clock).run_once() == 1
+    assert [m.body["text"] for m in teams.delivered] == ["Approved."]
+
+
+async def test_failures_back_off_exponentially_with_jitter(
+    store: TicketStore, clock: StepClock
+) -> None:
+    slack = FlakyChannel("slack", failures=3)
+    dispatcher = Dispatcher(
+        store, {"slack": slack}, clock=clock, base_delay=10, rng=random.Random(7)
+    )
+    open_one(store)
+
+    waits = []
+    for attempt in (1, 2, 3):
+        failed_at = clock.now
+        assert await dispatcher.run_once() == 0
+        post = entry(store, "ticket_opened")
+        assert post.attempts == attempt
+        assert post.last_error == f"DeliveryError: slack is down (attempt {attempt})"
+        wait = (post.next_attempt_at - failed_at).total_seconds()
+        waits.append(wait)
+        full = 10 * 2 ** (attempt - 1)
+        assert full / 2 <= wait <= full  # jitter scales the step by 0.5..1.0
+        clock.advance(wait - 0.5)
+        assert await dispatcher.run_once() == 0  # not due yet: no attempt
+        assert slack.attempts == attempt
+        clock.advance(0.5)
+
+    assert await dispatcher.run_once() == 1
+    assert entry(store, "ticket_opened").status == "delivered"
+    assert waits[0] < waits[1] < waits[2]
+
+
+async def test_retry_after_from_the_platform_is_honoured(
+    store: TicketStore, clock: StepClock
+) -> None:
+    slack = RateLimitedChannel("slack", retry_after=30)
+    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, base_delay=1)
+    open_one(store)
+
+    assert await dispatcher.run_once() == 0
+    post = entry(store, "ticket_opened")
+    assert post.next_attempt_at == clock.now + timedelta(seconds=30)
+    assert post.last_error is not None and "429" in post.last_error
+    clock.advance(29)
+    assert await dispatcher.run_once() == 0
+    clock.advance(1)
+    assert await dispatcher.run_once() == 1
+    assert len(slack.delivered) == 1
+
+
+async def test_a_row_that_keeps_failing_is_parked_not_lost_and_can_be_requeued(
+    store: TicketStore, clock: StepClock
+) -> None:
+    teams = FlakyChannel("teams", failures=3)
+    dispatcher = Dispatcher(store, {"teams": teams}, clock=clock, max_attempts=3, base_delay=1)
+    number = open_one(store).number
+    store.add_agent_reply(number, "ana", "Approved.")
+
+    for _ in range(6):
+        await dispatcher.run_once()
+        clock.advance(60)
+
+    [dead] = store.outbox.entries(OutboxStatus.DEAD)
+    assert (dead.event, dead.attempts) == ("agent_reply", 3)
+    assert dead.last_error == "DeliveryError: teams is down (attempt 3)"
+    assert teams.attempts == 3  # parked: no fourth try
+
+    store.outbox.requeue(dead.id, now=clock.now)
+    assert await dispatcher.run_once() == 1
+    assert [m.body["text"] for m in teams.delivered] == ["Approved."]
+    assert store.outbox.entries(OutboxStatus.DEAD) == []
+
+
+async def test_a_dead_post_holds_its_thread_messages_back_until_requeued(
+    store: TicketStore, clock: StepClock
+) -> None:
+    slack = FlakyChannel("slack", failures=2)
+    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, max_attempts=2, base_delay=1)
+    number = open_one(store).number
+    store.add_customer_message(number, "Hello?")
+
+    for _ in range(5):
+        await dispatcher.run_once()
+        clock.advance(60)
+
+    message = entry(store, "customer_message")
+    assert (message.status, message.attempts) == ("pending", 0)
+    assert entry(store, "ticket_opened").status == "dead"
+
+    store.outbox.requeue(entry(store, "ticket_opened").id, now=clock.now)
+    await drain(dispatcher)
+    assert [(m.event, m.conversation) for m in slack.delivered] == [
+        ("ticket_opened", ""),
+        ("customer_message", "slack-1"),
+        ("ticket_updated", "slack-1"),
+    ]
+
+
+async def test_only_the_newest_refresh_of_a_post_is_sent(
+    store: TicketStore, clock: StepClock
+) -> None:
+    slack = RecordingChannel("slack")
+    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock)
+    number = open_one(store).number
+    await drain(dispatcher)
+    store.claim(number, "ana")
+    store.change_category(number, "credit", "microsoft", "ana")
+    store.wait_on_customer(number, "ana")
+
+    assert await drain(dispatcher) == 1
+
+    [update] = slack.delivered[1:]
+    assert update.event == "ticket_updated"
+    assert update.body["ticket"]["status"] == "waiting_on_customer"
+    assert store.outbox.counts()["superseded"] == 2
+
+
+async def test_a_crashed_dispatchers_claim_expires_and_another_delivers(
+    store: TicketStore, clock: StepClock
+) -> None:
+    open_one(store)
+    # A dispatcher claims the post and dies before settling it.
+    [lost] = store.outbox.claim(
+        ["slack"],
+        now=clock.now,
+        lease=timedelta(seconds=120),
+        limit=10,
+        max_attempts=5,
+        defer=timedelta(seconds=1),
+    )
+    slack = RecordingChannel("slack")
+    survivor = Dispatcher(store, {"slack": slack}, clock=clock, lease=120)
+
+    assert await survivor.run_once() == 0  # still leased
+    clock.advance(121)
+    assert await survivor.run_once() == 1
+    assert [m.key for m in slack.delivered] == [lost.outgoing.key]
+    assert entry(store, "ticket_opened").attempts == 2
+
+
+async def test_a_channel_that_crashes_does_not_stop_the_others(
+    store: TicketStore, clock: StepClock
+) -> None:
+    class BrokenRenderer:
+        name = "slack"
+
+        async def deliver(self, message: Outgoing) -> Delivered:
+            raise KeyError("blocks")
+
+    teams = RecordingChannel("teams")
+    dispatcher = Dispatcher(store, {"slack": BrokenRenderer(), "teams": teams}, clock=clock)
+    number = open_one(store).number
+    store.add_agent_reply(number, "ana", "Approved.")
+
+    assert await dispatcher.run_once() == 1
+    assert [m.event for m in teams.delivered] == ["agent_reply"]
+    assert entry(store, "ticket_opened").last_error == "KeyError: 'blocks'"
+
+
+async def test_run_forever_delivers_until_stopped(store: TicketStore) -> None:
+    slack = RecordingChannel("slack")
+    dispatcher = Dispatcher(store, {"slack": slack}, poll_interval=30)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run_forever(stop))
+    await asyncio.sleep(0.05)  # an empty outbox: it is now idling for 30 s
+
+    open_one(store)
+    dispatcher.wake()
+    for _ in range(200):
+        if slack.delivered:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+
+    assert [m.event for m in slack.delivered] == ["ticket_opened"]
+
+
+def test_the_dispatcher_refuses_a_nonsense_attempt_limit(store: TicketStore) -> None:
+    with pytest.raises(ValueError, match="max_attempts"):
+        Dispatcher(store, {}, max_attempts=0)
+
+
+def test_a_dispatcher_can_be_built_from_an_engine(store: TicketStore) -> None:
+    channels: dict[str, Any] = {"slack": RecordingChannel("slack")}
+    open_one(store)
+    dispatcher = Dispatcher(store.engine, channels)
+    assert asyncio.run(dispatcher.run_once()) == 1
