@@ -92,10 +92,12 @@ DISPATCHER_TASK = web.AppKey("dispatcher_task", asyncio.Task)
 
 
 def default_mounts(settings: Settings) -> list[Mount]:
-    """Teams always (local mode without an app id); other channels when they are configured."""
+    """Teams always (local mode without an app id); Slack, which mounts nothing without a
+    SLACK_BOT_TOKEN."""
+    from adapters.slack.mount import slack_mount
     from adapters.teams.mount import teams_mount
 
-    return [teams_mount()]
+    return [teams_mount(), slack_mount()]
 
 
 def build_app(
@@ -155,6 +157,7 @@ async def _dispatching(app: web.Application, *, options: dict[str, Any]) -> Asyn
     app[DISPATCHER_TASK] = task
     log.info("outbox dispatcher delivering for: %s", ", ".join(sorted(app[CHANNELS])) or "-")
     yield
+    log.info("stopping the outbox dispatcher")
     stop.set()
     dispatcher.wake()
     try:

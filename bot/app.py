@@ -66,14 +66,14 @@ class Assistant:
                 f"{self._contact()} and we'll set you up.", ReplyKind.UNKNOWN_CUSTOMER)
         if message.value:
             return self._action(message, customer)
-        if message.role is Role.CUSTOMER:
+        if message.role == Role.CUSTOMER:
             owner = self.tickets.open_ticket_for(message.channel, message.conversation)
             if owner is not None:
                 return self._while_human_owns(owner, message)
         decision = self.answerer.decide(
-            message.text, customer, agent=message.role is Role.AGENT, today=self._today()
+            message.text, customer, agent=message.role == Role.AGENT, today=self._today()
         )
-        if decision.reply.kind is ReplyKind.ESCALATE and message.role is Role.CUSTOMER:
+        if decision.reply.kind is ReplyKind.ESCALATE and message.role == Role.CUSTOMER:
             assert customer is not None and decision.escalation is not None
             return self._escalate(message, customer, decision)
         return decision.reply
@@ -92,13 +92,13 @@ class Assistant:
 
     # -- who is asking -------------------------------------------------------------------
     def _customer(self, message: Message) -> Customer | None:
-        trusted = message.role is Role.AGENT or message.channel == "cli"
+        trusted = message.role == Role.AGENT or message.channel == "cli"
         if trusted and message.customer_id:
             customer = self.knowledge.customer(message.customer_id)
             if customer is None:
                 raise UnknownCustomerError(f"no customer with id {message.customer_id!r}")
             return customer
-        if message.role is Role.AGENT:
+        if message.role == Role.AGENT:
             return None  # an agent asking about policy, not about one customer
         customer = (self.knowledge.customer_for_tenant(message.tenant_id)
                     if message.tenant_id else None)

@@ -5,8 +5,9 @@ resolution, a status change); it renders them as cards and sends them into the c
 whose reference `TeamsTurns` stored when the customer last wrote.
 
 Retries belong to the dispatcher (durable, with backoff and a dead-letter state), so the
-SDK's own hidden retries are switched off: msrest would otherwise retry a 429 or a 5xx three
-times inside a worker thread, honouring Retry-After, before the dispatcher heard of it.
+SDK's own are switched off for these sends: msrest asks urllib3 to retry 429s and 5xx three
+times, honouring Retry-After, inside a worker thread. (With urllib3 2 that setting misses
+POST, as msrest still names the removed `method_whitelist`; being explicit keeps it so.)
 """
 
 from __future__ import annotations

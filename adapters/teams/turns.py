@@ -48,7 +48,10 @@ class TeamsTurns:
 
     async def on_error(self, turn: Any, error: Exception) -> None:
         """botbuilder's `on_turn_error`: log, tell the customer, keep serving."""
-        log.error("Teams turn failed", exc_info=(type(error), error, error.__traceback__))
+        if _is_connector_failure(error):  # an operational failure: one line is enough
+            log.error("Teams turn failed: Bot Connector unreachable or refused: %s", error)
+        else:
+            log.error("Teams turn failed", exc_info=(type(error), error, error.__traceback__))
         wire = turn.activity.serialize()
         try:
             if activities.is_card_action(wire):
@@ -62,8 +65,8 @@ class TeamsTurns:
                 )
             elif wire.get("type") == "message":
                 await turn.send_activity(SORRY)
-        except Exception:
-            log.exception("could not tell the customer about the failed turn")
+        except Exception as exc:
+            log.warning("could not tell the customer about the failed turn: %s", exc)
 
     async def _on_message(self, turn: Any, wire: dict[str, Any]) -> None:
         from botbuilder.schema import Activity, ActivityTypes
@@ -72,7 +75,10 @@ class TeamsTurns:
         if not message.text and not message.value:
             await turn.send_activity(NOTHING_TO_READ)
             return
-        await turn.send_activity(Activity(type=ActivityTypes.typing))
+        try:  # cosmetic: a failed typing indicator must not cost the customer the answer
+            await turn.send_activity(Activity(type=ActivityTypes.typing))
+        except Exception as exc:
+            log.warning("typing indicator not sent: %s", exc)
         reply = await self._run_core(self._assistant.handle, message)
         if reply.text:
             await turn.send_activity(card_activity(cards.reply_card(reply, message.text)))
@@ -139,3 +145,9 @@ async def _invoke_reply(turn: Any, body: dict[str, Any]) -> None:
     await turn.send_activity(
         Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
     )
+
+
+def _is_connector_failure(error: BaseException) -> bool:
+    from msrest.exceptions import ClientRequestError, HttpOperationError
+
+    return isinstance(error, ClientRequestError | HttpOperationError)

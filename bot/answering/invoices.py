@@ -38,22 +38,24 @@ _PERSONAL = r"\b(my|our|we|i|me|us|i'm|we're)\b"
 _BILL = r"\b(bill|invoice|invoices|bills|charges?|statement)\b"
 _PATTERNS: tuple[tuple[InvoiceQuestion, tuple[str, ...]], ...] = (
     (InvoiceQuestion.COMPARE, (
-        r"\b(higher|more|increase[ds]?|went up|gone up|go up|jump(ed)?|bigger|larger|rise|"
-        r"rose|risen|expensive|changed?|differen\w*)\b.*\b(than|last|previous|before|month)\b",
-        r"\bwhy\b.*" + _BILL + r".*\b(up|higher|more|increase\w*)\b",
+        r"\b(higher|more|increased?|went up|gone up|go up|jump(ed)?|bigger|larger|rose|risen|"
+        r"expensive)\b.{0,30}\b(than|last month|previous (month|invoice|bill)|before)\b",
+        r"\bwhy\b.{0,40}" + _BILL + r".{0,30}\b(go up|gone up|went up|higher|increase\w*)\b",
     )),
     (InvoiceQuestion.OVERDUE, (
-        r"\b(overdue|past due|late|behind|suspend\w*|suspension|cut off|unpaid)\b",
+        r"\b(overdue|past due|behind on|late on|suspend\w*|suspension|cut off|unpaid)\b",
     )),
     (InvoiceQuestion.BALANCE, (
-        r"\b(balance|outstanding|owe|owing|amount due|total due|how much .*(pay|due))\b",
+        r"\b(balance|outstanding|owe|owing|amount due|total due|how much .{0,20}(pay|due))\b",
     )),
     (InvoiceQuestion.DUE, (
-        r"\b(due|due date|deadline|when .*(pay|payment))\b",
+        r"\b(due|due date|deadline)\b",
+        r"\bwhen\b.{0,30}\b(pay|payment)\b",
     )),
     (InvoiceQuestion.RECENT, (
-        r"\b(recent|latest|last|previous|list|show|see|history|all)\b.*" + _BILL,
-        _BILL + r".*\b(history|list)\b",
+        r"\b(show|list|see|send|give)\b.{0,25}\b(invoices|bills|statements)\b",
+        r"\b(recent|latest|last|previous|past)\s+(\d+\s+)?(invoices|bills|statements)\b",
+        r"\b(invoice|billing) history\b",
     )),
 )  # fmt: skip
 

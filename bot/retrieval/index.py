@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,7 +28,7 @@ class Hit(NamedTuple):
     score: float  # the ranking score of the mode searched
     similarity: float  # cosine similarity to the passage or its heading, whichever is closer
     lexical: float  # BM25 score
-    coverage: float  # share of the question's words (idf-weighted) found in the article
+    coverage: float  # share of the question's words (idf-weighted) found in the passage
 
 
 @dataclass(frozen=True)
@@ -65,18 +64,16 @@ class SearchIndex:
         self.lexical = LexicalIndex(texts)
         self.stats = IndexStats(len(texts), embedded)
         self._agent_only = np.array([p.audience is Audience.AGENT for p in self.passages], bool)
-        self._article_words: dict[str, set[str]] = defaultdict(set)
-        for passage, text in zip(self.passages, texts, strict=True):
-            self._article_words[passage.path].update(self.lexical.tokenize(text))
+        self._words = [set(self.lexical.tokenize(text)) for text in texts]
 
-    def coverage(self, question: str, path: str) -> float:
-        """Share of the question's words (weighted by rarity) that the article contains."""
+    def coverage(self, question: str, index: int) -> float:
+        """Share of the question's words (weighted by rarity) that the passage (with its title
+        and heading) contains."""
         words = set(self.lexical.tokenize(question))
         total = sum(self.lexical.idf(w) for w in words)
         if not total:
             return 0.0
-        article = self._article_words.get(path, set())
-        return sum(self.lexical.idf(w) for w in words if w in article) / total
+        return sum(self.lexical.idf(w) for w in words if w in self._words[index]) / total
 
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.embed([question])[0]
@@ -106,7 +103,7 @@ class SearchIndex:
         order = np.argsort(-score, kind="stable")[:k]
         return [
             Hit(self.passages[i], float(score[i]), float(dense[i]), float(lexical[i]),
-                self.coverage(question, self.passages[i].path))
+                self.coverage(question, int(i)))
             for i in order
             if np.isfinite(score[i])
         ]

@@ -41,7 +41,8 @@ class ConnectorCall:
     path: str
     conversation: str
     reply_to: str | None
-    authorized: bool
+    authorized: bool  # carried the bot's expected bearer token
+    status: int  # what the fake answered
     body: dict[str, Any]
 
     @property
@@ -79,6 +80,8 @@ class FakeMicrosoftCloud:
         self._calls: list[ConnectorCall] = []
         self._failures: deque[_Failure] = deque()
         self._key_fetches = 0
+        # Local mode (no app id) sends no token; set this to let such calls through.
+        self.accept_anonymous = False
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -155,12 +158,14 @@ class FakeMicrosoftCloud:
             return [c for c in self._calls if conversation in (None, c.conversation)]
 
     def sent(self, conversation: str | None = None, type: str = "message") -> list[ConnectorCall]:
-        return [c for c in self.calls(conversation) if c.type == type and c.authorized]
+        """The activities of `type` the connector accepted, i.e. that reach the user."""
+        return [c for c in self.calls(conversation) if c.type == type and c.status == 200]
 
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
             self._failures.clear()
+            self.accept_anonymous = False
 
     def fail_next(self, status: int, times: int = 1, **headers: str) -> None:
         """Answer the next `times` connector calls with `status` (e.g. 429, Retry_After="7")."""
@@ -228,20 +233,27 @@ class FakeMicrosoftCloud:
                 except ValueError:
                     self._json(400, {"error": "body is not JSON"})
                     return
-                authorized = self.headers.get("Authorization") == f"Bearer {cloud.bot_token}"
-                call = ConnectorCall(
-                    method=method,
-                    path=path,
-                    conversation=unquote(parts[0]),
-                    reply_to=unquote(parts[2]) if len(parts) == 3 else None,
-                    authorized=authorized,
-                    body=body,
-                )
+                header = self.headers.get("Authorization")
+                authorized = header == f"Bearer {cloud.bot_token}"
+                allowed = authorized or (cloud.accept_anonymous and header is None)
                 with cloud._lock:
-                    cloud._calls.append(call)
-                    number = len(cloud._calls)
-                    failure = cloud._failures.popleft() if cloud._failures else None
-                if not authorized:
+                    number = len(cloud._calls) + 1
+                    failure = None
+                    if allowed and cloud._failures:
+                        failure = cloud._failures.popleft()
+                    status = 401 if not allowed else failure.status if failure else 200
+                    cloud._calls.append(
+                        ConnectorCall(
+                            method=method,
+                            path=path,
+                            conversation=unquote(parts[0]),
+                            reply_to=unquote(parts[2]) if len(parts) == 3 else None,
+                            authorized=authorized,
+                            status=status,
+                            body=body,
+                        )
+                    )
+                if status == 401:
                     self._json(401, {"error": {"code": "Unauthorized", "message": "bad token"}})
                 elif failure is not None:
                     error = {"code": HTTPStatus(failure.status).phrase, "message": "fake failure"}

@@ -98,7 +98,7 @@ def test_two_dispatcher_processes_deliver_each_message_exactly_once(
 ) -> None:
     empty_postgres(postgres_url)
     with TicketStore.from_url(postgres_url) as store:
-        for i in range(40):
+        for i in range(25):
             number = store.open_ticket(
                 customer_id=f"customer-{i}",
                 category="refund",
@@ -125,7 +125,7 @@ def test_two_dispatcher_processes_deliver_each_message_exactly_once(
 
     lines = read_lines(sent)
     counts = Counter(line["key"] for line in lines)
-    assert set(counts) == expected  # 40 posts, 40 replies, 40 post refreshes
+    assert set(counts) == expected  # 25 posts, 25 replies, 25 post refreshes
     assert [key for key, n in counts.items() if n > 1] == []
     by_process = Counter(line["pid"] for line in lines)
     assert len(by_process) == 2, f"one process did everything: {by_process}"

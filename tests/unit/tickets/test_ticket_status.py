@@ -61,5 +61,5 @@ def test_reopened_can_do_what_open_can() -> None:
 
 
 def test_an_unknown_status_name_is_refused_with_the_known_ones() -> None:
-    with pytest.raises(TicketError, match="unknown ticket status 'closed'.*waiting_on_customer"):
+    with pytest.raises(TicketError, match=r"unknown ticket status 'closed'.*waiting_on_customer"):
         parse_status("closed")

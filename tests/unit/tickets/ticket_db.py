@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import NullPool, create_engine, text
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-TABLES = "tickets, ticket_events, outbox, inbound_events, conversations, feedback"
+# Children first, so deleting never trips a foreign key.
+TABLES = ("outbox", "ticket_events", "tickets", "inbound_events", "conversations", "feedback")
 
 
 def create_database() -> str:
@@ -18,6 +19,9 @@ def create_database() -> str:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # Tests never survive a server crash; skipping the WAL flush per commit is safe
+            # here and makes the suite several times faster.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     finally:
         admin.dispose()
     return f"{PG_SERVER}/{name}"
@@ -33,11 +37,47 @@ def drop_database(url: str) -> None:
         admin.dispose()
 
 
-def empty_postgres(url: str) -> None:
-    """Delete every row and restart the numbering (the next ticket is BILL-1001 again)."""
-    engine = create_engine(url)
+def create_schema(url: str) -> str:
+    """An empty schema in the database at `url`; returns a URL that works inside it.
+
+    Much cheaper than a new database, for tests that need a never-migrated one."""
+    name = f"fresh_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    finally:
+        engine.dispose()
+    return f"{url}?options=-csearch_path%3D{name}"
+
+
+def drop_schema(schema_url: str) -> None:
+    url, options = schema_url.split("?", 1)
+    name = options.rsplit("%3D", 1)[1]
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    finally:
+        engine.dispose()
+
+
+def empty_postgres(url: str) -> None:
+    """Delete every row and restart the numbering (the next ticket is BILL-1001 again).
+
+    DELETE and a sequence reset are much faster than TRUNCATE on tables this small.
+    """
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            for table in TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))
+            for table in TABLES:
+                if table != "conversations":  # keyed by (channel, conversation)
+                    start = 1001 if table == "tickets" else 1
+                    conn.execute(
+                        text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :start, false)"),
+                        {"t": table, "start": start},
+                    )
     finally:
         engine.dispose()

@@ -1,0 +1,104 @@
+"""The `billing-bot` console script: the core's commands plus the channel ones.
+
+`bot/` may not import adapters, so this module takes the core's click group and adds
+`serve` and `teams package`. Both import aiohttp, botbuilder and the core inside the
+command, so `billing-bot --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from bot.cli import cli, settings_of
+from bot.errors import BotError
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """Our own errors (bad settings, a broken knowledge folder) are messages, not tracebacks."""
+    try:
+        yield
+    except BotError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cli.command()
+@click.option("--host", help="Interface to listen on (default: $HOST, else 0.0.0.0).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: $PORT, else 3978).")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str) -> None:
+    """Run the HTTP server: Teams at /api/messages, Slack when configured, /healthz, /metrics.
+
+    Without TEAMS_APP_ID, Teams runs in local mode (no authentication) for the Bot
+    Framework Emulator. The outbox dispatcher runs inside the server.
+    """
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = settings_of(ctx)
+    from adapters.server import serve as run_server
+    from bot.app import build_assistant
+
+    with _clear_errors():
+        assistant = build_assistant(settings)
+        host, port = host or settings.host, settings.port if port is None else port
+        click.echo(f"billing-bot serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
+        run_server(settings, assistant, host=host, port=port)
+
+
+@cli.group()
+def teams() -> None:
+    """Microsoft Teams: the app package to upload."""
+
+
+@teams.command("package")
+@click.option("--app-id", help="The bot's Microsoft App ID, a GUID (default: $TEAMS_APP_ID).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="billing-bot-teams.zip",
+    show_default=True,
+    help="Where to write the zip.",
+)
+@click.option(
+    "--manifest-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with manifest.json and the icons (default: manifests/teams of this install).",
+)
+@click.pass_context
+def package(
+    ctx: click.Context, app_id: str | None, output: Path, manifest_dir: Path | None
+) -> None:
+    """Build the Teams app package: manifest.json with the app id filled in, and both icons.
+
+    Upload it in Teams (Apps > Manage your apps > Upload an app) or in the Teams admin
+    center.
+    """
+    from adapters.teams.package import build_package
+
+    app_id = app_id or settings_of(ctx).teams_app_id
+    if not app_id:
+        raise click.UsageError("give --app-id (the bot's Microsoft App ID) or set TEAMS_APP_ID")
+    with _clear_errors():
+        written = build_package(app_id, output, manifest_dir)
+    click.echo(f"wrote {written}")
+
+
+def main() -> None:
+    cli(prog_name="billing-bot")
+
+
+if __name__ == "__main__":
+    main()

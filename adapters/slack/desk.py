@@ -1,0 +1,230 @@
+"""What agents' Slack actions mean for the core. Synchronous, like the core: the bolt app
+runs these through the server's core pool (`ServerContext.run_core`).
+
+Each method returns what the agent should see (Block Kit blocks or a short text); refused
+actions (a claimed ticket claimed again, an unknown ticket) come back as `TicketError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from adapters.slack.blocks import Block, section, ticket_blocks
+from bot.errors import TicketError
+from bot.tickets.values import Ticket
+from bot.types import Message, Role
+
+if TYPE_CHECKING:
+    from bot.app import Assistant
+
+INTERNAL = re.compile(r"^\s*(!note\b|\(internal\))\s*", re.IGNORECASE)
+UNCLAIMED = ("open", "reopened")
+HELP = (
+    "*/billing* commands:\n"
+    "• `/billing ask QUESTION`: the bot's answer, agent-only articles included\n"
+    "• `/billing customer NAME|ID`: account status, balance, overdue invoices, open tickets\n"
+    "• `/billing ticket NUMBER`: one ticket, with its transcript"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """One agent's view of the desk (App Home)."""
+
+    agent: str
+    unclaimed: tuple[Ticket, ...]
+    mine: tuple[Ticket, ...]
+    waiting: tuple[Ticket, ...]
+    oldest_wait: timedelta | None  # how long the oldest unclaimed ticket has waited
+
+
+def split_internal(text: str) -> tuple[str, bool]:
+    """("text without the marker", internal?) for "!note ..." and "(internal) ..." replies."""
+    match = INTERNAL.match(text)
+    return (text[match.end():], True) if match else (text, False)
+
+
+class Desk:
+    def __init__(self, assistant: Assistant) -> None:
+        self._core = assistant
+        self._store = assistant.tickets
+
+    @property
+    def categories(self) -> list[tuple[str, str]]:
+        return [(c.id, c.name) for c in self._core.knowledge.rules.categories]
+
+    def first_delivery(self, source: str, event_id: str) -> bool:
+        return self._store.first_delivery(source, event_id)
+
+    # --- the escalations channel --------------------------------------------------------
+
+    def ticket_for_thread(self, thread_ts: str) -> Ticket | None:
+        # The store has no index on the thread yet; the agents' desk holds few tickets.
+        return next((t for t in reversed(self._store.list()) if t.thread == thread_ts), None)
+
+    def thread_reply(self, thread_ts: str, agent: str, text: str) -> Ticket | None:
+        """Record an agent's reply in a ticket's thread (relayed unless internal); None when
+        the thread is not a ticket's."""
+        ticket = self.ticket_for_thread(thread_ts)
+        if ticket is None:
+            return None
+        body, internal = split_internal(text)
+        if not body.strip():
+            return ticket
+        return self._store.add_agent_reply(ticket.number, agent, body, internal=internal)
+
+    def claim(self, number: str, agent: str) -> Ticket:
+        return self._store.claim(number, agent)
+
+    def resolve(self, number: str, agent: str) -> Ticket:
+        return self._store.resolve(number, agent)
+
+    def change_category(self, number: str, category_id: str, agent: str) -> Ticket:
+        category = self._core.knowledge.rules.category(category_id)
+        if category is None:
+            known = ", ".join(cid for cid, _ in self.categories)
+            raise TicketError(f"unknown category {category_id!r} (known: {known})")
+        return self._store.change_category(number, category.id, category.route, agent)
+
+    # --- App Home -----------------------------------------------------------------------
+
+    def queue(self, agent: str) -> Queue:
+        active = [t for t in self._store.list() if t.status != "resolved"]
+        unclaimed = tuple(t for t in active if t.status in UNCLAIMED)
+        now = self._store.now()
+        oldest = min((t.created_at for t in unclaimed), default=None)
+        return Queue(
+            agent=agent,
+            unclaimed=unclaimed,
+            mine=tuple(t for t in active if t.status == "claimed" and t.assignee == agent),
+            waiting=tuple(t for t in active if t.status == "waiting_on_customer"),
+            oldest_wait=None if oldest is None else now - oldest,
+        )
+
+    # --- /billing -----------------------------------------------------------------------
+
+    def command(self, text: str, agent: str, agent_id: str, conversation: str) -> list[Block]:
+        verb, _, rest = text.strip().partition(" ")
+        rest = rest.strip()
+        verb = verb.lower()
+        if verb == "ask" and rest:
+            return self.ask(rest, agent, agent_id, conversation)
+        if verb == "customer" and rest:
+            return self.customer(rest)
+        if verb == "ticket" and rest:
+            return self.ticket(rest)
+        return [section(HELP)]
+
+    def ask(self, question: str, agent: str, agent_id: str, conversation: str) -> list[Block]:
+        reply = self._core.handle(
+            Message(
+                text=question,
+                channel="slack",
+                conversation=conversation,
+                user_id=agent_id,
+                user_name=agent,
+                role=Role.AGENT,
+            )
+        )
+        blocks = [section(f"*Q:* {question}"), section(reply.text or "_(no answer)_")]
+        if reply.table is not None:
+            rows = [" | ".join(reply.table.columns)] + [" | ".join(r) for r in reply.table.rows]
+            blocks.append(section("```" + "\n".join(rows) + "```"))
+        if reply.citations:
+            sources = "\n".join(f"• {c.title}, {c.section} (`{c.path}`)" for c in reply.citations)
+            blocks.append(section("*Sources*\n" + sources))
+        blocks.append(
+            {"type": "context", "elements": [
+                {"type": "mrkdwn", "text": f"{reply.kind} · confidence {reply.confidence:.2f}"}
+            ]}
+        )
+        return blocks
+
+    def customer(self, query: str) -> list[Block]:
+        knowledge = self._core.knowledge
+        wanted = query.strip().lower()
+        found = knowledge.customer(query.strip()) or next(
+            (c for c in knowledge.customers if wanted in c.name.lower()), None
+        )
+        if found is None:
+            return [section(f"No customer matches `{query}` (try an id or part of a name).")]
+        zone = ZoneInfo(knowledge.partner.support.timezone)
+        today = self._store.now().astimezone(zone).date()
+        invoices = knowledge.invoices_of(found.id)
+        open_invoices = [i for i in invoices if i.is_open]
+        balance = sum((i.total for i in open_invoices), Decimal(0))
+        overdue = [i for i in open_invoices if i.days_overdue(today) > 0]
+        tickets = [t for t in self._store.list(customer_id=found.id) if t.status != "resolved"]
+        lines = [
+            f"*{found.name}* (`{found.id}`)",
+            f"Account: *{found.account_status}* · plan: {found.support_plan}",
+            f"Open balance: *{balance:,.2f} {found.currency}* over {len(open_invoices)} invoice(s)",
+        ]
+        if overdue:
+            lines.append("*Overdue*")
+            lines += [
+                f"• {i.number}: {i.total:,.2f} {i.currency}, due {i.due_date.isoformat()} "
+                f"({i.days_overdue(today)} days overdue)"
+                for i in overdue
+            ]
+        else:
+            lines.append("Nothing overdue.")
+        if tickets:
+            lines.append("*Open tickets*")
+            lines += [f"• {t.number} {t.category}: {t.status}" for t in tickets]
+        else:
+            lines.append("No open tickets.")
+        return [section("\n".join(lines))]
+
+    def ticket(self, number: str) -> list[Block]:
+        ticket = self._store.get(number)
+        return ticket_blocks(ticket.to_json(), self.categories)
+
+
+def queue_view(queue: Queue) -> dict[str, Any]:
+    """The App Home tab: counts, then the three lists."""
+    wait = "nothing waiting" if queue.oldest_wait is None else _age(queue.oldest_wait)
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Billing escalations"}},
+        section(
+            f"*{len(queue.unclaimed)}* open · *{len(queue.mine)}* mine · "
+            f"*{len(queue.waiting)}* waiting on customer · oldest open: {wait}"
+        ),
+    ]
+    for title, tickets in (
+        ("Open (nobody has it)", queue.unclaimed),
+        ("Mine", queue.mine),
+        ("Waiting on customer", queue.waiting),
+    ):
+        blocks.append({"type": "divider"})
+        blocks.append(section(f"*{title}*\n" + _ticket_lines(tickets)))
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def _ticket_lines(tickets: Sequence[Ticket]) -> str:
+    if not tickets:
+        return "_none_"
+    lines = [
+        f"• *{t.number}* {t.customer_id} · {t.category}"
+        + (f" · {t.assignee}" if t.assignee else "")
+        for t in tickets[:20]
+    ]
+    if len(tickets) > 20:
+        lines.append(f"…and {len(tickets) - 20} more")
+    return "\n".join(lines)
+
+
+def _age(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min"
+    return f"{hours // 24} days"

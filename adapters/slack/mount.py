@@ -1,0 +1,88 @@
+"""Mount Slack on the shared server: `POST /slack/events` (HTTP mode) or a Socket Mode
+connection (when SLACK_APP_TOKEN is set), plus the `SlackChannel` the outbox delivers through.
+
+Without a bot token the server runs without Slack (logged once); a token without a signing
+secret or app token, or without an escalation channel, is a `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.app import build_bolt_app
+from adapters.slack.channel import SlackChannel
+from adapters.slack.desk import Desk
+from bot.channel import Channel
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from adapters.server import Mount, ServerContext
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+SLACK_API = "https://slack.com/api/"
+
+
+def slack_mount(api_url: str = SLACK_API) -> Mount:
+    """A server mount for Slack; `api_url` replaces Slack's Web API (tests use a fake)."""
+
+    def mount(app: web.Application, context: ServerContext) -> Sequence[Channel]:
+        settings = context.settings
+        token = settings.slack_bot_token.get_secret_value()
+        secret = settings.slack_signing_secret.get_secret_value()
+        app_token = settings.slack_app_token.get_secret_value()
+        if not token:
+            log.info("Slack: not configured (no SLACK_BOT_TOKEN); running without Slack routes")
+            return []
+        if not secret and not app_token:
+            raise ConfigError("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET "
+                              "(HTTP mode) nor SLACK_APP_TOKEN (Socket Mode) is")
+        if not settings.slack_escalation_channel:
+            raise ConfigError("SLACK_ESCALATION_CHANNEL is empty: name the channel id (C…) "
+                              "where escalations are posted")
+        client = AsyncWebClient(token=token, base_url=api_url)
+        desk = Desk(context.assistant)
+        bolt = build_bolt_app(
+            desk,
+            context.run_core,
+            client,
+            signing_secret="" if app_token else secret,
+            escalation_channel=settings.slack_escalation_channel,
+        )
+        if app_token:
+            app.cleanup_ctx.append(_socket_mode(bolt, app_token))
+            log.info("Slack: Socket Mode, escalations in %s", settings.slack_escalation_channel)
+        else:
+            async def events(request: web.Request) -> web.Response:
+                response = await bolt.async_dispatch(await to_bolt_request(request))
+                context.metrics.inc("slack_requests_total", status=str(response.status))
+                return await to_aiohttp_response(response)
+
+            app.router.add_post(EVENTS_PATH, events)
+            log.info("Slack: HTTP mode at %s, escalations in %s", EVENTS_PATH,
+                     settings.slack_escalation_channel)
+        return [SlackChannel(client, settings.slack_escalation_channel, desk.categories)]
+
+    return mount
+
+
+def _socket_mode(
+    bolt: AsyncApp, app_token: str
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifetime(_app: web.Application) -> AsyncIterator[None]:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(bolt, app_token)
+        await handler.connect_async()
+        yield
+        await handler.close_async()
+
+    return lifetime

@@ -1,0 +1,100 @@
+"""A local fake of the Slack Web API (and of `response_url`s) on a real socket.
+
+It records every call (method, arguments) and answers like Slack: `{"ok": true, ...}` with a
+fresh `ts` for new messages. `fail_next(method, status, **headers)` makes the next call of
+a method fail the way Slack does (e.g. 429 with Retry-After).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from fakes.server import serving
+
+BOT_USER = "UBOT0001"
+NAMES = {"UAGENT01": "Maeve", "UAGENT02": "Tomas"}
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    method: str
+    args: dict[str, Any]
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[SlackCall] = []
+        self.responses: list[tuple[str, dict[str, Any]]] = []  # (response_url id, body)
+        self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self._ts = itertools.count(1)
+        self.url = ""
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.url}/respond/{name}"
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [call.args for call in self.calls if call.method == method]
+
+    def fail_next(self, method: str, status: int, **headers: str) -> None:
+        self._failures.setdefault(method, []).append((status, headers))
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[FakeSlack]:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        async with serving(app) as url:
+            self.url = url
+            yield self
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        elif request.can_read_body:
+            args.update(dict(await request.post()))
+        if method == "auth.test":  # bolt's own call, not what the tests look at
+            return web.json_response(
+                {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT0001", "team_id": "T0001"}
+            )
+        self.calls.append(SlackCall(method, args))
+        failures = self._failures.get(method)
+        if failures:
+            status, headers = failures.pop(0)
+            error = "ratelimited" if status == 429 else "internal_error"
+            return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
+        if method == "chat.postMessage":
+            ts = f"1700000000.{next(self._ts):06d}"
+            return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
+        if method == "chat.update":
+            return web.json_response({"ok": True, "channel": args.get("channel"), "ts": args["ts"]})
+        if method == "users.info":
+            user = str(args["user"])
+            name = NAMES.get(user, user.lower())
+            return web.json_response(
+                {
+                    "ok": True,
+                    "user": {
+                        "id": user,
+                        "name": name.lower(),
+                        "real_name": name,
+                        "profile": {"display_name": name},
+                    },
+                }
+            )
+        return web.json_response({"ok": True})
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append((request.match_info["name"], json.loads(await request.text())))
+        return web.Response(text="ok")

@@ -1,0 +1,116 @@
+"""The schema: Alembic migrations shipped in the package, applied by `TicketStore.from_url`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from ticket_db import create_schema, drop_schema
+
+from bot.errors import ConfigError
+from bot.tickets import TicketStore
+from bot.tickets.database import MIGRATIONS, make_engine, upgrade
+from bot.tickets.models import Base
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nobody has migrated yet."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    url = create_schema(request.getfixturevalue("postgres_url"))
+    try:
+        yield url
+    finally:
+        drop_schema(url)
+
+
+def test_the_models_and_the_migrations_describe_the_same_schema(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_concurrent_first_starts_migrate_once(fresh_url: str) -> None:
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            TicketStore.from_url(fresh_url).close()
+        except BaseException as exc:  # collected and reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    engine = make_engine(fresh_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0001",)]
+    engine.dispose()
+
+
+def test_reopening_keeps_the_data(fresh_url: str) -> None:
+    with TicketStore.from_url(fresh_url) as store:
+        number = store.open_ticket(
+            customer_id="contoso",
+            category="refund",
+            route="partner",
+            question="?",
+            transcript=[],
+            evidence=[],
+            channel="teams",
+            conversation="c",
+        ).number
+    with TicketStore.from_url(fresh_url) as again:
+        assert again.get(number).customer_id == "contoso"
+
+
+def test_the_migrations_go_down_and_up_again(fresh_url: str) -> None:
+    engine = make_engine(fresh_url)
+    upgrade(engine)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    upgrade(engine)
+    assert {"tickets", "outbox", "inbound_events"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_a_missing_sqlite_folder_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "nested" / "billing.db"
+    with TicketStore.from_url(f"sqlite:///{path}") as store:
+        assert store.list() == []
+    assert path.is_file()
+
+
+@pytest.mark.parametrize(
+    ("url", "complaint"),
+    [
+        ("mysql://db/billing", "unsupported database 'mysql'"),
+        ("sqlite://", "in-memory SQLite"),
+        ("sqlite:///:memory:", "in-memory SQLite"),
+        ("not a url", "not a database URL"),
+    ],
+)
+def test_an_unusable_database_url_is_named(url: str, complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        TicketStore.from_url(url)
