@@ -32,6 +32,7 @@ from aiohttp import web
 
 from bot.channel import Channel
 from bot.config import Settings
+from bot.tickets.dispatcher import Dispatcher
 
 if TYPE_CHECKING:
     from bot.app import Assistant
@@ -87,7 +88,7 @@ Mount = Callable[[web.Application, ServerContext], Sequence[Channel]]
 
 CONTEXT = web.AppKey("context", ServerContext)
 CHANNELS = web.AppKey("channels", dict)
-DISPATCHER = web.AppKey("dispatcher", object)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 DISPATCHER_TASK = web.AppKey("dispatcher_task", asyncio.Task)
 
 
@@ -121,7 +122,7 @@ def build_app(
         finally:
             dispatcher = app.get(DISPATCHER)
             if dispatcher is not None:
-                dispatcher.wake()  # type: ignore[attr-defined]
+                dispatcher.wake()
 
     context = ServerContext(settings, assistant, run_core, metrics)
     app[CONTEXT] = context
@@ -147,8 +148,6 @@ def build_app(
 
 
 async def _dispatching(app: web.Application, *, options: dict[str, Any]) -> AsyncIterator[None]:
-    from bot.tickets.dispatcher import Dispatcher
-
     context = app[CONTEXT]
     dispatcher = Dispatcher(context.assistant.tickets, app[CHANNELS], **options)
     stop = asyncio.Event()

@@ -195,7 +195,7 @@ class Assistant:
         return " or ".join(v for k, v in contact.items() if k in ("email", "phone")) or \
             "your account manager"
 
-    def _today(self):  # noqa: ANN202
+    def _today(self):
         zone = self.knowledge.partner.support.timezone
         return self.clock().astimezone(ZoneInfo(zone)).date()
 

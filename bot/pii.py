@@ -4,8 +4,9 @@ shown to agents.
 Only numbers that pass their checksum are masked, so invoice numbers, dates, amounts and
 order ids stay readable:
 
-* cards: 13–19 digits (single spaces or dashes allowed between groups) that start like a
-  card scheme (2, 3, 4, 5 or 6) and pass the Luhn check → "[card ****1111]";
+* cards: 13–19 digits (single spaces or dashes allowed between groups) with the prefix and
+  length of a card scheme (Visa, Mastercard, Amex, ...) that pass the Luhn check
+  → "[card ****1111]" (the last four digits stay, as on a receipt);
 * IBANs: a country code, check digits and the country's exact length (spaces allowed every
   few characters), mod-97 valid → "[IBAN ****3000]";
 * passwords: "password: x", "pwd=x", "my password is x", "passcode: x", "PIN: x" → the
@@ -22,7 +23,6 @@ __all__ = ["mask_pii"]
 
 # Digit groups separated by one space or dash; the whole run is then split into candidates.
 _DIGIT_RUN = re.compile(r"(?<![\w.,/])\d+(?:[ -]\d+)*(?![\w/]|[.,]\d)")
-_SEPARATOR = re.compile(r"[ -]")
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -37,43 +37,47 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card_scheme_prefix(digits: str) -> bool:
-    """Issuer prefixes of the card schemes a customer might paste (Visa, Mastercard, Amex,
-    Diners, JCB, Discover, UnionPay, Maestro); 0, 1, 7, 8 and 9 start no card."""
-    if digits[0] == "4" or digits[0] == "6":
-        return True
-    two = int(digits[:2])
-    if 50 <= two <= 55 or two in (34, 35, 36, 37, 38, 39, 30):
-        return True
-    four = int(digits[:4])
-    return 2221 <= four <= 2720
+def _card_scheme_fits(digits: str) -> bool:
+    """Issuer prefix and length of the card schemes a customer might paste; nothing else
+    (0, 1, 7, 8 and 9 start no card; Amex is always 15 digits, Mastercard 16, ...)."""
+    n, two, four = len(digits), int(digits[:2]), int(digits[:4])
+    if digits[0] == "4":  # Visa
+        return n in (13, 16, 19)
+    if 51 <= two <= 55 or 2221 <= four <= 2720:  # Mastercard
+        return n == 16
+    if two in (34, 37):  # American Express
+        return n == 15
+    if two in (30, 36, 38, 39):  # Diners Club
+        return 14 <= n <= 19
+    if two == 35 or digits[0] == "6":  # JCB, Discover, UnionPay, Maestro
+        return 16 <= n <= 19
+    if two == 50 or 56 <= two <= 58:  # Maestro
+        return 13 <= n <= 19
+    return False
 
 
 def _is_card(digits: str) -> bool:
-    return 13 <= len(digits) <= 19 and _card_scheme_prefix(digits) and _luhn_ok(digits)
+    return 13 <= len(digits) <= 19 and _card_scheme_fits(digits) and _luhn_ok(digits)
 
 
 def _mask_cards(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
-        run = match.group(0)
-        groups = _SEPARATOR.split(run)
-        seps = _SEPARATOR.findall(run)
-        # Find the longest card made of whole consecutive groups; mask it, keep the rest.
+        # Space-separated units; a dashed unit (a card written 4111-1111-..., but also a
+        # GUID or a reference) is a card as a whole or not at all.
+        units = match.group(0).split(" ")
         best: tuple[int, int] | None = None
-        for start in range(len(groups)):
-            for end in range(len(groups), start, -1):
-                digits = "".join(groups[start:end])
+        for start in range(len(units)):
+            for end in range(len(units), start, -1):
+                digits = "".join(units[start:end]).replace("-", "")
                 if len(digits) < 13:
                     break
                 if _is_card(digits) and (best is None or end - start > best[1] - best[0]):
                     best = (start, end)
         if best is None:
-            return run
+            return match.group(0)
         start, end = best
-        digits = "".join(groups[start:end])
-        before = "".join(groups[i] + seps[i] for i in range(start))
-        after = "".join(seps[i - 1] + groups[i] for i in range(end, len(groups)))
-        return f"{before}[card ****{digits[-4:]}]{after}"
+        digits = "".join(units[start:end]).replace("-", "")
+        return " ".join([*units[:start], f"[card ****{digits[-4:]}]", *units[end:]])
 
     return _DIGIT_RUN.sub(replace, text)
 
@@ -136,9 +140,9 @@ def _mask_ibans(text: str) -> str:
 # --- passwords --------------------------------------------------------------------------
 
 _SECRET_LABEL = r"(?:password|passwort|passwd|passcode|pwd|pin)"
-_LABELLED = re.compile(rf"(?i)\b({_SECRET_LABEL}\s*[:=]\s*)(\S+)")
+_LABELLED = re.compile(rf"(?i)\b({_SECRET_LABEL}\s*[:=]\s*)(\S+?)(?=[,;]?(?:\s|$))")
 # "my password is hunter2", "the pwd is: x" — but not "my password is not working".
-_SENTENCE = re.compile(rf"(?i)\b({_SECRET_LABEL}\s+(?:is|was)\s*:?\s+)([^\s,;]+)")
+_SENTENCE = re.compile(rf"(?i)\b({_SECRET_LABEL}\s+(?:is|was)\s*:?\s+)(\S+?)(?=[,;]?(?:\s|$))")
 # fmt: off
 _NOT_SECRETS = frozenset({
     "not", "wrong", "expired", "incorrect", "invalid", "locked", "blocked", "reset", "changed",

@@ -24,7 +24,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def real_embedder():  # noqa: ANN201
+def real_embedder():
     from bot.retrieval.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()

@@ -2,6 +2,6 @@
 
 Every botbuilder / botframework import of the project lives in this package, so a later move
 to the Microsoft 365 Agents SDK (same Activity protocol) touches nothing else. The pure
-modules (`cards`, `activities`, `manifest`, `icons`) import no SDK at all; `mount` wires the
-SDK-backed pieces (`auth`, `endpoint`, `turns`, `channel`) into the aiohttp server.
+modules (`activities`, `cards`, `package`, `icons`) import no SDK at all; `mount` wires the
+SDK-backed ones (`auth`, `connectors`, `endpoint`, `turns`, `channel`) into the server.
 """

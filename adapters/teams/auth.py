@@ -84,19 +84,22 @@ def auth_settings(settings: Settings, endpoints: CloudEndpoints | None = None) -
 
 
 def build_authentication(settings: Settings, endpoints: CloudEndpoints | None = None) -> Any:
-    """botbuilder's `BotFrameworkAuthentication` for these settings."""
+    """botbuilder's `BotFrameworkAuthentication` for these settings, reusing its clients."""
     from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
+
+    from adapters.teams.connectors import ReusingAuthentication
 
     config = auth_settings(settings, endpoints)
     credentials = None
     if endpoints is not None and endpoints.outbound_token is not None:
         credentials = _static_token_factory(config["APP_ID"], endpoints.outbound_token)
     try:
-        return ConfigurationBotFrameworkAuthentication(
+        inner = ConfigurationBotFrameworkAuthentication(
             SimpleNamespace(**config), credentials_factory=credentials
         )
     except Exception as exc:  # botbuilder raises bare Exception for missing properties
         raise ConfigError(f"Teams authentication settings: {exc}") from exc
+    return ReusingAuthentication(inner)
 
 
 def _static_token_factory(app_id: str, token: str) -> Any:

@@ -4,10 +4,9 @@ The outbox dispatcher hands it ticket events for a Teams conversation (an agent'
 resolution, a status change); it renders them as cards and sends them into the conversation
 whose reference `TeamsTurns` stored when the customer last wrote.
 
-Retries belong to the dispatcher (durable, with backoff and a dead-letter state), so the
-SDK's own are switched off for these sends: msrest asks urllib3 to retry 429s and 5xx three
-times, honouring Retry-After, inside a worker thread. (With urllib3 2 that setting misses
-POST, as msrest still names the removed `method_whitelist`; being explicit keeps it so.)
+Retries belong to the dispatcher (durable, with backoff and a dead-letter state): the
+connector clients for these sends have the SDK's own retries switched off (see
+`adapters.teams.connectors`), so a 429 reaches the dispatcher as `RetryLater` at once.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from bot.channel import Delivered, Outgoing
 from bot.errors import DeliveryError, RetryLater
 
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when a 429 names no Retry-After
-SEND_TIMEOUT = 30  # seconds for one call to the Bot Connector
 MAX_SENT_KEYS = 2048  # idempotency keys remembered, to drop a duplicate delivery
 
 
@@ -59,7 +57,6 @@ class TeamsChannel:
         async def send(turn: Any) -> None:
             # Errors are kept, not raised: the adapter would hand them to on_turn_error.
             try:
-                _no_hidden_retries(turn.turn_state.get(self._adapter.BOT_CONNECTOR_CLIENT_KEY))
                 response = await turn.send_activity(activity)
                 sent.append(getattr(response, "id", None) or None)
             except Exception as exc:
@@ -76,15 +73,6 @@ class TeamsChannel:
         if len(self._sent) > MAX_SENT_KEYS:
             self._sent.popitem(last=False)
         return Delivered(delivered)
-
-
-def _no_hidden_retries(client: Any) -> None:
-    config = getattr(client, "config", None)
-    if config is None:
-        return
-    config.retry_policy.retries = 0
-    config.retry_policy.policy.status_forcelist = set()
-    config.connection.timeout = SEND_TIMEOUT
 
 
 def _delivery_error(exc: BaseException, conversation: str) -> DeliveryError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from bot.answering import invoices as invoice_answers
 from bot.answering.extract import extract
@@ -101,8 +102,13 @@ class Answerer:
             confidence, evidence=evidence), None, hits)
 
     def _policy_citation(self, kind: invoice_answers.InvoiceQuestion) -> tuple[Citation, ...]:
-        """Overdue answers cite the collections policy the customer is held to."""
-        if kind not in (invoice_answers.InvoiceQuestion.OVERDUE, invoice_answers.InvoiceQuestion.DUE):
+        """Answers about what is due or overdue cite the collections policy they apply."""
+        if kind not in (invoice_answers.InvoiceQuestion.OVERDUE,
+                        invoice_answers.InvoiceQuestion.DUE):
             return ()
-        hits = self.index.search("collections policy suspension for non-payment overdue", k=1)
+        return self._collections_citation
+
+    @cached_property
+    def _collections_citation(self) -> tuple[Citation, ...]:
+        hits = self.index.search("collections policy: suspension for non-payment", k=1)
         return (hits[0].passage.citation,) if hits else ()

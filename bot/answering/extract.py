@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from collections.abc import Callable
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z0-9\"'(])")
@@ -40,6 +41,6 @@ def extract(text: str, question: str, tokenize: Callable[[str], list[str]]) -> s
                 best, best_span = score, (start, end + 1)
     chosen = parts[best_span[0] : best_span[1]]
     text_out = chosen[0][1]
-    for (previous_line, _), (line, sentence) in zip(chosen, chosen[1:], strict=False):
+    for (previous_line, _), (line, sentence) in pairwise(chosen):
         text_out += (" " if line == previous_line else "\n") + sentence
     return text_out if best_span[1] == len(parts) else text_out + " …"

@@ -151,7 +151,7 @@ def _open(invoices: Sequence[Invoice]) -> list[Invoice]:
     return [inv for inv in invoices if inv.is_open]
 
 
-def _detail(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+def _detail(question, customer, invoices, collections, today) -> InvoiceAnswer:
     wanted = {m.upper() for m in INVOICE_NUMBER.findall(question)}
     found = [inv for inv in invoices if inv.number.upper() in wanted]
     if not found:
@@ -175,7 +175,7 @@ def _detail(question, customer, invoices, collections, today) -> InvoiceAnswer: 
                          _evidence([inv]))
 
 
-def _compare(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+def _compare(question, customer, invoices, collections, today) -> InvoiceAnswer:
     if len(invoices) < 2:
         return InvoiceAnswer("You have only one invoice so far, so there is nothing to compare "
                              "it with.", None, _evidence(invoices))
@@ -240,7 +240,7 @@ def collections_outlook(invoice: Invoice, collections: Collections, today: date)
     return "If it stays unpaid, the collections policy sends " + ", then ".join(steps) + "."
 
 
-def _overdue(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+def _overdue(question, customer, invoices, collections, today) -> InvoiceAnswer:
     late = [inv for inv in _open(invoices) if inv.days_overdue(today) > 0]
     if not late:
         text = f"{customer.name} has no overdue invoices."
@@ -264,7 +264,7 @@ def _overdue(question, customer, invoices, collections, today) -> InvoiceAnswer:
     return InvoiceAnswer(text, _invoice_table(late, today), _evidence(late))
 
 
-def _balance(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+def _balance(question, customer, invoices, collections, today) -> InvoiceAnswer:
     unpaid = _open(invoices)
     if not unpaid:
         return InvoiceAnswer(f"{customer.name} has nothing outstanding: every invoice is paid.",
@@ -279,7 +279,7 @@ def _balance(question, customer, invoices, collections, today) -> InvoiceAnswer:
     return InvoiceAnswer(text, _invoice_table(unpaid, today), _evidence(unpaid))
 
 
-def _due(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+def _due(question, customer, invoices, collections, today) -> InvoiceAnswer:
     unpaid = sorted(_open(invoices), key=lambda inv: inv.due_date)
     if not unpaid:
         last = invoices[-1]
@@ -301,7 +301,7 @@ def _due(question, customer, invoices, collections, today) -> InvoiceAnswer:  # 
     return InvoiceAnswer(text, _invoice_table(unpaid, today), _evidence(unpaid))
 
 
-def _recent(question, customer, invoices, collections, today) -> InvoiceAnswer:  # noqa: ANN001
+def _recent(question, customer, invoices, collections, today) -> InvoiceAnswer:
     recent = list(invoices[-6:])[::-1]
     text = f"The {len(recent)} most recent invoices for {customer.name}:"
     return InvoiceAnswer(text, _invoice_table(recent, today), ())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from itertools import pairwise
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -85,7 +86,7 @@ class HashingEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             words = [w[:6] for w in _WORD.findall(text.lower())]  # crude stemming
-            for feature in words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]:
+            for feature in words + [f"{a} {b}" for a, b in pairwise(words)]:
                 digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
                 out[row, int.from_bytes(digest[:4], "little") % self.dim] += (
                     1.0 if digest[4] & 1 else -1.0

@@ -12,11 +12,14 @@ import numpy as np
 import Stemmer
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
-STOPWORDS = frozenset(
-    "a an and are as at be been but by can could do does did for from has have how i if in "
-    "into is it its me my of on or our please should so that the their them then there these "
-    "they this to us was we were what when where which who why will with would you your".split()
-)
+STOPWORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "do",
+    "does", "did", "for", "from", "has", "have", "how", "i", "if", "in", "into", "is", "it",
+    "its", "me", "my", "of", "on", "or", "our", "please", "should", "so", "that", "the",
+    "their", "them", "then", "there", "these", "they", "this", "to", "us", "was", "we",
+    "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you",
+    "your",
+))
 
 
 class Tokenizer:

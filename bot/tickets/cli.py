@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -187,6 +188,16 @@ def outbox(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     )
     for entry in entries:
         click.echo(_outbox_line(entry))
+
+
+@tickets.command("prune")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.pass_context
+def prune(ctx: click.Context, days: int) -> None:
+    """Forget old inbound event ids and delivered outbox rows (tickets and history stay)."""
+    with _store(ctx) as store:
+        inbound, outbox_rows = store.prune(timedelta(days=days))
+    click.echo(f"forgot {inbound} inbound event ids and {outbox_rows} delivered outbox rows")
 
 
 @tickets.command("requeue")

@@ -9,6 +9,7 @@ ticket-and-channel line, so order within a line is kept) and settles each one:
 * `RetryLater`: tried again no sooner than the platform's `retry_after`;
 * any other failure: tried again after an exponential backoff with jitter
   (`base_delay * 2**(attempt-1)`, capped at `max_delay`, scaled by a random 0.5–1.0);
+* no answer within `delivery_timeout` (shorter than the lease): a failure like any other;
 * after `max_attempts` failed attempts: parked as dead with its last error, kept for an
   operator (`billing-bot tickets outbox`, `billing-bot tickets requeue ID`).
 
@@ -46,6 +47,7 @@ class Dispatcher:
         base_delay: float = 2.0,
         max_delay: float = 900.0,
         lease: float = 120.0,
+        delivery_timeout: float = 60.0,
         batch: int = 20,
         poll_interval: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
@@ -53,6 +55,9 @@ class Dispatcher:
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if not 0 < delivery_timeout < lease:
+            # A delivery still running when its lease ends would be sent twice.
+            raise ValueError("delivery_timeout must be positive and shorter than the lease")
         engine = (
             store_or_engine.engine if isinstance(store_or_engine, TicketStore) else store_or_engine
         )
@@ -62,6 +67,7 @@ class Dispatcher:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self._lease = timedelta(seconds=lease)
+        self._timeout = delivery_timeout
         self._batch = batch
         self._poll = poll_interval
         self._clock = clock
@@ -126,7 +132,11 @@ class Dispatcher:
         message = item.outgoing
         channel = self._channels[message.channel]
         try:
-            delivered = await channel.deliver(message)
+            delivered = await asyncio.wait_for(channel.deliver(message), self._timeout)
+        except TimeoutError:
+            error = f"TimeoutError: no answer within {self._timeout:g} s"
+            await self._failed(item, error, self._backoff(item))
+            return 0
         except RetryLater as exc:
             retry_at = self._clock() + timedelta(seconds=max(exc.retry_after, 0.0))
             await self._failed(item, f"RetryLater: {exc}", retry_at)

@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,10 +31,11 @@ from bot.tickets.models import (
     ConversationRow,
     FeedbackRow,
     InboundEventRow,
+    OutboxRow,
     TicketEventRow,
     TicketRow,
 )
-from bot.tickets.outbox import Outbox, ThreadMode, enqueue
+from bot.tickets.outbox import Outbox, OutboxStatus, ThreadMode, enqueue
 from bot.tickets.status import ACTIVE, UNCLAIMED, Status, check_transition, parse_status
 from bot.tickets.values import PREFIX, Ticket, TicketEvent, TranscriptEntry, format_number
 
@@ -101,6 +102,11 @@ class TicketStore:
         conversation: str,
     ) -> Ticket:
         """Open a ticket and queue its post to the agents ("ticket_opened" to slack)."""
+        _check("customer_id", customer_id, 200)
+        _check("category", category, 100)
+        _check("route", route, 100)
+        _check("channel", channel, 50)
+        _check("conversation", conversation, 500)
         now = self._clock()
         entries = [
             TranscriptEntry(author=author, text=mask_pii(text), at=now).to_json()
@@ -146,9 +152,12 @@ class TicketStore:
         text = mask_pii(text)
         with self._write() as session:
             row, now = self._locked(session, number)
+            if not text.strip():
+                raise TicketError(f"an empty customer message for {format_number(row.id)}")
             if row.status == Status.RESOLVED.value:
                 raise TicketError(
-                    f"{number} is resolved; reopen it or open a new ticket for this message"
+                    f"{format_number(row.id)} is resolved; reopen it or open a new ticket "
+                    "for this message"
                 )
             self._append(row, "customer", text, now)
             event = self._event(session, row, "customer", "customer_message", text)
@@ -170,8 +179,11 @@ class TicketStore:
     ) -> Ticket:
         """Record an agent's reply and relay it to the customer; `internal` notes stay with
         the agents. An agent answering an unclaimed ticket claims it."""
+        _check("agent", agent, 200)
         with self._write() as session:
             row, now = self._locked(session, number)
+            if not text.strip():
+                raise TicketError(f"an empty reply from {agent} on {format_number(row.id)}")
             self._append(row, f"agent:{agent}", text, now, internal=internal)
             kind = "internal_note" if internal else "agent_reply"
             event = self._event(session, row, agent, kind, text)
@@ -199,23 +211,27 @@ class TicketStore:
             return ticket
 
     def claim(self, number: str, agent: str) -> Ticket:
+        _check("agent", agent, 200)
+
         def change(row: TicketRow) -> None:
             detail = f"assigned to {row.assignee}" if row.assignee else ""
-            check_transition(number, row.status, Status.CLAIMED, detail)
+            check_transition(format_number(row.id), row.status, Status.CLAIMED, detail)
             row.assignee = agent
 
         return self._change_status(number, agent, Status.CLAIMED, change)
 
     def unclaim(self, number: str, agent: str) -> Ticket:
         def change(row: TicketRow) -> None:
-            check_transition(number, row.status, Status.OPEN)
+            check_transition(format_number(row.id), row.status, Status.OPEN)
             row.assignee = None
 
         return self._change_status(number, agent, Status.OPEN, change)
 
     def wait_on_customer(self, number: str, agent: str) -> Ticket:
+        _check("agent", agent, 200)
+
         def change(row: TicketRow) -> None:
-            check_transition(number, row.status, Status.WAITING_ON_CUSTOMER)
+            check_transition(format_number(row.id), row.status, Status.WAITING_ON_CUSTOMER)
             row.assignee = row.assignee or agent
 
         return self._change_status(number, agent, Status.WAITING_ON_CUSTOMER, change)
@@ -229,6 +245,8 @@ class TicketStore:
         return self._change_status(number, actor, Status.REOPENED, None)
 
     def change_category(self, number: str, category: str, route: str, actor: str) -> Ticket:
+        _check("category", category, 100)
+        _check("route", route, 100)
         with self._write() as session:
             row, now = self._locked(session, number)
             text = f"{row.category}/{row.route} → {category}/{route}"
@@ -313,6 +331,23 @@ class TicketStore:
             return True
         except IntegrityError:
             return False
+
+    def prune(self, older_than: timedelta) -> tuple[int, int]:
+        """Forget inbound event ids and settled (delivered or superseded) outbox rows older
+        than `older_than`; pending and dead rows, tickets and their history stay.
+        Returns (inbound ids, outbox rows) deleted."""
+        cutoff = self._clock() - older_than
+        settled = [OutboxStatus.DELIVERED.value, OutboxStatus.SUPERSEDED.value]
+        with self._write() as session:
+            inbound = session.execute(
+                delete(InboundEventRow).where(InboundEventRow.received_at < cutoff)
+            ).rowcount
+            outbox = session.execute(
+                delete(OutboxRow)
+                .where(OutboxRow.status.in_(settled))
+                .where(OutboxRow.created_at < cutoff)
+            ).rowcount
+        return int(inbound), int(outbox)
 
     def remember_conversation(
         self,
@@ -414,7 +449,7 @@ class TicketStore:
         with self._write() as session:
             row, now = self._locked(session, number)
             if change is None:
-                check_transition(number, row.status, target)
+                check_transition(format_number(row.id), row.status, target)
             else:
                 change(row)
             event = self._move(session, row, target, actor, now)
@@ -503,6 +538,14 @@ class TicketStore:
             "ticket_updated",
             {"number": ticket.number, "ticket": ticket.to_json()},
         )
+
+
+def _check(field: str, value: str, limit: int) -> None:
+    """Refuse what the database would refuse later, with a message naming the field."""
+    if not value or not value.strip():
+        raise TicketError(f"{field} is empty")
+    if len(value) > limit:
+        raise TicketError(f"{field} is {len(value)} characters long; at most {limit} fit")
 
 
 def _ticket(row: TicketRow) -> Ticket:

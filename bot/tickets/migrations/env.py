@@ -2,14 +2,17 @@
 
 Run programmatically by `bot.tickets.database.upgrade`, which passes an open connection
 (already inside a transaction holding the migration lock) as `config.attributes["connection"]`.
-Without one (the `alembic` command line with `-x url=...`), it connects itself.
+Without one (the `alembic` command line: `-c bot/tickets/migrations/alembic.ini -x url=...`),
+it connects itself.
 """
 
 from __future__ import annotations
 
-from alembic import context
-from sqlalchemy import create_engine
+from logging.config import fileConfig
 
+from alembic import context
+
+from bot.tickets.database import make_engine
 from bot.tickets.models import Base
 
 config = context.config
@@ -33,7 +36,9 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(url)
+    if config.config_file_name is not None:
+        fileConfig(config.config_file_name, disable_existing_loggers=False)
+    engine = make_engine(url)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata)
         with context.begin_transaction():

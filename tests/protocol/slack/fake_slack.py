@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from fakes.server import serving
 
 BOT_USER = "UBOT0001"
@@ -34,6 +34,8 @@ class FakeSlack:
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._ts = itertools.count(1)
         self.url = ""
+        self.acks: list[dict[str, Any]] = []  # Socket Mode acknowledgements, by envelope
+        self._socket: web.WebSocketResponse | None = None
 
     @property
     def api_url(self) -> str:
@@ -53,6 +55,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._websocket)
         async with serving(app) as url:
             self.url = url
             yield self
@@ -79,6 +82,9 @@ class FakeSlack:
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
         if method == "chat.update":
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": args["ts"]})
+        if method == "apps.connections.open":
+            socket_url = self.url.replace("http://", "ws://") + "/socket"
+            return web.json_response({"ok": True, "url": socket_url})
         if method == "users.info":
             user = str(args["user"])
             name = NAMES.get(user, user.lower())
@@ -94,6 +100,34 @@ class FakeSlack:
                 }
             )
         return web.json_response({"ok": True})
+
+    @property
+    def socket_connected(self) -> bool:
+        return self._socket is not None and not self._socket.closed
+
+    async def push(self, envelope_type: str, payload: dict[str, Any], envelope_id: str) -> None:
+        """Send one Socket Mode envelope to the connected app."""
+        assert self._socket is not None, "no Socket Mode connection"
+        await self._socket.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": envelope_type,
+                "payload": payload,
+                "accepts_response_payload": envelope_type != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+        return socket
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append((request.match_info["name"], json.loads(await request.text())))

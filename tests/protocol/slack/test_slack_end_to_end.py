@@ -26,27 +26,30 @@ async def test_a_teams_escalation_is_answered_and_resolved_from_slack(desk):
 
     # 3. The agent answers in the thread: the answer reaches the customer in Teams.
     await desk.thread_reply(ticket, "I've registered the dispute; the amount is on hold.")
-    reply = await eventually(lambda: [
-        c for c in cloud.sent(customer.conversation) if "on hold" in json.dumps(c.body)
-    ])
+    reply = await eventually(
+        lambda: [c for c in cloud.sent(customer.conversation) if "on hold" in json.dumps(c.body)]
+    )
     assert "Maeve replied on " + ticket.number in json.dumps(reply[0].body)
 
     # 4. The customer writes again: it goes to the thread, not to the bot's answering.
     await desk.bot.post(customer.message("Thanks! The credit note should go to finance@."))
-    relayed = await eventually(lambda: [
-        p for p in slack.called("chat.postMessage") if p.get("thread_ts") == ticket.thread
-    ])
+    relayed = await eventually(
+        lambda: [p for p in slack.called("chat.postMessage") if p.get("thread_ts") == ticket.thread]
+    )
     assert "finance@" in relayed[0]["text"]
 
     # 5. Resolve: the customer is asked whether it helped.
     await desk.click({"action_id": RESOLVE, "type": "button", "value": ticket.number}, ticket)
-    asked_back = await eventually(lambda: [
-        c for c in cloud.sent(customer.conversation)
-        if "Did this solve your problem?" in json.dumps(c.body)
-    ])
+    asked_back = await eventually(
+        lambda: [
+            c
+            for c in cloud.sent(customer.conversation)
+            if "Did this solve your problem?" in json.dumps(c.body)
+        ]
+    )
     assert ticket.number in json.dumps(asked_back[0].body)
     assert desk.store.get(ticket.number).status == "resolved"
-    final = await eventually(lambda: [
-        u for u in slack.called("chat.update") if "resolved" in json.dumps(u["blocks"])
-    ])
+    final = await eventually(
+        lambda: [u for u in slack.called("chat.update") if "resolved" in json.dumps(u["blocks"])]
+    )
     assert all(b["type"] != "actions" for b in final[-1]["blocks"])

@@ -58,8 +58,9 @@ def test_bot_events_are_the_events_the_app_listens_to():
 
 def test_scopes_are_exactly_those_the_calls_events_and_command_need():
     needed = {METHOD_SCOPES[m] for m in methods_called()}
-    needed |= {EVENT_SUBSCRIPTIONS[e][sub] for e in slack_app.EVENTS for sub in
-               EVENT_SUBSCRIPTIONS[e]}
+    needed |= {
+        EVENT_SUBSCRIPTIONS[e][sub] for e in slack_app.EVENTS for sub in EVENT_SUBSCRIPTIONS[e]
+    }
     needed.add("commands")  # the slash command
     needed.discard(None)
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed

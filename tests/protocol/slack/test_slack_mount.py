@@ -15,8 +15,9 @@ async def test_without_slack_settings_the_server_serves_without_slack(
     start_server, teams, fake_slack, settings, caplog
 ):
     caplog.set_level(logging.INFO, logger="adapters.slack.mount")
-    async with start_server(mounts=[teams, slack_mount(fake_slack.api_url)],
-                            settings=settings) as server:
+    async with start_server(
+        mounts=[teams, slack_mount(fake_slack.api_url)], settings=settings
+    ) as server:
         health = await server.get("/healthz")
         answer = await server.http.post(server.url + "/slack/events", data=b"{}")
         assert answer.status == 404
@@ -32,8 +33,10 @@ async def test_with_slack_settings_slack_is_a_delivering_channel(desk):
 
 @pytest.mark.parametrize(
     ("missing", "named"),
-    [("slack_escalation_channel", "SLACK_ESCALATION_CHANNEL"),
-     ("slack_signing_secret", "SLACK_SIGNING_SECRET")],
+    [
+        ("slack_escalation_channel", "SLACK_ESCALATION_CHANNEL"),
+        ("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+    ],
 )
 async def test_a_half_configured_slack_is_refused_naming_the_setting(
     start_server, teams, fake_slack, slack_settings, missing, named
@@ -41,6 +44,5 @@ async def test_a_half_configured_slack_is_refused_naming_the_setting(
     blank = "" if missing == "slack_escalation_channel" else SecretStr("")
     broken = slack_settings.model_copy(update={missing: blank})
     with pytest.raises(ConfigError, match=named):
-        async with start_server(mounts=[teams, slack_mount(fake_slack.api_url)],
-                                settings=broken):
+        async with start_server(mounts=[teams, slack_mount(fake_slack.api_url)], settings=broken):
             pass

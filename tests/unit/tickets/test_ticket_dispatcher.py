@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from ticket_twins import FlakyChannel, RateLimitedChannel, StepClock
 
 from bot.channel import Delivered, Outgoing, RecordingChannel
@@ -274,28 +276,88 @@ async def test_a_channel_that_crashes_does_not_stop_the_others(
     assert entry(store, "ticket_opened").last_error == "KeyError: 'blocks'"
 
 
-async def test_run_forever_delivers_until_stopped(store: TicketStore) -> None:
+async def test_run_forever_delivers_until_stopped_and_wakes_on_request(
+    store: TicketStore,
+) -> None:
     slack = RecordingChannel("slack")
     dispatcher = Dispatcher(store, {"slack": slack}, poll_interval=30)
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run_forever(stop))
     await asyncio.sleep(0.05)  # an empty outbox: it is now idling for 30 s
 
-    open_one(store)
-    dispatcher.wake()
-    for _ in range(200):
-        if slack.delivered:
-            break
-        await asyncio.sleep(0.01)
+    def handle_a_message() -> None:  # what the app does, in a worker thread
+        open_one(store)
+        dispatcher.wake()
+
+    await asyncio.to_thread(handle_a_message)
+    await wait_for(lambda: bool(slack.delivered))
     stop.set()
     await asyncio.wait_for(task, 5)
 
     assert [m.event for m in slack.delivered] == ["ticket_opened"]
 
 
-def test_the_dispatcher_refuses_a_nonsense_attempt_limit(store: TicketStore) -> None:
+async def test_run_forever_outlives_a_database_outage(store: TicketStore) -> None:
+    outage = {"rounds": 2}
+
+    def database_down(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM outbox" in statement and outage["rounds"] > 0:
+            outage["rounds"] -= 1
+            raise ConnectionError("server closed the connection unexpectedly")
+
+    open_one(store)
+    event.listen(store.engine, "before_cursor_execute", database_down)
+    slack = RecordingChannel("slack")
+    dispatcher = Dispatcher(store, {"slack": slack}, poll_interval=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run_forever(stop))
+
+    await wait_for(lambda: bool(slack.delivered))
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    event.remove(store.engine, "before_cursor_execute", database_down)
+
+    assert outage["rounds"] == 0
+    assert [m.event for m in slack.delivered] == ["ticket_opened"]
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the dispatcher did not deliver in time")
+
+
+async def test_a_platform_that_never_answers_is_a_failed_attempt(
+    store: TicketStore, clock: StepClock
+) -> None:
+    class Silent:
+        name = "slack"
+
+        async def deliver(self, message: Outgoing) -> Delivered:
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+    teams = RecordingChannel("teams")
+    dispatcher = Dispatcher(
+        store, {"slack": Silent(), "teams": teams}, clock=clock, delivery_timeout=0.05
+    )
+    number = open_one(store).number
+    store.add_agent_reply(number, "ana", "Approved.")
+
+    assert await dispatcher.run_once() == 1
+    assert [m.event for m in teams.delivered] == ["agent_reply"]
+    post = entry(store, "ticket_opened")
+    assert (post.status, post.attempts) == ("pending", 1)
+    assert post.last_error == "TimeoutError: no answer within 0.05 s"
+
+
+def test_the_dispatcher_refuses_nonsense_settings(store: TicketStore) -> None:
     with pytest.raises(ValueError, match="max_attempts"):
         Dispatcher(store, {}, max_attempts=0)
+    with pytest.raises(ValueError, match="shorter than the lease"):
+        Dispatcher(store, {}, lease=30, delivery_timeout=60)
 
 
 def test_a_dispatcher_can_be_built_from_an_engine(store: TicketStore) -> None:

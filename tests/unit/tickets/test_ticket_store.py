@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -271,6 +272,39 @@ def test_unknown_and_malformed_numbers_are_named(store: TicketStore) -> None:
         store.events("INV-12")
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "complaint"),
+    [
+        ("customer_id", "", "customer_id is empty"),
+        ("category", "  ", "category is empty"),
+        ("conversation", "x" * 501, "conversation is 501 characters long; at most 500 fit"),
+    ],
+)
+def test_bad_ticket_fields_are_refused_by_name(
+    store: TicketStore, field: str, value: str, complaint: str
+) -> None:
+    with pytest.raises(TicketError, match=complaint):
+        open_one(store, **{field: value})
+    assert store.list() == []
+
+
+def test_empty_messages_are_refused(store: TicketStore) -> None:
+    number = open_one(store).number
+    with pytest.raises(TicketError, match="an empty reply from ana on BILL-1001"):
+        store.add_agent_reply(number, "ana", " ")
+    with pytest.raises(TicketError, match="an empty customer message for BILL-1001"):
+        store.add_customer_message(number, "")
+    assert [e.kind for e in store.events(number)] == ["opened"]
+
+
+def test_numbers_are_read_in_any_case(store: TicketStore) -> None:
+    open_one(store)
+    assert store.get("bill-1001").number == "BILL-1001"
+    store.claim("bill-1001", "ana")
+    with pytest.raises(InvalidTransition, match="BILL-1001: cannot go from claimed to claimed"):
+        store.claim(" bill-1001 ", "ben")
+
+
 def test_list_filters_by_status_customer_and_assignee(store: TicketStore) -> None:
     a = open_one(store, customer_id="contoso").number
     b = open_one(store, customer_id="fabrikam").number
@@ -402,3 +436,29 @@ def test_feedback_is_kept(store: TicketStore, clock: StepClock) -> None:
         ("teams", "a:conv-1", False, "card [card ****1111] refund", clock.now),
     ]
     assert [f[3] for f in store.feedback(helpful=False)] == ["card [card ****1111] refund"]
+
+
+def test_prune_forgets_old_delivery_records_but_never_undelivered_rows(
+    store: TicketStore, clock: StepClock
+) -> None:
+    store.first_delivery("slack", "old-event")
+    number = open_one(store).number
+    store.add_agent_reply(number, "ana", "Approved.")
+    [post] = store.outbox.claim(
+        ["slack"],
+        now=clock.now,
+        lease=timedelta(seconds=60),
+        limit=1,
+        max_attempts=5,
+        defer=timedelta(seconds=1),
+    )
+    store.outbox.delivered(post, "ts-1", now=clock.now)
+    clock.advance(40 * 24 * 3600)
+    store.first_delivery("slack", "new-event")
+
+    assert store.prune(timedelta(days=30)) == (1, 1)
+
+    assert store.first_delivery("slack", "old-event") is True  # forgotten
+    assert store.first_delivery("slack", "new-event") is False  # remembered
+    assert [e.event for e in rows(store)] == ["agent_reply", "ticket_updated"]  # pending: kept
+    assert [e.kind for e in store.events(number)] == ["opened", "agent_reply", "status"]

@@ -1,0 +1,143 @@
+"""Teams over real HTTP: how many customer messages a second, and how long each one takes.
+
+Starts the real server on 127.0.0.1 with Teams mounted against the protocol tests' fake
+Microsoft cloud (tokens checked with RS256 on every request, replies posted to the fake Bot
+Connector), then sends customer questions from concurrent clients. Each request returns
+after the typing indicator and the answer card were delivered, so its latency is what a
+Teams user waits. The core runs with the deterministic HashingEmbedder unless `--model`,
+so the figures are mostly the adapter's cost; `core only` is the same questions straight
+into `Assistant.handle`, for comparison.
+
+    .venv/bin/python benchmarks/teams_server.py [--messages 400] [--clients 8] [--model]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "protocol"))  # the fakes the protocol tests use
+
+import aiohttp  # noqa: E402
+from fakes.cloud import FakeMicrosoftCloud  # noqa: E402
+from fakes.server import serving  # noqa: E402
+from fakes.teams import TeamsUser  # noqa: E402
+
+from adapters.server import build_app  # noqa: E402
+from adapters.teams.auth import CloudEndpoints  # noqa: E402
+from adapters.teams.mount import teams_mount  # noqa: E402
+from bot.app import build_assistant  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.types import Message  # noqa: E402
+
+APP_ID = "0f6c2a3e-6d3b-4c8e-9a55-2b1e7c4d9f10"
+QUESTIONS = (
+    "When is my invoice due?",
+    "What is your cancellation policy?",
+    "What are your support hours?",
+    "How do I pay my invoice?",
+)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def report(label: str, latencies: list[float], elapsed: float) -> None:
+    ms = [v * 1000 for v in latencies]
+    print(
+        f"{label:<28} {len(ms) / elapsed:8.1f} msg/s   p50 {statistics.median(ms):6.1f} ms   "
+        f"p95 {percentile(ms, 0.95):6.1f} ms   p99 {percentile(ms, 0.99):6.1f} ms"
+    )
+
+
+async def over_http(assistant, settings, cloud, messages: int, clients: int) -> None:
+    app = build_app(settings, assistant, mounts=[teams_mount(CloudEndpoints(**cloud.endpoints()))])
+    latencies: list[float] = []
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for n in range(messages):
+            queue.put_nowait(n)
+
+        async def client(number: int) -> None:
+            user = TeamsUser(cloud.service_url, APP_ID, conversation=f"a:1bench-{number}")
+            while not queue.empty():
+                n = queue.get_nowait()
+                headers = {"Authorization": cloud.authorization()}
+                started = time.perf_counter()
+                activity = user.message(QUESTIONS[n % len(QUESTIONS)])
+                async with http.post(url + "/api/messages", json=activity, headers=headers) as r:
+                    assert r.status == 201, r.status
+                latencies.append(time.perf_counter() - started)
+
+        # One message first: the signing keys are fetched and cached before the clock starts.
+        warm = TeamsUser(cloud.service_url, APP_ID, conversation="a:1warm-up")
+        async with http.post(
+            url + "/api/messages",
+            json=warm.message("hello"),
+            headers={"Authorization": cloud.authorization()},
+        ) as r:
+            assert r.status == 201
+        started = time.perf_counter()
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        elapsed = time.perf_counter() - started
+    delivered = len(cloud.sent(type="message"))
+    report(f"HTTP, {clients} clients", latencies, elapsed)
+    print(f"{'':28} {delivered} answer cards delivered to the fake Bot Connector")
+
+
+def core_only(assistant, messages: int) -> None:
+    latencies = []
+    started = time.perf_counter()
+    for n in range(messages):
+        message = Message(
+            QUESTIONS[n % len(QUESTIONS)],
+            channel="teams",
+            conversation="a:1core",
+            tenant_id="4acb5c8a-11e8-482a-bb39-334f65bb0370",
+            event_id=f"core-{n}",
+        )
+        t = time.perf_counter()
+        assistant.handle(message)
+        latencies.append(time.perf_counter() - t)
+    report("core only, 1 thread", latencies, time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--model", action="store_true", help="use the real embedding model")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp, FakeMicrosoftCloud(APP_ID) as cloud:
+        settings = load_settings(
+            knowledge_dir=ROOT / "knowledge",
+            data_dir=Path(tmp),
+            teams_app_id=APP_ID,
+            teams_app_password="unused",
+            teams_app_tenant_id="5d1c9e44-8b0a-4f3e-a2c1-7e6f5a4b3c2d",
+        )
+        embedder = None
+        if not args.model:
+            from bot.retrieval.embedder import HashingEmbedder
+
+            embedder = HashingEmbedder()
+        assistant = build_assistant(settings, embedder=embedder)
+        print(
+            f"{args.messages} customer questions, embedder: {'model' if args.model else 'hashing'}"
+        )
+        core_only(assistant, args.messages)
+        asyncio.run(over_http(assistant, settings, cloud, args.messages, args.clients))
+        assistant.tickets.close()
+
+
+if __name__ == "__main__":
+    main()
