@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from itertools import pairwise
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Protocol
 
