@@ -53,7 +53,7 @@ class SlowFileChannel(FileChannel):
 
 async def dispatch(store: TicketStore, path: Path) -> None:
     channels = {name: SlowFileChannel(name, path) for name in ("slack", "teams")}
-    dispatcher = Dispatcher(store, channels, lease=60, batch=5)
+    dispatcher = Dispatcher(store, channels, lease=60, delivery_timeout=10, batch=5)
     while store.outbox.counts()["pending"]:
         if not await dispatcher.run_once():
             await asyncio.sleep(0.01)
@@ -66,7 +66,9 @@ def main(mode: str, url: str, *args: str) -> None:
         time.sleep(600)
     elif mode == "open-and-send":
         print(f"opened {open_ticket(store)}", flush=True)
-        dispatcher = Dispatcher(store, {"slack": HangingChannel()}, lease=float(args[0]))
+        lease = float(args[0])
+        channels = {"slack": HangingChannel()}
+        dispatcher = Dispatcher(store, channels, lease=lease, delivery_timeout=lease / 2)
         asyncio.run(dispatcher.run_once())
     elif mode == "dispatch":
         print("ready", flush=True)
