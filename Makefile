@@ -29,7 +29,9 @@ test-fast: install  ## without the real model
 
 bench: install
 	$(BIN)/python benchmarks/core.py
+	$(BIN)/python benchmarks/scope_gate.py
 	$(BIN)/python benchmarks/tickets_throughput.py
+	$(BIN)/python benchmarks/teams_server.py
 
 lint: install
 	$(BIN)/ruff check .

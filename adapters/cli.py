@@ -8,23 +8,11 @@ command, so `billing-bot --help` stays fast.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from bot.cli import cli, settings_of
-from bot.errors import BotError
-
-
-@contextmanager
-def _clear_errors() -> Iterator[None]:
-    """Our own errors (bad settings, a broken knowledge folder) are messages, not tracebacks."""
-    try:
-        yield
-    except BotError as exc:
-        raise click.ClickException(str(exc)) from exc
+from bot.cli import clear_errors, cli, settings_of
 
 
 @cli.command()
@@ -50,7 +38,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str
     from adapters.server import serve as run_server
     from bot.app import build_assistant
 
-    with _clear_errors():
+    with clear_errors():
         assistant = build_assistant(settings)
         host, port = host or settings.host, settings.port if port is None else port
         click.echo(f"billing-bot serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
@@ -91,7 +79,7 @@ def package(
     app_id = app_id or settings_of(ctx).teams_app_id
     if not app_id:
         raise click.UsageError("give --app-id (the bot's Microsoft App ID) or set TEAMS_APP_ID")
-    with _clear_errors():
+    with clear_errors():
         written = build_package(app_id, output, manifest_dir)
     click.echo(f"wrote {written}")
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.answering.decide import Answerer, Decision
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch, ScopeGate
 from bot.config import Settings
-from bot.errors import UnknownCustomerError
+from bot.errors import TicketError, UnknownCustomerError
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge, load_knowledge
 from bot.retrieval.cache import EmbeddingCache
@@ -69,7 +69,10 @@ class Assistant:
         if message.role == Role.CUSTOMER:
             owner = self.tickets.open_ticket_for(message.channel, message.conversation)
             if owner is not None:
-                return self._while_human_owns(owner, message)
+                try:
+                    return self._while_human_owns(owner, message)
+                except TicketError:
+                    pass  # resolved meanwhile: the conversation is the bot's again
         decision = self.answerer.decide(
             message.text, customer, agent=message.role == Role.AGENT, today=self._today()
         )
@@ -113,6 +116,9 @@ class Assistant:
                 f"Your ticket {ticket.number} is {_STATUS_WORDS.get(ticket.status, ticket.status)}."
                 " I've kept everything you wrote on it.", ReplyKind.TICKET_STATUS,
                 ticket=ticket.info())
+        if not message.text.strip():
+            return Reply("I can only pass text on to the agent; please describe it in words.",
+                         ReplyKind.RELAYED, ticket=ticket.info())
         self.tickets.add_customer_message(ticket.number, message.text)
         return Reply("", ReplyKind.RELAYED, ticket=ticket.info())  # never talk over an agent
 
@@ -182,12 +188,16 @@ class Assistant:
             if message.value.get("solved"):
                 return Reply("Great, glad it's sorted. Anything else I can help with?",
                              ReplyKind.FEEDBACK)
-            ticket = self.tickets.get(number)
-            if customer is None or ticket.customer_id != customer.id:
+            try:
+                ticket = self.tickets.get(number)
+                if customer is None or ticket.customer_id != customer.id:
+                    raise TicketError(f"{number} is not this customer's ticket")
+                if ticket.status == "resolved":
+                    ticket = self.tickets.reopen(number, "customer")
+            except TicketError:
                 return Reply("I can't find that ticket on your account.", ReplyKind.NOT_SURE)
-            self.tickets.reopen(number, "customer")
-            return Reply(f"Sorry about that. I've reopened ticket {number}; an agent will pick it "
-                         "up again.", ReplyKind.TICKET_STATUS, ticket=ticket.info())
+            return Reply(f"Sorry about that. Ticket {number} is open again; an agent will pick "
+                         "it up.", ReplyKind.TICKET_STATUS, ticket=ticket.info())
         return Reply("Sorry, I didn't understand that button.", ReplyKind.NOT_SURE)
 
     def _contact(self) -> str:

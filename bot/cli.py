@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def _clear_errors() -> Iterator[None]:
+def clear_errors() -> Iterator[None]:
     """Our own errors are messages for the user, not tracebacks."""
     try:
         yield
@@ -42,7 +42,7 @@ def _clear_errors() -> Iterator[None]:
 @click.pass_context
 def cli(ctx: click.Context, knowledge_dir: Path | None) -> None:
     """Billing support assistant for Microsoft CSP partners."""
-    with _clear_errors():
+    with clear_errors():
         overrides: dict[str, Any] = {"knowledge_dir": knowledge_dir} if knowledge_dir else {}
         ctx.obj = load_settings(**overrides)
 
@@ -64,7 +64,7 @@ def check(ctx: click.Context, folder: Path | None) -> None:
     from bot.knowledge.folder import load_knowledge
 
     folder = folder or settings_of(ctx).knowledge_dir
-    with _clear_errors():
+    with clear_errors():
         knowledge = load_knowledge(folder)
     for problem in knowledge.problems:
         click.echo(f"{folder.as_posix().rstrip('/')}/{problem}")
@@ -102,7 +102,7 @@ def index(ctx: click.Context) -> None:
     import time
 
     settings = settings_of(ctx)
-    with _clear_errors():
+    with clear_errors():
         started = time.perf_counter()
         assistant = _assistant(settings)
     stats = assistant.answerer.index.stats
@@ -141,7 +141,7 @@ def ask(ctx: click.Context, question: str, customer_id: str | None, agent: bool,
 
     if not customer_id and not agent:
         raise click.UsageError("say who is asking: --customer ID or --agent")
-    with _clear_errors():
+    with clear_errors():
         assistant = _assistant(settings_of(ctx))
         if customer_id and assistant.knowledge.customer(customer_id) is None:
             known = ", ".join(c.id for c in assistant.knowledge.customers) or "none"
@@ -162,7 +162,7 @@ def chat(ctx: click.Context, customer_id: str) -> None:
     """Chat with the bot as a customer (Ctrl-D or 'exit' to quit)."""
     from bot.types import Message
 
-    with _clear_errors():
+    with clear_errors():
         assistant = _assistant(settings_of(ctx))
         customer = assistant.knowledge.customer(customer_id)
         if customer is None:
@@ -204,7 +204,7 @@ def evaluate(ctx: click.Context, questions: Path, knowledge_dir: Path | None,
     settings = settings_of(ctx)
     if knowledge_dir:
         settings = settings.model_copy(update={"knowledge_dir": knowledge_dir})
-    with _clear_errors():
+    with clear_errors():
         labelled = load_questions(questions)
         assistant = _assistant(settings)
         report = run_eval(assistant.answerer, labelled, date.today())

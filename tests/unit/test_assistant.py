@@ -49,6 +49,7 @@ def test_an_escalation_opens_a_ticket_and_the_bot_then_stays_quiet(assistant):
     assert opened.ticket.route == "partner_billing"
     assert opened.ticket.number in opened.text
 
+    assert assistant.handle(teams("")).text.startswith("I can only pass text")
     relayed = assistant.handle(teams("The second line is wrong too"))
     assert relayed.kind is ReplyKind.RELAYED and relayed.text == ""
     status = assistant.handle(teams("What's the status of my ticket?"))
@@ -87,10 +88,20 @@ def test_not_solved_after_resolution_reopens_the_ticket(assistant):
     opened = assistant.handle(teams("I want to dispute invoice NW-2026-0466"))
     number = opened.ticket.number
     assistant.tickets.resolve(number, "agent:ana")
-    reply = assistant.handle(teams("", value={"action": Action.SOLVED, "ticket": number,
-                                              "solved": False}))
+    not_solved = teams("", value={"action": Action.SOLVED, "ticket": number, "solved": False})
+    reply = assistant.handle(not_solved)
     assert assistant.tickets.get(number).status == "reopened"
     assert number in reply.text
+    again = assistant.handle(not_solved)  # a second click changes nothing and does not fail
+    assert again.kind is ReplyKind.TICKET_STATUS
+    assert assistant.tickets.get(number).status == "reopened"
+
+
+def test_a_message_after_the_ticket_is_resolved_goes_back_to_the_bot(assistant):
+    opened = assistant.handle(teams("I want to dispute invoice NW-2026-0466"))
+    assistant.tickets.resolve(opened.ticket.number, "agent:ana")
+    reply = assistant.handle(teams("When is my invoice due?"))
+    assert reply.kind is ReplyKind.INVOICE
 
 
 def test_another_customer_cannot_reopen_a_ticket(assistant):
