@@ -65,8 +65,7 @@ class Desk:
     # --- the escalations channel --------------------------------------------------------
 
     def ticket_for_thread(self, thread_ts: str) -> Ticket | None:
-        # The store has no index on the thread yet; the agents' desk holds few tickets.
-        return next((t for t in reversed(self._store.list()) if t.thread == thread_ts), None)
+        return self._store.ticket_for_thread(thread_ts)
 
     def thread_reply(self, thread_ts: str, agent: str, text: str) -> Ticket | None:
         """Record an agent's reply in a ticket's thread (relayed unless internal); None when

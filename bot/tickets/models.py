@@ -77,7 +77,7 @@ class TicketRow(Base):
     evidence: Mapped[list[str]] = mapped_column(JSONDoc)
     channel: Mapped[str] = mapped_column(String(50))
     conversation: Mapped[str] = mapped_column(String(500))
-    thread: Mapped[str | None] = mapped_column(String(200))
+    thread: Mapped[str | None] = mapped_column(String(200), index=True)
     assignee: Mapped[str | None] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

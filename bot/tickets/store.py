@@ -279,6 +279,13 @@ class TicketStore:
             row = session.scalars(query).first()
             return None if row is None else _ticket(row)
 
+    def ticket_for_thread(self, thread: str) -> Ticket | None:
+        """The ticket whose agents' thread this is (a Slack `ts`), if any."""
+        query = select(TicketRow).where(TicketRow.thread == thread).order_by(TicketRow.id.desc())
+        with self._read() as session:
+            row = session.scalars(query.limit(1)).first()
+            return None if row is None else _ticket(row)
+
     def list(
         self,
         *,

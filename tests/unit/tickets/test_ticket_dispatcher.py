@@ -59,6 +59,8 @@ async def test_the_post_creates_the_thread_that_later_messages_go_to(
         ("ticket_updated", "slack-1"),
     ]
     assert store.get(number).thread == "slack-1"
+    assert store.ticket_for_thread("slack-1").number == number  # an agent's reply finds it
+    assert store.ticket_for_thread("slack-2") is None
     assert [(m.event, m.conversation, m.body["text"]) for m in teams.delivered] == [
         ("agent_reply", "a:conv-1", "Yes: approved.")
     ]

@@ -45,6 +45,7 @@ def upgrade() -> None:
     op.create_index("ix_tickets_customer_id", "tickets", ["customer_id"])
     op.create_index("ix_tickets_status", "tickets", ["status"])
     op.create_index("ix_tickets_assignee", "tickets", ["assignee"])
+    op.create_index("ix_tickets_thread", "tickets", ["thread"])
     op.create_index("ix_tickets_customer_conversation", "tickets", ["channel", "conversation"])
     if op.get_bind().dialect.name == "sqlite":
         # AUTOINCREMENT continues from sqlite_sequence: make the first ticket BILL-1001.
