@@ -66,14 +66,21 @@ def quality(corpus: Path, questions: Path, embedder, state: Path) -> None:
         m = report[mode]
         print(f"{mode:8} hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  mrr {m['mrr']:.3f}")
     d = report["decisions"]
-    print(f"decisions: answered precision {d['answered_precision']:.3f}, escalation recall "
-          f"{d['escalation_recall']:.3f}, answered {d['answered']} of {d['total']}")
+    print(
+        f"decisions: answered precision {d['answered_precision']:.3f}, escalation recall "
+        f"{d['escalation_recall']:.3f}, answered {d['answered']} of {d['total']}"
+    )
     headings = {p.section.strip().lower() for p in assistant.knowledge.passages}
     fresh = [q for q in labelled if q.question.strip().lower() not in headings]
-    report = evaluate(assistant.answerer, [Question(q.question, q.gold_paths, q.in_scope)
-                                           for q in fresh], NOW.date())
-    section(f"the {len(fresh)} questions not copied from headings "
-            f"({report['hybrid']['questions']} answerable)")
+    report = evaluate(
+        assistant.answerer,
+        [Question(q.question, q.gold_paths, q.in_scope) for q in fresh],
+        NOW.date(),
+    )
+    section(
+        f"the {len(fresh)} questions not copied from headings "
+        f"({report['hybrid']['questions']} answerable)"
+    )
     for mode in ("lexical", "dense", "hybrid"):
         print(f"{mode:8} hit@1 {report[mode]['hit@1']:.3f}  mrr {report[mode]['mrr']:.3f}")
 
@@ -103,23 +110,30 @@ def indexing(corpus: Path, embedder, state: Path) -> None:
     started = time.perf_counter()
     index = SearchIndex(knowledge.passages, embedder, cache)
     cold = time.perf_counter() - started
-    section(f"indexing {corpus.name}: {len(knowledge.passages)} passages, "
-            f"{index.stats.embedded} vectors (passages + headings)")
+    section(
+        f"indexing {corpus.name}: {len(knowledge.passages)} passages, "
+        f"{index.stats.embedded} vectors (passages + headings)"
+    )
     print(f"cold: {cold:.1f} s, {len(knowledge.passages) / cold:.1f} passages/s")
 
     started = time.perf_counter()
     SearchIndex(load_knowledge(copy).passages, embedder, cache)
     warm = time.perf_counter() - started
     edited = copy / "billing-basics.md"
-    edited.write_text(edited.read_text(encoding="utf-8").replace(
-        "## Invoices", "## Invoices\n\nInvoices are available for download every month."),
-        encoding="utf-8")
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace(
+            "## Invoices", "## Invoices\n\nInvoices are available for download every month."
+        ),
+        encoding="utf-8",
+    )
     started = time.perf_counter()
     knowledge = load_knowledge(copy)
     after_edit = SearchIndex(knowledge.passages, embedder, cache)
     edit = time.perf_counter() - started
-    print(f"re-index, nothing changed: {warm:.2f} s; after editing one file: {edit:.2f} s "
-          f"(load + {after_edit.stats.embedded} vectors re-embedded + BM25 rebuild)")
+    print(
+        f"re-index, nothing changed: {warm:.2f} s; after editing one file: {edit:.2f} s "
+        f"(load + {after_edit.stats.embedded} vectors re-embedded + BM25 rebuild)"
+    )
 
 
 def startup() -> None:
@@ -138,17 +152,21 @@ def startup() -> None:
     check = best_of([*command, "check", str(ROOT / "knowledge")])
     helper = best_of([*command, "--help"])
     section("start-up (best of 5)")
-    print(f"python -c pass {baseline:.2f} s; billing-bot --help {helper:.2f} s "
-          f"({helper / baseline:.1f}x); billing-bot check knowledge {check:.2f} s "
-          f"({check / baseline:.1f}x)")
+    print(
+        f"python -c pass {baseline:.2f} s; billing-bot --help {helper:.2f} s "
+        f"({helper / baseline:.1f}x); billing-bot check knowledge {check:.2f} s "
+        f"({check / baseline:.1f}x)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path,
-                        default=ROOT.parent / "shared/data/partner-center-docs")
-    parser.add_argument("--questions", type=Path,
-                        default=ROOT.parent / "shared/data/questions-dev.jsonl")
+    parser.add_argument(
+        "--corpus", type=Path, default=ROOT.parent / "shared/data/partner-center-docs"
+    )
+    parser.add_argument(
+        "--questions", type=Path, default=ROOT.parent / "shared/data/questions-dev.jsonl"
+    )
     args = parser.parse_args()
     embedder = SentenceTransformerEmbedder()
     with tempfile.TemporaryDirectory() as tmp:

@@ -48,8 +48,9 @@ class DomainGate:
         return score
 
 
-def declined_at(gate: DomainGate, billing: np.ndarray, off_topic: np.ndarray,
-                keep: float) -> tuple[float, float]:
+def declined_at(
+    gate: DomainGate, billing: np.ndarray, off_topic: np.ndarray, keep: float
+) -> tuple[float, float]:
     inside, outside = gate.score(billing), gate.score(off_topic)
     threshold = float(np.quantile(inside, 1 - keep, method="lower"))
     return float((outside < threshold).mean()), float((inside >= threshold).mean())
@@ -57,18 +58,24 @@ def declined_at(gate: DomainGate, billing: np.ndarray, off_topic: np.ndarray,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path,
-                        default=ROOT.parent / "shared/data/clinc-billing-oos-dev.jsonl")
+    parser.add_argument(
+        "--data", type=Path, default=ROOT.parent / "shared/data/clinc-billing-oos-dev.jsonl"
+    )
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.data.read_text().splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:
-        vectors, _ = embed_cached(SentenceTransformerEmbedder(), [r["text"] for r in rows],
-                                  EmbeddingCache(Path(tmp) / "clinc.sqlite"))
+        vectors, _ = embed_cached(
+            SentenceTransformerEmbedder(),
+            [r["text"] for r in rows],
+            EmbeddingCache(Path(tmp) / "clinc.sqlite"),
+        )
     split = np.array([r["split"] for r in rows])
     train, oos_train = vectors[split == "train"], vectors[split == "oos_train"]
     val, oos_val = vectors[split == "val"], vectors[split == "oos_val"]
-    print(f"fitted on {len(train)} billing + {len(oos_train)} off-topic examples; scored on "
-          f"{len(val)} billing + {len(oos_val)} off-topic queries")
+    print(
+        f"fitted on {len(train)} billing + {len(oos_train)} off-topic examples; scored on "
+        f"{len(val)} billing + {len(oos_val)} off-topic queries"
+    )
     methods = {
         "baseline: nearest neighbour": DomainGate(train),
         "gate: neighbour contrast (w=0.5)": DomainGate(train, oos_train, 0.5),

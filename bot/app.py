@@ -28,7 +28,9 @@ from bot.types import Action, Message, Reply, ReplyKind, Role
 Clock = Callable[[], datetime]
 _STATUS_QUESTION = re.compile(
     r"\b(status|update|progress|any news|heard back)\b.*\b(ticket|case|request|issue)?\b"
-    r"|\bwhat'?s happening\b|\bwhere are we\b", re.IGNORECASE)
+    r"|\bwhat'?s happening\b|\bwhere are we\b",
+    re.IGNORECASE,
+)
 _STATUS_WORDS = {
     "open": "waiting for an agent",
     "reopened": "reopened and waiting for an agent",
@@ -63,7 +65,9 @@ class Assistant:
             return Reply(
                 f"Sorry, I can't find a {self.knowledge.partner.name} customer account for your "
                 "organisation, so I can't share any billing details. Please contact "
-                f"{self._contact()} and we'll set you up.", ReplyKind.UNKNOWN_CUSTOMER)
+                f"{self._contact()} and we'll set you up.",
+                ReplyKind.UNKNOWN_CUSTOMER,
+            )
         if message.value:
             return self._action(message, customer)
         if message.role == Role.CUSTOMER:
@@ -103,8 +107,9 @@ class Assistant:
             return customer
         if message.role == Role.AGENT:
             return None  # an agent asking about policy, not about one customer
-        customer = (self.knowledge.customer_for_tenant(message.tenant_id)
-                    if message.tenant_id else None)
+        customer = (
+            self.knowledge.customer_for_tenant(message.tenant_id) if message.tenant_id else None
+        )
         if customer is None:
             raise UnknownCustomerError(f"no customer for tenant {message.tenant_id!r}")
         return customer
@@ -114,11 +119,16 @@ class Assistant:
         if _STATUS_QUESTION.search(message.text):
             return Reply(
                 f"Your ticket {ticket.number} is {_STATUS_WORDS.get(ticket.status, ticket.status)}."
-                " I've kept everything you wrote on it.", ReplyKind.TICKET_STATUS,
-                ticket=ticket.info())
+                " I've kept everything you wrote on it.",
+                ReplyKind.TICKET_STATUS,
+                ticket=ticket.info(),
+            )
         if not message.text.strip():
-            return Reply("I can only pass text on to the agent; please describe it in words.",
-                         ReplyKind.RELAYED, ticket=ticket.info())
+            return Reply(
+                "I can only pass text on to the agent; please describe it in words.",
+                ReplyKind.RELAYED,
+                ticket=ticket.info(),
+            )
         self.tickets.add_customer_message(ticket.number, message.text)
         return Reply("", ReplyKind.RELAYED, ticket=ticket.info())  # never talk over an agent
 
@@ -128,8 +138,12 @@ class Assistant:
         existing = self.tickets.open_ticket_for(message.channel, message.conversation)
         if existing is not None:  # one conversation, one ticket: add to it
             ticket = self.tickets.add_customer_message(existing.number, message.text)
-            return Reply(f"I've added this to your open ticket {ticket.number}.",
-                         ReplyKind.ESCALATE, decision.reply.confidence, ticket=ticket.info())
+            return Reply(
+                f"I've added this to your open ticket {ticket.number}.",
+                ReplyKind.ESCALATE,
+                decision.reply.confidence,
+                ticket=ticket.info(),
+            )
         else:
             ticket = self.tickets.open_ticket(
                 customer_id=customer.id,
@@ -146,8 +160,12 @@ class Assistant:
         who = route.name if route else "our team"
         return Reply(
             f"I've opened ticket {ticket.number} for you ({category.name.lower()}); {who} will "
-            f"take it from here. {expected}", ReplyKind.ESCALATE, decision.reply.confidence,
-            ticket=ticket.info(expected_reply=expected), evidence=decision.reply.evidence)
+            f"take it from here. {expected}",
+            ReplyKind.ESCALATE,
+            decision.reply.confidence,
+            ticket=ticket.info(expected_reply=expected),
+            evidence=decision.reply.evidence,
+        )
 
     def expected_reply(self) -> str:
         partner = self.knowledge.partner
@@ -157,8 +175,10 @@ class Assistant:
         opening = partner.support.next_opening(now)
         if opening is None:
             return f"Expect a first reply within {partner.first_response}."
-        return (f"Our team is offline right now (hours: {partner.support.describe()}); expect a "
-                f"reply after we open on {opening:%A %d %B at %H:%M} {opening.tzname()}.")
+        return (
+            f"Our team is offline right now (hours: {partner.support.describe()}); expect a "
+            f"reply after we open on {opening:%A %d %B at %H:%M} {opening.tzname()}."
+        )
 
     # -- card buttons ----------------------------------------------------------------------
     def _action(self, message: Message, customer: Customer | None) -> Reply:
@@ -166,28 +186,51 @@ class Assistant:
         action = str(message.value.get("action", ""))
         if action == Action.FEEDBACK:
             helpful = bool(message.value.get("helpful"))
-            self.tickets.record_feedback(message.channel, message.conversation, helpful,
-                                         str(message.value.get("about", ""))[:500])
-            text = "Thanks for the feedback!" if helpful else (
-                "Thanks for telling me. Would you like to talk to a person about it?")
+            self.tickets.record_feedback(
+                message.channel,
+                message.conversation,
+                helpful,
+                str(message.value.get("about", ""))[:500],
+            )
+            text = (
+                "Thanks for the feedback!"
+                if helpful
+                else ("Thanks for telling me. Would you like to talk to a person about it?")
+            )
             return Reply(text, ReplyKind.FEEDBACK)
         if action == Action.TALK_TO_PERSON and customer is not None:
-            question = str(message.value.get("question") or message.text or
-                           "The customer asked to talk to a person.")
+            question = str(
+                message.value.get("question")
+                or message.text
+                or "The customer asked to talk to a person."
+            )
             category = self.knowledge.rules.category(HUMAN_REQUEST)
             if category is None:
-                return Reply(f"Please contact {self._contact()}; a person will help you.",
-                             ReplyKind.ESCALATE)
-            decision = Decision(Reply("", ReplyKind.ESCALATE, 1.0),
-                                CategoryMatch(category, 1.0, "button"))
+                return Reply(
+                    f"Please contact {self._contact()}; a person will help you.", ReplyKind.ESCALATE
+                )
+            decision = Decision(
+                Reply("", ReplyKind.ESCALATE, 1.0), CategoryMatch(category, 1.0, "button")
+            )
             return self._escalate(
-                Message(question, message.channel, message.conversation, message.user_id,
-                        message.user_name, message.tenant_id, message.role), customer, decision)
+                Message(
+                    question,
+                    message.channel,
+                    message.conversation,
+                    message.user_id,
+                    message.user_name,
+                    message.tenant_id,
+                    message.role,
+                ),
+                customer,
+                decision,
+            )
         if action == Action.SOLVED:
             number = str(message.value.get("ticket", ""))
             if message.value.get("solved"):
-                return Reply("Great, glad it's sorted. Anything else I can help with?",
-                             ReplyKind.FEEDBACK)
+                return Reply(
+                    "Great, glad it's sorted. Anything else I can help with?", ReplyKind.FEEDBACK
+                )
             try:
                 ticket = self.tickets.get(number)
                 if customer is None or ticket.customer_id != customer.id:
@@ -196,14 +239,19 @@ class Assistant:
                     ticket = self.tickets.reopen(number, "customer")
             except TicketError:
                 return Reply("I can't find that ticket on your account.", ReplyKind.NOT_SURE)
-            return Reply(f"Sorry about that. Ticket {number} is open again; an agent will pick "
-                         "it up.", ReplyKind.TICKET_STATUS, ticket=ticket.info())
+            return Reply(
+                f"Sorry about that. Ticket {number} is open again; an agent will pick it up.",
+                ReplyKind.TICKET_STATUS,
+                ticket=ticket.info(),
+            )
         return Reply("Sorry, I didn't understand that button.", ReplyKind.NOT_SURE)
 
     def _contact(self) -> str:
         contact = self.knowledge.partner.contact
-        return " or ".join(v for k, v in contact.items() if k in ("email", "phone")) or \
-            "your account manager"
+        return (
+            " or ".join(v for k, v in contact.items() if k in ("email", "phone"))
+            or "your account manager"
+        )
 
     def _today(self):
         zone = self.knowledge.partner.support.timezone

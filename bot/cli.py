@@ -37,8 +37,12 @@ def clear_errors() -> Iterator[None]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--knowledge", "knowledge_dir", type=click.Path(path_type=Path),
-              help="Knowledge folder (default: $KNOWLEDGE_DIR or ./knowledge).")
+@click.option(
+    "--knowledge",
+    "knowledge_dir",
+    type=click.Path(path_type=Path),
+    help="Knowledge folder (default: $KNOWLEDGE_DIR or ./knowledge).",
+)
 @click.pass_context
 def cli(ctx: click.Context, knowledge_dir: Path | None) -> None:
     """Billing support assistant for Microsoft CSP partners."""
@@ -117,15 +121,19 @@ def _print_reply(reply: Reply) -> None:
     if reply.text:
         click.echo(reply.text)
     if reply.table:
-        widths = [max(len(str(v)) for v in column)
-                  for column in zip(reply.table.columns, *reply.table.rows, strict=True)]
+        widths = [
+            max(len(str(v)) for v in column)
+            for column in zip(reply.table.columns, *reply.table.rows, strict=True)
+        ]
         for row in (reply.table.columns, *reply.table.rows):
             click.echo("  " + "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
     for citation in reply.citations:
         click.echo(f"  source: {citation.title} › {citation.section} ({citation.path})")
     if reply.ticket:
-        click.echo(f"  ticket: {reply.ticket.number} [{reply.ticket.status}] "
-                   f"{reply.ticket.category} → {reply.ticket.route}")
+        click.echo(
+            f"  ticket: {reply.ticket.number} [{reply.ticket.status}] "
+            f"{reply.ticket.category} → {reply.ticket.route}"
+        )
 
 
 @cli.command()
@@ -134,8 +142,9 @@ def _print_reply(reply: Reply) -> None:
 @click.option("--agent", is_flag=True, help="Ask as a partner agent (sees agent-only articles).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def ask(ctx: click.Context, question: str, customer_id: str | None, agent: bool,
-        as_json: bool) -> None:
+def ask(
+    ctx: click.Context, question: str, customer_id: str | None, agent: bool, as_json: bool
+) -> None:
     """Ask one question and print the answer."""
     from bot.types import Message, Role
 
@@ -146,9 +155,16 @@ def ask(ctx: click.Context, question: str, customer_id: str | None, agent: bool,
         if customer_id and assistant.knowledge.customer(customer_id) is None:
             known = ", ".join(c.id for c in assistant.knowledge.customers) or "none"
             raise click.UsageError(f"no customer {customer_id!r} (known: {known})")
-        reply = assistant.handle(Message(
-            question, channel="cli", conversation=f"cli-{uuid.uuid4()}", user_id="cli",
-            role=Role.AGENT if agent else Role.CUSTOMER, customer_id=customer_id))
+        reply = assistant.handle(
+            Message(
+                question,
+                channel="cli",
+                conversation=f"cli-{uuid.uuid4()}",
+                user_id="cli",
+                role=Role.AGENT if agent else Role.CUSTOMER,
+                customer_id=customer_id,
+            )
+        )
     if as_json:
         click.echo(json.dumps(reply.to_json(), ensure_ascii=False))
     else:
@@ -178,8 +194,15 @@ def chat(ctx: click.Context, customer_id: str) -> None:
                 break
             if text.strip().lower() in ("exit", "quit"):
                 break
-            reply = assistant.handle(Message(text, channel="cli", conversation=conversation,
-                                             user_id="cli", customer_id=customer_id))
+            reply = assistant.handle(
+                Message(
+                    text,
+                    channel="cli",
+                    conversation=conversation,
+                    user_id="cli",
+                    customer_id=customer_id,
+                )
+            )
             if reply.text or reply.table:
                 _print_reply(reply)
             else:
@@ -187,14 +210,23 @@ def chat(ctx: click.Context, customer_id: str) -> None:
 
 
 @cli.command(name="eval")
-@click.option("--questions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              required=True, help="JSONL file of {question, gold_paths, in_scope}.")
-@click.option("--knowledge", "knowledge_dir", type=click.Path(path_type=Path),
-              help="Knowledge folder to evaluate (default: the configured one).")
+@click.option(
+    "--questions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="JSONL file of {question, gold_paths, in_scope}.",
+)
+@click.option(
+    "--knowledge",
+    "knowledge_dir",
+    type=click.Path(path_type=Path),
+    help="Knowledge folder to evaluate (default: the configured one).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def evaluate(ctx: click.Context, questions: Path, knowledge_dir: Path | None,
-             as_json: bool) -> None:
+def evaluate(
+    ctx: click.Context, questions: Path, knowledge_dir: Path | None, as_json: bool
+) -> None:
     """Score retrieval (lexical, dense, hybrid) and the bot's answer/escalate decisions."""
     from datetime import date
 
@@ -213,11 +245,15 @@ def evaluate(ctx: click.Context, questions: Path, knowledge_dir: Path | None,
         return
     for mode in ("lexical", "dense", "hybrid"):
         m = report[mode]
-        click.echo(f"{mode:8} hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  mrr {m['mrr']:.3f}"
-                   f"  ({m['questions']} answerable questions)")
+        click.echo(
+            f"{mode:8} hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  mrr {m['mrr']:.3f}"
+            f"  ({m['questions']} answerable questions)"
+        )
     d = report["decisions"]
-    click.echo(f"decisions: answered precision {d['answered_precision']:.3f}, escalation recall "
-               f"{d['escalation_recall']:.3f} ({d['answered']} of {d['total']} answered)")
+    click.echo(
+        f"decisions: answered precision {d['answered_precision']:.3f}, escalation recall "
+        f"{d['escalation_recall']:.3f} ({d['answered']} of {d['total']} answered)"
+    )
 
 
 cli.add_command(tickets)

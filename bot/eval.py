@@ -30,9 +30,13 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             record = json.loads(line)
-            questions.append(Question(str(record["question"]),
-                                      tuple(record.get("gold_paths") or ()),
-                                      bool(record.get("in_scope", True))))
+            questions.append(
+                Question(
+                    str(record["question"]),
+                    tuple(record.get("gold_paths") or ()),
+                    bool(record.get("in_scope", True)),
+                )
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise BotError(f"{path}:{number}: not a question record ({exc})") from None
     return questions
@@ -55,8 +59,12 @@ def score_retrieval(answerer: Answerer, questions: Sequence[Question], mode: Mod
             hit5 += rank < 5
             reciprocal += 1 / (rank + 1)
     n = max(len(answerable), 1)
-    return {"hit@1": hit1 / n, "hit@5": hit5 / n, "mrr": reciprocal / n,
-            "questions": len(answerable)}
+    return {
+        "hit@1": hit1 / n,
+        "hit@5": hit5 / n,
+        "mrr": reciprocal / n,
+        "questions": len(answerable),
+    }
 
 
 def score_decisions(answerer: Answerer, questions: Sequence[Question], today: date) -> dict:
@@ -81,7 +89,8 @@ def score_decisions(answerer: Answerer, questions: Sequence[Question], today: da
 
 
 def evaluate(answerer: Answerer, questions: Sequence[Question], today: date) -> dict[str, Any]:
-    report: dict[str, Any] = {mode.value: score_retrieval(answerer, questions, mode)
-                              for mode in Mode}
+    report: dict[str, Any] = {
+        mode.value: score_retrieval(answerer, questions, mode) for mode in Mode
+    }
     report["decisions"] = score_decisions(answerer, questions, today)
     return report

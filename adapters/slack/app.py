@@ -154,8 +154,11 @@ def build_bolt_app(
             )
         except BotError as exc:
             blocks = [section(f":warning: {exc}")]
-        await respond(blocks=blocks, text=f"{COMMAND} {command.get('text') or ''}".strip(),
-                      response_type="ephemeral")
+        await respond(
+            blocks=blocks,
+            text=f"{COMMAND} {command.get('text') or ''}".strip(),
+            response_type="ephemeral",
+        )
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

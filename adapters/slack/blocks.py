@@ -37,9 +37,7 @@ def ticket_text(ticket: Mapping[str, Any]) -> str:
     )
 
 
-def ticket_blocks(
-    ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]
-) -> list[Block]:
+def ticket_blocks(ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]) -> list[Block]:
     """The escalation post: facts, question, transcript, evidence, then the buttons.
 
     `categories` are (id, name) pairs for the "Change category" menu.
@@ -90,8 +88,13 @@ def _buttons(ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]) -
     elements: list[Block] = []
     if ticket["status"] in ("open", "reopened"):
         elements.append(
-            {"type": "button", "action_id": CLAIM, "text": _plain("Claim"), "value": number,
-             "style": "primary"}
+            {
+                "type": "button",
+                "action_id": CLAIM,
+                "text": _plain("Claim"),
+                "value": number,
+                "style": "primary",
+            }
         )
     elements.append(
         {

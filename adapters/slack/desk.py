@@ -47,7 +47,7 @@ class Queue:
 def split_internal(text: str) -> tuple[str, bool]:
     """("text without the marker", internal?) for "!note ..." and "(internal) ..." replies."""
     match = INTERNAL.match(text)
-    return (text[match.end():], True) if match else (text, False)
+    return (text[match.end() :], True) if match else (text, False)
 
 
 class Desk:
@@ -139,9 +139,12 @@ class Desk:
             sources = "\n".join(f"• {c.title}, {c.section} (`{c.path}`)" for c in reply.citations)
             blocks.append(section("*Sources*\n" + sources))
         blocks.append(
-            {"type": "context", "elements": [
-                {"type": "mrkdwn", "text": f"{reply.kind} · confidence {reply.confidence:.2f}"}
-            ]}
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": f"{reply.kind} · confidence {reply.confidence:.2f}"}
+                ],
+            }
         )
         return blocks
 

@@ -43,11 +43,15 @@ def slack_mount(api_url: str = SLACK_API) -> Mount:
             log.info("Slack: not configured (no SLACK_BOT_TOKEN); running without Slack routes")
             return []
         if not secret and not app_token:
-            raise ConfigError("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET "
-                              "(HTTP mode) nor SLACK_APP_TOKEN (Socket Mode) is")
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET "
+                "(HTTP mode) nor SLACK_APP_TOKEN (Socket Mode) is"
+            )
         if not settings.slack_escalation_channel:
-            raise ConfigError("SLACK_ESCALATION_CHANNEL is empty: name the channel id (C…) "
-                              "where escalations are posted")
+            raise ConfigError(
+                "SLACK_ESCALATION_CHANNEL is empty: name the channel id (C…) "
+                "where escalations are posted"
+            )
         client = AsyncWebClient(token=token, base_url=api_url)
         desk = Desk(context.assistant)
         bolt = build_bolt_app(
@@ -61,14 +65,18 @@ def slack_mount(api_url: str = SLACK_API) -> Mount:
             app.cleanup_ctx.append(_socket_mode(bolt, app_token))
             log.info("Slack: Socket Mode, escalations in %s", settings.slack_escalation_channel)
         else:
+
             async def events(request: web.Request) -> web.Response:
                 response = await bolt.async_dispatch(await to_bolt_request(request))
                 context.metrics.inc("slack_requests_total", status=str(response.status))
                 return await to_aiohttp_response(response)
 
             app.router.add_post(EVENTS_PATH, events)
-            log.info("Slack: HTTP mode at %s, escalations in %s", EVENTS_PATH,
-                     settings.slack_escalation_channel)
+            log.info(
+                "Slack: HTTP mode at %s, escalations in %s",
+                EVENTS_PATH,
+                settings.slack_escalation_channel,
+            )
         return [SlackChannel(client, settings.slack_escalation_channel, desk.categories)]
 
     return mount

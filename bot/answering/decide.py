@@ -54,8 +54,9 @@ class Answerer:
         query = self.index.embed_query(text)
         hits = tuple(self.index.search(text, k=5, include_agent=agent, query_vector=query))
         top = hits[0] if hits else None
-        evidence = tuple(f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})"
-                         for h in hits[:3])
+        evidence = tuple(
+            f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})" for h in hits[:3]
+        )
 
         match = self.gate.escalation(text, query)
         explicit = match is not None and match.similarity >= 1.0  # asked for a person
@@ -63,48 +64,88 @@ class Answerer:
 
         if kind is not None and not explicit:
             if customer is None:
-                return Decision(Reply(
-                    "Which customer is this about? I answer invoice questions only for a known "
-                    "customer account.", ReplyKind.NOT_SURE, 0.0), None, hits)
+                return Decision(
+                    Reply(
+                        "Which customer is this about? I answer invoice questions only for a known "
+                        "customer account.",
+                        ReplyKind.NOT_SURE,
+                        0.0,
+                    ),
+                    None,
+                    hits,
+                )
             found = invoice_answers.answer(
-                kind, text, customer, self.knowledge.invoices_of(customer.id),
-                self.knowledge.partner.collections, today,
+                kind,
+                text,
+                customer,
+                self.knowledge.invoices_of(customer.id),
+                self.knowledge.partner.collections,
+                today,
             )
             citations = self._policy_citation(kind)
-            return Decision(Reply(found.text, ReplyKind.INVOICE, 1.0, citations, found.table,
-                                  evidence=found.evidence), None, hits)
+            return Decision(
+                Reply(
+                    found.text,
+                    ReplyKind.INVOICE,
+                    1.0,
+                    citations,
+                    found.table,
+                    evidence=found.evidence,
+                ),
+                None,
+                hits,
+            )
 
         if match and (explicit or top is None or match.similarity >= top.similarity):
             route = self.knowledge.rules.routes.get(match.category.route)
             route_name = route.name if route else match.category.route
             reply = Reply(
                 f"This needs a person: {match.category.name.lower()}, handled by {route_name}.",
-                ReplyKind.ESCALATE, match.similarity, evidence=evidence,
+                ReplyKind.ESCALATE,
+                match.similarity,
+                evidence=evidence,
             )
             return Decision(reply, match, hits)
 
         if top is not None and confidence_of(top) >= self.threshold:
             passage = top.passage
             body = extract(passage.text, text, self.index.lexical.tokenize)
-            reply = Reply(body, ReplyKind.ANSWER, confidence_of(top),
-                          (passage.citation,), evidence=evidence)
+            reply = Reply(
+                body, ReplyKind.ANSWER, confidence_of(top), (passage.citation,), evidence=evidence
+            )
             return Decision(reply, None, hits)
 
         confidence = confidence_of(top) if top else 0.0
         if confidence < UNRELATED and not sounds_like_billing(text):
-            return Decision(Reply(
-                f"I handle billing questions for {self.knowledge.partner.name}: invoices, "
-                "payments, licences and our support policies. Would you like to talk to a "
-                "person instead?", ReplyKind.OUT_OF_SCOPE, confidence), None, hits)
-        return Decision(Reply(
-            "I'm not sure I can answer that correctly from our documentation. Shall I open a "
-            "ticket so a person from our billing team can help?", ReplyKind.NOT_SURE,
-            confidence, evidence=evidence), None, hits)
+            return Decision(
+                Reply(
+                    f"I handle billing questions for {self.knowledge.partner.name}: invoices, "
+                    "payments, licences and our support policies. Would you like to talk to a "
+                    "person instead?",
+                    ReplyKind.OUT_OF_SCOPE,
+                    confidence,
+                ),
+                None,
+                hits,
+            )
+        return Decision(
+            Reply(
+                "I'm not sure I can answer that correctly from our documentation. Shall I open a "
+                "ticket so a person from our billing team can help?",
+                ReplyKind.NOT_SURE,
+                confidence,
+                evidence=evidence,
+            ),
+            None,
+            hits,
+        )
 
     def _policy_citation(self, kind: invoice_answers.InvoiceQuestion) -> tuple[Citation, ...]:
         """Answers about what is due or overdue cite the collections policy they apply."""
-        if kind not in (invoice_answers.InvoiceQuestion.OVERDUE,
-                        invoice_answers.InvoiceQuestion.DUE):
+        if kind not in (
+            invoice_answers.InvoiceQuestion.OVERDUE,
+            invoice_answers.InvoiceQuestion.DUE,
+        ):
             return ()
         return self._collections_citation
 

@@ -101,8 +101,13 @@ def _day(value: date) -> str:
 
 def _invoice_table(invoices: Sequence[Invoice], today: date) -> Table:
     rows = tuple(
-        (inv.number, inv.issue_date.isoformat(), inv.due_date.isoformat(),
-         money(inv.total, inv.currency), _status(inv, today))
+        (
+            inv.number,
+            inv.issue_date.isoformat(),
+            inv.due_date.isoformat(),
+            money(inv.total, inv.currency),
+            _status(inv, today),
+        )
         for inv in invoices
     )
     return Table(("Invoice", "Issued", "Due", "Total", "Status"), rows)
@@ -159,11 +164,19 @@ def _detail(question, customer, invoices, collections, today) -> InvoiceAnswer:
         numbers = ", ".join(sorted(wanted))
         return InvoiceAnswer(
             f"I can't find invoice {numbers} on the {customer.name} account. Please check the "
-            "number on the PDF, or ask me for your recent invoices.", None, ())
+            "number on the PDF, or ask me for your recent invoices.",
+            None,
+            (),
+        )
     inv = found[0]
     rows = tuple(
-        (line.product, line.charge_type, f"{line.quantity:g}", money(line.unit_price, inv.currency),
-         money(line.amount, inv.currency))
+        (
+            line.product,
+            line.charge_type,
+            f"{line.quantity:g}",
+            money(line.unit_price, inv.currency),
+            money(line.amount, inv.currency),
+        )
         for line in inv.lines
     )
     text = (
@@ -171,14 +184,18 @@ def _detail(question, customer, invoices, collections, today) -> InvoiceAnswer:
         f"{money(inv.subtotal, inv.currency)} + tax {money(inv.tax, inv.currency)} = "
         f"{money(inv.total, inv.currency)} ({_status(inv, today)})."
     )
-    return InvoiceAnswer(text, Table(("Product", "Charge", "Qty", "Unit price", "Amount"), rows),
-                         _evidence([inv]))
+    return InvoiceAnswer(
+        text, Table(("Product", "Charge", "Qty", "Unit price", "Amount"), rows), _evidence([inv])
+    )
 
 
 def _compare(question, customer, invoices, collections, today) -> InvoiceAnswer:
     if len(invoices) < 2:
-        return InvoiceAnswer("You have only one invoice so far, so there is nothing to compare "
-                             "it with.", None, _evidence(invoices))
+        return InvoiceAnswer(
+            "You have only one invoice so far, so there is nothing to compare it with.",
+            None,
+            _evidence(invoices),
+        )
     latest, previous = invoices[-1], invoices[-2]
     change = latest.total - previous.total
     per_item: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -186,8 +203,11 @@ def _compare(question, customer, invoices, collections, today) -> InvoiceAnswer:
         for line in inv.lines:
             per_item[(line.product, line.charge_type)][index] += line.amount
     diffs = sorted(
-        ((item, amounts[1] - amounts[0], amounts) for item, amounts in per_item.items()
-         if amounts[1] != amounts[0]),
+        (
+            (item, amounts[1] - amounts[0], amounts)
+            for item, amounts in per_item.items()
+            if amounts[1] != amounts[0]
+        ),
         key=lambda entry: -abs(entry[1]),
     )
     direction = "higher" if change > 0 else "lower" if change < 0 else "the same as"
@@ -212,8 +232,12 @@ def _compare(question, customer, invoices, collections, today) -> InvoiceAnswer:
     if reasons:
         text += " The difference, before tax, by line item:\n" + "\n".join(reasons)
     rows = tuple(
-        (f"{product} ({charge})", money(amounts[0], latest.currency),
-         money(amounts[1], latest.currency), money(delta, latest.currency))
+        (
+            f"{product} ({charge})",
+            money(amounts[0], latest.currency),
+            money(amounts[1], latest.currency),
+            money(delta, latest.currency),
+        )
         for (product, charge), delta, amounts in diffs
     )
     table = Table(("Item", previous.number, latest.number, "Change"), rows) if rows else None
@@ -227,13 +251,19 @@ def collections_outlook(invoice: Invoice, collections: Collections, today: date)
     notice = due + timedelta(days=collections.suspension_notice_days)
     suspension = due + timedelta(days=collections.suspension_days)
     if late >= collections.suspension_days:
-        return (f"It is past the {collections.suspension_days}-day limit, so access to your "
-                f"services can be suspended now. {collections.reinstatement}").strip()
+        return (
+            f"It is past the {collections.suspension_days}-day limit, so access to your "
+            f"services can be suspended now. {collections.reinstatement}"
+        ).strip()
     if late >= collections.suspension_notice_days:
-        return (f"A suspension notice has been sent; if it is still unpaid on {_day(suspension)}, "
-                "access to your services will be suspended.")
-    steps = [f"a suspension notice on {_day(notice)}",
-             f"suspension of access on {_day(suspension)}"]
+        return (
+            f"A suspension notice has been sent; if it is still unpaid on {_day(suspension)}, "
+            "access to your services will be suspended."
+        )
+    steps = [
+        f"a suspension notice on {_day(notice)}",
+        f"suspension of access on {_day(suspension)}",
+    ]
     reminders = [due + timedelta(days=d) for d in collections.reminder_days if d > late]
     if reminders:
         steps.insert(0, f"a reminder on {_day(reminders[0])}")
@@ -247,8 +277,10 @@ def _overdue(question, customer, invoices, collections, today) -> InvoiceAnswer:
         unpaid = _open(invoices)
         if unpaid:
             nxt = min(unpaid, key=lambda inv: inv.due_date)
-            text += (f" The next payment is invoice {nxt.number}, "
-                     f"{money(nxt.total, nxt.currency)}, due {_day(nxt.due_date)}.")
+            text += (
+                f" The next payment is invoice {nxt.number}, "
+                f"{money(nxt.total, nxt.currency)}, due {_day(nxt.due_date)}."
+            )
         return InvoiceAnswer(text, None, _evidence(unpaid))
     worst = max(late, key=lambda inv: inv.days_overdue(today))
     total = sum((inv.total for inv in late), Decimal(0))
@@ -267,8 +299,9 @@ def _overdue(question, customer, invoices, collections, today) -> InvoiceAnswer:
 def _balance(question, customer, invoices, collections, today) -> InvoiceAnswer:
     unpaid = _open(invoices)
     if not unpaid:
-        return InvoiceAnswer(f"{customer.name} has nothing outstanding: every invoice is paid.",
-                             None, ())
+        return InvoiceAnswer(
+            f"{customer.name} has nothing outstanding: every invoice is paid.", None, ()
+        )
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for inv in unpaid:
         totals[inv.currency] += inv.total
@@ -285,12 +318,18 @@ def _due(question, customer, invoices, collections, today) -> InvoiceAnswer:
         last = invoices[-1]
         return InvoiceAnswer(
             f"Nothing is due: every invoice is paid. Your latest, {last.number}, was paid "
-            f"{_day(last.paid_date) if last.paid_date else ''}.".replace(" .", "."), None, ())
+            f"{_day(last.paid_date) if last.paid_date else ''}.".replace(" .", "."),
+            None,
+            (),
+        )
     parts = []
     for inv in unpaid:
         late = inv.days_overdue(today)
-        state = f"was due {_day(inv.due_date)} ({late} days overdue)" if late else (
-            f"is due {_day(inv.due_date)}")
+        state = (
+            f"was due {_day(inv.due_date)} ({late} days overdue)"
+            if late
+            else (f"is due {_day(inv.due_date)}")
+        )
         if inv.status == "disputed":
             state += " — disputed, collections paused on it"
         parts.append(f"Invoice {inv.number} ({money(inv.total, inv.currency)}) {state}.")

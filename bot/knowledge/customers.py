@@ -59,15 +59,22 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
                 problems.append(Problem(path, line, f"{cid}: tenant id {tenant!r} is not a GUID"))
             elif tenant in seen_tenants:
                 problems.append(
-                    Problem(path, line, f"{cid}: tenant id {tenant} also belongs to "
-                            f"{seen_tenants[tenant]!r}")
+                    Problem(
+                        path,
+                        line,
+                        f"{cid}: tenant id {tenant} also belongs to {seen_tenants[tenant]!r}",
+                    )
                 )
             seen_tenants.setdefault(tenant, cid)
         status = str(record.get("account_status", "active"))
         if status not in ACCOUNT_STATUSES:
             problems.append(
-                Problem(path, line, f"{cid}: account_status must be one of "
-                        f"{', '.join(ACCOUNT_STATUSES)}, not {status!r}")
+                Problem(
+                    path,
+                    line,
+                    f"{cid}: account_status must be one of "
+                    f"{', '.join(ACCOUNT_STATUSES)}, not {status!r}",
+                )
             )
         contacts = tuple(
             Contact(str(c.get("name", "")), str(c.get("email", "")), str(c.get("role", "")))

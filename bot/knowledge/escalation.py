@@ -53,8 +53,9 @@ def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Proble
         if rid == "__line__":
             continue
         if not isinstance(record, dict) or not record.get("name"):
-            problems.append(Problem(path, line_of(record, line_of(data)),
-                                    f"route {rid!r} needs a 'name'"))
+            problems.append(
+                Problem(path, line_of(record, line_of(data)), f"route {rid!r} needs a 'name'")
+            )
             continue
         routes[str(rid)] = Route(str(rid), str(record["name"]), str(record.get("description", "")))
     categories: list[Category] = []
@@ -73,15 +74,26 @@ def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Proble
             continue
         route = str(record.get("route", ""))
         if route not in routes:
-            problems.append(Problem(path, line, f"category {cid!r}: unknown route {route!r} "
-                                    f"(routes: {', '.join(routes) or 'none'})"))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"category {cid!r}: unknown route {route!r} "
+                    f"(routes: {', '.join(routes) or 'none'})",
+                )
+            )
             continue
         examples = tuple(str(e) for e in record.get("examples") or () if str(e).strip())
         if not examples:
             problems.append(Problem(path, line, f"category {cid!r} needs example phrasings"))
             continue
         categories.append(
-            Category(cid, str(record.get("name") or cid.replace("_", " ").capitalize()), route,
-                     str(record.get("description", "")), examples)
+            Category(
+                cid,
+                str(record.get("name") or cid.replace("_", " ").capitalize()),
+                route,
+                str(record.get("description", "")),
+                examples,
+            )
         )
     return EscalationRules(routes, tuple(categories)), problems

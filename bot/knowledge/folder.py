@@ -77,8 +77,13 @@ def load_knowledge(root: Path | str) -> Knowledge:
         for invoice in invoices:
             if invoice.customer_id not in known:
                 path, line = invoice.lines[0].source.rsplit(":", 1)
-                found.problems.append(Problem(path, int(line), f"invoice {invoice.number}: "
-                                              f"unknown customer_id {invoice.customer_id!r}"))
+                found.problems.append(
+                    Problem(
+                        path,
+                        int(line),
+                        f"invoice {invoice.number}: unknown customer_id {invoice.customer_id!r}",
+                    )
+                )
     return Knowledge(
         root=root,
         passages=tuple(found.passages),
@@ -97,8 +102,11 @@ def _load_file(path: Path, relative: str, found: _Collected) -> None:
         return  # documentation for the admins, not an article
     known = suffix in MARKDOWN + YAML or (suffix == ".csv" and _is_invoices(relative))
     if not known:
-        found.problems.append(Problem(relative, 1, f"unknown file type '{suffix or path.name}'; "
-                                      "skipped", Severity.WARNING))
+        found.problems.append(
+            Problem(
+                relative, 1, f"unknown file type '{suffix or path.name}'; skipped", Severity.WARNING
+            )
+        )
         return
     text = _read_text(path, relative, found.problems)
     if text is None:
@@ -130,8 +138,14 @@ def _load_yaml_file(relative: str, name: str, text: str, found: _Collected) -> l
         passages, problems = parse_faq(relative, data, text)
         found.passages.extend(passages)
     else:
-        problems = [Problem(relative, 1, "YAML file is not customers, escalation, partner or a "
-                            "YamlMime:FAQ page; skipped", Severity.WARNING)]
+        problems = [
+            Problem(
+                relative,
+                1,
+                "YAML file is not customers, escalation, partner or a YamlMime:FAQ page; skipped",
+                Severity.WARNING,
+            )
+        ]
     return problems
 
 
@@ -143,8 +157,14 @@ def _is_invoices(relative: str) -> bool:
 def _read_text(path: Path, relative: str, problems: list[Problem]) -> str | None:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        problems.append(Problem(relative, 1, f"file is {size // (1024 * 1024)} MiB, over the "
-                                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB limit; skipped"))
+        problems.append(
+            Problem(
+                relative,
+                1,
+                f"file is {size // (1024 * 1024)} MiB, over the "
+                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB limit; skipped",
+            )
+        )
         return None
     data = path.read_bytes()
     if b"\0" in data:
@@ -154,8 +174,14 @@ def _read_text(path: Path, relative: str, problems: list[Problem]) -> str | None
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(Problem(relative, line, f"not UTF-8 (byte 0x{data[exc.start]:02x} at "
-                                f"offset {exc.start}); save the file as UTF-8"))
+        problems.append(
+            Problem(
+                relative,
+                line,
+                f"not UTF-8 (byte 0x{data[exc.start]:02x} at "
+                f"offset {exc.start}); save the file as UTF-8",
+            )
+        )
         return None
     if not text.strip():
         problems.append(Problem(relative, 1, "empty file; skipped", Severity.WARNING))

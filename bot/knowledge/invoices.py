@@ -94,8 +94,9 @@ def _line(row: dict[str, str], source: str) -> InvoiceLine:
         if not get[required]:
             raise ValueError(f"{required} is empty")
     if get["charge_type"] not in CHARGE_TYPES:
-        raise ValueError(f"charge_type must be one of {', '.join(CHARGE_TYPES)}, "
-                         f"not {get['charge_type']!r}")
+        raise ValueError(
+            f"charge_type must be one of {', '.join(CHARGE_TYPES)}, not {get['charge_type']!r}"
+        )
     if get["status"] not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {get['status']!r}")
     line = InvoiceLine(
@@ -120,8 +121,10 @@ def _line(row: dict[str, str], source: str) -> InvoiceLine:
     if line.status == "paid" and line.paid_date is None:
         raise ValueError("status is 'paid' but paid_date is empty")
     if abs(line.quantity * line.unit_price - line.amount) > Decimal("0.01"):
-        raise ValueError(f"amount {line.amount} is not quantity × unit_price "
-                         f"({line.quantity} × {line.unit_price})")
+        raise ValueError(
+            f"amount {line.amount} is not quantity × unit_price "
+            f"({line.quantity} × {line.unit_price})"
+        )
     return line
 
 
@@ -153,12 +156,26 @@ def group_invoices(lines: Iterable[InvoiceLine]) -> tuple[list[Invoice], list[Pr
             for field in header:
                 if getattr(other, field) != getattr(first, field):
                     path, line = other.source.rsplit(":", 1)
-                    problems.append(Problem(path, int(line), f"invoice {number}: {field} "
-                                            f"{getattr(other, field)} differs from "
-                                            f"{getattr(first, field)} on its first line"))
+                    problems.append(
+                        Problem(
+                            path,
+                            int(line),
+                            f"invoice {number}: {field} "
+                            f"{getattr(other, field)} differs from "
+                            f"{getattr(first, field)} on its first line",
+                        )
+                    )
         invoices.append(
-            Invoice(number, first.customer_id, first.issue_date, first.due_date, first.currency,
-                    first.status, first.paid_date, tuple(items))
+            Invoice(
+                number,
+                first.customer_id,
+                first.issue_date,
+                first.due_date,
+                first.currency,
+                first.status,
+                first.paid_date,
+                tuple(items),
+            )
         )
     invoices.sort(key=lambda inv: (inv.issue_date, inv.number))
     return invoices, problems

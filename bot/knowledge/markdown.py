@@ -110,8 +110,11 @@ def _front_matter(path: str, lines: list[str], problems: list[Problem]) -> tuple
         audience = Audience(audience_raw)
     except ValueError:
         problems.append(
-            Problem(path, _field_line(lines, end, "audience"),
-                    f"audience must be 'customer' or 'agent', not {audience_raw!r}")
+            Problem(
+                path,
+                _field_line(lines, end, "audience"),
+                f"audience must be 'customer' or 'agent', not {audience_raw!r}",
+            )
         )
         audience = Audience.AGENT  # unknown audiences stay internal: never leak by mistake
     tags = data.get("tags") or ()

@@ -51,8 +51,11 @@ class SupportHours:
             window = self.hours.get(day)
             if window is None:
                 continue
-            if groups and groups[-1][1] == window and WEEKDAYS.index(groups[-1][0][-1]) + 1 == \
-                    WEEKDAYS.index(day):
+            if (
+                groups
+                and groups[-1][1] == window
+                and WEEKDAYS.index(groups[-1][0][-1]) + 1 == WEEKDAYS.index(day)
+            ):
                 groups[-1][0].append(day)
             else:
                 groups.append(([day], window))
@@ -101,8 +104,9 @@ def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
             continue
         match = _HOURS.match(str(value))
         if day not in WEEKDAYS or not match:
-            problems.append(Problem(path, line, f"hours: {day}: {value!r} is not "
-                                    "'<mon..sun>: \"HH:MM-HH:MM\"'"))
+            problems.append(
+                Problem(path, line, f"hours: {day}: {value!r} is not '<mon..sun>: \"HH:MM-HH:MM\"'")
+            )
             continue
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         hours[day] = (time(h1, m1), time(h2, m2))
@@ -121,8 +125,11 @@ def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
             reinstatement=str(raw_collections.get("reinstatement", "")),
         )
     except (TypeError, ValueError):
-        problems.append(Problem(path, line_of(raw_collections, 1),
-                                "collections: day counts must be whole numbers"))
+        problems.append(
+            Problem(
+                path, line_of(raw_collections, 1), "collections: day counts must be whole numbers"
+            )
+        )
         collections = Collections()
     contact = {k: str(v) for k, v in (support.get("contact") or {}).items() if k != "__line__"}
     return (

@@ -102,8 +102,13 @@ class SearchIndex:
             score[self._agent_only] = -np.inf  # agent-only articles never reach customers
         order = np.argsort(-score, kind="stable")[:k]
         return [
-            Hit(self.passages[i], float(score[i]), float(dense[i]), float(lexical[i]),
-                self.coverage(question, int(i)))
+            Hit(
+                self.passages[i],
+                float(score[i]),
+                float(dense[i]),
+                float(lexical[i]),
+                self.coverage(question, int(i)),
+            )
             for i in order
             if np.isfinite(score[i])
         ]

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.model
 def assistant(real_embedder, tmp_path_factory):
     from tests.conftest import SAMPLE_KNOWLEDGE
 
-    settings = load_settings(knowledge_dir=SAMPLE_KNOWLEDGE,
-                             data_dir=tmp_path_factory.mktemp("state"))
+    settings = load_settings(
+        knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=tmp_path_factory.mktemp("state")
+    )
     return build_assistant(settings, embedder=real_embedder, clock=lambda: NOW)
 
 
@@ -24,19 +25,25 @@ def ask(assistant, text: str, customer: str = "contoso"):
     return assistant.handle(Message(text, conversation=f"cli-{text}", customer_id=customer))
 
 
-@pytest.mark.parametrize(("question", "path"), [
-    ("What is your cancellation policy?", "articles/cancellation-window.md"),
-    ("What are your support hours?", "articles/contacting-billing-support.md"),
-    ("Do you charge VAT?", "articles/vat-tax-and-currency.md"),
-    ("When are invoices issued?", "articles/invoice-schedule.md"),
-    ("Can I reduce my number of licenses?", "articles/license-changes-and-proration.md"),
-])
+@pytest.mark.parametrize(
+    ("question", "path"),
+    [
+        ("What is your cancellation policy?", "articles/cancellation-window.md"),
+        ("What are your support hours?", "articles/contacting-billing-support.md"),
+        ("Do you charge VAT?", "articles/vat-tax-and-currency.md"),
+        ("When are invoices issued?", "articles/invoice-schedule.md"),
+        ("Can I reduce my number of licenses?", "articles/license-changes-and-proration.md"),
+    ],
+)
 def test_policy_questions_get_a_cited_extractive_answer(assistant, question, path):
     reply = ask(assistant, question)
     assert reply.kind is ReplyKind.ANSWER, reply
     assert [c.path for c in reply.citations] == [path]
-    section = next(p for p in assistant.knowledge.passages
-                   if p.path == path and p.section == reply.citations[0].section)
+    section = next(
+        p
+        for p in assistant.knowledge.passages
+        if p.path == path and p.section == reply.citations[0].section
+    )
     assert reply.text.rstrip(" …").split("\n")[0] in section.text  # words of the article
 
 
@@ -59,13 +66,26 @@ def test_a_billing_question_the_folder_does_not_answer_is_not_bluffed(assistant)
     assert reply.citations == ()
 
 
-@pytest.mark.parametrize(("question", "category", "route"), [
-    ("I want to dispute invoice NW-2026-0466, we were charged for seats we never had",
-     "billing_dispute", "partner_billing"),
-    ("Please refund the unused licences from last month", "refund_or_credit", "partner_billing"),
-    ("Outlook is not connecting to Exchange Online for all our users",
-     "technical_issue", "partner_technical"),
-])
+@pytest.mark.parametrize(
+    ("question", "category", "route"),
+    [
+        (
+            "I want to dispute invoice NW-2026-0466, we were charged for seats we never had",
+            "billing_dispute",
+            "partner_billing",
+        ),
+        (
+            "Please refund the unused licences from last month",
+            "refund_or_credit",
+            "partner_billing",
+        ),
+        (
+            "Outlook is not connecting to Exchange Online for all our users",
+            "technical_issue",
+            "partner_technical",
+        ),
+    ],
+)
 def test_escalation_rules_route_to_the_right_team(assistant, question, category, route):
     reply = ask(assistant, question, customer="fabrikam")
     assert reply.kind is ReplyKind.ESCALATE
@@ -75,8 +95,9 @@ def test_escalation_rules_route_to_the_right_team(assistant, question, category,
 def test_eval_on_the_real_corpus_meets_the_targets(real_embedder, tmp_path):
     settings = load_settings(knowledge_dir=CORPUS, data_dir=tmp_path)
     assistant = build_assistant(settings, embedder=real_embedder, clock=lambda: NOW)
-    report = evaluate(assistant.answerer, load_questions(SHARED_DATA / "questions-dev.jsonl"),
-                      NOW.date())
+    report = evaluate(
+        assistant.answerer, load_questions(SHARED_DATA / "questions-dev.jsonl"), NOW.date()
+    )
     assert report["hybrid"]["hit@1"] >= report["dense"]["hit@1"]
     assert report["hybrid"]["hit@1"] >= report["lexical"]["hit@1"]
     assert report["decisions"]["answered_precision"] >= 0.9

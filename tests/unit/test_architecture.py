@@ -36,8 +36,12 @@ def test_torch_is_imported_only_inside_functions():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [
-                    node.module or ""]
-                offenders += [f"{path.name}:{node.lineno}" for n in names
-                              if n.split(".")[0] in HEAVY]
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                )
+                offenders += [
+                    f"{path.name}:{node.lineno}" for n in names if n.split(".")[0] in HEAVY
+                ]
     assert offenders == []

@@ -17,8 +17,9 @@ def assistant(settings):
 
 
 def teams(text: str, tenant: str = FABRIKAM_TENANT, conversation: str = "conv-1", **extra):
-    return Message(text, channel="teams", conversation=conversation, user_id="u1",
-                   tenant_id=tenant, **extra)
+    return Message(
+        text, channel="teams", conversation=conversation, user_id="u1", tenant_id=tenant, **extra
+    )
 
 
 def test_the_customer_comes_from_the_tenant_not_from_the_message(assistant):
@@ -28,8 +29,9 @@ def test_the_customer_comes_from_the_tenant_not_from_the_message(assistant):
 
 
 def test_an_unknown_tenant_gets_a_polite_message_and_no_data(assistant):
-    reply = assistant.handle(teams("When is my invoice due?",
-                                   tenant="00000000-0000-0000-0000-000000000000"))
+    reply = assistant.handle(
+        teams("When is my invoice due?", tenant="00000000-0000-0000-0000-000000000000")
+    )
     assert reply.kind is ReplyKind.UNKNOWN_CUSTOMER
     assert "NW-" not in reply.text and reply.table is None
     assert "billing@northwind-cloud.example" in reply.text
@@ -76,8 +78,16 @@ def test_the_talk_to_a_person_button_opens_one_ticket(assistant):
 
 
 def test_feedback_is_stored(assistant):
-    reply = assistant.handle(teams("", value={"action": Action.FEEDBACK, "helpful": False,
-                                              "about": "articles/cancellation-window.md"}))
+    reply = assistant.handle(
+        teams(
+            "",
+            value={
+                "action": Action.FEEDBACK,
+                "helpful": False,
+                "about": "articles/cancellation-window.md",
+            },
+        )
+    )
     assert reply.kind is ReplyKind.FEEDBACK
     [(channel, conversation, helpful, about, _at)] = assistant.tickets.feedback()
     assert (channel, conversation, helpful) == ("teams", "conv-1", False)
@@ -107,18 +117,24 @@ def test_a_message_after_the_ticket_is_resolved_goes_back_to_the_bot(assistant):
 def test_another_customer_cannot_reopen_a_ticket(assistant):
     opened = assistant.handle(teams("I want to dispute invoice NW-2026-0466"))
     assistant.tickets.resolve(opened.ticket.number, "agent:ana")
-    reply = assistant.handle(teams("", tenant=CONTOSO_TENANT, conversation="conv-2", value={
-        "action": Action.SOLVED, "ticket": opened.ticket.number, "solved": False}))
+    reply = assistant.handle(
+        teams(
+            "",
+            tenant=CONTOSO_TENANT,
+            conversation="conv-2",
+            value={"action": Action.SOLVED, "ticket": opened.ticket.number, "solved": False},
+        )
+    )
     assert assistant.tickets.get(opened.ticket.number).status == "resolved"
     assert reply.kind is ReplyKind.NOT_SURE
 
 
 def test_agents_may_ask_about_any_customer(assistant):
-    reply = assistant.handle(Message("When is my invoice due?", channel="slack",
-                                     role=Role.AGENT, customer_id="fabrikam"))
+    reply = assistant.handle(
+        Message("When is my invoice due?", channel="slack", role=Role.AGENT, customer_id="fabrikam")
+    )
     assert "NW-2026-0466" in reply.text
-    policy = assistant.handle(Message("When is my invoice due?", channel="slack",
-                                      role=Role.AGENT))
+    policy = assistant.handle(Message("When is my invoice due?", channel="slack", role=Role.AGENT))
     assert "Which customer" in policy.text
 
 

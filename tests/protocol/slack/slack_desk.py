@@ -4,18 +4,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import itertools
 import json
 import time
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fake_slack import FakeSlack
+from fakes.harness import eventually
 
 from bot.tickets.values import Ticket
 
@@ -24,18 +23,6 @@ CHANNEL = "CESCALATE1"
 AGENT = "UAGENT01"
 
 _ids = itertools.count(1)
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        await asyncio.sleep(0.02)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

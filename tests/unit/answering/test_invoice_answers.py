@@ -18,21 +18,30 @@ def ask(knowledge, customer_id: str, question: str):
     kind = classify(question)
     assert kind is not None, question
     customer = knowledge.customer(customer_id)
-    return answer(kind, question, customer, knowledge.invoices_of(customer_id),
-                  knowledge.partner.collections, TODAY)
+    return answer(
+        kind,
+        question,
+        customer,
+        knowledge.invoices_of(customer_id),
+        knowledge.partner.collections,
+        TODAY,
+    )
 
 
-@pytest.mark.parametrize(("question", "kind"), [
-    ("When is my invoice due?", InvoiceQuestion.DUE),
-    ("Why is my bill higher than last month?", InvoiceQuestion.COMPARE),
-    ("Show me invoice NW-2026-0466", InvoiceQuestion.DETAIL),
-    ("How much do we owe?", InvoiceQuestion.BALANCE),
-    ("Are we overdue?", InvoiceQuestion.OVERDUE),
-    ("Show my recent invoices", InvoiceQuestion.RECENT),
-    ("When are invoices due?", None),  # payment terms: a policy question
-    ("What happens if we pay late?", None),  # hypothetical: policy
-    ("I want to dispute invoice NW-2026-0466", None),  # an escalation, not a lookup
-])
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When is my invoice due?", InvoiceQuestion.DUE),
+        ("Why is my bill higher than last month?", InvoiceQuestion.COMPARE),
+        ("Show me invoice NW-2026-0466", InvoiceQuestion.DETAIL),
+        ("How much do we owe?", InvoiceQuestion.BALANCE),
+        ("Are we overdue?", InvoiceQuestion.OVERDUE),
+        ("Show my recent invoices", InvoiceQuestion.RECENT),
+        ("When are invoices due?", None),  # payment terms: a policy question
+        ("What happens if we pay late?", None),  # hypothetical: policy
+        ("I want to dispute invoice NW-2026-0466", None),  # an escalation, not a lookup
+    ],
+)
 def test_invoice_questions_are_told_apart_from_policy_questions(question, kind):
     assert classify(question) == kind
 
