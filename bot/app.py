@@ -240,7 +240,7 @@ class Assistant:
             except TicketError:
                 return Reply("I can't find that ticket on your account.", ReplyKind.NOT_SURE)
             return Reply(
-                f"Sorry about that. Ticket {number} is open again; an agent will pick it up.",
+                f"Sorry about that. I've reopened ticket {number}; an agent will pick it up again.",
                 ReplyKind.TICKET_STATUS,
                 ticket=ticket.info(),
             )
