@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     # Tuned for all-MiniLM-L6-v2 on ../shared/data/questions-dev.jsonl (see `billing-bot eval`).
     answer_threshold: float = Field(0.6, ge=0.0, le=1.0)
     # Similarity to an escalation example at which a message escalates by rule.
-    escalation_threshold: float = Field(0.6, ge=0.0, le=1.0)
+    escalation_threshold: float = Field(0.5, ge=0.0, le=1.0)
 
     host: str = "0.0.0.0"
     port: int = 3978

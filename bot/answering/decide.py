@@ -96,7 +96,10 @@ class Answerer:
                 hits,
             )
 
-        if match and (explicit or top is None or match.similarity >= top.similarity):
+        confident = top is not None and confidence_of(top) >= self.threshold
+        # A rule match escalates unless an article answers the message better and surely:
+        # "how do I dispute an invoice?" is policy, "I want to dispute NW-…" is a request.
+        if match and (explicit or not confident or match.similarity >= top.similarity):
             route = self.knowledge.rules.routes.get(match.category.route)
             route_name = route.name if route else match.category.route
             reply = Reply(
@@ -107,7 +110,7 @@ class Answerer:
             )
             return Decision(reply, match, hits)
 
-        if top is not None and confidence_of(top) >= self.threshold:
+        if confident:
             passage = top.passage
             body = extract(passage.text, text, self.index.lexical.tokenize)
             reply = Reply(

@@ -75,6 +75,11 @@ def test_a_billing_question_the_folder_does_not_answer_is_not_bluffed(assistant)
             "partner_billing",
         ),
         (
+            "I want to dispute invoice NW-2026-0477, the GPU usage is wrong",
+            "billing_dispute",
+            "partner_billing",
+        ),
+        (
             "Please refund the unused licences from last month",
             "refund_or_credit",
             "partner_billing",
