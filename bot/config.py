@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     teams_app_password: SecretStr = SecretStr("")
     teams_app_type: str = "SingleTenant"
     teams_app_tenant_id: str = ""
+    # Local mode only (no TEAMS_APP_ID): the tenant of activities that carry none, so the
+    # Bot Framework Emulator can chat as one of the knowledge folder's customers.
+    teams_local_tenant_id: str = ""
 
     slack_bot_token: SecretStr = SecretStr("")
     slack_signing_secret: SecretStr = SecretStr("")

@@ -31,7 +31,8 @@ def teams_mount(endpoints: CloudEndpoints | None = None) -> Mount:
 
         settings = context.settings
         adapter = CloudAdapter(build_authentication(settings, endpoints))
-        turns = TeamsTurns(context.assistant, context.run_core)
+        local_tenant = None if settings.teams_app_id else settings.teams_local_tenant_id or None
+        turns = TeamsTurns(context.assistant, context.run_core, local_tenant)
         adapter.on_turn_error = turns.on_error
         endpoint = TeamsEndpoint(
             adapter,

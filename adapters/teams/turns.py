@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from adapters.teams import activities, cards
+from bot.types import Message
 
 if TYPE_CHECKING:
     from bot.app import Assistant
@@ -28,9 +30,12 @@ SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 class TeamsTurns:
     """The bot logic handed to botbuilder's adapter: `await turns.on_turn(turn_context)`."""
 
-    def __init__(self, assistant: Assistant, run_core: CoreRunner) -> None:
+    def __init__(
+        self, assistant: Assistant, run_core: CoreRunner, local_tenant: str | None = None
+    ) -> None:
         self._assistant = assistant
         self._run_core = run_core
+        self._local_tenant = local_tenant  # the Emulator's stand-in tenant, local mode only
         self._remembered: dict[str, dict[str, Any]] = {}  # conversation -> stored reference
 
     async def on_turn(self, turn: Any) -> None:
@@ -71,7 +76,7 @@ class TeamsTurns:
     async def _on_message(self, turn: Any, wire: dict[str, Any]) -> None:
         from botbuilder.schema import Activity, ActivityTypes
 
-        message = activities.message_from_activity(wire)
+        message = self._with_tenant(activities.message_from_activity(wire))
         if not message.text and not message.value:
             await turn.send_activity(NOTHING_TO_READ)
             return
@@ -84,7 +89,7 @@ class TeamsTurns:
             await turn.send_activity(card_activity(cards.reply_card(reply, message.text)))
 
     async def _on_card_action(self, turn: Any, wire: dict[str, Any]) -> None:
-        message = activities.message_from_card_action(wire)
+        message = self._with_tenant(activities.message_from_card_action(wire))
         reply = await self._run_core(self._assistant.handle, message)
         if reply.text:
             body = cards.invoke_response_body(cards.reply_card(reply))
@@ -104,9 +109,15 @@ class TeamsTurns:
         first = await self._run_core(self._assistant.tickets.first_delivery, WELCOME_SOURCE, key)
         if not first:
             return
-        reply = await self._run_core(self._assistant.welcome, activities.tenant_id(wire))
+        tenant = activities.tenant_id(wire) or self._local_tenant
+        reply = await self._run_core(self._assistant.welcome, tenant)
         if reply.text:
             await turn.send_activity(card_activity(cards.reply_card(reply)))
+
+    def _with_tenant(self, message: Message) -> Message:
+        if message.tenant_id or not self._local_tenant:
+            return message
+        return replace(message, tenant_id=self._local_tenant)
 
     async def _remember(self, wire: dict[str, Any]) -> None:
         conversation = activities.conversation_id(wire)

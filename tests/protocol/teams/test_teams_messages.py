@@ -231,3 +231,23 @@ async def test_local_mode_needs_no_token(start_server, settings, cloud) -> None:
     assert [c.type for c in calls] == ["typing", "message"]
     assert not any(c.authorized for c in calls)  # sent without a bearer token
     assert "NW-2026-0507" in texts(calls[1].card)[0]
+
+
+async def test_local_mode_gives_the_emulator_a_stand_in_tenant(start_server, settings, cloud):
+    # The Emulator sends no tenant; TEAMS_LOCAL_TENANT_ID makes it chat as that customer.
+    from adapters.teams.auth import CloudEndpoints
+    from adapters.teams.mount import teams_mount
+
+    fabrikam = "773b8029-5aa8-44f9-ac6b-dd386c30c50f"
+    local = settings.model_copy(update={"teams_app_id": "", "teams_local_tenant_id": fabrikam})
+    endpoints = CloudEndpoints(**{**cloud.endpoints(), "outbound_token": None})
+    async with start_server(settings=local, mounts=[teams_mount(endpoints)]) as server:
+        cloud.accept_anonymous = True
+        user = server.user()
+        activity = user.message("When is my invoice due?")
+        del activity["channelData"]["tenant"], activity["conversation"]["tenantId"]
+        answer = await server.post(activity, authorization=None)
+
+    assert answer.status == 201
+    reply = cloud.calls(user.conversation)[-1]
+    assert "NW-2026-0466" in texts(reply.card)[0]  # fabrikam's overdue invoice
