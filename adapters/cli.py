@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import clear_errors, cli, settings_of
+from bot.cli import assistant_with_progress, clear_errors, cli, settings_of
 
 
 @cli.command()
@@ -34,12 +34,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for chatty in ("alembic", "bm25s", "sentence_transformers"):  # start-up detail, not news
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     settings = settings_of(ctx)
     from adapters.server import serve as run_server
-    from bot.app import build_assistant
 
     with clear_errors():
-        assistant = build_assistant(settings)
+        assistant = assistant_with_progress(settings)
         host, port = host or settings.host, settings.port if port is None else port
         click.echo(f"billing-bot serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
         run_server(settings, assistant, host=host, port=port)

@@ -90,7 +90,8 @@ def _progress(total: int, label: str) -> Iterator[Any]:
         yield bar.update
 
 
-def _assistant(settings: Settings) -> Assistant:
+def assistant_with_progress(settings: Settings) -> Assistant:
+    """The real assistant, with a progress bar while the folder is (re-)embedded."""
     from bot.app import build_assistant
     from bot.knowledge.folder import load_knowledge
 
@@ -108,7 +109,7 @@ def index(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     with clear_errors():
         started = time.perf_counter()
-        assistant = _assistant(settings)
+        assistant = assistant_with_progress(settings)
     stats = assistant.answerer.index.stats
     click.echo(
         f"indexed {stats.passages} passages from {settings.knowledge_dir} "
@@ -151,7 +152,7 @@ def ask(
     if not customer_id and not agent:
         raise click.UsageError("say who is asking: --customer ID or --agent")
     with clear_errors():
-        assistant = _assistant(settings_of(ctx))
+        assistant = assistant_with_progress(settings_of(ctx))
         if customer_id and assistant.knowledge.customer(customer_id) is None:
             known = ", ".join(c.id for c in assistant.knowledge.customers) or "none"
             raise click.UsageError(f"no customer {customer_id!r} (known: {known})")
@@ -179,7 +180,7 @@ def chat(ctx: click.Context, customer_id: str) -> None:
     from bot.types import Message
 
     with clear_errors():
-        assistant = _assistant(settings_of(ctx))
+        assistant = assistant_with_progress(settings_of(ctx))
         customer = assistant.knowledge.customer(customer_id)
         if customer is None:
             known = ", ".join(c.id for c in assistant.knowledge.customers) or "none"
@@ -238,7 +239,7 @@ def evaluate(
         settings = settings.model_copy(update={"knowledge_dir": knowledge_dir})
     with clear_errors():
         labelled = load_questions(questions)
-        assistant = _assistant(settings)
+        assistant = assistant_with_progress(settings)
         report = run_eval(assistant.answerer, labelled, date.today())
     if as_json:
         click.echo(json.dumps(report))

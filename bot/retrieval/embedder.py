@@ -40,6 +40,9 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()  # our own bar shows indexing progress
 
             self._model = SentenceTransformer(str(_model_path(self.name)), device="cpu")
         return self._model
