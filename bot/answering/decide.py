@@ -100,13 +100,18 @@ class Answerer:
         # A rule match escalates unless an article answers the message better and surely:
         # "how do I dispute an invoice?" is policy, "I want to dispute NW-…" is a request.
         if match and (explicit or not confident or match.similarity >= top.similarity):
+            invoice_evidence = (
+                invoice_answers.escalation_evidence(text, self.knowledge.invoices_of(customer.id))
+                if customer
+                else ()
+            )
             route = self.knowledge.rules.routes.get(match.category.route)
             route_name = route.name if route else match.category.route
             reply = Reply(
                 f"This needs a person: {match.category.name.lower()}, handled by {route_name}.",
                 ReplyKind.ESCALATE,
                 match.similarity,
-                evidence=evidence,
+                evidence=evidence + invoice_evidence,
             )
             return Decision(reply, match, hits)
 

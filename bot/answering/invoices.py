@@ -85,6 +85,17 @@ def classify(text: str) -> InvoiceQuestion | None:
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceAsk:
+    """One invoice question, with everything its answer may use: the asker's invoices only."""
+
+    question: str
+    customer: Customer
+    invoices: Sequence[Invoice]
+    collections: Collections
+    today: date
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceAnswer:
     text: str
     table: Table | None
@@ -131,6 +142,14 @@ def _evidence(invoices: Sequence[Invoice]) -> tuple[str, ...]:
     )
 
 
+def escalation_evidence(question: str, invoices: Sequence[Invoice]) -> tuple[str, ...]:
+    """The invoice lines an agent needs beside an escalation: the invoices the message names,
+    else the customer's open ones (with their paid / overdue / disputed status)."""
+    named = {m.upper() for m in INVOICE_NUMBER.findall(question)}
+    chosen = [inv for inv in invoices if inv.number.upper() in named]
+    return _evidence(chosen or [inv for inv in invoices if inv.is_open])
+
+
 def answer(
     kind: InvoiceQuestion,
     question: str,
@@ -149,21 +168,21 @@ def answer(
         InvoiceQuestion.DUE: _due,
         InvoiceQuestion.RECENT: _recent,
     }
-    return handlers[kind](question, customer, invoices, collections, today)
+    return handlers[kind](InvoiceAsk(question, customer, invoices, collections, today))
 
 
 def _open(invoices: Sequence[Invoice]) -> list[Invoice]:
     return [inv for inv in invoices if inv.is_open]
 
 
-def _detail(question, customer, invoices, collections, today) -> InvoiceAnswer:
-    wanted = {m.upper() for m in INVOICE_NUMBER.findall(question)}
-    found = [inv for inv in invoices if inv.number.upper() in wanted]
+def _detail(ask: InvoiceAsk) -> InvoiceAnswer:
+    wanted = {m.upper() for m in INVOICE_NUMBER.findall(ask.question)}
+    found = [inv for inv in ask.invoices if inv.number.upper() in wanted]
     if not found:
         # The same words whether the number exists for someone else or not at all.
         numbers = ", ".join(sorted(wanted))
         return InvoiceAnswer(
-            f"I can't find invoice {numbers} on the {customer.name} account. Please check the "
+            f"I can't find invoice {numbers} on the {ask.customer.name} account. Please check the "
             "number on the PDF, or ask me for your recent invoices.",
             None,
             (),
@@ -182,21 +201,21 @@ def _detail(question, customer, invoices, collections, today) -> InvoiceAnswer:
     text = (
         f"Invoice {inv.number}, issued {_day(inv.issue_date)}, due {_day(inv.due_date)}: "
         f"{money(inv.subtotal, inv.currency)} + tax {money(inv.tax, inv.currency)} = "
-        f"{money(inv.total, inv.currency)} ({_status(inv, today)})."
+        f"{money(inv.total, inv.currency)} ({_status(inv, ask.today)})."
     )
     return InvoiceAnswer(
         text, Table(("Product", "Charge", "Qty", "Unit price", "Amount"), rows), _evidence([inv])
     )
 
 
-def _compare(question, customer, invoices, collections, today) -> InvoiceAnswer:
-    if len(invoices) < 2:
+def _compare(ask: InvoiceAsk) -> InvoiceAnswer:
+    if len(ask.invoices) < 2:
         return InvoiceAnswer(
             "You have only one invoice so far, so there is nothing to compare it with.",
             None,
-            _evidence(invoices),
+            _evidence(ask.invoices),
         )
-    latest, previous = invoices[-1], invoices[-2]
+    latest, previous = ask.invoices[-1], ask.invoices[-2]
     change = latest.total - previous.total
     per_item: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for index, inv in enumerate((previous, latest)):
@@ -270,11 +289,11 @@ def collections_outlook(invoice: Invoice, collections: Collections, today: date)
     return "If it stays unpaid, the collections policy sends " + ", then ".join(steps) + "."
 
 
-def _overdue(question, customer, invoices, collections, today) -> InvoiceAnswer:
-    late = [inv for inv in _open(invoices) if inv.days_overdue(today) > 0]
+def _overdue(ask: InvoiceAsk) -> InvoiceAnswer:
+    late = [inv for inv in _open(ask.invoices) if inv.days_overdue(ask.today) > 0]
     if not late:
-        text = f"{customer.name} has no overdue invoices."
-        unpaid = _open(invoices)
+        text = f"{ask.customer.name} has no overdue invoices."
+        unpaid = _open(ask.invoices)
         if unpaid:
             nxt = min(unpaid, key=lambda inv: inv.due_date)
             text += (
@@ -282,40 +301,40 @@ def _overdue(question, customer, invoices, collections, today) -> InvoiceAnswer:
                 f"{money(nxt.total, nxt.currency)}, due {_day(nxt.due_date)}."
             )
         return InvoiceAnswer(text, None, _evidence(unpaid))
-    worst = max(late, key=lambda inv: inv.days_overdue(today))
+    worst = max(late, key=lambda inv: inv.days_overdue(ask.today))
     total = sum((inv.total for inv in late), Decimal(0))
     text = (
         f"{len(late)} invoice{'s are' if len(late) > 1 else ' is'} overdue, "
         f"{money(total, worst.currency)} in total. The oldest, {worst.number} "
         f"({money(worst.total, worst.currency)}), was due {_day(worst.due_date)} and is "
-        f"{worst.days_overdue(today)} days overdue. "
-        + collections_outlook(worst, collections, today)
+        f"{worst.days_overdue(ask.today)} days overdue. "
+        + collections_outlook(worst, ask.collections, ask.today)
     )
-    if customer.account_status == "suspended":
-        text += " Your account is currently suspended. " + collections.reinstatement
-    return InvoiceAnswer(text, _invoice_table(late, today), _evidence(late))
+    if ask.customer.account_status == "suspended":
+        text += " Your account is currently suspended. " + ask.collections.reinstatement
+    return InvoiceAnswer(text, _invoice_table(late, ask.today), _evidence(late))
 
 
-def _balance(question, customer, invoices, collections, today) -> InvoiceAnswer:
-    unpaid = _open(invoices)
+def _balance(ask: InvoiceAsk) -> InvoiceAnswer:
+    unpaid = _open(ask.invoices)
     if not unpaid:
         return InvoiceAnswer(
-            f"{customer.name} has nothing outstanding: every invoice is paid.", None, ()
+            f"{ask.customer.name} has nothing outstanding: every invoice is paid.", None, ()
         )
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for inv in unpaid:
         totals[inv.currency] += inv.total
     owed = " and ".join(money(amount, cur) for cur, amount in totals.items())
-    late = [inv for inv in unpaid if inv.days_overdue(today)]
+    late = [inv for inv in unpaid if inv.days_overdue(ask.today)]
     text = f"Your outstanding balance is {owed} across {len(unpaid)} open invoice(s)"
     text += f", of which {len(late)} overdue." if late else "."
-    return InvoiceAnswer(text, _invoice_table(unpaid, today), _evidence(unpaid))
+    return InvoiceAnswer(text, _invoice_table(unpaid, ask.today), _evidence(unpaid))
 
 
-def _due(question, customer, invoices, collections, today) -> InvoiceAnswer:
-    unpaid = sorted(_open(invoices), key=lambda inv: inv.due_date)
+def _due(ask: InvoiceAsk) -> InvoiceAnswer:
+    unpaid = sorted(_open(ask.invoices), key=lambda inv: inv.due_date)
     if not unpaid:
-        last = invoices[-1]
+        last = ask.invoices[-1]
         return InvoiceAnswer(
             f"Nothing is due: every invoice is paid. Your latest, {last.number}, was paid "
             f"{_day(last.paid_date) if last.paid_date else ''}.".replace(" .", "."),
@@ -324,7 +343,7 @@ def _due(question, customer, invoices, collections, today) -> InvoiceAnswer:
         )
     parts = []
     for inv in unpaid:
-        late = inv.days_overdue(today)
+        late = inv.days_overdue(ask.today)
         state = (
             f"was due {_day(inv.due_date)} ({late} days overdue)"
             if late
@@ -334,13 +353,13 @@ def _due(question, customer, invoices, collections, today) -> InvoiceAnswer:
             state += " — disputed, collections paused on it"
         parts.append(f"Invoice {inv.number} ({money(inv.total, inv.currency)}) {state}.")
     text = " ".join(parts)
-    if any(inv.days_overdue(today) for inv in unpaid):
-        oldest = next(inv for inv in unpaid if inv.days_overdue(today))
-        text += " " + collections_outlook(oldest, collections, today)
-    return InvoiceAnswer(text, _invoice_table(unpaid, today), _evidence(unpaid))
+    if any(inv.days_overdue(ask.today) for inv in unpaid):
+        oldest = next(inv for inv in unpaid if inv.days_overdue(ask.today))
+        text += " " + collections_outlook(oldest, ask.collections, ask.today)
+    return InvoiceAnswer(text, _invoice_table(unpaid, ask.today), _evidence(unpaid))
 
 
-def _recent(question, customer, invoices, collections, today) -> InvoiceAnswer:
-    recent = list(invoices[-6:])[::-1]
-    text = f"The {len(recent)} most recent invoices for {customer.name}:"
-    return InvoiceAnswer(text, _invoice_table(recent, today), ())
+def _recent(ask: InvoiceAsk) -> InvoiceAnswer:
+    recent = list(ask.invoices[-6:])[::-1]
+    text = f"The {len(recent)} most recent invoices for {ask.customer.name}:"
+    return InvoiceAnswer(text, _invoice_table(recent, ask.today), ())

@@ -60,6 +60,9 @@ def test_an_escalation_opens_a_ticket_and_the_bot_then_stays_quiet(assistant):
     ticket = assistant.tickets.get(opened.ticket.number)
     assert [e.text for e in ticket.transcript][-1] == "The second line is wrong too"
     assert ticket.customer_id == "fabrikam"
+    # The agents see the invoice the customer named, line by line, with its status.
+    invoice_lines = [e for e in ticket.evidence if e.startswith("invoices.csv:")]
+    assert invoice_lines and all("NW-2026-0466" in e and "(overdue)" in e for e in invoice_lines)
 
 
 def test_asking_for_a_person_always_escalates(assistant):
