@@ -27,8 +27,9 @@ from bot.types import Action, Message, Reply, ReplyKind, Role
 
 Clock = Callable[[], datetime]
 _STATUS_QUESTION = re.compile(
-    r"\b(status|update|progress|any news|heard back)\b.*\b(ticket|case|request|issue)?\b"
-    r"|\bwhat'?s happening\b|\bwhere are we\b",
+    r"\b(status|progress|update)\b.{0,40}\b(ticket|case|request)\b"
+    r"|\b(ticket|case|request)\b.{0,40}\b(status|progress)\b"
+    r"|\bany (news|update|progress)\b|\bheard back\b",
     re.IGNORECASE,
 )
 _STATUS_WORDS = {

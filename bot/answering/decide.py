@@ -14,6 +14,7 @@ from functools import cached_property
 
 from bot.answering import invoices as invoice_answers
 from bot.answering.extract import extract
+from bot.answering.invoice_questions import InvoiceQuestion, classify
 from bot.answering.scope import CategoryMatch, ScopeGate, sounds_like_billing
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge
@@ -60,7 +61,7 @@ class Answerer:
 
         match = self.gate.escalation(text, query)
         explicit = match is not None and match.similarity >= 1.0  # asked for a person
-        kind = invoice_answers.classify(text)
+        kind = classify(text)
 
         if kind is not None and not explicit:
             if customer is None:
@@ -148,11 +149,11 @@ class Answerer:
             hits,
         )
 
-    def _policy_citation(self, kind: invoice_answers.InvoiceQuestion) -> tuple[Citation, ...]:
+    def _policy_citation(self, kind: InvoiceQuestion) -> tuple[Citation, ...]:
         """Answers about what is due or overdue cite the collections policy they apply."""
         if kind not in (
-            invoice_answers.InvoiceQuestion.OVERDUE,
-            invoice_answers.InvoiceQuestion.DUE,
+            InvoiceQuestion.OVERDUE,
+            InvoiceQuestion.DUE,
         ):
             return ()
         return self._collections_citation

@@ -56,9 +56,15 @@ def test_an_escalation_opens_a_ticket_and_the_bot_then_stays_quiet(assistant):
     assert relayed.kind is ReplyKind.RELAYED and relayed.text == ""
     status = assistant.handle(teams("What's the status of my ticket?"))
     assert status.kind is ReplyKind.TICKET_STATUS and opened.ticket.number in status.text
+    assert assistant.handle(teams("Any news?")).kind is ReplyKind.TICKET_STATUS
+    # "update" about something else is for the agent, not a status question
+    assert assistant.handle(teams("Please update our billing address")).kind is ReplyKind.RELAYED
 
     ticket = assistant.tickets.get(opened.ticket.number)
-    assert [e.text for e in ticket.transcript][-1] == "The second line is wrong too"
+    assert [e.text for e in ticket.transcript][-2:] == [
+        "The second line is wrong too",
+        "Please update our billing address",
+    ]
     assert ticket.customer_id == "fabrikam"
     # The agents see the invoice the customer named, line by line, with its status.
     invoice_lines = [e for e in ticket.evidence if e.startswith("invoices.csv:")]

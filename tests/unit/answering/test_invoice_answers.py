@@ -2,7 +2,8 @@ from datetime import date
 
 import pytest
 
-from bot.answering.invoices import InvoiceQuestion, answer, classify
+from bot.answering.invoice_questions import InvoiceQuestion, classify
+from bot.answering.invoices import answer
 from bot.knowledge.folder import load_knowledge
 from tests.conftest import SAMPLE_KNOWLEDGE
 
