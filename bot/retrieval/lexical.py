@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Sequence
 
@@ -80,12 +81,18 @@ STOPWORDS = frozenset(
 
 
 class Tokenizer:
+    """Lower-cased words, stop words out, Snowball-stemmed. Safe to share between threads:
+    a PyStemmer `Stemmer` is not, so each thread gets its own."""
+
     def __init__(self) -> None:
-        self._stemmer = Stemmer.Stemmer("english")
+        self._local = threading.local()
 
     def __call__(self, text: str) -> list[str]:
+        stemmer = getattr(self._local, "stemmer", None)
+        if stemmer is None:
+            stemmer = self._local.stemmer = Stemmer.Stemmer("english")
         words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-        return self._stemmer.stemWords(words)
+        return stemmer.stemWords(words)
 
 
 class LexicalIndex:
