@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from bot.app import Assistant
+    from bot.knowledge.folder import Knowledge
     from bot.types import Reply
 
 
@@ -90,12 +91,12 @@ def _progress(total: int, label: str) -> Iterator[Any]:
         yield bar.update
 
 
-def assistant_with_progress(settings: Settings) -> Assistant:
+def assistant_with_progress(settings: Settings, knowledge: Knowledge | None = None) -> Assistant:
     """The real assistant, with a progress bar while the folder is (re-)embedded."""
     from bot.app import build_assistant
     from bot.knowledge.folder import load_knowledge
 
-    knowledge = load_knowledge(settings.knowledge_dir)
+    knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     with _progress(len(knowledge.passages), "indexing") as progress:
         return build_assistant(settings, knowledge=knowledge, progress=progress)
 
@@ -137,6 +138,17 @@ def _print_reply(reply: Reply) -> None:
         )
 
 
+def _knowledge_with(settings: Settings, customer_id: str | None) -> Knowledge:
+    """The knowledge folder, checked to know `customer_id` before anything slow starts."""
+    from bot.knowledge.folder import load_knowledge
+
+    knowledge = load_knowledge(settings.knowledge_dir)
+    if customer_id and knowledge.customer(customer_id) is None:
+        known = ", ".join(c.id for c in knowledge.customers) or "none"
+        raise click.UsageError(f"no customer {customer_id!r} (known: {known})")
+    return knowledge
+
+
 @cli.command()
 @click.argument("question")
 @click.option("--customer", "customer_id", help="Ask as this customer (id in customers.yaml).")
@@ -152,10 +164,8 @@ def ask(
     if not customer_id and not agent:
         raise click.UsageError("say who is asking: --customer ID or --agent")
     with clear_errors():
-        assistant = assistant_with_progress(settings_of(ctx))
-        if customer_id and assistant.knowledge.customer(customer_id) is None:
-            known = ", ".join(c.id for c in assistant.knowledge.customers) or "none"
-            raise click.UsageError(f"no customer {customer_id!r} (known: {known})")
+        knowledge = _knowledge_with(settings_of(ctx), customer_id)
+        assistant = assistant_with_progress(settings_of(ctx), knowledge)
         reply = assistant.handle(
             Message(
                 question,
@@ -180,11 +190,10 @@ def chat(ctx: click.Context, customer_id: str) -> None:
     from bot.types import Message
 
     with clear_errors():
-        assistant = assistant_with_progress(settings_of(ctx))
-        customer = assistant.knowledge.customer(customer_id)
-        if customer is None:
-            known = ", ".join(c.id for c in assistant.knowledge.customers) or "none"
-            raise click.UsageError(f"no customer {customer_id!r} (known: {known})")
+        knowledge = _knowledge_with(settings_of(ctx), customer_id)
+        customer = knowledge.customer(customer_id)
+        assert customer is not None
+        assistant = assistant_with_progress(settings_of(ctx), knowledge)
         conversation = f"cli-{uuid.uuid4()}"
         _print_reply(assistant.welcome(customer.tenant_ids[0] if customer.tenant_ids else None))
         while True:
