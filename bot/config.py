@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr = SecretStr("")
     slack_app_token: SecretStr = SecretStr("")
     slack_escalation_channel: str = ""
+    # Comma-separated channel ids where `/billing` answers; empty: any channel.
+    slack_command_channels: str = ""
 
     @property
     def database(self) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -33,24 +34,52 @@ EVENTS = (MESSAGE, HOME)  # manifests/slack/manifest.yml subscribes to exactly t
 RunCore = Callable[..., Awaitable[Any]]
 
 
-class AgentNames:
-    """Slack user id -> the name agents (and customers) see; asked once per user."""
+@dataclass(frozen=True, slots=True)
+class Agent:
+    id: str
+    name: str  # what agents (and customers) see
+    member: bool  # a full member of the partner's own workspace
+
+
+NOT_A_MEMBER = "Only members of the partner's workspace can use the billing desk."
+
+
+class Agents:
+    """Slack user id -> `Agent`, asked once per user (`users.info`).
+
+    Billing data is for the partner's own people: guests (customers are often invited as
+    guests), Slack Connect users from other organisations and bots are not members, whatever
+    channel they post in. The partner's workspace is the bot token's (`auth.test`, once).
+    """
 
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
-        self._names: dict[str, str] = {}
+        self._known: dict[str, Agent] = {}
+        self._team: str | None = None
 
-    async def __call__(self, user_id: str) -> str:
-        if user_id not in self._names:
+    async def __call__(self, user_id: str) -> Agent:
+        if user_id not in self._known:
             try:
-                user = (await self._client.users_info(user=user_id))["user"]
-                profile = user.get("profile") or {}
-                name = profile.get("display_name") or user.get("real_name") or user["name"]
-                self._names[user_id] = str(name)
+                self._known[user_id] = await self._look_up(user_id)
             except (SlackApiError, KeyError, TypeError) as exc:
-                log.warning("Slack: no name for user %s (%s); using the id", user_id, exc)
-                return user_id
-        return self._names[user_id]
+                log.warning("Slack: could not look up user %s (%s)", user_id, exc)
+                return Agent(user_id, user_id, member=False)  # not cached: ask again later
+        return self._known[user_id]
+
+    async def _look_up(self, user_id: str) -> Agent:
+        if self._team is None:
+            self._team = str((await self._client.auth_test())["team_id"])
+        user = (await self._client.users_info(user=user_id))["user"]
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or user.get("real_name") or user["name"]
+        outsider = (
+            user.get("team_id", self._team) != self._team
+            or user.get("is_restricted")
+            or user.get("is_ultra_restricted")
+            or user.get("is_stranger")
+            or user.get("is_bot")
+        )
+        return Agent(user_id, str(name), member=not outsider)
 
 
 def build_bolt_app(
@@ -60,7 +89,9 @@ def build_bolt_app(
     *,
     signing_secret: str,
     escalation_channel: str,
+    command_channels: frozenset[str] = frozenset(),
 ) -> AsyncApp:
+    """`command_channels`: where `/billing` answers (empty: any channel of the workspace)."""
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
@@ -68,7 +99,7 @@ def build_bolt_app(
         process_before_response=False,
         name="billing-desk",
     )
-    names = AgentNames(client)
+    agents = Agents(client)
 
     async def first_time(body: dict[str, Any]) -> bool:
         event_id = body.get("event_id")
@@ -90,10 +121,13 @@ def build_bolt_app(
             return
         if not await first_time(body):
             return
-        agent = await names(str(event["user"]))
+        agent = await agents(str(event["user"]))
+        if not agent.member:
+            log.warning("Slack: %s is not a member; their thread reply stays in Slack", agent.id)
+            return
         try:
             text = str(event.get("text") or "")
-            ticket = await run_core(desk.thread_reply, str(thread), agent, text)
+            ticket = await run_core(desk.thread_reply, str(thread), agent.name, text)
         except BotError as exc:
             await _tell(client, escalation_channel, str(event["user"]), str(exc), thread)
             return
@@ -104,9 +138,11 @@ def build_bolt_app(
     async def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not await first_time(body):
             return
-        user = str(event["user"])
-        queue = await run_core(desk.queue, await names(user))
-        await client.views_publish(user_id=user, view=queue_view(queue))
+        agent = await agents(str(event["user"]))
+        if not agent.member:
+            return
+        queue = await run_core(desk.queue, agent.name)
+        await client.views_publish(user_id=agent.id, view=queue_view(queue))
 
     async def ticket_action(
         ack: Callable[[], Awaitable[Any]],
@@ -115,13 +151,16 @@ def build_bolt_app(
         number: str,
     ) -> None:
         await ack()
-        user = str(body["user"]["id"])
+        agent = await agents(str(body["user"]["id"]))
+        channel = (body.get("channel") or {}).get("id") or escalation_channel
+        thread = (body.get("message") or {}).get("ts")
+        if not agent.member:
+            await _tell(client, channel, agent.id, NOT_A_MEMBER, thread)
+            return
         try:
-            await run_core(change, number, await names(user))
+            await run_core(change, number, agent.name)
         except BotError as exc:
-            channel = (body.get("channel") or {}).get("id") or escalation_channel
-            thread = (body.get("message") or {}).get("ts")
-            await _tell(client, channel, user, str(exc), thread)
+            await _tell(client, channel, agent.id, str(exc), thread)
 
     @app.action(CLAIM)
     async def on_claim(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -143,17 +182,19 @@ def build_bolt_app(
     @app.command(COMMAND)
     async def on_billing(ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()
-        user = str(command["user_id"])
-        try:
-            blocks = await run_core(
-                desk.command,
-                str(command.get("text") or ""),
-                await names(user),
-                user,
-                str(command.get("channel_id") or ""),
-            )
-        except BotError as exc:
-            blocks = [section(f":warning: {exc}")]
+        agent = await agents(str(command["user_id"]))
+        channel = str(command.get("channel_id") or "")
+        if not agent.member:
+            blocks = [section(f":no_entry: {NOT_A_MEMBER}")]
+        elif command_channels and channel not in command_channels:
+            blocks = [section(f":no_entry: {COMMAND} is not available in this channel.")]
+        else:
+            try:
+                blocks = await run_core(
+                    desk.command, str(command.get("text") or ""), agent.name, agent.id, channel
+                )
+            except BotError as exc:
+                blocks = [section(f":warning: {exc}")]
         await respond(
             blocks=blocks,
             text=f"{COMMAND} {command.get('text') or ''}".strip(),

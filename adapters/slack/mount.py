@@ -60,6 +60,9 @@ def slack_mount(api_url: str = SLACK_API) -> Mount:
             client,
             signing_secret="" if app_token else secret,
             escalation_channel=settings.slack_escalation_channel,
+            command_channels=frozenset(
+                c.strip() for c in settings.slack_command_channels.split(",") if c.strip()
+            ),
         )
         if app_token:
             app.cleanup_ctx.append(_socket_mode(bolt, app_token))

@@ -19,6 +19,12 @@ from fakes.server import serving
 
 BOT_USER = "UBOT0001"
 NAMES = {"UAGENT01": "Maeve", "UAGENT02": "Tomas"}
+TEAM = "T0001"
+# Users who are not full members of the partner's workspace.
+OUTSIDERS = {
+    "UGUEST01": {"is_restricted": True},  # a customer invited as a guest
+    "UEXTERN1": {"team_id": "T0999"},  # a Slack Connect user from another organisation
+}
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class FakeSlack:
             args.update(dict(await request.post()))
         if method == "auth.test":  # bolt's own call, not what the tests look at
             return web.json_response(
-                {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT0001", "team_id": "T0001"}
+                {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT0001", "team_id": TEAM}
             )
         self.calls.append(SlackCall(method, args))
         failures = self._failures.get(method)
@@ -93,9 +99,11 @@ class FakeSlack:
                     "ok": True,
                     "user": {
                         "id": user,
+                        "team_id": TEAM,
                         "name": name.lower(),
                         "real_name": name,
                         "profile": {"display_name": name},
+                        **OUTSIDERS.get(user, {}),
                     },
                 }
             )

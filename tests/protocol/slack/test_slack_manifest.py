@@ -27,6 +27,7 @@ METHOD_SCOPES = {
     "chat_postEphemeral": "chat:write",
     "users_info": "users:read",
     "views_publish": None,
+    "auth_test": None,
 }
 # Bot events per listened-to event type, and the scope each subscription needs.
 EVENT_SUBSCRIPTIONS = {
