@@ -1,5 +1,7 @@
 """Answers and evaluation with the real all-MiniLM-L6-v2 model (marker `model`)."""
 
+import json
+
 import pytest
 
 from bot.app import build_assistant
@@ -97,13 +99,39 @@ def test_escalation_rules_route_to_the_right_team(assistant, question, category,
     assert (reply.ticket.category, reply.ticket.route) == (category, route)
 
 
-def test_eval_on_the_real_corpus_meets_the_targets(real_embedder, tmp_path):
-    settings = load_settings(knowledge_dir=CORPUS, data_dir=tmp_path)
-    assistant = build_assistant(settings, embedder=real_embedder, clock=lambda: NOW)
-    report = evaluate(
-        assistant.answerer, load_questions(SHARED_DATA / "questions-dev.jsonl"), NOW.date()
-    )
+@pytest.fixture(scope="module")
+def corpus_assistant(real_embedder, tmp_path_factory):
+    settings = load_settings(knowledge_dir=CORPUS, data_dir=tmp_path_factory.mktemp("corpus"))
+    return build_assistant(settings, embedder=real_embedder, clock=lambda: NOW)
+
+
+def test_eval_on_the_real_corpus_meets_the_targets(corpus_assistant):
+    questions = load_questions(SHARED_DATA / "questions-dev.jsonl")
+    report = evaluate(corpus_assistant.answerer, questions, NOW.date())
     assert report["hybrid"]["hit@1"] >= report["dense"]["hit@1"]
     assert report["hybrid"]["hit@1"] >= report["lexical"]["hit@1"]
     assert report["decisions"]["answered_precision"] >= 0.9
     assert report["decisions"]["escalation_recall"] >= 0.8
+
+
+def test_technical_and_non_billing_posts_are_never_answered_from_a_policy(corpus_assistant):
+    questions = load_questions(SHARED_DATA / "questions-dev.jsonl")
+    outside = [q for q in questions if not q.in_scope]
+    kinds = [
+        corpus_assistant.answerer.decide(q.question, None, today=NOW.date()).reply.kind
+        for q in outside
+    ]
+    assert len(outside) >= 10
+    assert ReplyKind.ANSWER not in kinds
+
+
+def test_clinc_out_of_scope_queries_are_declined_not_answered(assistant):
+    rows = [
+        json.loads(line)
+        for line in (SHARED_DATA / "clinc-billing-oos-dev.jsonl").read_text().splitlines()
+    ]
+    queries = [r["text"] for r in rows if r["split"] == "oos_val"]
+    customer = assistant.knowledge.customer("contoso")
+    kinds = [assistant.answerer.decide(q, customer, today=NOW.date()).reply.kind for q in queries]
+    assert ReplyKind.ANSWER not in kinds and ReplyKind.INVOICE not in kinds
+    assert kinds.count(ReplyKind.OUT_OF_SCOPE) / len(kinds) >= 0.8
