@@ -81,9 +81,12 @@ class Assistant:
         decision = self.answerer.decide(
             message.text, customer, agent=message.role == Role.AGENT, today=self._today()
         )
-        if decision.reply.kind is ReplyKind.ESCALATE and message.role == Role.CUSTOMER:
-            assert customer is not None and decision.escalation is not None
-            return self._escalate(message, customer, decision)
+        if message.role == Role.CUSTOMER:
+            assert customer is not None
+            if decision.reply.kind is ReplyKind.ESCALATE:
+                return self._escalate(message, customer, decision)
+            if decision.reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
+                self._note_unanswered(message, customer, decision)
         return decision.reply
 
     def welcome(self, tenant_id: str | None = None) -> Reply:
@@ -179,6 +182,18 @@ class Assistant:
         return (
             f"Our team is offline right now (hours: {partner.support.describe()}); expect a "
             f"reply after we open on {opening:%A %d %B at %H:%M} {opening.tzname()}."
+        )
+
+    def _note_unanswered(self, message: Message, customer: Customer, decision: Decision) -> None:
+        """Keep the question for the admins' `billing-bot unanswered`: what to write next."""
+        nearest = decision.hits[0].passage if decision.hits else None
+        self.tickets.record_unanswered(
+            channel=message.channel,
+            customer_id=customer.id,
+            kind=str(decision.reply.kind),
+            question=message.text,
+            confidence=decision.reply.confidence,
+            nearest=f"{nearest.path} › {nearest.section}" if nearest else None,
         )
 
     # -- card buttons ----------------------------------------------------------------------

@@ -219,6 +219,54 @@ def chat(ctx: click.Context, customer_id: str) -> None:
                 click.echo("(sent to the agent on your ticket)")
 
 
+@cli.command()
+@click.option(
+    "--days", type=click.IntRange(1), default=30, show_default=True, help="How far back to look."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
+    """What the bot could not answer: questions it was not sure of or took for non-billing,
+    most asked first, and the answers customers marked unhelpful."""
+    from collections import Counter
+    from datetime import UTC, datetime, timedelta
+
+    from bot.tickets.store import TicketStore
+
+    since = datetime.now(UTC) - timedelta(days=days)
+    with clear_errors():
+        store = TicketStore.from_url(settings_of(ctx).database)
+        questions = store.unanswered(since=since)
+        unhelpful = [f for f in store.feedback(helpful=False) if f[4] >= since]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "questions": [q.to_json() for q in questions],
+                    "unhelpful": [
+                        {"channel": f[0], "about": f[3], "at": f[4].isoformat()} for f in unhelpful
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    asked = Counter(" ".join(q.question.lower().split()) for q in questions)
+    latest = {" ".join(q.question.lower().split()): q for q in reversed(questions)}
+    click.echo(
+        f"{len(questions)} question(s) not answered in the last {days} days"
+        f"{':' if questions else '.'}"
+    )
+    for text, count in asked.most_common():
+        q = latest[text]
+        click.echo(f"{count:4}× {q.question}")
+        click.echo(f"       {q.kind}, confidence {q.confidence:.2f}; nearest: {q.nearest or '-'}")
+    if unhelpful:
+        click.echo(f"{len(unhelpful)} answer(s) marked not helpful:")
+        for about, count in Counter(f[3] for f in unhelpful).most_common():
+            click.echo(f"{count:4}× {about or '(no detail)'}")
+
+
 @cli.command(name="eval")
 @click.option(
     "--questions",

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Identity,
     Index,
@@ -160,3 +161,19 @@ class FeedbackRow(Base):
     helpful: Mapped[bool] = mapped_column(Boolean)
     about: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class UnansweredRow(Base):
+    """A customer question the bot did not answer (not sure, or not billing): what admins
+    read to see which articles the knowledge folder is missing."""
+
+    __tablename__ = "unanswered"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    channel: Mapped[str] = mapped_column(String(50))
+    customer_id: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    question: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float)
+    nearest: Mapped[str | None] = mapped_column(Text)  # the closest section, "path › section"

@@ -34,10 +34,18 @@ from bot.tickets.models import (
     OutboxRow,
     TicketEventRow,
     TicketRow,
+    UnansweredRow,
 )
 from bot.tickets.outbox import Outbox, OutboxStatus, ThreadMode, enqueue
 from bot.tickets.status import ACTIVE, UNCLAIMED, Status, check_transition, parse_status
-from bot.tickets.values import PREFIX, Ticket, TicketEvent, TranscriptEntry, format_number
+from bot.tickets.values import (
+    PREFIX,
+    Ticket,
+    TicketEvent,
+    TranscriptEntry,
+    Unanswered,
+    format_number,
+)
 
 Clock = Callable[[], datetime]
 
@@ -419,6 +427,42 @@ class TicketStore:
         with self._read() as session:
             return [
                 (r.channel, r.conversation, r.helpful, r.about, r.at)
+                for r in session.scalars(query)
+            ]
+
+    def record_unanswered(
+        self,
+        *,
+        channel: str,
+        customer_id: str | None,
+        kind: str,
+        question: str,
+        confidence: float,
+        nearest: str | None,
+    ) -> None:
+        with self._write() as session:
+            session.add(
+                UnansweredRow(
+                    at=self._clock(),
+                    channel=channel,
+                    customer_id=customer_id,
+                    kind=kind,
+                    question=mask_pii(question),
+                    confidence=confidence,
+                    nearest=nearest,
+                )
+            )
+
+    def unanswered(self, *, since: datetime | None = None) -> list[Unanswered]:
+        """The questions the bot did not answer, newest first."""
+        query = select(UnansweredRow).order_by(UnansweredRow.id.desc())
+        if since is not None:
+            query = query.where(UnansweredRow.at >= since)
+        with self._read() as session:
+            return [
+                Unanswered(
+                    r.at, r.channel, r.customer_id, r.kind, r.question, r.confidence, r.nearest
+                )
                 for r in session.scalars(query)
             ]
 

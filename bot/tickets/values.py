@@ -153,3 +153,27 @@ class OutboxEntry:
             "ticket": self.number,
             "body": dict(self.body),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """A customer question the bot did not answer, as admins see it."""
+
+    at: datetime
+    channel: str
+    customer_id: str | None
+    kind: str  # not_sure | out_of_scope
+    question: str
+    confidence: float
+    nearest: str | None  # the closest section, "path › section"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "channel": self.channel,
+            "customer_id": self.customer_id,
+            "kind": self.kind,
+            "question": self.question,
+            "confidence": round(self.confidence, 4),
+            "nearest": self.nearest,
+        }

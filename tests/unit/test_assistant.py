@@ -162,3 +162,14 @@ def test_the_welcome_names_hours_and_contact(assistant):
     assert reply.kind is ReplyKind.WELCOME
     assert "Fabrikam" in reply.text and "08:00" in reply.text
     assert "billing@northwind-cloud.example" in reply.text
+
+
+def test_what_the_bot_could_not_answer_is_kept_for_the_admins(assistant):
+    reply = assistant.handle(teams("What is the capital of France? Card 4111 1111 1111 1111"))
+    assert reply.kind in (ReplyKind.OUT_OF_SCOPE, ReplyKind.NOT_SURE)
+    [kept] = assistant.tickets.unanswered()
+    assert (kept.customer_id, kept.kind, kept.channel) == ("fabrikam", str(reply.kind), "teams")
+    assert "4111 1111 1111 1111" not in kept.question  # masked before it is stored
+    assert kept.question.startswith("What is the capital of France?")
+    assistant.handle(teams("When is my invoice due?"))  # answered: not kept
+    assert len(assistant.tickets.unanswered()) == 1

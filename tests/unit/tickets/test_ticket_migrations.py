@@ -11,6 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from ticket_db import create_schema, drop_schema
 
@@ -18,6 +19,8 @@ from bot.errors import ConfigError
 from bot.tickets import TicketStore
 from bot.tickets.database import MIGRATIONS, make_engine, upgrade
 from bot.tickets.models import Base
+
+HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -60,7 +63,7 @@ def test_concurrent_first_starts_migrate_once(fresh_url: str) -> None:
     assert errors == []
     engine = make_engine(fresh_url)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("0001",)]
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [(HEAD,)]
     engine.dispose()
 
 
