@@ -11,23 +11,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from ticket_twins import FlakyChannel, RateLimitedChannel, StepClock
+from ticket_twins import FlakyChannel, RateLimitedChannel, StepClock, open_refund_ticket
 
 from bot.channel import Delivered, Outgoing, RecordingChannel
-from bot.tickets import Dispatcher, OutboxEntry, OutboxStatus, Ticket, TicketStore
-
-
-def open_one(store: TicketStore, conversation: str = "a:conv-1") -> Ticket:
-    return store.open_ticket(
-        customer_id="contoso",
-        category="refund",
-        route="partner",
-        question="Can I get a refund?",
-        transcript=[("customer", "Can I get a refund?")],
-        evidence=[],
-        channel="teams",
-        conversation=conversation,
-    )
+from bot.tickets import Dispatcher, OutboxEntry, OutboxStatus, TicketStore
 
 
 def entry(store: TicketStore, event: str) -> OutboxEntry:
@@ -47,7 +34,7 @@ async def test_the_post_creates_the_thread_that_later_messages_go_to(
 ) -> None:
     slack, teams = RecordingChannel("slack"), RecordingChannel("teams")
     dispatcher = Dispatcher(store, {"slack": slack, "teams": teams}, clock=clock)
-    number = open_one(store).number
+    number = open_refund_ticket(store).number
     store.add_customer_message(number, "Any news?")
     store.add_agent_reply(number, "ana", "Yes: approved.")
 
@@ -72,7 +59,7 @@ async def test_nothing_reaches_the_thread_before_the_post_that_creates_it(
 ) -> None:
     slack = FlakyChannel("slack", failures=1)
     dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, base_delay=10)
-    number = open_one(store).number
+    number = open_refund_ticket(store).number
     store.add_customer_message(number, "Hello?")
 
     assert await dispatcher.run_once() == 0  # the post failed; the message must wait
@@ -91,7 +78,7 @@ async def test_a_ticket_keeps_its_message_order_through_failures(
 ) -> None:
     teams = FlakyChannel("teams", failures=2)
     dispatcher = Dispatcher(store, {"teams": teams}, clock=clock, base_delay=1)
-    number = open_one(store).number
+    number = open_refund_ticket(store).number
     for text in ("one", "two", "three"):
         store.add_agent_reply(number, "ana", text)
 
@@ -107,7 +94,7 @@ async def test_rows_for_a_channel_nobody_delivers_stay_pending(
 ) -> None:
     slack = RecordingChannel("slack")
     dispatcher = Dispatcher(store, {"slack": slack}, clock=clock)  # no Teams configured
-    number = open_one(store).number
+    number = open_refund_ticket(store).number
     store.add_agent_reply(number, "ana", "Approved.")
 
     await drain(dispatcher)
@@ -128,7 +115,7 @@ async def test_failures_back_off_exponentially_with_jitter(
     dispatcher = Dispatcher(
         store, {"slack": slack}, clock=clock, base_delay=10, rng=random.Random(7)
     )
-    open_one(store)
+    open_refund_ticket(store)
 
     waits = []
     for attempt in (1, 2, 3):
@@ -156,7 +143,7 @@ async def test_retry_after_from_the_platform_is_honoured(
 ) -> None:
     slack = RateLimitedChannel("slack", retry_after=30)
     dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, base_delay=1)
-    open_one(store)
+    open_refund_ticket(store)
 
     assert await dispatcher.run_once() == 0
     post = entry(store, "ticket_opened")
@@ -174,7 +161,7 @@ async def test_a_row_that_keeps_failing_is_parked_not_lost_and_can_be_requeued(
 ) -> None:
     teams = FlakyChannel("teams", failures=3)
     dispatcher = Dispatcher(store, {"teams": teams}, clock=clock, max_attempts=3, base_delay=1)
-    number = open_one(store).number
+    number = open_refund_ticket(store).number
     store.add_agent_reply(number, "ana", "Approved.")
 
     for _ in range(6):
@@ -197,7 +184,7 @@ async def test_a_dead_post_holds_its_thread_messages_back_until_requeued(
 ) -> None:
     slack = FlakyChannel("slack", failures=2)
     dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, max_attempts=2, base_delay=1)
-    number = open_one(store).number
+    number = open_refund_ticket(store).number
     store.add_customer_message(number, "Hello?")
 
     for _ in range(5):
@@ -222,7 +209,7 @@ async def test_only_the_newest_refresh_of_a_post_is_sent(
 ) -> None:
     slack = RecordingChannel("slack")
     dispatcher = Dispatcher(store, {"slack": slack}, clock=clock)
-    number = open_one(store).number
+    number = open_refund_ticket(store).number
     await drain(dispatcher)
     store.claim(number, "ana")
     store.change_category(number, "credit", "microsoft", "ana")
@@ -239,7 +226,7 @@ async def test_only_the_newest_refresh_of_a_post_is_sent(
 async def test_a_crashed_dispatchers_claim_expires_and_another_delivers(
     store: TicketStore, clock: StepClock
 ) -> None:
-    open_one(store)
+    open_refund_ticket(store)
     # A dispatcher claims the post and dies before settling it.
     [lost] = store.outbox.claim(
         ["slack"],
@@ -270,7 +257,7 @@ async def test_a_channel_that_crashes_does_not_stop_the_others(
 
     teams = RecordingChannel("teams")
     dispatcher = Dispatcher(store, {"slack": BrokenRenderer(), "teams": teams}, clock=clock)
-    number = open_one(store).number
+    number = open_refund_ticket(store).number
     store.add_agent_reply(number, "ana", "Approved.")
 
     assert await dispatcher.run_once() == 1
@@ -288,7 +275,7 @@ async def test_run_forever_delivers_until_stopped_and_wakes_on_request(
     await asyncio.sleep(0.05)  # an empty outbox: it is now idling for 30 s
 
     def handle_a_message() -> None:  # what the app does, in a worker thread
-        open_one(store)
+        open_refund_ticket(store)
         dispatcher.wake()
 
     await asyncio.to_thread(handle_a_message)
@@ -307,7 +294,7 @@ async def test_run_forever_outlives_a_database_outage(store: TicketStore) -> Non
             outage["rounds"] -= 1
             raise ConnectionError("server closed the connection unexpectedly")
 
-    open_one(store)
+    open_refund_ticket(store)
     event.listen(store.engine, "before_cursor_execute", database_down)
     slack = RecordingChannel("slack")
     dispatcher = Dispatcher(store, {"slack": slack}, poll_interval=0.01)
@@ -345,7 +332,7 @@ async def test_a_platform_that_never_answers_is_a_failed_attempt(
     dispatcher = Dispatcher(
         store, {"slack": Silent(), "teams": teams}, clock=clock, delivery_timeout=0.05
     )
-    number = open_one(store).number
+    number = open_refund_ticket(store).number
     store.add_agent_reply(number, "ana", "Approved.")
 
     assert await dispatcher.run_once() == 1
@@ -364,6 +351,6 @@ def test_the_dispatcher_refuses_nonsense_settings(store: TicketStore) -> None:
 
 def test_a_dispatcher_can_be_built_from_an_engine(store: TicketStore) -> None:
     channels: dict[str, Any] = {"slack": RecordingChannel("slack")}
-    open_one(store)
+    open_refund_ticket(store)
     dispatcher = Dispatcher(store.engine, channels)
     assert asyncio.run(dispatcher.run_once()) == 1

@@ -17,23 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from ticket_twins import FileChannel
+from ticket_twins import FileChannel, open_refund_ticket
 
 from bot.channel import Delivered, Outgoing
 from bot.tickets import Dispatcher, TicketStore
-
-
-def open_ticket(store: TicketStore) -> str:
-    return store.open_ticket(
-        customer_id="contoso",
-        category="refund",
-        route="partner",
-        question="Can I get a refund?",
-        transcript=[("customer", "Can I get a refund?")],
-        evidence=[],
-        channel="teams",
-        conversation="a:conv-1",
-    ).number
 
 
 class HangingChannel:
@@ -62,10 +49,10 @@ async def dispatch(store: TicketStore, path: Path) -> None:
 def main(mode: str, url: str, *args: str) -> None:
     store = TicketStore.from_url(url)
     if mode == "open":
-        print(f"opened {open_ticket(store)}", flush=True)
+        print(f"opened {open_refund_ticket(store).number}", flush=True)
         time.sleep(600)
     elif mode == "open-and-send":
-        print(f"opened {open_ticket(store)}", flush=True)
+        print(f"opened {open_refund_ticket(store).number}", flush=True)
         lease = float(args[0])
         channels = {"slack": HangingChannel()}
         dispatcher = Dispatcher(store, channels, lease=lease, delivery_timeout=lease / 2)

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.channel import Delivered, Outgoing
 from bot.errors import DeliveryError, RetryLater
+from bot.tickets import Ticket, TicketStore
 
 
 @dataclass
@@ -89,3 +90,17 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def open_refund_ticket(store: TicketStore, conversation: str = "a:conv-1") -> Ticket:
+    """A customer's refund question, escalated from a Teams conversation."""
+    return store.open_ticket(
+        customer_id="contoso",
+        category="refund",
+        route="partner",
+        question="Can I get a refund?",
+        transcript=[("customer", "Can I get a refund?")],
+        evidence=[],
+        channel="teams",
+        conversation=conversation,
+    )
