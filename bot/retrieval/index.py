@@ -66,14 +66,17 @@ class SearchIndex:
         self._agent_only = np.array([p.audience is Audience.AGENT for p in self.passages], bool)
         self._words = [set(self.lexical.tokenize(text)) for text in texts]
 
-    def coverage(self, question: str, index: int) -> float:
-        """Share of the question's words (weighted by rarity) that the passage (with its title
-        and heading) contains."""
-        words = set(self.lexical.tokenize(question))
-        total = sum(self.lexical.idf(w) for w in words)
+    def coverage(self, question: str, indexes: Sequence[int]) -> list[float]:
+        """For each passage, the share of the question's words (weighted by rarity) that it
+        contains, with its title and heading."""
+        weights = {w: self.lexical.idf(w) for w in self.lexical.tokenize(question)}
+        total = sum(weights.values())
         if not total:
-            return 0.0
-        return sum(self.lexical.idf(w) for w in words if w in self._words[index]) / total
+            return [0.0] * len(indexes)
+        return [
+            sum(weight for w, weight in weights.items() if w in self._words[i]) / total
+            for i in indexes
+        ]
 
     def embed_query(self, question: str) -> np.ndarray:
         return self.embedder.embed([question])[0]
@@ -100,17 +103,11 @@ class SearchIndex:
             score = _rrf(dense) + _rrf(lexical)
         if not include_agent:
             score[self._agent_only] = -np.inf  # agent-only articles never reach customers
-        order = np.argsort(-score, kind="stable")[:k]
+        order = [int(i) for i in np.argsort(-score, kind="stable")[:k] if np.isfinite(score[i])]
+        coverage = self.coverage(question, order)
         return [
-            Hit(
-                self.passages[i],
-                float(score[i]),
-                float(dense[i]),
-                float(lexical[i]),
-                self.coverage(question, int(i)),
-            )
-            for i in order
-            if np.isfinite(score[i])
+            Hit(self.passages[i], float(score[i]), float(dense[i]), float(lexical[i]), covered)
+            for i, covered in zip(order, coverage, strict=True)
         ]
 
 
