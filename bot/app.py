@@ -208,12 +208,13 @@ class Assistant:
                 helpful,
                 str(message.value.get("about", ""))[:500],
             )
-            text = (
-                "Thanks for the feedback!"
-                if helpful
-                else ("Thanks for telling me. Would you like to talk to a person about it?")
+            if helpful:
+                return Reply("Thanks for the feedback!", ReplyKind.FEEDBACK)
+            # Not helpful: the bot is not sure it answered, so it offers a person.
+            return Reply(
+                "Thanks for telling me. Would you like to talk to a person about it?",
+                ReplyKind.NOT_SURE,
             )
-            return Reply(text, ReplyKind.FEEDBACK)
         if action == Action.TALK_TO_PERSON and customer is not None:
             question = str(
                 message.value.get("question")

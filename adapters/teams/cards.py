@@ -24,7 +24,7 @@ Card = dict[str, Any]
 
 # Replies the customer can rate, and replies that offer a human.
 _RATED = {ReplyKind.ANSWER, ReplyKind.INVOICE}
-_OFFERS_PERSON = {ReplyKind.ANSWER, ReplyKind.INVOICE, ReplyKind.NOT_SURE}
+_OFFERS_PERSON = {ReplyKind.ANSWER, ReplyKind.INVOICE, ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE}
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:

@@ -97,7 +97,7 @@ def test_feedback_is_stored(assistant):
             },
         )
     )
-    assert reply.kind is ReplyKind.FEEDBACK
+    assert reply.kind is ReplyKind.NOT_SURE  # "not helpful": it offers a person
     [(channel, conversation, helpful, about, _at)] = assistant.tickets.feedback()
     assert (channel, conversation, helpful) == ("teams", "conv-1", False)
     assert about == "articles/cancellation-window.md"

@@ -110,6 +110,8 @@ async def test_action_execute_is_answered_in_the_invoke_response_with_a_card(
     assert answer.body["type"] == CARD
     assert answer.body["value"]["type"] == "AdaptiveCard"
     assert "Would you like to talk to a person" in texts(answer.body["value"])[0]
+    [button] = answer.body["value"]["actions"]  # and offers it
+    assert button["data"]["action"] == "talk_to_person"
     assert not bot.cloud.sent(user.conversation)  # the card replaces the clicked one
     assert bot.assistant.tickets.feedback()[0][2] is False
 
