@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import build_assistant  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.eval import Question, evaluate, load_questions  # noqa: E402
+from bot.eval import evaluate, load_questions  # noqa: E402
 from bot.knowledge.folder import load_knowledge  # noqa: E402
 from bot.retrieval.cache import EmbeddingCache  # noqa: E402
 from bot.retrieval.embedder import SentenceTransformerEmbedder  # noqa: E402
@@ -74,7 +74,7 @@ def quality(corpus: Path, questions: Path, embedder, state: Path) -> None:
     fresh = [q for q in labelled if q.question.strip().lower() not in headings]
     report = evaluate(
         assistant.answerer,
-        [Question(q.question, q.gold_paths, q.in_scope) for q in fresh],
+        fresh,
         NOW.date(),
     )
     section(

@@ -251,8 +251,12 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
             )
         )
         return
-    asked = Counter(" ".join(q.question.lower().split()) for q in questions)
-    latest = {" ".join(q.question.lower().split()): q for q in reversed(questions)}
+
+    def same(question: str) -> str:  # case and spacing do not make another question
+        return " ".join(question.lower().split())
+
+    asked = Counter(same(q.question) for q in questions)
+    latest = {same(q.question): q for q in reversed(questions)}
     click.echo(
         f"{len(questions)} question(s) not answered in the last {days} days"
         f"{':' if questions else '.'}"

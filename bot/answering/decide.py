@@ -97,7 +97,8 @@ class Answerer:
                 hits,
             )
 
-        confident = top is not None and confidence_of(top) >= self.threshold
+        confidence = confidence_of(top) if top else 0.0
+        confident = top is not None and confidence >= self.threshold
         # A rule match escalates unless an article answers the message better and surely:
         # "how do I dispute an invoice?" is policy, "I want to dispute NW-…" is a request.
         if match and (explicit or not confident or match.similarity >= top.similarity):
@@ -120,11 +121,10 @@ class Answerer:
             passage = top.passage
             body = extract(passage.text, text, self.index.lexical.tokenize)
             reply = Reply(
-                body, ReplyKind.ANSWER, confidence_of(top), (passage.citation,), evidence=evidence
+                body, ReplyKind.ANSWER, confidence, (passage.citation,), evidence=evidence
             )
             return Decision(reply, None, hits)
 
-        confidence = confidence_of(top) if top else 0.0
         if confidence < UNRELATED and not sounds_like_billing(text):
             return Decision(
                 Reply(

@@ -64,7 +64,6 @@ class SearchIndex:
         self.lexical = LexicalIndex(texts)
         self.stats = IndexStats(len(texts), embedded)
         self._agent_only = np.array([p.audience is Audience.AGENT for p in self.passages], bool)
-        self._words = [set(self.lexical.tokenize(text)) for text in texts]
 
     def coverage(self, question: str, indexes: Sequence[int]) -> list[float]:
         """For each passage, the share of the question's words (weighted by rarity) that it
@@ -74,7 +73,7 @@ class SearchIndex:
         if not total:
             return [0.0] * len(indexes)
         return [
-            sum(weight for w, weight in weights.items() if w in self._words[i]) / total
+            sum(weight for w, weight in weights.items() if w in self.lexical.words[i]) / total
             for i in indexes
         ]
 

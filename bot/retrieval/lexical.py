@@ -103,7 +103,8 @@ class LexicalIndex:
         corpus = [self.tokenize(t) or ["__empty__"] for t in texts]
         if corpus:
             self._bm25.index(corpus, show_progress=False)
-        self._document_frequency = Counter(w for doc in corpus for w in set(doc))
+        self.words = [frozenset(doc) for doc in corpus]  # each passage's distinct words
+        self._document_frequency = Counter(w for doc in self.words for w in doc)
 
     def idf(self, word: str) -> float:
         """Rarity of a word in the corpus; unseen words are the rarest."""
