@@ -33,8 +33,9 @@ bench: install
 	$(BIN)/python benchmarks/tickets_throughput.py
 	$(BIN)/python benchmarks/teams_server.py
 
-lint: install
+lint: install  ## ruff, then mypy (strict for bot/, default for adapters/)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) .billing-bot .pytest_cache
