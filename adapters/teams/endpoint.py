@@ -7,16 +7,22 @@ botbuilder 4.17's `CloudAdapter.process` is not used, for two reasons found in i
   unknown key id (`IndexError`) or a failed endorsement check (bare `Exception`) become 500.
 Here authentication is its own step, before the bot runs: any failure in it is a 401, except
 an unreachable OpenID metadata endpoint, which is our problem, not the caller's (503).
+botbuilder also accepts a signed token without `exp` (PyJWT checks expiry only when the
+claim is present): here such a token is a 401 too.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+
+from adapters.http_limits import one_line, refuse
+from adapters.teams import activities
+from adapters.teams.auth import has_expiry
+from adapters.wire import MalformedBody, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -24,45 +30,67 @@ TurnLogic = Callable[[Any], Awaitable[None]]
 
 
 class TeamsEndpoint:
-    """The aiohttp handler for the Bot Connector's POSTs."""
+    """The aiohttp handler for the Bot Connector's POSTs.
+
+    Order of checks: content type; with authentication on, a missing `Authorization`
+    header is a 401 before the body is read; the body (size-bounded by the server) is read
+    as plain JSON within `adapters.wire`'s bounds; the token is validated against the only
+    two fields it is bound to (`channelId` for the key's endorsement, `serviceUrl` for the
+    token's `serviceurl` claim) and must carry `exp`; only then is the whole activity's
+    shape checked and handed to botbuilder. Every refusal is one log line.
+    """
 
     def __init__(
         self,
         adapter: Any,
         logic: TurnLogic,
         count: Callable[[str], None] = lambda _outcome: None,
+        *,
+        authenticated: bool = True,
     ) -> None:
         self._adapter = adapter  # botbuilder CloudAdapter
         self._logic = logic
         self._count = count
+        self._authenticated = authenticated  # False only in local mode (no app id)
 
     async def handle(self, request: web.Request) -> web.Response:
         from botbuilder.schema import Activity
 
         if request.content_type != "application/json":
-            return self._refuse(415, "expected an application/json activity")
-        try:
-            body = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
-            return self._refuse(400, "request body is not valid JSON")
-        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-            return self._refuse(400, "request body is not an activity (no `type`)")
-        try:
-            activity = Activity().deserialize(body)
-        except Exception as exc:  # msrest raises DeserializationError and friends
-            return self._refuse(400, f"malformed activity: {exc}")
-
+            return self._refuse(request, 415, "expected an application/json activity")
         header = request.headers.get("Authorization")
+        if header is None and self._authenticated:
+            return self._refuse(request, 401, "unauthorized", detail="no Authorization header")
+        try:
+            body = parse_json(await request.read())
+        except MalformedBody as exc:
+            return self._refuse(request, 400, "request body is not valid JSON", detail=str(exc))
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return self._refuse(request, 400, "request body is not an activity (no `type`)")
+        for key in ("channelId", "serviceUrl"):
+            if not isinstance(body.get(key), str) or not body[key]:
+                return self._refuse(request, 400, f"`{key}` must be a non-empty string")
+
         try:
             authenticated = await self._adapter.bot_framework_authentication.authenticate_request(
-                activity, header
+                _addressing(body), header
             )
         except Exception as exc:
             if _is_unreachable(exc):
-                log.error("cannot fetch Bot Framework signing keys: %s", exc)
-                return self._refuse(503, "token signing keys unavailable", retry_after=30)
-            log.warning("rejected %s activity: %s: %s", body["type"], type(exc).__name__, exc)
-            return self._refuse(401, "unauthorized")
+                log.error("cannot fetch Bot Framework signing keys: %s", one_line(str(exc)))
+                return self._refuse(request, 503, "token signing keys unavailable", retry_after=30)
+            detail = f"{body['type']} activity: {type(exc).__name__}: {exc}"
+            return self._refuse(request, 401, "unauthorized", detail=detail)
+        if self._authenticated and not has_expiry(authenticated.claims_identity):
+            return self._refuse(request, 401, "unauthorized", detail="token carries no `exp`")
+
+        problem = activities.shape_problem(body)
+        if problem is not None:
+            return self._refuse(request, 400, f"malformed activity: {problem}")
+        try:
+            activity = Activity().deserialize(body)
+        except Exception as exc:  # msrest raises DeserializationError and friends
+            return self._refuse(request, 400, "malformed activity", detail=str(exc))
 
         invoke_response = await self._adapter.process_activity(authenticated, activity, self._logic)
         self._count(str(body["type"]))
@@ -75,10 +103,30 @@ class TeamsEndpoint:
             return web.Response(status=int(invoke_response.status))
         return web.json_response(payload, status=int(invoke_response.status))
 
-    def _refuse(self, status: int, reason: str, *, retry_after: int | None = None) -> web.Response:
+    def _refuse(
+        self,
+        request: web.Request,
+        status: int,
+        reason: str,
+        *,
+        detail: str = "",
+        retry_after: int | None = None,
+    ) -> web.Response:
         self._count(f"refused_{status}")
-        headers = {"Retry-After": str(retry_after)} if retry_after else None
-        return web.json_response({"error": reason}, status=status, headers=headers)
+        return refuse(request, status, reason, detail=detail, retry_after=retry_after)
+
+
+def _addressing(body: dict[str, Any]) -> Any:
+    """The part of an activity its token is validated against, and nothing else."""
+    from botbuilder.schema import Activity, ChannelAccount
+
+    recipient = body.get("recipient")
+    role = recipient.get("role") if isinstance(recipient, dict) else None
+    return Activity(
+        channel_id=body["channelId"],
+        service_url=body["serviceUrl"],
+        recipient=ChannelAccount(role=role if isinstance(role, str) else None),
+    )
 
 
 def _is_unreachable(exc: BaseException) -> bool:
