@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     slack_escalation_channel: str = ""
     # Comma-separated channel ids where `/billing` answers; empty: any channel.
     slack_command_channels: str = ""
+    # The app (A…) and workspace (T…) Slack requests must name; empty: asked of Slack at
+    # start-up (`auth.test`). Requests naming another app or workspace are refused.
+    slack_app_id: str = ""
+    slack_team_id: str = ""
 
     @property
     def database(self) -> str:

@@ -20,6 +20,7 @@ from fakes.server import serving
 BOT_USER = "UBOT0001"
 NAMES = {"UAGENT01": "Maeve", "UAGENT02": "Tomas"}
 TEAM = "T0001"
+APP = "A0001"
 # Users who are not full members of the partner's workspace.
 OUTSIDERS = {
     "UGUEST01": {"is_restricted": True},  # a customer invited as a guest
@@ -75,7 +76,13 @@ class FakeSlack:
             args.update(dict(await request.post()))
         if method == "auth.test":  # bolt's own call, not what the tests look at
             return web.json_response(
-                {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT0001", "team_id": TEAM}
+                {
+                    "ok": True,
+                    "user_id": BOT_USER,
+                    "bot_id": "BBOT0001",
+                    "team_id": TEAM,
+                    "app_id": APP,
+                }
             )
         self.calls.append(SlackCall(method, args))
         failures = self._failures.get(method)
