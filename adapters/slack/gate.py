@@ -234,6 +234,7 @@ class SlackGate:
             projected["container"] = _texts(
                 container, "container", optional=("type", "message_ts", "channel_id")
             )
+        _check_url(projected, "payload.response_url")
         return Admitted(urllib.parse.urlencode({"payload": json.dumps(projected)}), FORM)
 
     async def _command(self, form: Mapping[str, str]) -> Admitted:
@@ -246,6 +247,7 @@ class SlackGate:
             required=("command", "team_id", "api_app_id", "user_id", "response_url"),
             optional=("text", "channel_id", "user_name", "trigger_id"),
         )
+        _check_url(projected, "form.response_url")
         return Admitted(urllib.parse.urlencode(projected), FORM)
 
     async def _check_workspace(self, team_id: str, app_id: str) -> None:
@@ -288,6 +290,13 @@ def _texts(
             raise _Refused(400, "malformed request", f"`{where}.{key}` must be a string")
         picked[key] = value
     return picked
+
+
+def _check_url(projected: Mapping[str, Any], where: str) -> None:
+    """`response_url`, where bolt's `respond()` posts, must be a web address."""
+    url = projected.get("response_url")
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise _Refused(400, "malformed request", f"`{where}` must be an http(s) URL")
 
 
 def _json(body: dict[str, Any]) -> Admitted:
