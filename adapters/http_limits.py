@@ -2,6 +2,8 @@
 
 `MAX_BODY_BYTES` is the server's `client_max_size`: reading a longer body raises aiohttp's
 413, which `log_refusals` turns into one log line (the handler never sees the body).
+`one_line_protocol_errors` does the same for requests that are not valid HTTP (a control
+character in a header, say), which aiohttp itself answers 400 and logs with a traceback.
 `refuse(...)` is how an endpoint turns down a malformed or unauthenticated request: a JSON
 error, and one log line naming the path, the status and the reason, never a traceback.
 """
@@ -9,9 +11,10 @@ error, and one log line naming the path, the status and the reason, never a trac
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +52,26 @@ async def log_refusals(
     except web.HTTPRequestEntityTooLarge as exc:
         log.warning("refused %s %s: %d %s", request.method, request.path, exc.status, exc.reason)
         raise
+
+
+class _OneLineProtocolErrors(logging.Filter):
+    """Rewrites aiohttp's "Error handling request" record for an unparsable request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.msg = "refused a request that is not valid HTTP from %s: %s %s"
+            record.args = (remote, error.code, one_line(error.message))
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+async def one_line_protocol_errors(_app: web.Application) -> AsyncIterator[None]:
+    """A `cleanup_ctx`: while the app runs, aiohttp's parse errors are one log line each."""
+    server_log = logging.getLogger("aiohttp.server")
+    quiet = _OneLineProtocolErrors()
+    server_log.addFilter(quiet)
+    yield
+    server_log.removeFilter(quiet)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
-from adapters.http_limits import MAX_BODY_BYTES, log_refusals
+from adapters.http_limits import MAX_BODY_BYTES, log_refusals, one_line_protocol_errors
 from bot.channel import Channel
 from bot.config import Settings
 from bot.tickets.dispatcher import Dispatcher
@@ -145,6 +145,7 @@ def build_app(
         executor.shutdown(wait=True, cancel_futures=True)
 
     app.cleanup_ctx.append(executor_lifetime)
+    app.cleanup_ctx.append(one_line_protocol_errors)
     if dispatch:
         app.cleanup_ctx.append(functools.partial(_dispatching, options=dispatcher_options or {}))
     return app

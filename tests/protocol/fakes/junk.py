@@ -48,21 +48,37 @@ raw_bodies = (
 )
 
 
+Path = tuple[str | int, ...]  # keys of objects, indexes of lists
+
+
 @st.composite
 def mutated(
-    draw: st.DrawFn, bases: Sequence[dict[str, Any]], paths: Sequence[tuple[str, ...]]
+    draw: st.DrawFn, bases: Sequence[dict[str, Any]], paths: Sequence[Path]
 ) -> dict[str, Any]:
     """One of `bases` with one to three fields (at `paths`) removed or replaced."""
     body = copy.deepcopy(draw(st.sampled_from(bases)))
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         path = draw(st.sampled_from(paths))
-        node: Any = body
+        parent: Any = body
         for key in path[:-1]:
-            node = node.get(key) if isinstance(node, dict) else None
-        if not isinstance(node, dict):
-            continue
-        if draw(st.booleans()):
-            node.pop(path[-1], None)
-        else:
-            node[path[-1]] = draw(json_values)
+            parent = _child(parent, key)
+        last, remove = path[-1], draw(st.booleans())
+        if isinstance(parent, dict) and isinstance(last, str):
+            if remove:
+                parent.pop(last, None)
+            else:
+                parent[last] = draw(json_values)
+        elif isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+            if remove:
+                del parent[last]
+            else:
+                parent[last] = draw(json_values)
     return body
+
+
+def _child(node: Any, key: str | int) -> Any:
+    if isinstance(node, dict) and isinstance(key, str):
+        return node.get(key)
+    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        return node[key]
+    return None

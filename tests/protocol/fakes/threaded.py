@@ -34,18 +34,25 @@ class LoopThread:
 
 
 @contextlib.contextmanager
-def served(thread: LoopThread, app_factory: Callable[[], web.Application]) -> Iterator[str]:
-    """Serve the app `app_factory()` builds (on the loop thread) until the block ends."""
+def entered(
+    thread: LoopThread, factory: Callable[[], contextlib.AbstractAsyncContextManager[T]]
+) -> Iterator[T]:
+    """Enter the async context manager `factory()` makes, on the loop thread, for the block."""
     stack = contextlib.AsyncExitStack()
 
-    async def start() -> str:
-        return await stack.enter_async_context(serving(app_factory()))
+    async def start() -> T:
+        return await stack.enter_async_context(factory())
 
-    url = thread.run(start())
+    value = thread.run(start())
     try:
-        yield url
+        yield value
     finally:
         thread.run(stack.aclose())
+
+
+def served(thread: LoopThread, app_factory: Callable[[], web.Application]) -> Any:
+    """Serve the app `app_factory()` builds (on the loop thread) for the block; its URL."""
+    return entered(thread, lambda: serving(app_factory()))
 
 
 class KeptRecords(logging.Handler):
