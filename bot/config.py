@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # start-up (`auth.test`). Requests naming another app or workspace are refused.
     slack_app_id: str = ""
     slack_team_id: str = ""
+    # Slack's Web API; GovSlack is https://slack-gov.com/api/ (the chaos benchmark: a fake).
+    slack_api_url: str = "https://slack.com/api/"
 
     @property
     def database(self) -> str:

@@ -30,11 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-SLACK_API = "https://slack.com/api/"
 
 
-def slack_mount(api_url: str = SLACK_API) -> Mount:
-    """A server mount for Slack; `api_url` replaces Slack's Web API (tests use a fake)."""
+def slack_mount(api_url: str | None = None) -> Mount:
+    """A server mount for Slack; `api_url` replaces SLACK_API_URL (tests use a fake)."""
 
     def mount(app: web.Application, context: ServerContext) -> Sequence[Channel]:
         settings = context.settings
@@ -54,7 +53,7 @@ def slack_mount(api_url: str = SLACK_API) -> Mount:
                 "SLACK_ESCALATION_CHANNEL is empty: name the channel id (C…) "
                 "where escalations are posted"
             )
-        client = AsyncWebClient(token=token, base_url=api_url)
+        client = AsyncWebClient(token=token, base_url=api_url or settings.slack_api_url)
         desk = Desk(context.assistant)
         bolt = build_bolt_app(
             desk,

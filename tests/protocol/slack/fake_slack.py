@@ -37,6 +37,7 @@ class SlackCall:
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[SlackCall] = []
+        self.posts: list[tuple[str, dict[str, Any]]] = []  # (ts answered, chat.postMessage args)
         self.responses: list[tuple[str, dict[str, Any]]] = []  # (response_url id, body)
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._ts = itertools.count(1)
@@ -92,6 +93,7 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
+            self.posts.append((ts, args))
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
         if method == "chat.update":
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": args["ts"]})
