@@ -55,6 +55,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "protocol"))  # the fakes the protocol tests use
+sys.path.insert(0, str(ROOT / "tests" / "protocol" / "slack"))  # and the fake Slack
 
 PYTHON = sys.executable
 AGENT_MARKER = re.compile(r"agent-reply-[0-9]+")
@@ -443,7 +444,17 @@ async def chaos(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             server.stop()
         for process in fakes:
             stop_fake(process)
-    return summarize(questions, replies, read_calls(calls_path), server, startup)
+    posted = Counter(
+        p.get("text", "").split(" ", 1)[0]
+        for p in read_calls(slack_path)
+        if p.get("channel") == ESCALATIONS and "thread_ts" not in p
+    )
+    result = summarize(questions, replies, read_calls(calls_path), server, startup)
+    result["tickets posted to Slack (posted twice)"] = (
+        len(posted),
+        sum(1 for n in posted.values() if n > 1),
+    )
+    return result
 
 
 def summarize(
@@ -515,7 +526,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=4)
     parser.add_argument("--fail-rate", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for answers")
+    parser.add_argument("--drain", type=float, default=20.0, help="seconds to wait for answers")
     parser.add_argument(
         "--max-seconds", type=float, default=600.0, help="customers give up redelivering after"
     )
