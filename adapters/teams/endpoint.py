@@ -32,12 +32,12 @@ TurnLogic = Callable[[Any], Awaitable[None]]
 class TeamsEndpoint:
     """The aiohttp handler for the Bot Connector's POSTs.
 
-    Order of checks: content type; with authentication on, a missing `Authorization`
-    header is a 401 before the body is read; the body (size-bounded by the server) is read
-    as plain JSON within `adapters.wire`'s bounds; the token is validated against the only
-    two fields it is bound to (`channelId` for the key's endorsement, `serviceUrl` for the
-    token's `serviceurl` claim) and must carry `exp`; only then is the whole activity's
-    shape checked and handed to botbuilder. Every refusal is one log line.
+    Order of checks: content type; with authentication on, the token on its own (present,
+    signature, issuer, audience, `exp` present and not past) before the body is parsed;
+    the body (size-bounded by the server) as plain JSON within `adapters.wire`'s bounds;
+    the token again, bound to the two fields of the activity it vouches for (`channelId`:
+    the signing key's endorsement; `serviceUrl`: the token's `serviceurl` claim); the whole
+    activity's shape; only then botbuilder. Every refusal is one log line.
     """
 
     def __init__(
@@ -61,8 +61,15 @@ class TeamsEndpoint:
         header = request.headers.get("Authorization")
         if header is None and self._authenticated:
             return self._refuse(request, 401, "unauthorized", detail="no Authorization header")
+        raw = await request.read()
+        if self._authenticated:  # a stranger's body is never parsed
+            alone = await self._authenticate(request, _token_alone(), header, "request")
+            if isinstance(alone, web.Response):
+                return alone
+            if not has_expiry(alone.claims_identity):
+                return self._refuse(request, 401, "unauthorized", detail="token carries no `exp`")
         try:
-            body = parse_json(await request.read())
+            body = parse_json(raw)
         except MalformedBody as exc:
             return self._refuse(request, 400, "request body is not valid JSON", detail=str(exc))
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
@@ -70,19 +77,11 @@ class TeamsEndpoint:
         for key in ("channelId", "serviceUrl"):
             if not isinstance(body.get(key), str) or not body[key]:
                 return self._refuse(request, 400, f"`{key}` must be a non-empty string")
-
-        try:
-            authenticated = await self._adapter.bot_framework_authentication.authenticate_request(
-                _addressing(body), header
-            )
-        except Exception as exc:
-            if _is_unreachable(exc):
-                log.error("cannot fetch Bot Framework signing keys: %s", one_line(str(exc)))
-                return self._refuse(request, 503, "token signing keys unavailable", retry_after=30)
-            detail = f"{body['type']} activity: {type(exc).__name__}: {exc}"
-            return self._refuse(request, 401, "unauthorized", detail=detail)
-        if self._authenticated and not has_expiry(authenticated.claims_identity):
-            return self._refuse(request, 401, "unauthorized", detail="token carries no `exp`")
+        authenticated = await self._authenticate(
+            request, _addressing(body), header, f"{body['type']} activity"
+        )
+        if isinstance(authenticated, web.Response):
+            return authenticated
 
         problem = activities.shape_problem(body)
         if problem is not None:
@@ -103,6 +102,21 @@ class TeamsEndpoint:
             return web.Response(status=int(invoke_response.status))
         return web.json_response(payload, status=int(invoke_response.status))
 
+    async def _authenticate(
+        self, request: web.Request, addressing: Any, header: str | None, what: str
+    ) -> Any:
+        """botbuilder's authentication result, or the 401 / 503 response refusing it."""
+        try:
+            return await self._adapter.bot_framework_authentication.authenticate_request(
+                addressing, header
+            )
+        except Exception as exc:
+            if _is_unreachable(exc):
+                log.error("cannot fetch Bot Framework signing keys: %s", one_line(str(exc)))
+                return self._refuse(request, 503, "token signing keys unavailable", retry_after=30)
+            detail = f"{what}: {type(exc).__name__}: {exc}"
+            return self._refuse(request, 401, "unauthorized", detail=detail)
+
     def _refuse(
         self,
         request: web.Request,
@@ -114,6 +128,14 @@ class TeamsEndpoint:
     ) -> web.Response:
         self._count(f"refused_{status}")
         return refuse(request, status, reason, detail=detail, retry_after=retry_after)
+
+
+def _token_alone() -> Any:
+    """An activity that binds the token to nothing: botbuilder then checks only the token
+    (no `serviceurl` claim match without a service URL, no endorsement without a channel)."""
+    from botbuilder.schema import Activity
+
+    return Activity()
 
 
 def _addressing(body: dict[str, Any]) -> Any:

@@ -46,17 +46,26 @@ RAW = {
 }
 
 
-@pytest.mark.parametrize("token", [False, True], ids=["no token", "valid token"])
+TOKENS = {
+    "no token": (lambda cloud: None, 401),
+    "a forged token": (lambda cloud: cloud.authorization(key=cloud.stranger_key), 401),
+    "a token without exp": (lambda cloud: cloud.authorization(exp=None), 401),
+    "a valid token": (lambda cloud: cloud.authorization(), 400),
+}
+
+
+@pytest.mark.parametrize("token", sorted(TOKENS))
 @pytest.mark.parametrize("case", sorted(RAW))
 async def test_unreadable_bodies_are_a_4xx_and_one_log_line(
-    bot: BotServer, caplog: pytest.LogCaptureFixture, case: str, token: bool
+    bot: BotServer, caplog: pytest.LogCaptureFixture, case: str, token: str
 ) -> None:
     caplog.set_level(logging.INFO)
-    authorization = bot.cloud.authorization() if token else None
+    make_token, expected = TOKENS[token]
 
-    status = await _post_raw(bot, RAW[case], authorization)
+    status = await _post_raw(bot, RAW[case], make_token(bot.cloud))
 
-    assert status == (400 if token else 401)  # no token: refused before the body is read
+    # Without a valid token the body is never parsed: the answer is 401, whatever it holds.
+    assert status == expected
     assert len(_refusals(caplog)) == 1
     assert _no_traceback(caplog)
     assert not bot.cloud.calls()
