@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
+from adapters.http_limits import MAX_BODY_BYTES, log_refusals, one_line_protocol_errors
 from bot.channel import Channel
 from bot.config import Settings
 from bot.tickets.dispatcher import Dispatcher
@@ -111,7 +112,9 @@ def build_app(
     dispatcher_options: dict[str, Any] | None = None,
 ) -> web.Application:
     """The application; `dispatch=False` leaves the outbox alone (tests drive it by hand)."""
-    app = web.Application(middlewares=[_count_requests])
+    app = web.Application(
+        middlewares=[_count_requests, log_refusals], client_max_size=MAX_BODY_BYTES
+    )
     metrics = Metrics()
     executor = ThreadPoolExecutor(max_workers=core_threads, thread_name_prefix="core")
 
@@ -142,6 +145,7 @@ def build_app(
         executor.shutdown(wait=True, cancel_futures=True)
 
     app.cleanup_ctx.append(executor_lifetime)
+    app.cleanup_ctx.append(one_line_protocol_errors)
     if dispatch:
         app.cleanup_ctx.append(functools.partial(_dispatching, options=dispatcher_options or {}))
     return app

@@ -95,10 +95,12 @@ def assistant_with_progress(settings: Settings, knowledge: Knowledge | None = No
     """The real assistant, with a progress bar while the folder is (re-)embedded."""
     from bot.app import build_assistant
     from bot.knowledge.folder import load_knowledge
+    from bot.retrieval.embedder import embedder_for
 
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
+    embedder = embedder_for(settings.embedding_model)
     with _progress(len(knowledge.passages), "indexing") as progress:
-        return build_assistant(settings, knowledge=knowledge, progress=progress)
+        return build_assistant(settings, embedder=embedder, knowledge=knowledge, progress=progress)
 
 
 @cli.command()

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     slack_escalation_channel: str = ""
     # Comma-separated channel ids where `/billing` answers; empty: any channel.
     slack_command_channels: str = ""
+    # The app (A…) and workspace (T…) Slack requests must name; empty: asked of Slack at
+    # start-up (`auth.test`). Requests naming another app or workspace are refused.
+    slack_app_id: str = ""
+    slack_team_id: str = ""
+    # Slack's Web API; GovSlack is https://slack-gov.com/api/ (the chaos benchmark: a fake).
+    slack_api_url: str = "https://slack.com/api/"
 
     @property
     def database(self) -> str:

@@ -12,13 +12,15 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import build_bolt_app
 from adapters.slack.channel import SlackChannel
 from adapters.slack.desk import Desk
+from adapters.slack.gate import Admitted, InstalledWorkspace, SlackGate
 from bot.channel import Channel
 from bot.errors import ConfigError
 
@@ -28,11 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-SLACK_API = "https://slack.com/api/"
 
 
-def slack_mount(api_url: str = SLACK_API) -> Mount:
-    """A server mount for Slack; `api_url` replaces Slack's Web API (tests use a fake)."""
+def slack_mount(api_url: str | None = None) -> Mount:
+    """A server mount for Slack; `api_url` replaces SLACK_API_URL (tests use a fake)."""
 
     def mount(app: web.Application, context: ServerContext) -> Sequence[Channel]:
         settings = context.settings
@@ -52,13 +53,13 @@ def slack_mount(api_url: str = SLACK_API) -> Mount:
                 "SLACK_ESCALATION_CHANNEL is empty: name the channel id (C…) "
                 "where escalations are posted"
             )
-        client = AsyncWebClient(token=token, base_url=api_url)
+        client = AsyncWebClient(token=token, base_url=api_url or settings.slack_api_url)
         desk = Desk(context.assistant)
         bolt = build_bolt_app(
             desk,
             context.run_core,
             client,
-            signing_secret="" if app_token else secret,
+            signing_secret="",  # HTTP mode: the gate verifies; Socket Mode: nothing to verify
             escalation_channel=settings.slack_escalation_channel,
             command_channels=frozenset(
                 c.strip() for c in settings.slack_command_channels.split(",") if c.strip()
@@ -68,13 +69,24 @@ def slack_mount(api_url: str = SLACK_API) -> Mount:
             app.cleanup_ctx.append(_socket_mode(bolt, app_token))
             log.info("Slack: Socket Mode, escalations in %s", settings.slack_escalation_channel)
         else:
+            workspace = InstalledWorkspace(
+                client, settings.slack_team_id.strip(), settings.slack_app_id.strip()
+            )
+            gate = SlackGate(secret, workspace)
 
-            async def events(request: web.Request) -> web.Response:
-                response = await bolt.async_dispatch(await to_bolt_request(request))
+            async def events(request: web.Request) -> web.StreamResponse:
+                admitted = await gate.admit(request)
+                if isinstance(admitted, Admitted):
+                    response = await to_aiohttp_response(
+                        await bolt.async_dispatch(_bolt_request(request, admitted))
+                    )
+                else:
+                    response = admitted
                 context.metrics.inc("slack_requests_total", status=str(response.status))
-                return await to_aiohttp_response(response)
+                return response
 
             app.router.add_post(EVENTS_PATH, events)
+            app.cleanup_ctx.append(_learn_workspace(workspace))
             log.info(
                 "Slack: HTTP mode at %s, escalations in %s",
                 EVENTS_PATH,
@@ -83,6 +95,25 @@ def slack_mount(api_url: str = SLACK_API) -> Mount:
         return [SlackChannel(client, settings.slack_escalation_channel, desk.categories)]
 
     return mount
+
+
+def _bolt_request(request: web.Request, admitted: Admitted) -> AsyncBoltRequest:
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers["content-type"] = admitted.content_type
+    return AsyncBoltRequest(body=admitted.body, query=request.query_string, headers=headers)
+
+
+def _learn_workspace(
+    workspace: InstalledWorkspace,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifetime(_app: web.Application) -> AsyncIterator[None]:
+        try:
+            await workspace.get()
+        except Exception as exc:  # asked again at the first request
+            log.warning("Slack: cannot learn the installed app and workspace yet: %s", exc)
+        yield
+
+    return lifetime
 
 
 def _socket_mode(

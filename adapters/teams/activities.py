@@ -113,3 +113,51 @@ def _message(activity: Activity, *, text: str, value: object) -> Message:
 
 def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def shape_problem(activity: Activity) -> str | None:
+    """What makes `activity` unfit for a turn (a wrong type, a missing part), or None.
+
+    Checked after authentication and before botbuilder sees the activity, so that a
+    malformed one is a 400 rather than a crash inside the SDK or the turn.
+    """
+    for key in ("type", "channelId", "serviceUrl"):
+        if not isinstance(activity.get(key), str) or not activity[key]:
+            return f"`{key}` must be a non-empty string"
+    for key in ("conversation", "from", "recipient"):
+        part = activity.get(key)
+        if not isinstance(part, Mapping) or not isinstance(part.get("id"), str) or not part["id"]:
+            return f"`{key}` must be an object with a non-empty string `id`"
+    for key in ("id", "text", "name", "locale", "action", "replyToId", "textFormat"):
+        if activity.get(key) is not None and not isinstance(activity[key], str):
+            return f"`{key}` must be a string"
+    for key in ("channelData", "conversation", "from", "recipient"):
+        if problem := _string_fields_problem(activity.get(key), key):
+            return problem
+    tenant = _mapping(activity.get("channelData")).get("tenant")
+    if tenant is not None and not isinstance(tenant, Mapping):
+        return "`channelData.tenant` must be an object"
+    if problem := _string_fields_problem(tenant, "channelData.tenant"):
+        return problem
+    for key in ("membersAdded", "membersRemoved", "attachments", "entities"):
+        items = activity.get(key)
+        if items is not None and (
+            not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items)
+        ):
+            return f"`{key}` must be a list of objects"
+    return None
+
+
+# Fields read as strings wherever they appear in the parts of an activity.
+_STRING_FIELDS = ("id", "name", "aadObjectId", "role", "tenantId", "conversationType")
+
+
+def _string_fields_problem(part: object, where: str) -> str | None:
+    if part is None:
+        return None
+    if not isinstance(part, Mapping):
+        return f"`{where}` must be an object"
+    for key in _STRING_FIELDS:
+        if part.get(key) is not None and not isinstance(part[key], str):
+            return f"`{where}.{key}` must be a string"
+    return None

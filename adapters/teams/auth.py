@@ -83,6 +83,14 @@ def auth_settings(settings: Settings, endpoints: CloudEndpoints | None = None) -
     return config
 
 
+def has_expiry(claims_identity: Any) -> bool:
+    """The validated token carried a numeric `exp` (botbuilder checked its value, with its
+    five minutes of clock tolerance, but lets a token without one live forever)."""
+    claims = getattr(claims_identity, "claims", None) or {}
+    expiry = claims.get("exp")
+    return isinstance(expiry, int | float) and not isinstance(expiry, bool)
+
+
 def build_authentication(settings: Settings, endpoints: CloudEndpoints | None = None) -> Any:
     """botbuilder's `BotFrameworkAuthentication` for these settings, reusing its clients."""
     from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication

@@ -7,16 +7,22 @@ botbuilder 4.17's `CloudAdapter.process` is not used, for two reasons found in i
   unknown key id (`IndexError`) or a failed endorsement check (bare `Exception`) become 500.
 Here authentication is its own step, before the bot runs: any failure in it is a 401, except
 an unreachable OpenID metadata endpoint, which is our problem, not the caller's (503).
+botbuilder also accepts a signed token without `exp` (PyJWT checks expiry only when the
+claim is present): here such a token is a 401 too.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+
+from adapters.http_limits import one_line, refuse
+from adapters.teams import activities
+from adapters.teams.auth import has_expiry
+from adapters.wire import MalformedBody, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -24,45 +30,66 @@ TurnLogic = Callable[[Any], Awaitable[None]]
 
 
 class TeamsEndpoint:
-    """The aiohttp handler for the Bot Connector's POSTs."""
+    """The aiohttp handler for the Bot Connector's POSTs.
+
+    Order of checks: content type; with authentication on, the token on its own (present,
+    signature, issuer, audience, `exp` present and not past) before the body is parsed;
+    the body (size-bounded by the server) as plain JSON within `adapters.wire`'s bounds;
+    the token again, bound to the two fields of the activity it vouches for (`channelId`:
+    the signing key's endorsement; `serviceUrl`: the token's `serviceurl` claim); the whole
+    activity's shape; only then botbuilder. Every refusal is one log line.
+    """
 
     def __init__(
         self,
         adapter: Any,
         logic: TurnLogic,
         count: Callable[[str], None] = lambda _outcome: None,
+        *,
+        authenticated: bool = True,
     ) -> None:
         self._adapter = adapter  # botbuilder CloudAdapter
         self._logic = logic
         self._count = count
+        self._authenticated = authenticated  # False only in local mode (no app id)
 
     async def handle(self, request: web.Request) -> web.Response:
         from botbuilder.schema import Activity
 
         if request.content_type != "application/json":
-            return self._refuse(415, "expected an application/json activity")
+            return self._refuse(request, 415, "expected an application/json activity")
+        header = request.headers.get("Authorization")
+        if header is None and self._authenticated:
+            return self._refuse(request, 401, "unauthorized", detail="no Authorization header")
+        raw = await request.read()
+        if self._authenticated:  # a stranger's body is never parsed
+            alone = await self._authenticate(request, _token_alone(), header, "request")
+            if isinstance(alone, web.Response):
+                return alone
+            if not has_expiry(alone.claims_identity):
+                return self._refuse(request, 401, "unauthorized", detail="token carries no `exp`")
         try:
-            body = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
-            return self._refuse(400, "request body is not valid JSON")
+            body = parse_json(raw)
+        except MalformedBody as exc:
+            return self._refuse(request, 400, "request body is not valid JSON", detail=str(exc))
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-            return self._refuse(400, "request body is not an activity (no `type`)")
+            return self._refuse(request, 400, "request body is not an activity (no `type`)")
+        for key in ("channelId", "serviceUrl"):
+            if not isinstance(body.get(key), str) or not body[key]:
+                return self._refuse(request, 400, f"`{key}` must be a non-empty string")
+        authenticated = await self._authenticate(
+            request, _addressing(body), header, f"{body['type']} activity"
+        )
+        if isinstance(authenticated, web.Response):
+            return authenticated
+
+        problem = activities.shape_problem(body)
+        if problem is not None:
+            return self._refuse(request, 400, f"malformed activity: {problem}")
         try:
             activity = Activity().deserialize(body)
         except Exception as exc:  # msrest raises DeserializationError and friends
-            return self._refuse(400, f"malformed activity: {exc}")
-
-        header = request.headers.get("Authorization")
-        try:
-            authenticated = await self._adapter.bot_framework_authentication.authenticate_request(
-                activity, header
-            )
-        except Exception as exc:
-            if _is_unreachable(exc):
-                log.error("cannot fetch Bot Framework signing keys: %s", exc)
-                return self._refuse(503, "token signing keys unavailable", retry_after=30)
-            log.warning("rejected %s activity: %s: %s", body["type"], type(exc).__name__, exc)
-            return self._refuse(401, "unauthorized")
+            return self._refuse(request, 400, "malformed activity", detail=str(exc))
 
         invoke_response = await self._adapter.process_activity(authenticated, activity, self._logic)
         self._count(str(body["type"]))
@@ -75,10 +102,53 @@ class TeamsEndpoint:
             return web.Response(status=int(invoke_response.status))
         return web.json_response(payload, status=int(invoke_response.status))
 
-    def _refuse(self, status: int, reason: str, *, retry_after: int | None = None) -> web.Response:
+    async def _authenticate(
+        self, request: web.Request, addressing: Any, header: str | None, what: str
+    ) -> Any:
+        """botbuilder's authentication result, or the 401 / 503 response refusing it."""
+        try:
+            return await self._adapter.bot_framework_authentication.authenticate_request(
+                addressing, header
+            )
+        except Exception as exc:
+            if _is_unreachable(exc):
+                log.error("cannot fetch Bot Framework signing keys: %s", one_line(str(exc)))
+                return self._refuse(request, 503, "token signing keys unavailable", retry_after=30)
+            detail = f"{what}: {type(exc).__name__}: {exc}"
+            return self._refuse(request, 401, "unauthorized", detail=detail)
+
+    def _refuse(
+        self,
+        request: web.Request,
+        status: int,
+        reason: str,
+        *,
+        detail: str = "",
+        retry_after: int | None = None,
+    ) -> web.Response:
         self._count(f"refused_{status}")
-        headers = {"Retry-After": str(retry_after)} if retry_after else None
-        return web.json_response({"error": reason}, status=status, headers=headers)
+        return refuse(request, status, reason, detail=detail, retry_after=retry_after)
+
+
+def _token_alone() -> Any:
+    """An activity that binds the token to nothing: botbuilder then checks only the token
+    (no `serviceurl` claim match without a service URL, no endorsement without a channel)."""
+    from botbuilder.schema import Activity
+
+    return Activity()
+
+
+def _addressing(body: dict[str, Any]) -> Any:
+    """The part of an activity its token is validated against, and nothing else."""
+    from botbuilder.schema import Activity, ChannelAccount
+
+    recipient = body.get("recipient")
+    role = recipient.get("role") if isinstance(recipient, dict) else None
+    return Activity(
+        channel_id=body["channelId"],
+        service_url=body["serviceUrl"],
+        recipient=ChannelAccount(role=role if isinstance(role, str) else None),
+    )
 
 
 def _is_unreachable(exc: BaseException) -> bool:

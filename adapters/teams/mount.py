@@ -38,6 +38,7 @@ def teams_mount(endpoints: CloudEndpoints | None = None) -> Mount:
             adapter,
             turns.on_turn,
             count=lambda outcome: context.metrics.inc("teams_activities_total", outcome=outcome),
+            authenticated=bool(settings.teams_app_id),
         )
         app.router.add_post(MESSAGES_PATH, endpoint.handle)
         if settings.teams_app_id:

@@ -101,3 +101,14 @@ class HashingEmbedder:
             if norm:
                 out[row] /= norm
         return out
+
+
+HASHING = "hashing"  # EMBEDDING_MODEL value that selects `HashingEmbedder`
+
+
+def embedder_for(model: str) -> Embedder:
+    """The embedder EMBEDDING_MODEL names: `hashing` is the deterministic twin (no model to
+    load: for benchmarks that restart the server often; its answers are worse)."""
+    if model == HASHING:
+        return HashingEmbedder()
+    return SentenceTransformerEmbedder(model)

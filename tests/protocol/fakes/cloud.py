@@ -15,6 +15,7 @@ process-wide) never hands one test session's keys to another.
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import threading
 import time
@@ -82,6 +83,9 @@ class FakeMicrosoftCloud:
         self._key_fetches = 0
         # Local mode (no app id) sends no token; set this to let such calls through.
         self.accept_anonymous = False
+        # The share of calls answered 500 or 429 at random (a flaky connector), and its dice.
+        self.fail_rate = 0.0
+        self.dice = random.Random(0)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -241,6 +245,10 @@ class FakeMicrosoftCloud:
                     failure = None
                     if allowed and cloud._failures:
                         failure = cloud._failures.popleft()
+                    elif allowed and cloud.dice.random() < cloud.fail_rate:
+                        failure = cloud.dice.choice(
+                            [_Failure(500), _Failure(429, {"Retry-After": "1"})]
+                        )
                     status = 401 if not allowed else failure.status if failure else 200
                     cloud._calls.append(
                         ConnectorCall(

@@ -20,6 +20,7 @@ from fakes.server import serving
 BOT_USER = "UBOT0001"
 NAMES = {"UAGENT01": "Maeve", "UAGENT02": "Tomas"}
 TEAM = "T0001"
+APP = "A0001"
 # Users who are not full members of the partner's workspace.
 OUTSIDERS = {
     "UGUEST01": {"is_restricted": True},  # a customer invited as a guest
@@ -36,6 +37,7 @@ class SlackCall:
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[SlackCall] = []
+        self.posts: list[tuple[str, dict[str, Any]]] = []  # (ts answered, chat.postMessage args)
         self.responses: list[tuple[str, dict[str, Any]]] = []  # (response_url id, body)
         self._failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._ts = itertools.count(1)
@@ -75,7 +77,13 @@ class FakeSlack:
             args.update(dict(await request.post()))
         if method == "auth.test":  # bolt's own call, not what the tests look at
             return web.json_response(
-                {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT0001", "team_id": TEAM}
+                {
+                    "ok": True,
+                    "user_id": BOT_USER,
+                    "bot_id": "BBOT0001",
+                    "team_id": TEAM,
+                    "app_id": APP,
+                }
             )
         self.calls.append(SlackCall(method, args))
         failures = self._failures.get(method)
@@ -85,6 +93,7 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
+            self.posts.append((ts, args))
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
         if method == "chat.update":
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": args["ts"]})

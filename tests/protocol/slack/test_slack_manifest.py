@@ -26,6 +26,7 @@ METHOD_SCOPES = {
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
     "users_info": "users:read",
+    "bots_info": "users:read",
     "views_publish": None,
     "auth_test": None,
 }

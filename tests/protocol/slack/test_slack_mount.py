@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from pydantic import SecretStr
+from slack_desk import DeskServer
 
 from adapters.slack.mount import slack_mount
 from bot.errors import ConfigError
@@ -46,3 +47,14 @@ async def test_a_half_configured_slack_is_refused_naming_the_setting(
     with pytest.raises(ConfigError, match=named):
         async with start_server(mounts=[teams, slack_mount(fake_slack.api_url)], settings=broken):
             pass
+
+
+async def test_slack_api_url_points_the_desk_at_another_web_api(
+    start_server, teams, fake_slack, slack_settings
+):
+    # What GovSlack needs (and the chaos benchmark, whose fake Slack runs in another process).
+    elsewhere = slack_settings.model_copy(update={"slack_api_url": fake_slack.api_url})
+    async with start_server(mounts=[teams, slack_mount()], settings=elsewhere) as server:
+        desk = DeskServer(server, fake_slack)
+        await desk.posted(await desk.open_ticket())
+    assert fake_slack.called("chat.postMessage")

@@ -31,6 +31,7 @@ REJECTED = {
         key=cloud.stranger_key, kid="someone-elses-key"
     ),
     "expired": lambda cloud: cloud.authorization(expires_in=-3600),
+    "no expiry": lambda cloud: cloud.authorization(exp=None),
     "wrong audience": lambda cloud: cloud.authorization(aud=OTHER_APP),
     "no audience": lambda cloud: cloud.authorization(aud=None),
     "wrong issuer": lambda cloud: cloud.authorization(iss="https://api.botframework.com"),
@@ -131,3 +132,13 @@ async def test_a_production_server_does_not_trust_tokens_from_any_other_issuer(
             assert response.status == 401
     assert not cloud.calls()
     assert settings.teams_app_id == APP_ID
+
+
+async def test_a_token_just_past_its_expiry_is_within_the_clock_tolerance(bot: BotServer) -> None:
+    # botbuilder allows five minutes of clock skew; requiring `exp` must not take that away.
+    answer = await bot.post(
+        bot.user().message("When is my invoice due?"),
+        authorization=bot.cloud.authorization(expires_in=-60),
+    )
+
+    assert answer.status == 201
