@@ -1,4 +1,9 @@
-"""YAML loading that remembers the line of every mapping, so problems can point at it."""
+"""YAML loading that remembers the line of every mapping, so problems can point at it.
+
+Whatever the text, loading raises nothing but `yaml.YAMLError`: an impossible date
+(`2026-02-30`, which PyYAML's own constructor lets escape as `ValueError`) and nesting too
+deep to build become YAML errors with a line.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,21 @@ from bot.knowledge.problems import Problem
 LINE = "__line__"
 
 
-class _LineLoader(yaml.SafeLoader):
+class _SafeLoader(yaml.SafeLoader):
     pass
+
+
+class _LineLoader(_SafeLoader):
+    pass
+
+
+def _timestamp(loader: _SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
+        ) from None
 
 
 def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -21,13 +39,26 @@ def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
     return mapping
 
 
+_SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+def _load(text: str, loader: type[_SafeLoader]) -> Any:
+    try:
+        return yaml.load(text, Loader=loader)
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
+
+
+def safe_load(text: str) -> Any:
+    """`yaml.safe_load` that raises nothing but `yaml.YAMLError`."""
+    return _load(text, _SafeLoader)
 
 
 def load_yaml(path: str, text: str) -> tuple[Any, list[Problem]]:
     """Parse YAML; a syntax error becomes one problem with its line."""
     try:
-        return yaml.load(text, Loader=_LineLoader), []
+        return _load(text, _LineLoader), []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         reason = str(getattr(exc, "problem", None) or exc).strip()
