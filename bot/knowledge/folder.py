@@ -171,7 +171,7 @@ def _lost_if_needed(problem: Problem) -> Problem:
     depend on that file."""
     lost = LOST.get(kind_of(problem.path))
     if lost is None:
-        return replace(problem, severity=Severity.ERROR)
+        return problem
     return replace(problem, message=f"{problem.message}; {lost}", severity=Severity.FATAL)
 
 

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Context, Decimal, InvalidOperation
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from typing import Any
 
 from bot.knowledge.problems import FileRejected, Problem, Severity
@@ -19,9 +19,11 @@ COLUMNS = (
 )  # fmt: skip
 CHARGE_TYPES = ("new", "renewal", "cancel", "prorate", "usage", "credit")
 STATUSES = ("paid", "unpaid", "overdue", "disputed")
-LIMIT = Decimal(10) ** 12  # no invoice line of a CSP partner comes near a trillion
+LIMIT_DIGITS = 12  # no invoice line of a CSP partner comes near a trillion
+LIMIT = Decimal(10) ** LIMIT_DIGITS
 SMALLEST = Decimal("0.000001")  # unit prices have up to 4 decimals; usage quantities a few more
-_WIDE = Context(prec=40)  # room to quantize any number under LIMIT without a signal
+# Room to quantize any number under LIMIT, whatever its exponent, without a signal.
+_WIDE = Context(prec=40, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +195,8 @@ def _number(row: dict[str, str], column: str) -> Decimal:
         raise ValueError(f"{column} {row[column]!r} is not a number") from None
     if not value.is_finite():
         raise ValueError(f"{column} {row[column]!r} is not a finite number")
-    if abs(value) >= LIMIT or value != value.quantize(SMALLEST, context=_WIDE):
+    # `adjusted()` is the exponent of the leading digit: no arithmetic, so no overflow.
+    if value.adjusted() >= LIMIT_DIGITS or value != value.quantize(SMALLEST, context=_WIDE):
         raise ValueError(
             f"{column} {row[column]!r} is out of range (under {LIMIT:,} with at most "
             f"{-SMALLEST.as_tuple().exponent} decimals)"
