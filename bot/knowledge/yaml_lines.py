@@ -7,6 +7,7 @@ deep to build become YAML errors with a line.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -14,6 +15,8 @@ import yaml
 from bot.knowledge.problems import Problem
 
 LINE = "__line__"
+MAX_FLOW_DEPTH = 64  # PyYAML's scanner is quadratic in [ { nesting: 5,000 levels take seconds
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class _SafeLoader(yaml.SafeLoader):
@@ -44,10 +47,21 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _map
 
 
 def _load(text: str, loader: type[_SafeLoader]) -> Any:
+    if _flow_depth(text) > MAX_FLOW_DEPTH:
+        raise yaml.YAMLError(f"brackets nested more than {MAX_FLOW_DEPTH} levels deep")
     try:
         return yaml.load(text, Loader=loader)
     except RecursionError:
         raise yaml.YAMLError("nested too deeply") from None
+
+
+def _flow_depth(text: str) -> int:
+    """How deep `[` and `{` nest (quotes ignored: a bracket in a string only over-counts)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def safe_load(text: str) -> Any:
