@@ -147,3 +147,19 @@ async def test_shutdown_stops_the_dispatcher(start_server) -> None:
         assert not task.done()
 
     assert task.done() and not task.cancelled()  # it finished its round and returned
+
+
+def test_serve_refuses_to_start_on_a_folder_with_a_fatal_problem(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from adapters.cli import cli
+
+    folder = shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    (folder / "invoices.csv").write_text("invoice_number,customer_id\n")
+
+    result = CliRunner().invoke(cli, ["--knowledge", str(folder), "serve", "--port", "0"])
+
+    assert result.exit_code == 1
+    assert "the knowledge folder cannot be served" in result.output
+    assert "invoices.csv:1: missing column(s): issue_date" in result.output
+    assert "serving on" not in result.output
