@@ -21,7 +21,8 @@ CHARGE_TYPES = ("new", "renewal", "cancel", "prorate", "usage", "credit")
 STATUSES = ("paid", "unpaid", "overdue", "disputed")
 LIMIT_DIGITS = 12  # no invoice line of a CSP partner comes near a trillion
 LIMIT = Decimal(10) ** LIMIT_DIGITS
-SMALLEST = Decimal("0.000001")  # unit prices have up to 4 decimals; usage quantities a few more
+DECIMALS = 6  # unit prices have up to 4 decimals; usage quantities a few more
+SMALLEST = Decimal(1).scaleb(-DECIMALS)
 # Room to quantize any number under LIMIT, whatever its exponent, without a signal.
 _WIDE = Context(prec=40, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
 
@@ -199,7 +200,7 @@ def _number(row: dict[str, str], column: str) -> Decimal:
     if value.adjusted() >= LIMIT_DIGITS or value != value.quantize(SMALLEST, context=_WIDE):
         raise ValueError(
             f"{column} {row[column]!r} is out of range (under {LIMIT:,} with at most "
-            f"{-SMALLEST.as_tuple().exponent} decimals)"
+            f"{DECIMALS} decimals)"
         )
     return value
 
@@ -230,10 +231,10 @@ def group_invoices(
         for other in items[1:]:
             for field in header:
                 if getattr(other, field) != getattr(first, field):
-                    path, line = other.source.rsplit(":", 1)
+                    path, line_no = other.source.rsplit(":", 1)
                     problem = Problem(
                         path,
-                        int(line),
+                        int(line_no),
                         f"invoice {number}: {field} {getattr(other, field)} differs from "
                         f"{getattr(first, field)} on its first line; the invoice is withheld "
                         "from customers until fixed",
