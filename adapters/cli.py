@@ -39,10 +39,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str
     settings = settings_of(ctx)
     from adapters.server import serve as run_server
     from bot.knowledge.folder import load_knowledge
-    from bot.knowledge.report import require_servable
+    from bot.knowledge.report import consequences, require_servable
 
     with clear_errors():
         knowledge = require_servable(load_knowledge(settings.knowledge_dir))
+        for sentence in consequences(knowledge):  # e.g. withheld invoices: the agents' to fix
+            logging.getLogger("bot.knowledge").warning("knowledge folder: %s", sentence)
         assistant = assistant_with_progress(settings, knowledge)
         host, port = host or settings.host, settings.port if port is None else port
         click.echo(f"billing-bot serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
