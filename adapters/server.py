@@ -33,6 +33,7 @@ from aiohttp import web
 from adapters.http_limits import MAX_BODY_BYTES, log_refusals, one_line_protocol_errors
 from bot.channel import Channel
 from bot.config import Settings
+from bot.reload import KnowledgeReloader, watch
 from bot.tickets.dispatcher import Dispatcher
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ CONTEXT = web.AppKey("context", ServerContext)
 CHANNELS = web.AppKey("channels", dict)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 DISPATCHER_TASK = web.AppKey("dispatcher_task", asyncio.Task)
+RELOADER = web.AppKey("reloader", KnowledgeReloader)
 
 
 def default_mounts(settings: Settings) -> list[Mount]:
@@ -110,8 +112,10 @@ def build_app(
     dispatch: bool = True,
     core_threads: int = CORE_THREADS,
     dispatcher_options: dict[str, Any] | None = None,
+    watch_knowledge: bool = False,
 ) -> web.Application:
-    """The application; `dispatch=False` leaves the outbox alone (tests drive it by hand)."""
+    """The application; `dispatch=False` leaves the outbox alone (tests drive it by hand);
+    `watch_knowledge=True` reloads the knowledge folder when it changes."""
     app = web.Application(
         middlewares=[_count_requests, log_refusals], client_max_size=MAX_BODY_BYTES
     )
@@ -137,6 +141,9 @@ def build_app(
             channels[channel.name] = channel
     app[CHANNELS] = channels
 
+    app[RELOADER] = KnowledgeReloader(settings, assistant)
+    if watch_knowledge:
+        app.cleanup_ctx.append(_watching_knowledge)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
 
@@ -172,6 +179,20 @@ async def _dispatching(app: web.Application, *, options: dict[str, Any]) -> Asyn
             await task
 
 
+async def _watching_knowledge(app: web.Application) -> AsyncIterator[None]:
+    """Reload the knowledge folder (in the core pool) whenever it changes."""
+    context, reloader = app[CONTEXT], app[RELOADER]
+    stop = asyncio.Event()
+    folder = context.settings.knowledge_dir
+    task = asyncio.create_task(
+        watch(folder, lambda: context.run_core(reloader.reload), stop), name="knowledge-watch"
+    )
+    yield
+    stop.set()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(task, timeout=SHUTDOWN_GRACE)
+
+
 async def _healthz(request: web.Request) -> web.Response:
     task = request.app.get(DISPATCHER_TASK)
     if task is None:
@@ -185,6 +206,7 @@ async def _healthz(request: web.Request) -> web.Response:
         "status": "ok" if healthy else "degraded",
         "dispatcher": dispatcher,
         "channels": sorted(request.app[CHANNELS]),
+        "knowledge": request.app[RELOADER].status.to_json(),  # stale: a change not loaded
     }
     return web.json_response(body, status=200 if healthy else 503)
 
@@ -248,5 +270,5 @@ def _labels(labels: tuple[tuple[str, str], ...]) -> str:
 
 def serve(settings: Settings, assistant: Assistant, *, host: str, port: int) -> None:
     """Run the server until SIGINT/SIGTERM; shutdown stops the dispatcher cleanly."""
-    app = build_app(settings, assistant)
+    app = build_app(settings, assistant, watch_knowledge=True)
     web.run_app(app, host=host, port=port, print=None, access_log=None)

@@ -14,14 +14,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.answering.decide import Answerer, Decision
-from bot.answering.scope import HUMAN_REQUEST, CategoryMatch, ScopeGate
+from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.config import Settings
 from bot.errors import TicketError, UnknownCustomerError
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge, load_knowledge
-from bot.retrieval.cache import EmbeddingCache
+from bot.reload import build_answerer
 from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder
-from bot.retrieval.index import SearchIndex
 from bot.tickets.store import Ticket, TicketStore
 from bot.types import Action, Message, Reply, ReplyKind, Role
 
@@ -45,16 +44,20 @@ class Assistant:
     def __init__(
         self,
         settings: Settings,
-        knowledge: Knowledge,
         answerer: Answerer,
         tickets: TicketStore,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
-        self.knowledge = knowledge
+        # The answerer carries the knowledge it answers from: the one reference that
+        # `bot.reload.KnowledgeReloader` swaps when the folder changes.
         self.answerer = answerer
         self.tickets = tickets
         self.clock = clock
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self.answerer.knowledge
 
     # -- the one entry point -------------------------------------------------------------
     def handle(self, message: Message) -> Reply:
@@ -287,9 +290,6 @@ def build_assistant(
     """Load the knowledge folder, build (or refresh from the cache) the index, open storage."""
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
-    cache = EmbeddingCache(settings.embedding_cache)
-    index = SearchIndex(knowledge.passages, embedder, cache, progress)
-    gate = ScopeGate(knowledge.rules, embedder, cache, threshold=settings.escalation_threshold)
-    answerer = Answerer(knowledge, index, gate, settings.answer_threshold)
+    answerer = build_answerer(settings, knowledge, embedder, progress)
     store = tickets or TicketStore.from_url(settings.database)
-    return Assistant(settings, knowledge, answerer, store, clock or (lambda: datetime.now(UTC)))
+    return Assistant(settings, answerer, store, clock or (lambda: datetime.now(UTC)))

@@ -67,19 +67,17 @@ def check(ctx: click.Context, folder: Path | None) -> None:
     Exits 0 when there is no error (warnings allowed), 1 otherwise.
     """
     from bot.knowledge.folder import load_knowledge
+    from bot.knowledge.report import consequences, counts
 
     folder = folder or settings_of(ctx).knowledge_dir
     with clear_errors():
         knowledge = load_knowledge(folder)
     for problem in knowledge.problems:
         click.echo(f"{folder.as_posix().rstrip('/')}/{problem}")
-    errors, warnings = len(knowledge.errors), len(knowledge.problems) - len(knowledge.errors)
-    click.echo(
-        f"{len(knowledge.passages)} passages, {len(knowledge.customers)} customers, "
-        f"{len(knowledge.invoices)} invoices, {len(knowledge.rules.categories)} escalation "
-        f"categories; {errors} error(s), {warnings} warning(s)",
-        err=True,
-    )
+    click.echo(counts(knowledge), err=True)
+    for sentence in consequences(knowledge):
+        click.echo(f"  {sentence}", err=True)
+    errors = len(knowledge.errors)
     ctx.exit(1 if errors else 0)
 
 

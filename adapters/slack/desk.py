@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from adapters.slack.blocks import Block, section, ticket_blocks
+from bot.answering.withheld import agent_evidence
 from bot.errors import TicketError
 from bot.tickets.values import Ticket
 from bot.types import Message, Role
@@ -168,6 +169,10 @@ class Desk:
             f"Account: *{found.account_status}* · plan: {found.support_plan}",
             f"Open balance: *{balance:,.2f} {found.currency}* over {len(open_invoices)} invoice(s)",
         ]
+        withheld = knowledge.withheld_of(found.id)
+        if withheld:  # incomplete invoices: the customer is told they can't be shown
+            lines.append("*Withheld from the customer* (not in the balance; fix the lines):")
+            lines += [f"• {evidence}" for evidence in agent_evidence(withheld)]
         if overdue:
             lines.append("*Overdue*")
             lines += [

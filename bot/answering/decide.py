@@ -13,6 +13,7 @@ from datetime import date
 from functools import cached_property
 
 from bot.answering import invoices as invoice_answers
+from bot.answering import withheld
 from bot.answering.extract import extract
 from bot.answering.invoice_questions import InvoiceQuestion, classify
 from bot.answering.scope import CategoryMatch, ScopeGate, sounds_like_billing
@@ -75,13 +76,17 @@ class Answerer:
                     None,
                     hits,
                 )
-            found = invoice_answers.answer(
-                kind,
+            found = withheld.qualify(  # never an incomplete invoice told as fact
                 text,
-                customer,
-                self.knowledge.invoices_of(customer.id),
-                self.knowledge.partner.collections,
-                today,
+                self.knowledge.withheld_of(customer.id),
+                lambda: invoice_answers.answer(
+                    kind,
+                    text,
+                    customer,
+                    self.knowledge.invoices_of(customer.id),
+                    self.knowledge.partner.collections,
+                    today,
+                ),
             )
             citations = self._policy_citation(kind)
             return Decision(
@@ -104,6 +109,7 @@ class Answerer:
         if match and (explicit or not confident or match.similarity >= top.similarity):
             invoice_evidence = (
                 invoice_answers.escalation_evidence(text, self.knowledge.invoices_of(customer.id))
+                + withheld.agent_evidence(self.knowledge.withheld_of(customer.id))
                 if customer
                 else ()
             )

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.knowledge.problems import Problem
+from bot.knowledge.problems import FileRejected, Problem, Severity
 from bot.knowledge.yaml_lines import line_of
 
 ACCOUNT_STATUSES = ("active", "past_due", "suspended")
@@ -34,7 +34,7 @@ class Customer:
 def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]]:
     records = data.get("customers") if isinstance(data, dict) else None
     if not isinstance(records, list):
-        return [], [Problem(path, 1, "expected a top-level 'customers:' list")]
+        raise FileRejected(line_of(data), "expected a top-level 'customers:' list")
     customers: list[Customer] = []
     problems: list[Problem] = []
     seen_ids: set[str] = set()
@@ -53,7 +53,15 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
             problems.append(Problem(path, line, f"duplicate customer id {cid!r}"))
             continue
         seen_ids.add(cid)
-        tenants = tuple(str(t).strip().lower() for t in record.get("tenant_ids") or ())
+        raw_tenants = record.get("tenant_ids") or []
+        if isinstance(raw_tenants, str):  # one tenant written without the list brackets
+            raw_tenants = [raw_tenants]
+        if not isinstance(raw_tenants, list):
+            problems.append(Problem(path, line, f"{cid}: tenant_ids must be a list of GUIDs"))
+            raw_tenants = []
+        tenants = tuple(str(t).strip().lower() for t in raw_tenants if isinstance(t, str))
+        if len(tenants) < len(raw_tenants):
+            problems.append(Problem(path, line, f"{cid}: each tenant id must be a GUID in quotes"))
         for tenant in tenants:
             if not _TENANT.match(tenant):
                 problems.append(Problem(path, line, f"{cid}: tenant id {tenant!r} is not a GUID"))
@@ -76,9 +84,13 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
                     f"{', '.join(ACCOUNT_STATUSES)}, not {status!r}",
                 )
             )
+        raw_contacts = record.get("contacts") or []
+        if not isinstance(raw_contacts, list):
+            problems.append(Problem(path, line, f"{cid}: contacts must be a list"))
+            raw_contacts = []
         contacts = tuple(
             Contact(str(c.get("name", "")), str(c.get("email", "")), str(c.get("role", "")))
-            for c in record.get("contacts") or ()
+            for c in raw_contacts
             if isinstance(c, dict)
         )
         customers.append(
@@ -90,6 +102,16 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
                 support_plan=str(record.get("support_plan", "standard")),
                 account_status=status,
                 currency=str(record.get("currency", "EUR")),
+            )
+        )
+    if records and not customers:
+        problems.append(
+            Problem(
+                path,
+                line_of(data),
+                f"none of the {len(records)} customer records could be used: every customer "
+                "will be refused",
+                Severity.FATAL,
             )
         )
     return customers, problems

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.knowledge.problems import Problem
+from bot.knowledge.problems import FileRejected, Problem, Severity
 from bot.knowledge.yaml_lines import line_of
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -42,7 +42,7 @@ EMPTY_RULES = EscalationRules({}, ())
 
 def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Problem]]:
     if not isinstance(data, dict):
-        return EMPTY_RULES, [Problem(path, 1, "expected 'routes:' and 'categories:' mappings")]
+        raise FileRejected(1, "expected 'routes:' and 'categories:' mappings")
     problems: list[Problem] = []
     routes: dict[str, Route] = {}
     raw_routes = data.get("routes")
@@ -83,7 +83,13 @@ def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Proble
                 )
             )
             continue
-        examples = tuple(str(e) for e in record.get("examples") or () if str(e).strip())
+        raw_examples = record.get("examples") or []
+        if not isinstance(raw_examples, list):
+            problems.append(Problem(path, line, f"category {cid!r}: examples must be a list"))
+            continue
+        examples = tuple(
+            str(e) for e in raw_examples if isinstance(e, str | int | float) and str(e).strip()
+        )
         if not examples:
             problems.append(Problem(path, line, f"category {cid!r} needs example phrasings"))
             continue
@@ -94,6 +100,16 @@ def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Proble
                 route,
                 str(record.get("description", "")),
                 examples,
+            )
+        )
+    if raw_categories and not categories:
+        problems.append(
+            Problem(
+                path,
+                line_of(data),
+                "no escalation category could be used: requests that need a person would not "
+                "be handed over",
+                Severity.FATAL,
             )
         )
     return EscalationRules(routes, tuple(categories)), problems

@@ -18,14 +18,19 @@ def is_faq(text: str) -> bool:
 def parse_faq(path: str, data: Any, text: str) -> tuple[list[Passage], list[Problem]]:
     if not isinstance(data, dict) or not isinstance(data.get("sections"), list):
         return [], [Problem(path, 1, "FAQ file has no 'sections' list")]
-    title = str(data.get("title") or (data.get("metadata") or {}).get("title") or path)
+    metadata = data.get("metadata")
+    title = str(
+        data.get("title") or (metadata.get("title") if isinstance(metadata, dict) else "") or path
+    )
     lines = text.splitlines()
     passages: list[Passage] = []
     problems: list[Problem] = []
     for section in data["sections"]:
-        for item in (section or {}).get("questions") or []:
-            question = " ".join(str((item or {}).get("question", "")).split())
-            answer = clean_text(str((item or {}).get("answer", "")).splitlines())
+        questions = section.get("questions") if isinstance(section, dict) else None
+        for item in questions if isinstance(questions, list) else []:
+            item = item if isinstance(item, dict) else {}
+            question = " ".join(str(item.get("question", "")).split())
+            answer = clean_text(str(item.get("answer", "")).splitlines())
             if not question or not answer:
                 problems.append(Problem(path, 1, "FAQ entry without question or answer"))
                 continue

@@ -1,22 +1,38 @@
 """Read a whole knowledge folder into one `Knowledge` value, collecting every problem.
 
 Loading never raises on a bad file: the file (or record) is skipped and a `Problem` names
-it, so `billing-bot check` can list them all and the server keeps serving the rest.
+it, so `billing-bot check` can list them all and the server keeps serving the rest. Losing
+a whole file that customers' answers depend on (customers, invoices, partner settings,
+escalation rules) is `Severity.FATAL`: `serve` refuses to start with it. An invoice with a
+rejected line is withheld as a whole (`Knowledge.withheld`), never served in part.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+import logging
+import os
+import stat
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from bot.errors import KnowledgeError
 from bot.knowledge.customers import Customer, parse_customers
 from bot.knowledge.escalation import EMPTY_RULES, EscalationRules, parse_escalation
 from bot.knowledge.faq_yaml import is_faq, parse_faq
-from bot.knowledge.invoices import Invoice, InvoiceLine, group_invoices, parse_invoices
+from bot.knowledge.invoices import (
+    Invoice,
+    InvoiceLine,
+    RejectedLine,
+    WithheldInvoice,
+    group_invoices,
+    parse_invoices,
+)
 from bot.knowledge.markdown import parse_markdown
 from bot.knowledge.partner import Partner, parse_partner
-from bot.knowledge.problems import Problem, Severity
+from bot.knowledge.problems import FileRejected, Problem, Severity
+from bot.knowledge.walk import Entry, walk
 from bot.knowledge.yaml_lines import load_yaml
 from bot.types import Passage
 
@@ -24,20 +40,70 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MARKDOWN = (".md", ".markdown")
 YAML = (".yaml", ".yml")
 
+log = logging.getLogger(__name__)
+
+
+class Kind(StrEnum):
+    README = "readme"  # documentation for the admins, not an article
+    ARTICLE = "article"
+    CUSTOMERS = "customers"
+    PARTNER = "partner"
+    ESCALATION = "escalation"
+    INVOICES = "invoices"
+    OTHER_YAML = "other yaml"  # a YamlMime:FAQ page, or skipped
+    OTHER = "other"
+
+
+# What losing a whole file of each kind means for customers: with it, the problem is fatal
+# (`serve` refuses to start, a reload keeps the last good snapshot).
+LOST: dict[Kind, str] = {
+    Kind.CUSTOMERS: "no customers loaded from it: every customer will be refused",
+    Kind.INVOICES: "no invoices loaded from it: its customers will be told nothing of them",
+    Kind.PARTNER: "partner settings not loaded: the bot would not know your name, support "
+    "hours or collections policy",
+    Kind.ESCALATION: "escalation rules not loaded: requests that need a person would not be "
+    "handed over",
+}
+
+
+def kind_of(relative: str) -> Kind:
+    name = relative.rsplit("/", 1)[-1].lower()
+    stem, _, suffix = name.rpartition(".")
+    suffix = f".{suffix}"
+    if name == "readme.md":
+        return Kind.README
+    if suffix in MARKDOWN:
+        return Kind.ARTICLE
+    if suffix in YAML:
+        return {
+            "customers": Kind.CUSTOMERS,
+            "partner": Kind.PARTNER,
+            "escalation": Kind.ESCALATION,
+        }.get(stem, Kind.OTHER_YAML)
+    if suffix == ".csv" and _is_invoices(relative):
+        return Kind.INVOICES
+    return Kind.OTHER
+
 
 @dataclass(frozen=True)
 class Knowledge:
     root: Path
     passages: tuple[Passage, ...] = ()
     customers: tuple[Customer, ...] = ()
-    invoices: tuple[Invoice, ...] = ()
+    invoices: tuple[Invoice, ...] = ()  # complete invoices only: never a withheld one
     rules: EscalationRules = EMPTY_RULES
     partner: Partner = field(default_factory=Partner)
     problems: tuple[Problem, ...] = ()
+    withheld: tuple[WithheldInvoice, ...] = ()  # invoices with a rejected line
 
     @property
     def errors(self) -> tuple[Problem, ...]:
-        return tuple(p for p in self.problems if p.severity is Severity.ERROR)
+        return tuple(p for p in self.problems if p.severity is not Severity.WARNING)
+
+    @property
+    def fatal(self) -> tuple[Problem, ...]:
+        """Problems that make serving this folder mislead customers (a whole file lost)."""
+        return tuple(p for p in self.problems if p.severity is Severity.FATAL)
 
     def customer(self, customer_id: str) -> Customer | None:
         return next((c for c in self.customers if c.id == customer_id), None)
@@ -49,12 +115,17 @@ class Knowledge:
     def invoices_of(self, customer_id: str) -> list[Invoice]:
         return [inv for inv in self.invoices if inv.customer_id == customer_id]
 
+    def withheld_of(self, customer_id: str) -> list[WithheldInvoice]:
+        """The customer's invoices that exist but cannot be shown (a line was rejected)."""
+        return [w for w in self.withheld if customer_id in w.customer_ids]
+
 
 @dataclass
 class _Collected:
     passages: list[Passage] = field(default_factory=list)
     customers: list[Customer] = field(default_factory=list)
     invoice_lines: list[InvoiceLine] = field(default_factory=list)
+    rejected_lines: list[RejectedLine] = field(default_factory=list)
     rules: EscalationRules = EMPTY_RULES
     partner: Partner = field(default_factory=Partner)
     problems: list[Problem] = field(default_factory=list)
@@ -65,12 +136,11 @@ def load_knowledge(root: Path | str) -> Knowledge:
     if not root.is_dir():
         raise KnowledgeError(f"knowledge folder {root} does not exist or is not a folder")
     found = _Collected()
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).as_posix()
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        _load_file(path, relative, found)
-    invoices, problems = group_invoices(found.invoice_lines)
+    entries, refused = walk(root)
+    found.problems.extend(_lost_if_needed(problem) for problem in refused)
+    for entry in entries:
+        _load_entry(entry, found)
+    invoices, withheld, problems = group_invoices(found.invoice_lines, found.rejected_lines)
     found.problems.extend(problems)
     known = {c.id for c in found.customers}
     if found.customers:
@@ -92,47 +162,84 @@ def load_knowledge(root: Path | str) -> Knowledge:
         rules=found.rules,
         partner=found.partner,
         problems=tuple(found.problems),
+        withheld=tuple(withheld),
     )
 
 
-def _load_file(path: Path, relative: str, found: _Collected) -> None:
-    name = path.name.lower()
-    suffix = path.suffix.lower()
-    if name == "readme.md":
-        return  # documentation for the admins, not an article
-    known = suffix in MARKDOWN + YAML or (suffix == ".csv" and _is_invoices(relative))
-    if not known:
+def _lost_if_needed(problem: Problem) -> Problem:
+    """A problem that loses a whole file: fatal, saying what it means, if customers' answers
+    depend on that file."""
+    lost = LOST.get(kind_of(problem.path))
+    if lost is None:
+        return problem
+    return replace(problem, message=f"{problem.message}; {lost}", severity=Severity.FATAL)
+
+
+def _load_entry(entry: Entry, found: _Collected) -> None:
+    relative = entry.relative
+    kind = kind_of(relative)
+    if kind is Kind.README:
+        return
+    if kind is Kind.OTHER:
+        suffix = PurePosixPath(relative).suffix.lower()
         found.problems.append(
             Problem(
-                relative, 1, f"unknown file type '{suffix or path.name}'; skipped", Severity.WARNING
+                relative,
+                1,
+                f"unknown file type '{suffix or PurePosixPath(relative).name}'; skipped",
+                Severity.WARNING,
             )
         )
         return
-    text = _read_text(path, relative, found.problems)
-    if text is None:
-        return
-    if suffix in MARKDOWN:
+    try:
+        text = _read_text(entry)
+        if text is None:
+            if kind in LOST:
+                raise FileRejected(1, "empty file")
+            found.problems.append(Problem(relative, 1, "empty file; skipped", Severity.WARNING))
+            return
+        _parse(relative, kind, text, found)
+    except FileRejected as exc:
+        found.problems.append(_lost_if_needed(Problem(relative, exc.line, exc.message)))
+    except Exception as exc:  # a value no check foresaw: still a problem, never a crash
+        log.exception("unexpected error loading %s", relative)
+        found.problems.append(
+            _lost_if_needed(
+                Problem(relative, 1, f"unexpected error ({type(exc).__name__}: {exc}); skipped")
+            )
+        )
+
+
+def _parse(relative: str, kind: Kind, text: str, found: _Collected) -> None:
+    """Parse one file; what it holds is added to `found` only once it parsed whole."""
+    if kind is Kind.ARTICLE:
         passages, problems = parse_markdown(relative, text)
         found.passages.extend(passages)
-    elif suffix == ".csv":
-        lines, problems = parse_invoices(relative, text)
+    elif kind is Kind.INVOICES:
+        lines, rejected = parse_invoices(relative, text)
         found.invoice_lines.extend(lines)
+        found.rejected_lines.extend(rejected)
+        problems = [row.problem for row in rejected]
     else:
-        problems = _load_yaml_file(relative, name, text, found)
+        data, problems = load_yaml(relative, text)
+        if problems:
+            if kind in LOST:
+                raise FileRejected(problems[0].line, problems[0].message)
+            found.problems.extend(problems)
+            return
+        problems = _parse_yaml(relative, kind, data, text, found)
     found.problems.extend(problems)
 
 
-def _load_yaml_file(relative: str, name: str, text: str, found: _Collected) -> list[Problem]:
-    data, problems = load_yaml(relative, text)
-    if problems:
-        return problems
-    stem = name.rsplit(".", 1)[0]
-    if stem == "customers":
+def _parse_yaml(
+    relative: str, kind: Kind, data: Any, text: str, found: _Collected
+) -> list[Problem]:
+    if kind is Kind.CUSTOMERS:
         customers, problems = parse_customers(relative, data)
         found.customers.extend(customers)
-    elif stem == "escalation":
+    elif kind is Kind.ESCALATION:
         found.rules, problems = parse_escalation(relative, data)
-    elif stem == "partner":
+    elif kind is Kind.PARTNER:
         found.partner, problems = parse_partner(relative, data)
     elif is_faq(text):
         passages, problems = parse_faq(relative, data, text)
@@ -154,36 +261,32 @@ def _is_invoices(relative: str) -> bool:
     return parts[-1].startswith("invoices") or "invoices" in parts[:-1]
 
 
-def _read_text(path: Path, relative: str, problems: list[Problem]) -> str | None:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        problems.append(
-            Problem(
-                relative,
-                1,
-                f"file is {size // (1024 * 1024)} MiB, over the "
-                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB limit; skipped",
-            )
+def _read_text(entry: Entry) -> str | None:
+    """The file's text, None when it is empty; `FileRejected` when it is not usable text.
+
+    Opened without following a link and without blocking, then checked to be a regular
+    file: what was walked may have been swapped for a link or a FIFO since."""
+    try:
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise FileRejected(1, f"cannot be opened: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise FileRejected(1, "is not a regular file any more; skipped")
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise FileRejected(
+            1, f"file is over the {MAX_FILE_BYTES // (1024 * 1024)} MiB limit; skipped"
         )
-        return None
-    data = path.read_bytes()
     if b"\0" in data:
-        problems.append(Problem(relative, 1, "binary file, not text; skipped"))
-        return None
+        raise FileRejected(1, "binary file, not text; skipped")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        problems.append(
-            Problem(
-                relative,
-                line,
-                f"not UTF-8 (byte 0x{data[exc.start]:02x} at "
-                f"offset {exc.start}); save the file as UTF-8",
-            )
-        )
-        return None
-    if not text.strip():
-        problems.append(Problem(relative, 1, "empty file; skipped", Severity.WARNING))
-        return None
-    return text
+        raise FileRejected(
+            line,
+            f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file "
+            "as UTF-8",
+        ) from None
+    return text if text.strip() else None

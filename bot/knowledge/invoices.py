@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
+from typing import Any
 
-from bot.knowledge.problems import Problem
+from bot.knowledge.problems import FileRejected, Problem, Severity
 
 COLUMNS = (
     "invoice_number", "customer_id", "issue_date", "due_date", "period_start", "period_end",
@@ -18,6 +19,12 @@ COLUMNS = (
 )  # fmt: skip
 CHARGE_TYPES = ("new", "renewal", "cancel", "prorate", "usage", "credit")
 STATUSES = ("paid", "unpaid", "overdue", "disputed")
+LIMIT_DIGITS = 12  # no invoice line of a CSP partner comes near a trillion
+LIMIT = Decimal(10) ** LIMIT_DIGITS
+DECIMALS = 6  # unit prices have up to 4 decimals; usage quantities a few more
+SMALLEST = Decimal(1).scaleb(-DECIMALS)
+# Room to quantize any number under LIMIT, whatever its exponent, without a signal.
+_WIDE = Context(prec=40, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,24 +79,71 @@ class Invoice:
         return max(0, (today - self.due_date).days) if self.is_open else 0
 
 
-def parse_invoices(path: str, text: str) -> tuple[list[InvoiceLine], list[Problem]]:
+@dataclass(frozen=True, slots=True)
+class RejectedLine:
+    """A row that could not be read: its invoice (when the row names one) is withheld."""
+
+    invoice_number: str
+    customer_id: str
+    problem: Problem
+
+
+@dataclass(frozen=True, slots=True)
+class WithheldInvoice:
+    """An invoice with a rejected line (or lines that disagree): never shown to customers as
+    a whole, since what is left of it would be told as fact; flagged to agents instead."""
+
+    number: str
+    customer_ids: frozenset[str]  # every customer id its lines name, rejected ones included
+    reasons: tuple[Problem, ...]
+
+
+def parse_invoices(path: str, text: str) -> tuple[list[InvoiceLine], list[RejectedLine]]:
+    """The file's lines and its rejected rows; `FileRejected` when no row can be trusted."""
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
+    try:
+        header = reader.fieldnames or ()
+    except csv.Error as exc:
+        raise FileRejected(1, f"the header row cannot be read: {exc}") from None
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
-        return [], [Problem(path, 1, f"missing column(s): {', '.join(missing)}")]
+        raise FileRejected(1, f"missing column(s): {', '.join(missing)}")
     lines: list[InvoiceLine] = []
-    problems: list[Problem] = []
-    for row in reader:
+    rejected: list[RejectedLine] = []
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a field over the csv module's size limit
+            raise FileRejected(reader.line_num, f"cannot be read past this line: {exc}") from None
         line_no = reader.line_num
+        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+            continue  # a row of empty cells (spreadsheets export them) carries nothing
         try:
             lines.append(_line(row, f"{path}:{line_no}"))
         except ValueError as exc:
-            problems.append(Problem(path, line_no, str(exc)))
-    return lines, problems
+            rejected.append(_rejected(row, Problem(path, line_no, str(exc))))
+    return lines, rejected
 
 
-def _line(row: dict[str, str], source: str) -> InvoiceLine:
-    get = {k: (v or "").strip() for k, v in row.items() if k}
+def _rejected(row: dict[str, Any], problem: Problem) -> RejectedLine:
+    number = str(row.get("invoice_number") or "").strip()
+    customer = str(row.get("customer_id") or "").strip()
+    if number:
+        message = f"{problem.message}; invoice {number} is withheld from customers until fixed"
+        return RejectedLine(number, customer, replace(problem, message=message))
+    # No number: any of the invoices could be the incomplete one.
+    message = (
+        f"{problem.message}; the line names no invoice_number, so any invoice could be "
+        "incomplete: every invoice answer could be wrong"
+    )
+    return RejectedLine("", customer, replace(problem, message=message, severity=Severity.FATAL))
+
+
+def _line(row: dict[str, Any], source: str) -> InvoiceLine:
+    get = {k: v.strip() if isinstance(v, str) else "" for k, v in row.items() if k}
     for required in ("invoice_number", "customer_id", "product", "currency"):
         if not get[required]:
             raise ValueError(f"{required} is empty")
@@ -137,34 +191,58 @@ def _date(row: dict[str, str], column: str) -> date:
 
 def _number(row: dict[str, str], column: str) -> Decimal:
     try:
-        return Decimal(row[column])
+        value = Decimal(row[column])
     except InvalidOperation:
         raise ValueError(f"{column} {row[column]!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{column} {row[column]!r} is not a finite number")
+    # `adjusted()` is the exponent of the leading digit: no arithmetic, so no overflow.
+    if value.adjusted() >= LIMIT_DIGITS or value != value.quantize(SMALLEST, context=_WIDE):
+        raise ValueError(
+            f"{column} {row[column]!r} is out of range (under {LIMIT:,} with at most "
+            f"{DECIMALS} decimals)"
+        )
+    return value
 
 
-def group_invoices(lines: Iterable[InvoiceLine]) -> tuple[list[Invoice], list[Problem]]:
-    """Lines sharing an invoice number form one invoice; its header fields must agree."""
+def group_invoices(
+    lines: Iterable[InvoiceLine], rejected: Iterable[RejectedLine] = ()
+) -> tuple[list[Invoice], list[WithheldInvoice], list[Problem]]:
+    """Lines sharing an invoice number form one invoice; its header fields must agree.
+
+    An invoice with a rejected line, or whose lines disagree on a header field, is withheld
+    as a whole; the problems returned are the disagreements (rejected lines carry their own).
+    """
     by_number: dict[str, list[InvoiceLine]] = {}
     for line in lines:
         by_number.setdefault(line.invoice_number, []).append(line)
+    reasons: dict[str, list[Problem]] = {}
+    customers: dict[str, set[str]] = {}
+    for row in rejected:
+        if row.invoice_number:
+            reasons.setdefault(row.invoice_number, []).append(row.problem)
+            customers.setdefault(row.invoice_number, set()).add(row.customer_id)
     invoices: list[Invoice] = []
     problems: list[Problem] = []
     for number, items in by_number.items():
         first = items[0]
+        customers.setdefault(number, set()).update(item.customer_id for item in items)
         header = ("customer_id", "issue_date", "due_date", "currency", "status")
         for other in items[1:]:
             for field in header:
                 if getattr(other, field) != getattr(first, field):
-                    path, line = other.source.rsplit(":", 1)
-                    problems.append(
-                        Problem(
-                            path,
-                            int(line),
-                            f"invoice {number}: {field} "
-                            f"{getattr(other, field)} differs from "
-                            f"{getattr(first, field)} on its first line",
-                        )
+                    path, line_no = other.source.rsplit(":", 1)
+                    problem = Problem(
+                        path,
+                        int(line_no),
+                        f"invoice {number}: {field} {getattr(other, field)} differs from "
+                        f"{getattr(first, field)} on its first line; the invoice is withheld "
+                        "from customers until fixed",
                     )
+                    problems.append(problem)
+                    reasons.setdefault(number, []).append(problem)
+        if number in reasons:
+            continue
         invoices.append(
             Invoice(
                 number,
@@ -178,4 +256,8 @@ def group_invoices(lines: Iterable[InvoiceLine]) -> tuple[list[Invoice], list[Pr
             )
         )
     invoices.sort(key=lambda inv: (inv.issue_date, inv.number))
-    return invoices, problems
+    withheld = [
+        WithheldInvoice(number, frozenset(customers[number] - {""}), tuple(found))
+        for number, found in sorted(reasons.items())
+    ]
+    return invoices, withheld, problems

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import yaml
 
 from bot.knowledge.problems import Problem, Severity
+from bot.knowledge.yaml_lines import safe_load
 from bot.types import Audience, Passage
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -96,7 +97,7 @@ def _front_matter(path: str, lines: list[str], problems: list[Problem]) -> tuple
         problems.append(Problem(path, 1, "front matter is not closed with '---'"))
         return default, 0
     try:
-        data = yaml.safe_load("\n".join(lines[1:end])) or {}
+        data = safe_load("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = 2 + (mark.line if mark else 0)

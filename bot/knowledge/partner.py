@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.knowledge.problems import Problem
-from bot.knowledge.yaml_lines import line_of
+from bot.knowledge.problems import FileRejected, Problem
+from bot.knowledge.yaml_lines import LINE, line_of
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -86,52 +86,56 @@ class Partner:
     collections: Collections = field(default_factory=Collections)
 
 
+MAX_DAYS = 3650  # a collections step ten years after the due date is a typo
+
+
 def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
     if not isinstance(data, dict):
-        return Partner(), [Problem(path, 1, "expected a mapping with 'name' and 'support'")]
+        raise FileRejected(1, "expected a mapping with 'name' and 'support'")
     problems: list[Problem] = []
-    support = data.get("support") or {}
+    support = _mapping(data, "support", path, problems)
     line = line_of(support, line_of(data))
     timezone = str(support.get("timezone", "UTC"))
     try:
         ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         problems.append(Problem(path, line, f"unknown timezone {timezone!r}"))
         timezone = "UTC"
     hours: dict[str, tuple[time, time]] = {}
-    for day, value in (support.get("hours") or {}).items():
-        if day == "__line__":
+    for day, value in _mapping(support, "hours", path, problems).items():
+        if day == LINE:
             continue
-        match = _HOURS.match(str(value))
-        if day not in WEEKDAYS or not match:
-            problems.append(
-                Problem(path, line, f"hours: {day}: {value!r} is not '<mon..sun>: \"HH:MM-HH:MM\"'")
-            )
-            continue
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        hours[day] = (time(h1, m1), time(h2, m2))
-    holidays: set[date] = set()
-    for value in support.get("holidays") or ():
         try:
-            holidays.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
+            hours[_weekday(day)] = _window(value)
+        except ValueError as exc:
+            problems.append(Problem(path, line, f"hours: {day}: {exc}"))
+    holidays: set[date] = set()
+    for value in _list(support, "holidays", path, problems):
+        try:
+            holidays.add(_date(value))
         except ValueError:
             problems.append(Problem(path, line, f"holiday {value!r} is not a date (YYYY-MM-DD)"))
-    raw_collections = data.get("collections") or {}
+    raw_collections = _mapping(data, "collections", path, problems)
     try:
+        reminders = raw_collections.get("reminder_days", [1, 7, 14])
+        if not isinstance(reminders, list):
+            raise ValueError(f"reminder_days must be a list of days, not {reminders!r}")
         collections = Collections(
-            reminder_days=tuple(int(d) for d in raw_collections.get("reminder_days", (1, 7, 14))),
-            suspension_notice_days=int(raw_collections.get("suspension_notice_days", 23)),
-            suspension_days=int(raw_collections.get("suspension_days", 30)),
+            reminder_days=tuple(_days(d, "reminder_days") for d in reminders),
+            suspension_notice_days=_days(
+                raw_collections.get("suspension_notice_days", 23), "suspension_notice_days"
+            ),
+            suspension_days=_days(raw_collections.get("suspension_days", 30), "suspension_days"),
             reinstatement=str(raw_collections.get("reinstatement", "")),
         )
-    except (TypeError, ValueError):
+    except ValueError as exc:
         problems.append(
-            Problem(
-                path, line_of(raw_collections, 1), "collections: day counts must be whole numbers"
-            )
+            Problem(path, line_of(raw_collections, line_of(data)), f"collections: {exc}")
         )
         collections = Collections()
-    contact = {k: str(v) for k, v in (support.get("contact") or {}).items() if k != "__line__"}
+    contact = {
+        str(k): str(v) for k, v in _mapping(support, "contact", path, problems).items() if k != LINE
+    }
     return (
         Partner(
             name=str(data.get("name") or "Your CSP partner"),
@@ -144,3 +148,66 @@ def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
         ),
         problems,
     )
+
+
+def _mapping(
+    parent: dict[str, Any], key: str, path: str, problems: list[Problem]
+) -> dict[str, Any]:
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(Problem(path, line_of(parent), f"{key}: must be a mapping, not {value!r}"))
+        return {}
+    return value
+
+
+def _list(parent: dict[str, Any], key: str, path: str, problems: list[Problem]) -> list[Any]:
+    value = parent.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(Problem(path, line_of(parent), f"{key}: must be a list, not {value!r}"))
+        return []
+    return value
+
+
+def _weekday(day: Any) -> str:
+    if day not in WEEKDAYS:
+        raise ValueError(f"{day!r} is not a weekday (mon..sun)")
+    return str(day)
+
+
+def _window(value: Any) -> tuple[time, time]:
+    """ "08:00-18:00" -> (08:00, 18:00); an impossible time (25:99) or an empty window is an
+    error, not a crash."""
+    match = _HOURS.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not '<mon..sun>: \"HH:MM-HH:MM\"'")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60):
+        raise ValueError(f"{value!r} is not a time of day (00:00 to 23:59)")
+    opens, closes = time(h1, m1), time(h2, m2)
+    if opens >= closes:
+        raise ValueError(f"{value!r} closes before it opens")
+    return opens, closes
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _days(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"{name}: {value!r} is not a whole number of days")
+    try:
+        days = int(value)
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not a whole number of days") from None
+    if not 0 <= days <= MAX_DAYS:
+        raise ValueError(f"{name}: {value!r} is not between 0 and {MAX_DAYS} days")
+    return days

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 
 class Severity(StrEnum):
+    FATAL = "fatal"  # a whole file customers depend on is lost: serving would mislead them
     ERROR = "error"  # the file (or a record in it) could not be used
     WARNING = "warning"  # skipped or suspicious, but the folder still works
 
@@ -21,3 +22,13 @@ class Problem:
     def __str__(self) -> str:
         prefix = "warning: " if self.severity is Severity.WARNING else ""
         return f"{self.path}:{self.line}: {prefix}{self.message}"
+
+
+class FileRejected(Exception):
+    """Raised by a parser when a file cannot be used at all (not one record of it): the
+    loader turns it into a problem, fatal for the files customers' answers depend on."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message

@@ -3,21 +3,77 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
 import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
-from fakes.harness import BotServer, eventually
+from fakes.harness import KNOWLEDGE, BotServer, eventually
+from fakes.server import serving
 
 from adapters.server import DISPATCHER_TASK, ServerContext, build_app
+from bot.app import build_assistant
 from bot.channel import RecordingChannel
+from bot.config import Settings
+from bot.retrieval.embedder import HashingEmbedder
 
 
-async def test_healthz_reports_the_dispatcher_and_channels(bot: BotServer) -> None:
+async def test_healthz_reports_the_dispatcher_channels_and_knowledge(bot: BotServer) -> None:
     answer = await bot.get("/healthz")
 
     assert answer.status == 200
-    assert answer.body == '{"status": "ok", "dispatcher": "running", "channels": ["teams"]}'
+    body = json.loads(answer.body)
+    knowledge = body.pop("knowledge")
+    assert body == {"status": "ok", "dispatcher": "running", "channels": ["teams"]}
+    assert knowledge == {
+        "loaded_at": knowledge["loaded_at"],
+        "problems": 0,
+        "withheld": [],
+        "stale": False,
+        "error": None,
+    }
+
+
+async def test_a_broken_knowledge_change_shows_in_healthz_and_the_last_good_serves_on(
+    settings: Settings, tmp_path: Path
+) -> None:
+    folder = shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    settings = settings.model_copy(update={"knowledge_dir": folder})
+    assistant = build_assistant(settings, embedder=HashingEmbedder())
+    app = build_app(settings, assistant, mounts=[], watch_knowledge=True)
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+
+        async def knowledge() -> dict[str, Any]:
+            async with http.get(url + "/healthz") as response:
+                assert response.status == 200
+                return (await response.json())["knowledge"]
+
+        async def stale() -> bool:
+            return (await knowledge())["stale"]
+
+        customers = folder / "customers.yaml"
+        served = assistant.answerer
+        await asyncio.sleep(0.3)  # let the watcher start (not an assertion)
+        customers.write_text(customers.read_text().replace("    name: Contoso", "   name: Contoso"))
+        await until(stale)
+
+        detail = await knowledge()
+        assert "customers.yaml:" in detail["error"] and "every customer" in detail["error"]
+        assert assistant.answerer is served and assistant.knowledge.customer("contoso")
+    assistant.tickets.close()
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, f"not true within {timeout}s"
+        await asyncio.sleep(0.05)
 
 
 async def test_metrics_count_requests_by_route_and_status(bot: BotServer) -> None:
@@ -91,3 +147,19 @@ async def test_shutdown_stops_the_dispatcher(start_server) -> None:
         assert not task.done()
 
     assert task.done() and not task.cancelled()  # it finished its round and returned
+
+
+def test_serve_refuses_to_start_on_a_folder_with_a_fatal_problem(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from adapters.cli import cli
+
+    folder = shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    (folder / "invoices.csv").write_text("invoice_number,customer_id\n")
+
+    result = CliRunner().invoke(cli, ["--knowledge", str(folder), "serve", "--port", "0"])
+
+    assert result.exit_code == 1
+    assert "the knowledge folder cannot be served" in result.output
+    assert "invoices.csv:1: missing column(s): issue_date" in result.output
+    assert "serving on" not in result.output

@@ -79,7 +79,7 @@ def test_a_broken_folder_lists_each_problem_with_path_and_line(tmp_path: Path):
         "latin1.md:1: not UTF-8",
         "binary.md:1: binary file",
         "empty.md:1: warning: empty file",
-        "huge.md:1: file is 5 MiB, over the 5 MiB limit",
+        "huge.md:1: file is over the 5 MiB limit",
         "logo.png:1: warning: unknown file type '.png'",
         "invoices.csv:3: amount 25 is not quantity × unit_price",
         "invoices.csv:4: charge_type must be one of",

@@ -1,0 +1,68 @@
+"""What a customer is told about an invoice that is withheld (one of its lines was rejected
+by `billing-bot check`): never the part that loaded, as if it were the whole.
+
+All the words for customers live here. `qualify` wraps any invoice answer: a question about
+a withheld invoice gets "I can't show invoice X right now"; an answer that adds up or lists
+invoices (balance, due, overdue, recent, compare) says first which invoice it leaves out.
+The agents see why, in the answer's evidence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from bot.answering.invoice_questions import INVOICE_NUMBER
+from bot.answering.invoices import InvoiceAnswer
+from bot.knowledge.invoices import WithheldInvoice
+
+log = logging.getLogger(__name__)
+
+
+def cannot_show(numbers: Sequence[str]) -> str:
+    invoices = f"invoice {numbers[0]}" if len(numbers) == 1 else "invoices " + _list(numbers)
+    return f"I can't show {invoices} right now; our billing team has been told."
+
+
+def qualify(
+    question: str,
+    withheld: Sequence[WithheldInvoice],
+    compute: Callable[[], InvoiceAnswer],
+) -> InvoiceAnswer:
+    """The answer `compute` gives, unless `withheld` (the asker's withheld invoices) makes
+    it incomplete: then the customer hears which invoice is missing from it."""
+    if not withheld:
+        return compute()
+    named = {m.upper() for m in INVOICE_NUMBER.findall(question)}
+    asked = [w for w in withheld if w.number.upper() in named]
+    for invoice in withheld:
+        log.warning(
+            "invoice %s withheld from %s (%s)",
+            invoice.number,
+            ", ".join(sorted(invoice.customer_ids)),
+            "; ".join(str(reason) for reason in invoice.reasons),
+        )
+    if asked:
+        return InvoiceAnswer(cannot_show([w.number for w in asked]), None, agent_evidence(asked))
+    found = compute()
+    numbers = [w.number for w in withheld]
+    them = "it" if len(numbers) == 1 else "them"
+    return InvoiceAnswer(
+        f"{cannot_show(numbers)} Leaving {them} out, here is what I can tell you: {found.text}",
+        found.table,
+        found.evidence + agent_evidence(withheld),
+    )
+
+
+def agent_evidence(withheld: Sequence[WithheldInvoice]) -> tuple[str, ...]:
+    """For the agents: each withheld invoice and the rejected line that withholds it."""
+    return tuple(
+        f"{reason.path}:{reason.line}: {invoice.number} withheld from the customer: "
+        f"{reason.message}"
+        for invoice in withheld
+        for reason in invoice.reasons
+    )
+
+
+def _list(items: Sequence[str]) -> str:
+    return ", ".join(items[:-1]) + f" and {items[-1]}"
