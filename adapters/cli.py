@@ -40,7 +40,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str
     from adapters.server import serve as run_server
 
     with clear_errors():
-        assistant = assistant_with_progress(settings)
+        assistant = assistant_with_progress(settings, batch_queries=True)
         host, port = host or settings.host, settings.port if port is None else port
         click.echo(f"billing-bot serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
         run_server(settings, assistant, host=host, port=port)

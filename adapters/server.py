@@ -2,6 +2,7 @@
 
     build_app(settings, assistant, mounts=default_mounts(settings))
       GET  /healthz          liveness, and whether the outbox dispatcher is running
+      GET  /readyz           readiness: 200 once the model is loaded and the bot can answer
       GET  /metrics          counters in the Prometheus text format
       POST /api/messages     Teams (adapters.teams.mount)
       ...                    whatever other mounts add (Slack: /slack/events)
@@ -40,7 +41,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-CORE_THREADS = 4
+# Turns in the core at once. Most of a turn's time is spent waiting for the shared encoder
+# (`BatchingEmbedder`), whose batches can only be as large as the turns waiting for it.
+CORE_THREADS = 32
 SHUTDOWN_GRACE = 10.0  # seconds the dispatcher gets to finish its round on shutdown
 
 
@@ -90,6 +93,7 @@ CONTEXT = web.AppKey("context", ServerContext)
 CHANNELS = web.AppKey("channels", dict)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 DISPATCHER_TASK = web.AppKey("dispatcher_task", asyncio.Task)
+READY = web.AppKey("ready", asyncio.Event)
 
 
 def default_mounts(settings: Settings) -> list[Mount]:
@@ -134,7 +138,9 @@ def build_app(
             channels[channel.name] = channel
     app[CHANNELS] = channels
 
+    app[READY] = asyncio.Event()
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
 
     async def executor_lifetime(_app: web.Application) -> AsyncIterator[None]:
@@ -142,6 +148,7 @@ def build_app(
         executor.shutdown(wait=True, cancel_futures=True)
 
     app.cleanup_ctx.append(executor_lifetime)
+    app.cleanup_ctx.append(_warming)
     if dispatch:
         app.cleanup_ctx.append(functools.partial(_dispatching, options=dispatcher_options or {}))
     return app
@@ -166,6 +173,35 @@ async def _dispatching(app: web.Application, *, options: dict[str, Any]) -> Asyn
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _warming(app: web.Application) -> AsyncIterator[None]:
+    """Load the model in the background: /healthz answers at once, /readyz once it is in."""
+    context = app[CONTEXT]
+
+    async def warm_up() -> None:
+        started = asyncio.get_running_loop().time()
+        try:
+            await context.run_core(context.assistant.warm_up)
+        except Exception:
+            log.exception("warm-up failed: /readyz stays 503")
+            return
+        app[READY].set()
+        log.info("ready to answer (warm-up %.1fs)", asyncio.get_running_loop().time() - started)
+
+    task = asyncio.create_task(warm_up(), name="warm-up")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    """For a load balancer: send traffic here only once this is 200."""
+    ready = request.app[READY].is_set()
+    return web.json_response(
+        {"status": "ready" if ready else "starting"}, status=200 if ready else 503
+    )
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -91,14 +91,19 @@ def _progress(total: int, label: str) -> Iterator[Any]:
         yield bar.update
 
 
-def assistant_with_progress(settings: Settings, knowledge: Knowledge | None = None) -> Assistant:
-    """The real assistant, with a progress bar while the folder is (re-)embedded."""
+def assistant_with_progress(
+    settings: Settings, knowledge: Knowledge | None = None, *, batch_queries: bool = False
+) -> Assistant:
+    """The real assistant, with a progress bar while the folder is (re-)embedded;
+    `batch_queries` for the server (see `build_assistant`)."""
     from bot.app import build_assistant
     from bot.knowledge.folder import load_knowledge
 
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     with _progress(len(knowledge.passages), "indexing") as progress:
-        return build_assistant(settings, knowledge=knowledge, progress=progress)
+        return build_assistant(
+            settings, knowledge=knowledge, progress=progress, batch_queries=batch_queries
+        )
 
 
 @cli.command()

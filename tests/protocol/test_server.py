@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
 
+import aiohttp
+import numpy as np
 import pytest
 from aiohttp import web
 from fakes.harness import BotServer, eventually
+from fakes.server import serving
 
 from adapters.server import DISPATCHER_TASK, ServerContext, build_app
+from bot.app import build_assistant
 from bot.channel import RecordingChannel
+from bot.retrieval.embedder import HashingEmbedder
 
 
 async def test_healthz_reports_the_dispatcher_and_channels(bot: BotServer) -> None:
@@ -91,3 +97,42 @@ async def test_shutdown_stops_the_dispatcher(start_server) -> None:
         assert not task.done()
 
     assert task.done() and not task.cancelled()  # it finished its round and returned
+
+
+class ModelStillLoading(HashingEmbedder):
+    """The hashing twin, with every encode held while `loading` is set: a model that takes
+    its time to load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded = threading.Event()
+        self.loaded.set()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        assert self.loaded.wait(30), "the model never loaded"
+        return super().embed(texts)
+
+
+async def test_readyz_is_503_until_the_model_is_in_while_healthz_answers_at_once(
+    settings, teams
+) -> None:
+    model = ModelStillLoading()
+    assistant = build_assistant(settings, embedder=model)
+    model.loaded.clear()  # the index came from the cache; the model itself is still loading
+    app = build_app(settings, assistant, mounts=[teams])
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+        async with http.get(url + "/healthz") as health, http.get(url + "/readyz") as ready:
+            assert health.status == 200
+            assert ready.status == 503 and (await ready.json()) == {"status": "starting"}
+
+        model.loaded.set()
+
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            async with http.get(url + "/readyz") as ready:
+                if ready.status == 200:
+                    assert (await ready.json()) == {"status": "ready"}
+                    break
+            assert asyncio.get_running_loop().time() < deadline, "never became ready"
+            await asyncio.sleep(0.02)
+    assistant.tickets.close()

@@ -56,4 +56,3 @@ def test_fusion_over_the_leaders_equals_fusion_over_everything(data, k):
 
         assert found.tolist() == order
         assert fused.tolist() == expected[order].tolist()
-
