@@ -1,12 +1,14 @@
 """`billing-bot`: the admin's and developer's commands over the core.
 
-Heavy modules (torch, sentence-transformers, SQLAlchemy) are imported inside the commands
-that need them, so `--help` and `check` start fast. Channel commands (`serve`, `teams`)
-are added by `adapters.cli`, the console script's entry point.
+Heavy modules (torch, sentence-transformers, SQLAlchemy, and pydantic-settings behind the
+settings) are imported inside the commands that need them, so `--help` and `check` start
+fast (tests/unit/test_cli_startup.py pins that). Channel commands (`serve`, `teams`) are
+added by `adapters.cli`, the console script's entry point.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import uuid
@@ -15,17 +17,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.utils import make_default_short_help
 
-from bot.config import Settings, load_settings
 from bot.errors import BotError
-from bot.tickets.cli import tickets
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from bot.app import Assistant
+    from bot.config import Settings
     from bot.knowledge.folder import Knowledge
     from bot.types import Reply
+
+_OVERRIDES = "billing_bot.settings_overrides"  # ctx.meta key: the global options' settings
+# Commands that read the settings only if they need them (`check DIR` does not).
+_SETTINGS_ON_DEMAND = frozenset({"check"})
 
 
 @contextmanager
@@ -37,7 +43,50 @@ def clear_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose `lazy` subcommands are imported only when one of them runs: `--help`
+    lists them by the one-line help given here."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy  # name -> ("module:attribute", one-line help)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            module, attribute = self.lazy[name][0].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = [
+            n for n in self.list_commands(ctx) if n in self.lazy or not self.commands[n].hidden
+        ]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = [
+            (n, self.commands[n].get_short_help_str(limit))
+            if n in self.commands
+            else (n, make_default_short_help(self.lazy[n][1], limit))
+            for n in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "tickets": (
+            "bot.tickets.cli:tickets",
+            "Tickets handed to people, and the outbox that carries their messages.",
+        )
+    },
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--knowledge",
     "knowledge_dir",
@@ -47,15 +96,20 @@ def clear_errors() -> Iterator[None]:
 @click.pass_context
 def cli(ctx: click.Context, knowledge_dir: Path | None) -> None:
     """Billing support assistant for Microsoft CSP partners."""
-    with clear_errors():
-        overrides: dict[str, Any] = {"knowledge_dir": knowledge_dir} if knowledge_dir else {}
-        ctx.obj = load_settings(**overrides)
+    ctx.meta[_OVERRIDES] = {"knowledge_dir": knowledge_dir} if knowledge_dir else {}
+    if ctx.invoked_subcommand not in _SETTINGS_ON_DEMAND:
+        settings_of(ctx)  # read now: a malformed setting stops the command before it starts
 
 
 def settings_of(ctx: click.Context) -> Settings:
-    settings = ctx.find_root().obj
-    assert isinstance(settings, Settings)
-    return settings
+    """The settings, read on first use and kept on the root context (`ctx.obj`)."""
+    root = ctx.find_root()
+    if root.obj is None:
+        from bot.config import load_settings
+
+        with clear_errors():
+            root.obj = load_settings(**root.meta.get(_OVERRIDES, {}))
+    return root.obj
 
 
 @cli.command()
@@ -68,7 +122,7 @@ def check(ctx: click.Context, folder: Path | None) -> None:
     """
     from bot.knowledge.folder import load_knowledge
 
-    folder = folder or settings_of(ctx).knowledge_dir
+    folder = folder or ctx.meta[_OVERRIDES].get("knowledge_dir") or settings_of(ctx).knowledge_dir
     with clear_errors():
         knowledge = load_knowledge(folder)
     for problem in knowledge.problems:
@@ -321,9 +375,6 @@ def evaluate(
         f"decisions: answered precision {d['answered_precision']:.3f}, escalation recall "
         f"{d['escalation_recall']:.3f} ({d['answered']} of {d['total']} answered)"
     )
-
-
-cli.add_command(tickets)
 
 
 def main() -> None:
