@@ -280,5 +280,5 @@ def _labels(labels: tuple[tuple[str, str], ...]) -> str:
 
 def serve(settings: Settings, assistant: Assistant, *, host: str, port: int) -> None:
     """Run the server until SIGINT/SIGTERM; shutdown stops the dispatcher cleanly."""
-    app = build_app(settings, assistant)
+    app = build_app(settings, assistant, dispatch=settings.run_dispatcher)
     web.run_app(app, host=host, port=port, print=None, access_log=None)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from click.utils import make_default_short_help
 
 from bot.errors import BotError
 
@@ -70,7 +69,7 @@ class LazyGroup(click.Group):
         rows = [
             (n, self.commands[n].get_short_help_str(limit))
             if n in self.commands
-            else (n, make_default_short_help(self.lazy[n][1], limit))
+            else (n, click.Command(n, help=self.lazy[n][1]).get_short_help_str(limit))
             for n in names
         ]
         with formatter.section("Commands"):
@@ -135,6 +134,26 @@ def check(ctx: click.Context, folder: Path | None) -> None:
         err=True,
     )
     ctx.exit(1 if errors else 0)
+
+
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring the database to the newest schema (Alembic), then exit.
+
+    Every process also migrates when it starts; run this once per release (a Kubernetes Job,
+    a compose step) so replicas never race a schema change.
+    """
+    from bot.tickets.database import make_engine, upgrade
+
+    settings = settings_of(ctx)
+    with clear_errors():
+        engine = make_engine(settings.database)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+    click.echo(f"database at the newest schema: {engine.url.render_as_string(hide_password=True)}")
 
 
 @contextmanager

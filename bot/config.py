@@ -34,6 +34,9 @@ class Settings(BaseSettings):
 
     host: str = "0.0.0.0"
     port: int = 3978
+    # `serve` delivers the outbox itself; false on web replicas when a separate dispatcher
+    # process (also `serve`, not behind the load balancer) does it (see deploy/).
+    run_dispatcher: bool = True
 
     teams_app_id: str = ""
     teams_app_password: SecretStr = SecretStr("")
