@@ -10,7 +10,8 @@ were posted to the connector, so its latency is what a Teams user waits.
 
 Printed, all measured in this run (the machine is shared: read the ratios, not the
 absolute figures):
-- the encode floor: one question per call vs 32 in one call, with the same model, here;
+- the encode floor: one question per call vs 32 in one call, with the same model and torch
+  threads as the server (EMBED_THREADS, passed on to it), here;
 - the server's time to /healthz and to /readyz, from start, with a warm embedding cache;
 - per level: messages/s, p50/p95 latency, the ratio to single-stream throughput (target
   >= 6x at 32 concurrent) and /healthz p99 while it runs (target <= 100 ms).
@@ -67,8 +68,12 @@ def _connector(cloud: FakeMicrosoftCloud, stop, delivered) -> None:  # type: ign
 # -- the encode floor ----------------------------------------------------------------------------
 def encode_floor() -> tuple[float, float]:
     """Questions/s encoding one per call, and 32 per call, with the server's model."""
+    import torch
+
+    from bot.retrieval.batching import machine_threads
     from bot.retrieval.embedder import SentenceTransformerEmbedder
 
+    torch.set_num_threads(int(os.environ.get("EMBED_THREADS") or 0) or machine_threads())
     embedder = SentenceTransformerEmbedder()
     questions = [QUESTIONS[i % len(QUESTIONS)] + f" ({i})" for i in range(32)]
     embedder.embed(questions)  # load and warm

@@ -298,7 +298,7 @@ def build_assistant(
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
     if batch_queries:
-        embedder = BatchingEmbedder(embedder)
+        embedder = BatchingEmbedder(embedder, threads=settings.embed_threads or None)
     cache = EmbeddingCache(settings.embedding_cache)
     index = SearchIndex(knowledge.passages, embedder, cache, progress)
     gate = ScopeGate(knowledge.rules, embedder, cache, threshold=settings.escalation_threshold)

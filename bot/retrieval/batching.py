@@ -13,6 +13,7 @@ seconds for more, so a batch is not cut short by a few microseconds.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import queue
 import sys
@@ -21,6 +22,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -35,12 +37,21 @@ class _Request:
     result: Future[np.ndarray] = field(default_factory=Future)
 
 
-def machine_threads() -> int:
-    """The cores this process may run on."""
+def machine_threads(cgroup: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The cores this process may use: those it may run on, capped by a container's CPU
+    quota (a pod limited to 1 CPU on a 16-core node gets 1; more threads than that only
+    wait for each other)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = cgroup.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return cores
 
 
 class BatchingEmbedder:

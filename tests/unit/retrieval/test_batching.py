@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from bot.retrieval.batching import BatchingEmbedder
+from bot.retrieval.batching import BatchingEmbedder, machine_threads
 from bot.retrieval.embedder import HashingEmbedder
 
 
@@ -107,3 +107,11 @@ def test_a_failed_encode_fails_its_callers_and_the_next_batch_still_works():
 def test_it_keeps_the_inner_embedders_name_so_cached_vectors_are_shared():
     inner = HashingEmbedder(dim=64)
     assert BatchingEmbedder(inner).name == inner.name == "hashing-64"
+
+
+def test_the_machine_threads_are_capped_by_a_container_cpu_quota(tmp_path):
+    quota = tmp_path / "cpu.max"
+    quota.write_text("50000 100000\n")  # half a CPU
+    assert machine_threads(quota) == 1
+    quota.write_text("max 100000\n")
+    assert machine_threads(quota) == machine_threads(tmp_path / "no-cgroup")
