@@ -56,3 +56,28 @@ def test_fusion_over_the_leaders_equals_fusion_over_everything(data, k):
 
         assert found.tolist() == order
         assert fused.tolist() == expected[order].tolist()
+
+
+def test_hybrid_search_over_the_real_corpus_ranks_as_fusing_every_passage_would():
+    import json
+
+    from bot.knowledge.folder import load_knowledge
+    from bot.retrieval.embedder import HashingEmbedder
+    from bot.retrieval.index import SearchIndex
+    from tests.conftest import CORPUS, SHARED_DATA
+
+    index = SearchIndex(load_knowledge(CORPUS).passages, HashingEmbedder())
+    questions = [
+        json.loads(line)["question"]
+        for line in (SHARED_DATA / "questions-dev.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    position = {p.id: n for n, p in enumerate(index.passages)}
+    for question in questions:
+        query = index.embed_query(question)
+        dense = np.maximum(index.vectors @ query, index.heading_vectors @ query)
+        expected = full_fusion((dense, index.lexical.scores(question)))
+
+        hits = index.search(question, k=5, query_vector=query, include_agent=True)
+
+        assert [position[h.passage.id] for h in hits] == full_sort_top(expected, 5).tolist()
+        assert [h.score for h in hits] == expected[full_sort_top(expected, 5)].tolist()
