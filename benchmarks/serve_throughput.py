@@ -67,10 +67,12 @@ def _connector(cloud: FakeMicrosoftCloud, stop, delivered) -> None:  # type: ign
 
 # -- the encode floor ----------------------------------------------------------------------------
 def encode_floor() -> tuple[float, float]:
-    """Questions/s encoding one per call, and 32 per call, with the server's model."""
+    """Questions/s encoding one per call, and 32 per call, with the server's model; and a
+    lone question's latency through the server's `BatchingEmbedder` next to a direct call
+    (what batching costs single-stream), alternated so noise falls on both."""
     import torch
 
-    from bot.retrieval.batching import machine_threads
+    from bot.retrieval.batching import BatchingEmbedder, machine_threads
     from bot.retrieval.embedder import SentenceTransformerEmbedder
 
     torch.set_num_threads(int(os.environ.get("EMBED_THREADS") or 0) or machine_threads())
@@ -85,6 +87,21 @@ def encode_floor() -> tuple[float, float]:
     for _ in range(3):
         embedder.embed(questions)
     batched = 3 * 32 / (time.perf_counter() - started)
+
+    batching = BatchingEmbedder(embedder, threads=torch.get_num_threads())
+    direct: list[float] = []
+    wrapped: list[float] = []
+    for q in questions:
+        for into, through in ((direct, embedder), (wrapped, batching)):
+            started = time.perf_counter()
+            through.embed([q])
+            into.append(time.perf_counter() - started)
+    batching.close()
+    print(
+        f"single-stream encode p50: direct {statistics.median(direct) * 1000:.1f} ms, through "
+        f"BatchingEmbedder {statistics.median(wrapped) * 1000:.1f} ms "
+        f"({statistics.median(wrapped) / statistics.median(direct):.2f}x)"
+    )
     return single, batched
 
 
