@@ -45,7 +45,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str
         knowledge = require_servable(load_knowledge(settings.knowledge_dir))
         for sentence in consequences(knowledge):  # e.g. withheld invoices: the agents' to fix
             logging.getLogger("bot.knowledge").warning("knowledge folder: %s", sentence)
-        assistant = assistant_with_progress(settings, knowledge)
+        assistant = assistant_with_progress(settings, knowledge, batch_queries=True)
         host, port = host or settings.host, settings.port if port is None else port
         click.echo(f"billing-bot serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
         run_server(settings, assistant, host=host, port=port)

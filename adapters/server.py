@@ -2,6 +2,7 @@
 
     build_app(settings, assistant, mounts=default_mounts(settings))
       GET  /healthz          liveness, and whether the outbox dispatcher is running
+      GET  /readyz           readiness: 200 once the model is loaded and the bot can answer
       GET  /metrics          counters in the Prometheus text format
       POST /api/messages     Teams (adapters.teams.mount)
       ...                    whatever other mounts add (Slack: /slack/events)
@@ -42,7 +43,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-CORE_THREADS = 4
+# Turns in the core at once. Most of a turn's time is spent waiting for the shared encoder
+# (`BatchingEmbedder`), whose batches can only be as large as the turns waiting for it.
+CORE_THREADS = 32
 SHUTDOWN_GRACE = 10.0  # seconds the dispatcher gets to finish its round on shutdown
 
 
@@ -93,6 +96,7 @@ CHANNELS = web.AppKey("channels", dict)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 DISPATCHER_TASK = web.AppKey("dispatcher_task", asyncio.Task)
 RELOADER = web.AppKey("reloader", KnowledgeReloader)
+READY = web.AppKey("ready", asyncio.Event)
 
 
 def default_mounts(settings: Settings) -> list[Mount]:
@@ -144,7 +148,9 @@ def build_app(
     app[RELOADER] = KnowledgeReloader(settings, assistant)
     if watch_knowledge:
         app.cleanup_ctx.append(_watching_knowledge)
+    app[READY] = asyncio.Event()
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
 
     async def executor_lifetime(_app: web.Application) -> AsyncIterator[None]:
@@ -153,6 +159,7 @@ def build_app(
 
     app.cleanup_ctx.append(executor_lifetime)
     app.cleanup_ctx.append(one_line_protocol_errors)
+    app.cleanup_ctx.append(_warming)
     if dispatch:
         app.cleanup_ctx.append(functools.partial(_dispatching, options=dispatcher_options or {}))
     return app
@@ -191,6 +198,33 @@ async def _watching_knowledge(app: web.Application) -> AsyncIterator[None]:
     stop.set()
     with contextlib.suppress(asyncio.CancelledError, TimeoutError):
         await asyncio.wait_for(task, timeout=SHUTDOWN_GRACE)
+async def _warming(app: web.Application) -> AsyncIterator[None]:
+    """Load the model in the background: /healthz answers at once, /readyz once it is in."""
+    context = app[CONTEXT]
+
+    async def warm_up() -> None:
+        started = asyncio.get_running_loop().time()
+        try:
+            await context.run_core(context.assistant.warm_up)
+        except Exception:
+            log.exception("warm-up failed: /readyz stays 503")
+            return
+        app[READY].set()
+        log.info("ready to answer (warm-up %.1fs)", asyncio.get_running_loop().time() - started)
+
+    task = asyncio.create_task(warm_up(), name="warm-up")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    """For a load balancer: send traffic here only once this is 200."""
+    ready = request.app[READY].is_set()
+    return web.json_response(
+        {"status": "ready" if ready else "starting"}, status=200 if ready else 503
+    )
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -270,5 +304,7 @@ def _labels(labels: tuple[tuple[str, str], ...]) -> str:
 
 def serve(settings: Settings, assistant: Assistant, *, host: str, port: int) -> None:
     """Run the server until SIGINT/SIGTERM; shutdown stops the dispatcher cleanly."""
-    app = build_app(settings, assistant, watch_knowledge=True)
+    app = build_app(
+        settings, assistant, dispatch=settings.run_dispatcher, watch_knowledge=True
+    )
     web.run_app(app, host=host, port=port, print=None, access_log=None)

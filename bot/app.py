@@ -20,6 +20,7 @@ from bot.errors import TicketError, UnknownCustomerError
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge, load_knowledge
 from bot.reload import build_answerer
+from bot.retrieval.batching import BatchingEmbedder
 from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder
 from bot.tickets.store import Ticket, TicketStore
 from bot.types import Action, Message, Reply, ReplyKind, Role
@@ -91,6 +92,11 @@ class Assistant:
             if decision.reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
                 self._note_unanswered(message, customer, decision)
         return decision.reply
+
+    def warm_up(self) -> None:
+        """Load what the first answer needs (the embedding model, lazily loaded) by deciding
+        on a question nobody asked: `decide` has no side effects."""
+        self.answerer.decide("How do I pay my invoice?", None, today=self._today())
 
     def welcome(self, tenant_id: str | None = None) -> Reply:
         partner = self.knowledge.partner
@@ -286,10 +292,16 @@ def build_assistant(
     tickets: TicketStore | None = None,
     clock: Clock | None = None,
     progress: Callable[[int], None] | None = None,
+    batch_queries: bool = False,
 ) -> Assistant:
-    """Load the knowledge folder, build (or refresh from the cache) the index, open storage."""
+    """Load the knowledge folder, build (or refresh from the cache) the index, open storage.
+
+    `batch_queries` (the server): concurrent turns' questions are encoded together, by one
+    thread, in one call (see `bot.retrieval.batching`)."""
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
+    if batch_queries:
+        embedder = BatchingEmbedder(embedder, threads=settings.embed_threads or None)
     answerer = build_answerer(settings, knowledge, embedder, progress)
     store = tickets or TicketStore.from_url(settings.database)
     return Assistant(settings, answerer, store, clock or (lambda: datetime.now(UTC)))

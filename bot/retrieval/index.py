@@ -12,9 +12,8 @@ import numpy as np
 from bot.retrieval.cache import EmbeddingCache, embed_cached
 from bot.retrieval.embedder import Embedder
 from bot.retrieval.lexical import LexicalIndex
+from bot.retrieval.ranking import fused_top, top_k
 from bot.types import Audience, Passage
-
-RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al. 2009)
 
 
 class Mode(StrEnum):
@@ -63,7 +62,9 @@ class SearchIndex:
         self.vectors, self.heading_vectors = vectors[: len(texts)], vectors[len(texts) :]
         self.lexical = LexicalIndex(texts)
         self.stats = IndexStats(len(texts), embedded)
-        self._agent_only = np.array([p.audience is Audience.AGENT for p in self.passages], bool)
+        self._customer_facing = np.array(
+            [p.audience is not Audience.AGENT for p in self.passages], bool
+        )
 
     def coverage(self, question: str, indexes: Sequence[int]) -> list[float]:
         """For each passage, the share of the question's words (weighted by rarity) that it
@@ -94,25 +95,19 @@ class SearchIndex:
         qvec = self.embed_query(question) if query_vector is None else query_vector
         dense = np.maximum(self.vectors @ qvec, self.heading_vectors @ qvec)
         lexical = self.lexical.scores(question)
-        if mode is Mode.DENSE:
-            score = dense.copy()
-        elif mode is Mode.LEXICAL:
-            score = lexical.copy()
+        eligible = None if include_agent else self._customer_facing
+        if mode is Mode.HYBRID:
+            order, score = fused_top((dense, lexical), k, eligible)
         else:
-            score = _rrf(dense) + _rrf(lexical)
-        if not include_agent:
-            score[self._agent_only] = -np.inf  # agent-only articles never reach customers
-        order = [int(i) for i in np.argsort(-score, kind="stable")[:k] if np.isfinite(score[i])]
-        coverage = self.coverage(question, order)
+            score = (dense if mode is Mode.DENSE else lexical).copy()
+            if eligible is not None:
+                score[~eligible] = -np.inf  # agent-only articles never reach customers
+            order = top_k(score, k)
+            order = order[np.isfinite(score[order])]
+            score = score[order]
+        indexes = [int(i) for i in order]
+        coverage = self.coverage(question, indexes)
         return [
-            Hit(self.passages[i], float(score[i]), float(dense[i]), float(lexical[i]), covered)
-            for i, covered in zip(order, coverage, strict=True)
+            Hit(self.passages[i], float(s), float(dense[i]), float(lexical[i]), covered)
+            for i, s, covered in zip(indexes, score, coverage, strict=True)
         ]
-
-
-def _rrf(scores: np.ndarray) -> np.ndarray:
-    ranks = np.empty(len(scores), dtype=np.float64)
-    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
-    fused = 1.0 / (RRF_K + ranks)
-    fused[scores <= 0] = 0.0  # a passage sharing no word with the question earns nothing lexical
-    return fused

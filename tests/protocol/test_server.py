@@ -7,11 +7,12 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import numpy as np
 import pytest
 from aiohttp import web
 from fakes.harness import KNOWLEDGE, BotServer, eventually
@@ -163,3 +164,42 @@ def test_serve_refuses_to_start_on_a_folder_with_a_fatal_problem(tmp_path: Path)
     assert "the knowledge folder cannot be served" in result.output
     assert "invoices.csv:1: missing column(s): issue_date" in result.output
     assert "serving on" not in result.output
+
+
+class ModelStillLoading(HashingEmbedder):
+    """The hashing twin, with every encode held while `loading` is set: a model that takes
+    its time to load."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded = threading.Event()
+        self.loaded.set()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        assert self.loaded.wait(30), "the model never loaded"
+        return super().embed(texts)
+
+
+async def test_readyz_is_503_until_the_model_is_in_while_healthz_answers_at_once(
+    settings, teams
+) -> None:
+    model = ModelStillLoading()
+    assistant = build_assistant(settings, embedder=model)
+    model.loaded.clear()  # the index came from the cache; the model itself is still loading
+    app = build_app(settings, assistant, mounts=[teams])
+    async with serving(app) as url, aiohttp.ClientSession() as http:
+        async with http.get(url + "/healthz") as health, http.get(url + "/readyz") as ready:
+            assert health.status == 200
+            assert ready.status == 503 and (await ready.json()) == {"status": "starting"}
+
+        model.loaded.set()
+
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            async with http.get(url + "/readyz") as ready:
+                if ready.status == 200:
+                    assert (await ready.json()) == {"status": "ready"}
+                    break
+            assert asyncio.get_running_loop().time() < deadline, "never became ready"
+            await asyncio.sleep(0.02)
+    assistant.tickets.close()

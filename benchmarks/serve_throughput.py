@@ -1,0 +1,285 @@
+"""`billing-bot serve` over real HTTP with the real model: throughput at 1..64 conversations.
+
+    .venv/bin/python benchmarks/serve_throughput.py [--levels 1,8,32,64] [--rounds 3]
+
+Runs three processes: this client; the real server (`python -m adapters.cli serve`, Teams
+local mode, SQLite in a temporary DATA_DIR, the sample folder); and the protocol tests' fake
+Bot Connector, forked into its own process so its HTTP handling does not share this
+client's interpreter. Each request returns once the typing indicator and the answer card
+were posted to the connector, so its latency is what a Teams user waits.
+
+Printed, all measured in this run (the machine is shared: read the ratios, not the
+absolute figures):
+- the encode floor: one question per call vs 32 in one call, with the same model and torch
+  threads as the server (EMBED_THREADS, passed on to it), here;
+- the server's time to /healthz and to /readyz, from start, with a warm embedding cache;
+- per level: messages/s, p50/p95 latency, the ratio to single-stream throughput (target
+  >= 6x at 32 concurrent) and /healthz p99 while it runs (target <= 100 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "protocol"))  # the fakes the protocol tests use
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from fakes.cloud import FakeMicrosoftCloud  # noqa: E402
+from fakes.teams import TeamsUser  # noqa: E402
+
+APP_ID = "0f6c2a3e-6d3b-4c8e-9a55-2b1e7c4d9f10"  # the recipient id in activities only
+QUESTIONS = (
+    "When is my invoice due?",
+    "What is your cancellation policy?",
+    "What are your support hours?",
+    "How do I pay my invoice?",
+    "Do you charge VAT?",
+    "How do I request a refund?",
+    "What payment methods do you accept?",
+    "How much do we owe?",
+)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+# -- the fake Bot Connector, in its own process ------------------------------------------------
+def _connector(cloud: FakeMicrosoftCloud, stop, delivered) -> None:  # type: ignore[no-untyped-def]
+    cloud.accept_anonymous = True  # local mode sends no token
+    cloud.start()
+    stop.wait()
+    delivered.put(len(cloud.sent(type="message")))
+
+
+# -- the encode floor ----------------------------------------------------------------------------
+def encode_floor() -> tuple[float, float]:
+    """Questions/s encoding one per call, and 32 per call, with the server's model; and a
+    lone question's latency through the server's `BatchingEmbedder` next to a direct call
+    (what batching costs single-stream), alternated so noise falls on both."""
+    import torch
+
+    from bot.retrieval.batching import BatchingEmbedder, machine_threads
+    from bot.retrieval.embedder import SentenceTransformerEmbedder
+
+    torch.set_num_threads(int(os.environ.get("EMBED_THREADS") or 0) or machine_threads())
+    embedder = SentenceTransformerEmbedder()
+    questions = [QUESTIONS[i % len(QUESTIONS)] + f" ({i})" for i in range(32)]
+    embedder.embed(questions)  # load and warm
+    started = time.perf_counter()
+    for q in questions:
+        embedder.embed([q])
+    single = 32 / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for _ in range(3):
+        embedder.embed(questions)
+    batched = 3 * 32 / (time.perf_counter() - started)
+
+    batching = BatchingEmbedder(embedder, threads=torch.get_num_threads())
+    direct: list[float] = []
+    wrapped: list[float] = []
+    for q in questions:
+        for into, through in ((direct, embedder), (wrapped, batching)):
+            started = time.perf_counter()
+            through.embed([q])
+            into.append(time.perf_counter() - started)
+    batching.close()
+    print(
+        f"single-stream encode p50: direct {statistics.median(direct) * 1000:.1f} ms, through "
+        f"BatchingEmbedder {statistics.median(wrapped) * 1000:.1f} ms "
+        f"({statistics.median(wrapped) / statistics.median(direct):.2f}x)"
+    )
+    return single, batched
+
+
+# -- the server ----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def wait_for(http: aiohttp.ClientSession, url: str, started: float) -> float:
+    while True:
+        try:
+            async with http.get(url) as r:
+                if r.status == 200:
+                    return time.perf_counter() - started
+        except aiohttp.ClientConnectionError:
+            pass
+        await asyncio.sleep(0.05)
+
+
+class Level:
+    """What one concurrency level measured, over every round it ran."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.health: list[float] = []
+        self.elapsed = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed
+
+
+async def run_level(
+    http: aiohttp.ClientSession,
+    url: str,
+    service_url: str,
+    clients: int,
+    per_client: int,
+    into: Level,
+) -> None:
+    done = asyncio.Event()
+
+    async def client(number: int) -> None:
+        user = TeamsUser(service_url, APP_ID, conversation=f"a:1bench-{clients}-{number}")
+        for n in range(per_client):
+            activity = user.message(QUESTIONS[(number + n) % len(QUESTIONS)])
+            started = time.perf_counter()
+            async with http.post(url + "/api/messages", json=activity) as r:
+                assert r.status in (200, 201), r.status
+            into.latencies.append(time.perf_counter() - started)
+
+    async def probe() -> None:
+        while not done.is_set():
+            started = time.perf_counter()
+            async with http.get(url + "/healthz") as r:
+                assert r.status == 200
+            into.health.append(time.perf_counter() - started)
+            await asyncio.sleep(0.05)
+
+    prober = asyncio.create_task(probe())
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    into.elapsed += time.perf_counter() - started
+    done.set()
+    await prober
+
+
+async def drive(
+    url: str, service_url: str, levels: list[int], rounds: int, messages: int, started: float
+) -> dict[int, Level]:
+    timeout = aiohttp.ClientTimeout(total=600)
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+        healthy = await wait_for(http, url + "/healthz", started)
+        ready = await wait_for(http, url + "/readyz", started)
+        print(
+            f"serve, warm cache: /healthz 200 after {healthy:.1f} s, "
+            f"/readyz 200 after {ready:.1f} s",
+            flush=True,
+        )
+        await run_level(http, url, service_url, 8, 3, Level())  # warm-up
+        # Levels take turns, round after round, so the machine's noise falls on all of them.
+        results = {c: Level() for c in levels}
+        for _ in range(rounds):
+            for c in levels:
+                per_client = max(1, messages // c)
+                await run_level(http, url, service_url, c, per_client, results[c])
+        return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--levels", default="1,8,32,64")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all levels")
+    parser.add_argument("--messages", type=int, default=64, help="messages per level and round")
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temp folder")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.levels.split(",")]
+
+    single, batched = encode_floor()
+    print(
+        f"encode floor (same model, this run): 1 per call {single:.1f} q/s, 32 per call "
+        f"{batched:.1f} q/s ({batched / single:.1f}x)"
+    )
+
+    fork = multiprocessing.get_context("fork")
+    cloud = FakeMicrosoftCloud(APP_ID)  # its socket is bound here; the child serves it
+    stop, delivered = fork.Event(), fork.Queue()
+    connector = fork.Process(target=_connector, args=(cloud, stop, delivered), daemon=True)
+    connector.start()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "KNOWLEDGE_DIR": str(ROOT / "knowledge"),
+            "DATA_DIR": tmp,
+            "DATABASE_URL": args.database_url,
+            "TEAMS_APP_ID": "",
+            "SLACK_BOT_TOKEN": "",
+        }
+        command = [sys.executable, "-m", "adapters.cli"]
+        subprocess.run([*command, "index"], cwd=ROOT, env=env, check=True, capture_output=True)
+        port = free_port()
+        started = time.perf_counter()
+        server = subprocess.Popen(
+            [
+                *command,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        try:
+            results = asyncio.run(
+                drive(
+                    f"http://127.0.0.1:{port}",
+                    cloud.service_url,
+                    levels,
+                    args.rounds,
+                    args.messages,
+                    started,
+                )
+            )
+        finally:
+            server.terminate()
+            server.wait(30)
+    stop.set()
+    cards = delivered.get(timeout=30)
+    connector.join(10)
+
+    base = results[levels[0]].rate
+    print(
+        f"{'conversations':>13} {'msg/s':>7} {'x single':>8} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'/healthz p99 ms':>15}"
+    )
+    for c, r in results.items():
+        ms = [v * 1000 for v in r.latencies]
+        print(
+            f"{c:>13} {r.rate:7.1f} {r.rate / base:7.1f}x {statistics.median(ms):7.0f} "
+            f"{percentile(ms, 0.95):7.0f} {percentile(r.health, 0.99) * 1000:15.1f}"
+        )
+    if 32 in results:
+        r = results[32]
+        print(
+            f"at 32: {r.rate / base:.1f}x single-stream (target >= 6x; the encode floor allows "
+            f"{batched / single:.1f}x), /healthz p99 {percentile(r.health, 0.99) * 1000:.0f} ms "
+            f"(target <= 100 ms); {r.rate / batched:.0%} of the batch-32 encode rate"
+        )
+    print(f"{cards} answer cards posted to the fake Bot Connector")
+
+
+if __name__ == "__main__":
+    main()
