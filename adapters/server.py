@@ -198,6 +198,8 @@ async def _watching_knowledge(app: web.Application) -> AsyncIterator[None]:
     stop.set()
     with contextlib.suppress(asyncio.CancelledError, TimeoutError):
         await asyncio.wait_for(task, timeout=SHUTDOWN_GRACE)
+
+
 async def _warming(app: web.Application) -> AsyncIterator[None]:
     """Load the model in the background: /healthz answers at once, /readyz once it is in."""
     context = app[CONTEXT]
@@ -304,7 +306,5 @@ def _labels(labels: tuple[tuple[str, str], ...]) -> str:
 
 def serve(settings: Settings, assistant: Assistant, *, host: str, port: int) -> None:
     """Run the server until SIGINT/SIGTERM; shutdown stops the dispatcher cleanly."""
-    app = build_app(
-        settings, assistant, dispatch=settings.run_dispatcher, watch_knowledge=True
-    )
+    app = build_app(settings, assistant, dispatch=settings.run_dispatcher, watch_knowledge=True)
     web.run_app(app, host=host, port=port, print=None, access_log=None)
