@@ -53,7 +53,8 @@ def slack_mount(api_url: str = SLACK_API) -> Mount:
                 "where escalations are posted"
             )
         client = AsyncWebClient(token=token, base_url=api_url)
-        desk = Desk(context.assistant)
+        storage = context.assistant.storage
+        desk = Desk(context.assistant, storage.tickets, storage.inbound)
         bolt = build_bolt_app(
             desk,
             context.run_core,

@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.teams.activities import NOT_DELIVERED
+
 log = logging.getLogger(__name__)
 
 TurnLogic = Callable[[Any], Awaitable[None]]
@@ -64,8 +66,18 @@ class TeamsEndpoint:
             log.warning("rejected %s activity: %s: %s", body["type"], type(exc).__name__, exc)
             return self._refuse(401, "unauthorized")
 
-        invoke_response = await self._adapter.process_activity(authenticated, activity, self._logic)
+        turns: list[Any] = []
+
+        async def logic(turn: Any) -> None:
+            turns.append(turn)
+            await self._logic(turn)
+
+        invoke_response = await self._adapter.process_activity(authenticated, activity, logic)
         self._count(str(body["type"]))
+        if any(turn.turn_state.get(NOT_DELIVERED) for turn in turns):
+            # Tell the platform the truth: the turn failed (nothing was kept) or its reply is
+            # not delivered yet (it is queued). A redelivery is handled, never doubled.
+            return self._refuse(503, "the reply is not delivered yet", retry_after=5)
         if invoke_response is None:
             return web.Response(status=201)
         payload = invoke_response.body

@@ -101,7 +101,7 @@ def test_the_migrations_go_down_and_up_again(fresh_url: str) -> None:
 def test_a_missing_sqlite_folder_is_created(tmp_path: Path) -> None:
     path = tmp_path / "state" / "nested" / "billing.db"
     with TicketStore.from_url(f"sqlite:///{path}") as store:
-        assert store.list() == []
+        assert store.find() == []
     assert path.is_file()
 
 
