@@ -124,13 +124,15 @@ class TeamsTurns:
             response = await asyncio.wait_for(turn.send_activity(activity), INLINE_TIMEOUT)
         except Exception as exc:
             log.warning("reply %s not sent inline (%s); the outbox delivers it", outgoing.key, exc)
-            await self._run_core(
-                self._outbox.failed, delivery, f"inline send: {exc!r}", retry_at=_now()
-            )
+            await self._run_core(self._release, delivery, f"inline send: {exc!r}")
             turn.turn_state[NOT_DELIVERED] = True
             return
         reference = getattr(response, "id", None) or None
         await self._run_core(self._settle, delivery, reference)
+
+    def _release(self, delivery: Claimed, error: str) -> None:
+        """Hand the reply to the dispatcher, due now."""
+        self._outbox.failed(delivery, error, retry_at=_now())
 
     def _settle(self, delivery: Claimed, reference: str | None) -> None:
         self._outbox.delivered(delivery, reference, now=_now())

@@ -107,7 +107,7 @@ async def test_billing_without_a_verb_explains_itself(desk):
 
 async def test_app_home_shows_the_agents_queue(desk):
     waiting_long = await desk.open_ticket("First question")
-    mine = await desk.open_ticket("Second question")
+    mine = await desk.open_ticket("Second question", conversation="a:1contoso-second-chat")
     desk.store.claim(mine.number, "Maeve")
     answer = await desk.event(
         {"type": "app_home_opened", "user": AGENT, "channel": "D0AGENT01", "tab": "home"}
