@@ -11,7 +11,8 @@ outsider.
 
     message (in a ticket's thread, from a person)   -> the agent's reply or internal note
     app_home_opened                                  -> views.publish of the agent's queue
-    block actions: Claim, Resolve, Change category   -> the ticket changes; the post follows
+    block actions: Claim, Wait on customer, Release,
+                   Resolve, Change category          -> the ticket changes; the post follows
     /billing ask | customer | ticket                 -> an ephemeral answer
 """
 
@@ -27,7 +28,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import CATEGORY, CLAIM, RESOLVE, section
+from adapters.slack.blocks import CATEGORY, CLAIM, RELEASE, RESOLVE, WAIT, section
 from adapters.slack.desk import Desk, queue_view
 from bot.errors import BotError
 from bot.turn import AlreadyHandled
@@ -197,6 +198,14 @@ def build_bolt_app(
     @app.action(RESOLVE)
     async def on_resolve(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ticket_action(ack, body, desk.resolve, str(action["value"]))
+
+    @app.action(RELEASE)
+    async def on_release(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ticket_action(ack, body, desk.release, str(action["value"]))
+
+    @app.action(WAIT)
+    async def on_wait(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ticket_action(ack, body, desk.wait_on_customer, str(action["value"]))
 
     @app.action(CATEGORY)
     async def on_category(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:

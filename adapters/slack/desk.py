@@ -95,6 +95,12 @@ class Desk:
     def resolve(self, number: str, agent: str) -> Ticket:
         return self._store.resolve(number, agent)
 
+    def release(self, number: str, agent: str) -> Ticket:
+        return self._store.unclaim(number, agent)
+
+    def wait_on_customer(self, number: str, agent: str) -> Ticket:
+        return self._store.wait_on_customer(number, agent)
+
     def change_category(self, number: str, category_id: str, agent: str) -> Ticket:
         category = self._core.knowledge.rules.category(category_id)
         if category is None:
