@@ -33,7 +33,7 @@ def open_tickets(store: TicketStore, count: int, threads: int) -> float:
 
     def work(worker: int, n: int) -> None:
         barrier.wait()
-        for i in range(n):
+        for _ in range(n):
             store.open_ticket(
                 customer_id=f"customer-{worker}",
                 category="refund",
