@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.answering.decide import Answerer, Decision
@@ -315,7 +315,7 @@ class Assistant:
             or "your account manager"
         )
 
-    def _today(self):
+    def _today(self) -> date:
         zone = self.knowledge.partner.support.timezone
         return self.clock().astimezone(ZoneInfo(zone)).date()
 

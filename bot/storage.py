@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 
 from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
@@ -67,8 +68,8 @@ class Storage:
                 delete(OutboxRow)
                 .where(OutboxRow.status.in_(settled))
                 .where(OutboxRow.created_at < cutoff)
-            ).rowcount
-        return inbound, int(outbox)
+            )
+        return inbound, int(cast(CursorResult[Any], outbox).rowcount)
 
     def close(self) -> None:
         self.db.close()

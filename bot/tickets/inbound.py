@@ -10,9 +10,9 @@ nothing, so its redelivery is handled in full.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.tickets.database import Database
@@ -66,5 +66,5 @@ class InboundEvents:
         cutoff = self._db.now() - older_than
         deleted = session.execute(
             delete(InboundEventRow).where(InboundEventRow.received_at < cutoff)
-        ).rowcount
-        return int(deleted)
+        )
+        return int(cast(CursorResult[Any], deleted).rowcount)

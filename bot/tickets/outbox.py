@@ -35,9 +35,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, exists, func, or_, select, update
+from sqlalchemy import CursorResult, Engine, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.channel import OutboxEvent, Outgoing
@@ -226,8 +226,8 @@ class Outbox:
                 .where(OutboxRow.claim_token.in_(tokens))
                 .where(OutboxRow.status == OutboxStatus.PENDING.value)
                 .values(lease_until=until)
-            ).rowcount
-        return int(renewed)
+            )
+        return int(cast(CursorResult[Any], renewed).rowcount)
 
     def still_pending(self, item: Claimed) -> bool:
         """False when the row was settled since it was claimed (another process delivered

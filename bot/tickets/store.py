@@ -512,7 +512,7 @@ class TicketStore:
         session: Session,
         ticket: Ticket,
         key: str,
-        kind: str,
+        kind: OutboxEvent,
         body: dict[str, Any],
     ) -> None:
         enqueue(
