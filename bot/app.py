@@ -99,7 +99,7 @@ class Assistant:
         stored = seen.get("reply")
         if not isinstance(key, str) or not isinstance(stored, dict):
             return Handled.duplicate()
-        claim = self.storage.outbox.claim_key(key, now=self.clock(), lease=INLINE_LEASE)
+        claim = self.storage.outbox.claim_key(key, now=self.storage.db.now(), lease=INLINE_LEASE)
         return Handled(Reply.from_json(stored), claim, repeat=True)
 
     def _decide(self, message: Message) -> Effects:

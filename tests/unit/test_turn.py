@@ -156,3 +156,29 @@ def test_messages_without_an_event_id_queue_nothing(assistant):
     handled = assistant.respond(Message("When is my invoice due?", customer_id="fabrikam"))
     assert handled.reply.text and handled.delivery is None
     assert assistant.storage.outbox.entries() == []
+
+
+async def test_a_reply_whose_process_died_after_the_commit_goes_out_once_the_lease_ends(
+    assistant,
+):
+    from bot.channel import RecordingChannel
+    from bot.tickets import Dispatcher
+
+    committed = assistant.storage.db.now()  # the store's clock, which leases are read by
+    assistant.respond(teams("When is my invoice due?"))  # committed; the inline send never ran
+    teams_channel = RecordingChannel("teams")
+
+    def dispatcher(seconds: float) -> Dispatcher:
+        return Dispatcher(
+            assistant.storage.tickets,
+            {"teams": teams_channel},
+            clock=lambda: committed + timedelta(seconds=seconds),
+        )
+
+    assert await dispatcher(INLINE_LEASE.total_seconds() - 1).run_once() == 0
+    assert await dispatcher(INLINE_LEASE.total_seconds() + 0.5).run_once() == 1
+    assert await dispatcher(INLINE_LEASE.total_seconds() + 60).run_once() == 0
+    assert INLINE_LEASE.total_seconds() + 1 <= 10  # within 10 s, with a 1 s poll
+    [sent] = teams_channel.delivered
+    assert (sent.key, sent.event) == ("reply:teams:act-1", "reply")
+    assert assistant.respond(teams("When is my invoice due?")).delivery is None

@@ -82,3 +82,45 @@ def test_a_second_active_ticket_for_a_conversation_is_refused(store: TicketStore
     with pytest.raises(TicketError, match="another active ticket"):
         store.reopen(first.number, "customer")
     assert store.open_ticket_for("teams", "a:conv-1") == store.get(second.number)
+
+
+def test_one_event_delivered_to_several_replicas_at_once_is_handled_once(
+    database_url: str, settings
+) -> None:
+    replicas = [Storage.from_url(database_url) for _ in range(4)]
+    assistants = [
+        build_assistant(settings, embedder=HashingEmbedder(), storage=storage)
+        for storage in replicas
+    ]
+    message = Message(
+        "I want to dispute invoice NW-2026-0477",
+        channel="teams",
+        conversation="a:chat-x",
+        tenant_id=CONTOSO_TENANT,
+        event_id="activity-42",
+    )
+    start = threading.Barrier(len(assistants))
+    results: list = []
+    lock = threading.Lock()
+
+    def deliver(assistant) -> None:
+        start.wait()
+        handled = assistant.respond(message)
+        with lock:
+            results.append(handled)
+
+    threads = [threading.Thread(target=deliver, args=(a,)) for a in assistants]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    try:
+        assert len(results) == len(assistants)
+        assert len([h for h in results if not h.repeat]) == 1  # handled by one replica
+        assert len([h for h in results if h.delivery is not None]) == 1  # sent by one
+        assert len(replicas[0].tickets.find()) == 1
+        assert [e.event for e in replicas[0].outbox.entries()].count("reply") == 1
+    finally:
+        for storage in replicas:
+            storage.close()
