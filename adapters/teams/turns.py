@@ -114,8 +114,11 @@ class TeamsTurns:
         except Exception as exc:
             log.warning("typing indicator not sent: %s", exc)
         handled = await self._run_core(self._assistant.respond, message)
-        if handled.delivery is not None:  # None: nothing to say, or it went out already
+        if handled.delivery is not None:
             await self._send_inline(turn, handled.delivery)
+        elif not handled.repeat and handled.reply.text:  # an activity without an id: no row
+            await turn.send_activity(card_activity(cards.reply_card(handled.reply, message.text)))
+        # Otherwise nothing to say, or the reply went out already (or is going out elsewhere).
 
     async def _send_inline(self, turn: Any, delivery: Claimed) -> None:
         outgoing = delivery.outgoing

@@ -159,3 +159,14 @@ async def test_a_redelivered_card_click_gets_the_same_card_and_changes_nothing(
     assert not bot.cloud.sent(user.conversation)  # answered in the HTTP body, both times
     [row] = bot.assistant.storage.outbox.entries()
     assert row.status == "delivered"
+
+
+async def test_an_activity_without_an_id_is_still_answered(bot: BotServer) -> None:
+    user = bot.user()
+    activity = user.message(QUESTION)
+    del activity["id"]  # nothing to deduplicate on: answered, not queued
+
+    assert (await bot.post(activity)).status == 201
+
+    assert len(answers(bot, user.conversation)) == 1
+    assert bot.assistant.storage.outbox.entries() == []
