@@ -72,15 +72,13 @@ class Assistant:
 
     # -- the one entry point -------------------------------------------------------------
     def respond(self, message: Message) -> Handled:
-        if message.event_id:
-            seen = self.storage.inbound.seen(message.channel, message.event_id)
-            if seen is not None:
-                return self._again(seen)
         for _ in range(3):
-            state = self.storage.conversations.state(message.channel, message.conversation)
-            effects = self._decide(message)
+            before = self.storage.before_turn(message)  # one read: seen? state, ticket
+            if before.seen is not None:  # a redelivery: answered from its first delivery
+                return self._again(before.seen)
+            effects = self._decide(message, before.owner)
             try:
-                with self.storage.turn(message, state) as turn:
+                with self.storage.turn(message, before.state) as turn:
                     return turn.reply(effects(turn))
             except AlreadyHandled:  # a concurrent delivery of the same event committed first
                 return Handled.duplicate()
@@ -102,18 +100,17 @@ class Assistant:
         claim = self.storage.outbox.claim_key(key, now=self.storage.db.now(), lease=INLINE_LEASE)
         return Handled(Reply.from_json(stored), claim, repeat=True)
 
-    def _decide(self, message: Message) -> Effects:
-        """What the turn will do, from reads only (the slow part: embeddings, retrieval)."""
+    def _decide(self, message: Message, owner: Ticket | None) -> Effects:
+        """What the turn will do, from reads only (the slow part: embeddings, retrieval).
+        `owner`: the conversation's active ticket, if any."""
         try:
             customer = self._customer(message)
         except UnknownCustomerError:
             return _just(self._unknown_customer())
         if message.value:
             return self._action(message, customer)
-        if message.role == Role.CUSTOMER:
-            owner = self.tickets.open_ticket_for(message.channel, message.conversation)
-            if owner is not None:
-                return self._while_human_owns(owner, message)
+        if message.role == Role.CUSTOMER and owner is not None:
+            return self._while_human_owns(owner, message)
         decision = self.answerer.decide(
             message.text, customer, agent=message.role == Role.AGENT, today=self._today()
         )

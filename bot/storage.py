@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
@@ -22,12 +23,23 @@ from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
 from bot.tickets.database import Clock, Database, utcnow
 from bot.tickets.feedback import FeedbackLog
-from bot.tickets.inbound import InboundEvents
+from bot.tickets.inbound import InboundEvents, Result
 from bot.tickets.models import OutboxRow
 from bot.tickets.outbox import OutboxStatus
 from bot.tickets.store import TicketStore
+from bot.tickets.values import Ticket
 from bot.turn import AlreadyHandled, Turn
 from bot.types import Message
+
+
+@dataclass(frozen=True, slots=True)
+class BeforeTurn:
+    """`seen`: what an earlier delivery of the event produced (None: never handled);
+    `state`: the conversation's state; `owner`: its active ticket, if any."""
+
+    seen: Result | None
+    state: ConversationState
+    owner: Ticket | None
 
 
 class Storage:
@@ -43,6 +55,18 @@ class Storage:
     def from_url(cls, url: str, *, clock: Clock = utcnow) -> Storage:
         """Connect, creating the SQLite folder if missing, and migrate to the newest schema."""
         return cls(Database.from_url(url, clock=clock))
+
+    def before_turn(self, message: Message) -> BeforeTurn:
+        """What a turn reads before it decides, in one read transaction."""
+        channel, conversation = message.channel, message.conversation
+        with self.db.read() as session:
+            return BeforeTurn(
+                seen=self.inbound.seen_in(session, channel, message.event_id)
+                if message.event_id
+                else None,
+                state=self.conversations.state_in(session, channel, conversation),
+                owner=self.tickets.open_ticket_for_in(session, channel, conversation),
+            )
 
     @contextmanager
     def turn(self, message: Message, state: ConversationState) -> Iterator[Turn]:

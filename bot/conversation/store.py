@@ -59,8 +59,11 @@ class Conversations:
 
     def state(self, channel: str, conversation: str) -> ConversationState:
         with self._db.read() as session:
-            row = session.get(ConversationRow, (channel, conversation))
-            return ConversationState.from_json(None if row is None else row.state)
+            return self.state_in(session, channel, conversation)
+
+    def state_in(self, session: Session, channel: str, conversation: str) -> ConversationState:
+        row = session.get(ConversationRow, (channel, conversation))
+        return ConversationState.from_json(None if row is None else row.state)
 
     def save_state_in(
         self, session: Session, channel: str, conversation: str, state: ConversationState

@@ -53,14 +53,15 @@ class InboundEvents:
     def seen(self, source: str, event_id: str) -> Result | None:
         """None when the event was never handled; else what handling it produced ({} when
         nothing was kept)."""
+        with self._db.read() as session:
+            return self.seen_in(session, source, event_id)
+
+    def seen_in(self, session: Session, source: str, event_id: str) -> Result | None:
         query = select(InboundEventRow.result).where(
             InboundEventRow.source == source, InboundEventRow.event_id == event_id
         )
-        with self._db.read() as session:
-            found = session.execute(query).first()
-        if found is None:
-            return None
-        return dict(found.result or {})
+        found = session.execute(query).first()
+        return None if found is None else dict(found.result or {})
 
     def prune_in(self, session: Session, older_than: timedelta) -> int:
         cutoff = self._db.now() - older_than

@@ -30,6 +30,7 @@ listed by `billing-bot tickets outbox`, put back with `billing-bot tickets reque
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -116,8 +117,9 @@ def enqueue_claimed(
         body=body,
         now=now,
     )
+    claimed = _lease(row, None, now + lease)  # leased as it is inserted: one statement
     session.flush()  # the id
-    return _lease(row, None, now + lease)
+    return dataclasses.replace(claimed, id=row.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -360,7 +360,13 @@ class TicketStore:
             return _ticket(row)
 
     def open_ticket_for(self, channel: str, conversation: str) -> Ticket | None:
-        """The newest not-resolved ticket that owns this customer conversation, if any."""
+        """The not-resolved ticket that owns this customer conversation, if any."""
+        with self._read() as session:
+            return self.open_ticket_for_in(session, channel, conversation)
+
+    def open_ticket_for_in(
+        self, session: Session, channel: str, conversation: str
+    ) -> Ticket | None:
         query = (
             select(TicketRow)
             .where(TicketRow.channel == channel, TicketRow.conversation == conversation)
@@ -368,9 +374,8 @@ class TicketStore:
             .order_by(TicketRow.id.desc())
             .limit(1)
         )
-        with self._read() as session:
-            row = session.scalars(query).first()
-            return None if row is None else _ticket(row)
+        row = session.scalars(query).first()
+        return None if row is None else _ticket(row)
 
     def ticket_for_thread(self, thread: str) -> Ticket | None:
         """The ticket whose agents' thread this is (a Slack `ts`), if any."""
