@@ -6,7 +6,8 @@ Connector, which runs in its own process), then sends customer questions from co
 clients. Each request returns after the typing indicator and the answer card were
 delivered, so its latency is what a Teams user waits. The core runs with the real model
 (the encode is most of a turn); `--hashing` swaps in the deterministic twin to see the
-adapter's own cost. `core only` is the same questions straight into `Assistant.handle`.
+adapter's own cost. `core only` is the same questions straight into `Assistant.respond`
+(and the reply's outbox row settled, as after an inline send).
 
     .venv/bin/python benchmarks/teams_server.py [--messages 400] [--clients 8] [--hashing]
 """
@@ -24,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "protocol"))  # the fakes the protocol tests use
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # this checkout's code, not whichever one is installed
 
 import aiohttp  # noqa: E402
 from fakes.cloud import FakeMicrosoftCloud  # noqa: E402
@@ -112,7 +113,8 @@ def core_only(assistant, messages: int) -> None:
             event_id=f"core-{n}",
         )
         t = time.perf_counter()
-        assistant.handle(message)
+        handled = assistant.respond(message)  # the turn's commit, then settling its reply
+        assistant.storage.outbox.delivered(handled.delivery, None, now=assistant.storage.db.now())
         latencies.append(time.perf_counter() - t)
     report("core only, 1 thread", latencies, time.perf_counter() - started)
 

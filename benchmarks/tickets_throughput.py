@@ -33,7 +33,7 @@ def open_tickets(store: TicketStore, count: int, threads: int) -> float:
 
     def work(worker: int, n: int) -> None:
         barrier.wait()
-        for i in range(n):
+        for _ in range(n):
             store.open_ticket(
                 customer_id=f"customer-{worker}",
                 category="refund",
@@ -45,7 +45,7 @@ def open_tickets(store: TicketStore, count: int, threads: int) -> float:
                 ],
                 evidence=["policies/refunds.md#2", "INV-2025-03 line 4"],
                 channel="teams",
-                conversation=f"conv-{worker}-{i}",
+                conversation=f"conv-{uuid.uuid4().hex}",  # one active ticket per conversation
             )
 
     pool = [threading.Thread(target=work, args=(w, n)) for w, n in enumerate(per_thread)]

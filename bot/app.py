@@ -1,16 +1,24 @@
-"""`Assistant.handle(Message) -> Reply`: one customer or agent message, end to end.
+"""`Assistant.respond(Message) -> Handled`: one customer or agent message, end to end.
 
-Around the side-effect-free `Answerer.decide`, the assistant does what needs state: drops
-redelivered events, resolves who is asking (a customer only ever from its tenant), keeps
-quiet while a human owns the conversation, opens tickets and records feedback.
+One turn reads top to bottom in `respond`:
+
+1. a redelivered event is answered from what its first delivery stored;
+2. decide, reading only: who is asking (a customer only ever from its tenant), the
+   conversation's state, whether a human owns it, what `Answerer.decide` (pure) says. The
+   decision is an `Effects`: what the turn will change, as a function of its `Turn`;
+3. one commit: the event's id, those changes (tickets, feedback, unanswered questions, the
+   conversation's state) and the reply itself, as an outbox row the adapter sends inline.
+
+`handle(Message) -> Reply` is the same for callers that only want the reply (the CLI, eval).
 `build_assistant(settings)` wires the real parts.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.answering.decide import Answerer, Decision
@@ -22,10 +30,15 @@ from bot.knowledge.folder import Knowledge, load_knowledge
 from bot.reload import build_answerer
 from bot.retrieval.batching import BatchingEmbedder
 from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder
-from bot.tickets.store import Ticket, TicketStore
+from bot.storage import Storage
+from bot.tickets.status import Status
+from bot.tickets.values import Ticket
+from bot.turn import INLINE_LEASE, AlreadyHandled, Handled, StaleTurn, Turn
 from bot.types import Action, Message, Reply, ReplyKind, Role
 
 Clock = Callable[[], datetime]
+# What a decision does inside the turn's transaction; returns the reply.
+Effects = Callable[[Turn], Reply]
 _STATUS_QUESTION = re.compile(
     r"\b(status|progress|update)\b.{0,40}\b(ticket|case|request)\b"
     r"|\b(ticket|case|request)\b.{0,40}\b(status|progress)\b"
@@ -33,11 +46,11 @@ _STATUS_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _STATUS_WORDS = {
-    "open": "waiting for an agent",
-    "reopened": "reopened and waiting for an agent",
-    "claimed": "being handled by an agent",
-    "waiting_on_customer": "waiting for your answer",
-    "resolved": "resolved",
+    Status.OPEN: "waiting for an agent",
+    Status.REOPENED: "reopened and waiting for an agent",
+    Status.CLAIMED: "being handled by an agent",
+    Status.WAITING_ON_CUSTOMER: "waiting for your answer",
+    Status.RESOLVED: "resolved",
 }
 
 
@@ -46,14 +59,15 @@ class Assistant:
         self,
         settings: Settings,
         answerer: Answerer,
-        tickets: TicketStore,
+        storage: Storage,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         # The answerer carries the knowledge it answers from: the one reference that
         # `bot.reload.KnowledgeReloader` swaps when the folder changes.
         self.answerer = answerer
-        self.tickets = tickets
+        self.storage = storage
+        self.tickets = storage.tickets
         self.clock = clock
 
     @property
@@ -61,37 +75,64 @@ class Assistant:
         return self.answerer.knowledge
 
     # -- the one entry point -------------------------------------------------------------
+    def respond(self, message: Message) -> Handled:
+        for _ in range(3):
+            before = self.storage.before_turn(message)  # one read: seen? state, ticket
+            if before.seen is not None:  # a redelivery: answered from its first delivery
+                return self._again(before.seen)
+            effects = self._decide(message, before.owner)
+            try:
+                with self.storage.turn(message, before.state) as turn:
+                    return turn.reply(effects(turn))
+            except AlreadyHandled:  # a concurrent delivery of the same event committed first
+                return Handled.duplicate()
+            except StaleTurn:  # what the decision read changed meanwhile: decide again
+                continue
+        raise TicketError(f"the conversation {message.conversation!r} kept changing; try again")
+
     def handle(self, message: Message) -> Reply:
-        if message.event_id and not self.tickets.first_delivery(message.channel, message.event_id):
-            return Reply("", ReplyKind.DUPLICATE)
+        """The reply alone (a redelivered event: an empty `DUPLICATE` reply)."""
+        handled = self.respond(message)
+        return handled.reply if not handled.repeat else Reply("", ReplyKind.DUPLICATE)
+
+    def _again(self, seen: dict[str, object]) -> Handled:
+        """A redelivered event: its reply once more if it never went out, else nothing."""
+        key = seen.get("outbox")
+        stored = seen.get("reply")
+        if not isinstance(key, str) or not isinstance(stored, dict):
+            return Handled.duplicate()
+        claim = self.storage.outbox.claim_key(key, now=self.storage.db.now(), lease=INLINE_LEASE)
+        return Handled(Reply.from_json(stored), claim, repeat=True)
+
+    def _decide(self, message: Message, owner: Ticket | None) -> Effects:
+        """What the turn will do, from reads only (the slow part: embeddings, retrieval).
+        `owner`: the conversation's active ticket, if any."""
         try:
             customer = self._customer(message)
         except UnknownCustomerError:
-            return Reply(
-                f"Sorry, I can't find a {self.knowledge.partner.name} customer account for your "
-                "organisation, so I can't share any billing details. Please contact "
-                f"{self._contact()} and we'll set you up.",
-                ReplyKind.UNKNOWN_CUSTOMER,
-            )
+            return _just(self._unknown_customer())
         if message.value:
             return self._action(message, customer)
-        if message.role == Role.CUSTOMER:
-            owner = self.tickets.open_ticket_for(message.channel, message.conversation)
-            if owner is not None:
-                try:
-                    return self._while_human_owns(owner, message)
-                except TicketError:
-                    pass  # resolved meanwhile: the conversation is the bot's again
+        if message.role == Role.CUSTOMER and owner is not None:
+            return self._while_human_owns(owner, message)
         decision = self.answerer.decide(
             message.text, customer, agent=message.role == Role.AGENT, today=self._today()
         )
         if message.role == Role.CUSTOMER:
             assert customer is not None
             if decision.reply.kind is ReplyKind.ESCALATE:
-                return self._escalate(message, customer, decision)
+                return functools.partial(self._escalate, customer, decision, message.text)
             if decision.reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
-                self._note_unanswered(message, customer, decision)
-        return decision.reply
+                return functools.partial(self._unanswered, customer, decision)
+        return _just(decision.reply)
+
+    def _unknown_customer(self) -> Reply:
+        return Reply(
+            f"Sorry, I can't find a {self.knowledge.partner.name} customer account for your "
+            "organisation, so I can't share any billing details. Please contact "
+            f"{self._contact()} and we'll set you up.",
+            ReplyKind.UNKNOWN_CUSTOMER,
+        )
 
     def warm_up(self) -> None:
         """Load what the first answer needs (the embedding model, lazily loaded) by deciding
@@ -128,45 +169,51 @@ class Assistant:
         return customer
 
     # -- hand-off ------------------------------------------------------------------------
-    def _while_human_owns(self, ticket: Ticket, message: Message) -> Reply:
+    def _while_human_owns(self, ticket: Ticket, message: Message) -> Effects:
         if _STATUS_QUESTION.search(message.text):
-            return Reply(
-                f"Your ticket {ticket.number} is {_STATUS_WORDS.get(ticket.status, ticket.status)}."
-                " I've kept everything you wrote on it.",
-                ReplyKind.TICKET_STATUS,
-                ticket=ticket.info(),
+            return _just(
+                Reply(
+                    f"Your ticket {ticket.number} is "
+                    f"{_STATUS_WORDS.get(Status(ticket.status), ticket.status)}."
+                    " I've kept everything you wrote on it.",
+                    ReplyKind.TICKET_STATUS,
+                    ticket=ticket.info(),
+                )
             )
         if not message.text.strip():
-            return Reply(
-                "I can only pass text on to the agent; please describe it in words.",
-                ReplyKind.RELAYED,
-                ticket=ticket.info(),
+            return _just(
+                Reply(
+                    "I can only pass text on to the agent; please describe it in words.",
+                    ReplyKind.RELAYED,
+                    ticket=ticket.info(),
+                )
             )
-        self.tickets.add_customer_message(ticket.number, message.text)
-        return Reply("", ReplyKind.RELAYED, ticket=ticket.info())  # never talk over an agent
 
-    def _escalate(self, message: Message, customer: Customer, decision: Decision) -> Reply:
+        def relay(turn: Turn) -> Reply:
+            try:
+                relayed = turn.add_to_ticket(ticket.number, message.text)
+            except TicketError as exc:  # resolved meanwhile: the conversation is the bot's
+                raise StaleTurn(str(exc)) from exc
+            return Reply("", ReplyKind.RELAYED, ticket=relayed.info())  # never talk over an agent
+
+        return relay
+
+    def _escalate(self, customer: Customer, decision: Decision, question: str, turn: Turn) -> Reply:
         assert decision.escalation is not None
         category = decision.escalation.category
-        existing = self.tickets.open_ticket_for(message.channel, message.conversation)
-        if existing is not None:  # one conversation, one ticket: add to it
-            ticket = self.tickets.add_customer_message(existing.number, message.text)
+        ticket, opened = turn.open_or_append(
+            customer_id=customer.id,
+            category=category.id,
+            route=category.route,
+            question=question,
+            evidence=decision.reply.evidence,
+        )
+        if not opened:  # one conversation, one ticket: added to it
             return Reply(
                 f"I've added this to your open ticket {ticket.number}.",
                 ReplyKind.ESCALATE,
                 decision.reply.confidence,
                 ticket=ticket.info(),
-            )
-        else:
-            ticket = self.tickets.open_ticket(
-                customer_id=customer.id,
-                category=category.id,
-                route=category.route,
-                question=message.text,
-                transcript=[("customer", message.text)],
-                evidence=decision.reply.evidence,
-                channel=message.channel,
-                conversation=message.conversation,
             )
         expected = self.expected_reply()
         route = self.knowledge.rules.routes.get(category.route)
@@ -193,84 +240,79 @@ class Assistant:
             f"reply after we open on {opening:%A %d %B at %H:%M} {opening.tzname()}."
         )
 
-    def _note_unanswered(self, message: Message, customer: Customer, decision: Decision) -> None:
+    def _unanswered(self, customer: Customer, decision: Decision, turn: Turn) -> Reply:
         """Keep the question for the admins' `billing-bot unanswered`: what to write next."""
         nearest = decision.hits[0].passage if decision.hits else None
-        self.tickets.record_unanswered(
-            channel=message.channel,
+        turn.note_unanswered(
             customer_id=customer.id,
             kind=str(decision.reply.kind),
-            question=message.text,
             confidence=decision.reply.confidence,
             nearest=f"{nearest.path} › {nearest.section}" if nearest else None,
         )
+        return decision.reply
 
     # -- card buttons ----------------------------------------------------------------------
-    def _action(self, message: Message, customer: Customer | None) -> Reply:
+    def _action(self, message: Message, customer: Customer | None) -> Effects:
         assert message.value is not None
-        action = str(message.value.get("action", ""))
+        value = message.value
+        action = str(value.get("action", ""))
         if action == Action.FEEDBACK:
-            helpful = bool(message.value.get("helpful"))
-            self.tickets.record_feedback(
-                message.channel,
-                message.conversation,
-                helpful,
-                str(message.value.get("about", ""))[:500],
-            )
-            if helpful:
-                return Reply("Thanks for the feedback!", ReplyKind.FEEDBACK)
-            # Not helpful: the bot is not sure it answered, so it offers a person.
-            return Reply(
-                "Thanks for telling me. Would you like to talk to a person about it?",
-                ReplyKind.NOT_SURE,
+            return functools.partial(
+                self._vote, bool(value.get("helpful")), str(value.get("about", ""))[:500]
             )
         if action == Action.TALK_TO_PERSON and customer is not None:
             question = str(
-                message.value.get("question")
-                or message.text
-                or "The customer asked to talk to a person."
+                value.get("question") or message.text or "The customer asked to talk to a person."
             )
             category = self.knowledge.rules.category(HUMAN_REQUEST)
             if category is None:
-                return Reply(
-                    f"Please contact {self._contact()}; a person will help you.", ReplyKind.ESCALATE
+                return _just(
+                    Reply(
+                        f"Please contact {self._contact()}; a person will help you.",
+                        ReplyKind.ESCALATE,
+                    )
                 )
             decision = Decision(
                 Reply("", ReplyKind.ESCALATE, 1.0), CategoryMatch(category, 1.0, "button")
             )
-            return self._escalate(
-                Message(
-                    question,
-                    message.channel,
-                    message.conversation,
-                    message.user_id,
-                    message.user_name,
-                    message.tenant_id,
-                    message.role,
-                ),
-                customer,
-                decision,
-            )
+            return functools.partial(self._escalate, customer, decision, question)
         if action == Action.SOLVED:
-            number = str(message.value.get("ticket", ""))
-            if message.value.get("solved"):
-                return Reply(
-                    "Great, glad it's sorted. Anything else I can help with?", ReplyKind.FEEDBACK
+            number = str(value.get("ticket", ""))
+            if value.get("solved"):
+                return _just(
+                    Reply(
+                        "Great, glad it's sorted. Anything else I can help with?",
+                        ReplyKind.FEEDBACK,
+                    )
                 )
-            try:
-                ticket = self.tickets.get(number)
-                if customer is None or ticket.customer_id != customer.id:
-                    raise TicketError(f"{number} is not this customer's ticket")
-                if ticket.status == "resolved":
-                    ticket = self.tickets.reopen(number, "customer")
-            except TicketError:
-                return Reply("I can't find that ticket on your account.", ReplyKind.NOT_SURE)
-            return Reply(
-                f"Sorry about that. I've reopened ticket {number}; an agent will pick it up again.",
-                ReplyKind.TICKET_STATUS,
-                ticket=ticket.info(),
-            )
-        return Reply("Sorry, I didn't understand that button.", ReplyKind.NOT_SURE)
+            return functools.partial(self._reopen, customer, number)
+        return _just(Reply("Sorry, I didn't understand that button.", ReplyKind.NOT_SURE))
+
+    @staticmethod
+    def _vote(helpful: bool, about: str, turn: Turn) -> Reply:
+        turn.vote(helpful, about)
+        if helpful:
+            return Reply("Thanks for the feedback!", ReplyKind.FEEDBACK)
+        # Not helpful: the bot is not sure it answered, so it offers a person.
+        return Reply(
+            "Thanks for telling me. Would you like to talk to a person about it?",
+            ReplyKind.NOT_SURE,
+        )
+
+    def _reopen(self, customer: Customer | None, number: str, turn: Turn) -> Reply:
+        try:
+            ticket = self.tickets.get(number)
+            if customer is None or ticket.customer_id != customer.id:
+                raise TicketError(f"{number} is not this customer's ticket")
+            if ticket.status == Status.RESOLVED:
+                ticket = turn.reopen(number, "customer")
+        except TicketError:
+            return Reply("I can't find that ticket on your account.", ReplyKind.NOT_SURE)
+        return Reply(
+            f"Sorry about that. I've reopened ticket {number}; an agent will pick it up again.",
+            ReplyKind.TICKET_STATUS,
+            ticket=ticket.info(),
+        )
 
     def _contact(self) -> str:
         contact = self.knowledge.partner.contact
@@ -279,7 +321,7 @@ class Assistant:
             or "your account manager"
         )
 
-    def _today(self):
+    def _today(self) -> date:
         zone = self.knowledge.partner.support.timezone
         return self.clock().astimezone(ZoneInfo(zone)).date()
 
@@ -289,7 +331,7 @@ def build_assistant(
     *,
     embedder: Embedder | None = None,
     knowledge: Knowledge | None = None,
-    tickets: TicketStore | None = None,
+    storage: Storage | None = None,
     clock: Clock | None = None,
     progress: Callable[[int], None] | None = None,
     batch_queries: bool = False,
@@ -303,5 +345,10 @@ def build_assistant(
     if batch_queries:
         embedder = BatchingEmbedder(embedder, threads=settings.embed_threads or None)
     answerer = build_answerer(settings, knowledge, embedder, progress)
-    store = tickets or TicketStore.from_url(settings.database)
-    return Assistant(settings, answerer, store, clock or (lambda: datetime.now(UTC)))
+    storage = storage or Storage.from_url(settings.database)
+    return Assistant(settings, answerer, storage, clock or (lambda: datetime.now(UTC)))
+
+
+def _just(reply: Reply) -> Effects:
+    """A decision that changes nothing but the reply."""
+    return lambda _turn: reply

@@ -11,7 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
+
+
+class OutboxEvent(StrEnum):
+    """What an outbox row announces; each channel renders the ones addressed to it."""
+
+    REPLY = "reply"  # the bot's answer to a customer's message (customer's channel)
+    AGENT_REPLY = "agent_reply"  # an agent answered in the ticket's thread (customer's channel)
+    TICKET_RESOLVED = "ticket_resolved"  # asks the customer whether it is solved
+    TICKET_OPENED = "ticket_opened"  # the agents' post that starts the ticket's thread
+    TICKET_UPDATED = "ticket_updated"  # that post, refreshed to show the ticket as it is now
+    CUSTOMER_MESSAGE = "customer_message"  # the customer wrote again: into the thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,8 +32,8 @@ class Outgoing:
 
     `key` is the idempotency key: a channel that sees the same key twice may drop the
     second. `conversation` is the stored reference of where it goes (a Teams conversation
-    id, a Slack thread), empty for a new agents' thread. `event` says what happened
-    (e.g. "ticket_opened", "agent_reply"); `body` is the JSON-able content.
+    id, a Slack thread), empty for a new agents' thread. `event` says what happened (an
+    `OutboxEvent` value); `body` is the JSON-able content.
     """
 
     key: str

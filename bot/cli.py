@@ -313,13 +313,12 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
     from collections import Counter
     from datetime import UTC, datetime, timedelta
 
-    from bot.tickets.store import TicketStore
+    from bot.storage import Storage
 
     since = datetime.now(UTC) - timedelta(days=days)
-    with clear_errors():
-        store = TicketStore.from_url(settings_of(ctx).database)
-        questions = store.unanswered(since=since)
-        unhelpful = [f for f in store.feedback(helpful=False) if f[4] >= since]
+    with clear_errors(), Storage.from_url(settings_of(ctx).database) as storage:
+        questions = storage.feedback.unanswered(since=since)
+        unhelpful = [f for f in storage.feedback.votes(helpful=False) if f[4] >= since]
     if as_json:
         click.echo(
             json.dumps(

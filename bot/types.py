@@ -142,6 +142,25 @@ class Reply:
             "ticket": None if self.ticket is None else self.ticket.to_json(),
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reply:
+        """The inverse of `to_json` (evidence is not kept)."""
+        table = data.get("table")
+        ticket = data.get("ticket")
+        return cls(
+            text=str(data["text"]),
+            kind=ReplyKind(data["kind"]),
+            confidence=float(data.get("confidence") or 0.0),
+            citations=tuple(
+                Citation(str(c["title"]), str(c["section"]), str(c["path"]))
+                for c in data.get("citations") or ()
+            ),
+            table=None
+            if table is None
+            else Table(tuple(table["columns"]), tuple(tuple(r) for r in table["rows"])),
+            ticket=None if ticket is None else TicketInfo(**ticket),
+        )
+
 
 class Action(StrEnum):
     """Button payloads that adapters put on cards/blocks and hand back in `Message.value`.

@@ -3,18 +3,24 @@
 Every listener acknowledges first (`process_before_response=False`: bolt answers Slack as
 soon as `ack()` runs, or at once for events) and then does the work through `run_core`, so
 Slack never waits on the database. Events that Slack redelivers (X-Slack-Retry-Num) carry
-the same `event_id`; `TicketStore.first_delivery("slack", event_id)` lets one through.
+the same `event_id`, which is marked in the same transaction as the event's effect (an
+agent's reply and its outbox row): a retry of a relayed reply changes nothing, a retry of
+one that failed (e.g. `users.info` did not answer) relays it, once. A failed look-up is
+retried here a few times and then left for the next delivery; it never makes an agent an
+outsider.
 
     message (in a ticket's thread, from a person)   -> the agent's reply or internal note
     app_home_opened                                  -> views.publish of the agent's queue
-    block actions: Claim, Resolve, Change category   -> the ticket changes; the post follows
+    block actions: Claim, Wait on customer, Release,
+                   Resolve, Change category          -> the ticket changes; the post follows
     /billing ask | customer | ticket                 -> an ephemeral answer
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +28,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import CATEGORY, CLAIM, RESOLVE, section
+from adapters.slack.blocks import CATEGORY, CLAIM, RELEASE, RESOLVE, WAIT, section
 from adapters.slack.desk import Desk, queue_view
 from bot.errors import BotError
+from bot.turn import AlreadyHandled
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +49,12 @@ class Agent:
 
 
 NOT_A_MEMBER = "Only members of the partner's workspace can use the billing desk."
+NOT_CHECKED = "Slack did not tell me who you are just now; please try again in a moment."
+LOOKUP_RETRIES = (0.2, 0.5, 1.0)  # seconds between look-up attempts
+
+
+class LookupFailed(BotError):
+    """Slack did not answer who a user is: retry later, never treat them as an outsider."""
 
 
 class Agents:
@@ -52,19 +65,26 @@ class Agents:
     channel they post in. The partner's workspace is the bot token's (`auth.test`, once).
     """
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, retries: Sequence[float] = LOOKUP_RETRIES) -> None:
         self._client = client
         self._known: dict[str, Agent] = {}
         self._team: str | None = None
+        self._retries = tuple(retries)
 
     async def __call__(self, user_id: str) -> Agent:
-        if user_id not in self._known:
+        """The agent, or `LookupFailed` when Slack did not answer (after a few tries)."""
+        if user_id in self._known:
+            return self._known[user_id]
+        for pause in (*self._retries, None):
             try:
                 self._known[user_id] = await self._look_up(user_id)
-            except (SlackApiError, KeyError, TypeError) as exc:
-                log.warning("Slack: could not look up user %s (%s)", user_id, exc)
-                return Agent(user_id, user_id, member=False)  # not cached: ask again later
-        return self._known[user_id]
+                return self._known[user_id]
+            except (SlackApiError, OSError, TimeoutError, KeyError, TypeError) as exc:
+                if pause is None:
+                    raise LookupFailed(f"could not look up Slack user {user_id}: {exc}") from exc
+                log.warning("Slack: look-up of %s failed (%s); retrying", user_id, exc)
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
 
     async def _look_up(self, user_id: str) -> Agent:
         if self._team is None:
@@ -90,6 +110,7 @@ def build_bolt_app(
     signing_secret: str,
     escalation_channel: str,
     command_channels: frozenset[str] = frozenset(),
+    lookup_retries: Sequence[float] = LOOKUP_RETRIES,
 ) -> AsyncApp:
     """`command_channels`: where `/billing` answers (empty: any channel of the workspace)."""
     app = AsyncApp(
@@ -99,13 +120,7 @@ def build_bolt_app(
         process_before_response=False,
         name="billing-desk",
     )
-    agents = Agents(client)
-
-    async def first_time(body: dict[str, Any]) -> bool:
-        event_id = body.get("event_id")
-        if not event_id:
-            return True
-        return bool(await run_core(desk.first_delivery, "slack", str(event_id)))
+    agents = Agents(client, lookup_retries)
 
     @app.event(MESSAGE)
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -119,15 +134,20 @@ def build_bolt_app(
             or thread == event.get("ts")
         ):
             return
-        if not await first_time(body):
+        event_id = str(body["event_id"]) if body.get("event_id") else None
+        try:
+            agent = await agents(str(event["user"]))
+        except LookupFailed as exc:  # not marked: Slack's retry of the event relays it
+            log.warning("Slack: %s; the thread reply waits for the event's retry", exc)
             return
-        agent = await agents(str(event["user"]))
         if not agent.member:
             log.warning("Slack: %s is not a member; their thread reply stays in Slack", agent.id)
             return
         try:
             text = str(event.get("text") or "")
-            ticket = await run_core(desk.thread_reply, str(thread), agent.name, text)
+            ticket = await run_core(desk.thread_reply, str(thread), agent.name, text, event_id)
+        except AlreadyHandled:
+            return  # a retry of a reply already relayed
         except BotError as exc:
             await _tell(client, escalation_channel, str(event["user"]), str(exc), thread)
             return
@@ -136,9 +156,13 @@ def build_bolt_app(
 
     @app.event(HOME)
     async def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home" or not await first_time(body):
+        if event.get("tab", "home") != "home":
             return
-        agent = await agents(str(event["user"]))
+        try:  # publishing the view again on a retried event is harmless: no mark needed
+            agent = await agents(str(event["user"]))
+        except LookupFailed as exc:
+            log.warning("Slack: %s; App Home not refreshed", exc)
+            return
         if not agent.member:
             return
         queue = await run_core(desk.queue, agent.name)
@@ -151,9 +175,14 @@ def build_bolt_app(
         number: str,
     ) -> None:
         await ack()
-        agent = await agents(str(body["user"]["id"]))
+        user = str(body["user"]["id"])
         channel = (body.get("channel") or {}).get("id") or escalation_channel
         thread = (body.get("message") or {}).get("ts")
+        try:
+            agent = await agents(user)
+        except LookupFailed:
+            await _tell(client, channel, user, NOT_CHECKED, thread)
+            return
         if not agent.member:
             await _tell(client, channel, agent.id, NOT_A_MEMBER, thread)
             return
@@ -170,6 +199,14 @@ def build_bolt_app(
     async def on_resolve(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ticket_action(ack, body, desk.resolve, str(action["value"]))
 
+    @app.action(RELEASE)
+    async def on_release(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ticket_action(ack, body, desk.release, str(action["value"]))
+
+    @app.action(WAIT)
+    async def on_wait(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ticket_action(ack, body, desk.wait_on_customer, str(action["value"]))
+
     @app.action(CATEGORY)
     async def on_category(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         number, _, category = str(action["selected_option"]["value"]).partition("|")
@@ -182,9 +219,14 @@ def build_bolt_app(
     @app.command(COMMAND)
     async def on_billing(ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()
-        agent = await agents(str(command["user_id"]))
         channel = str(command.get("channel_id") or "")
-        if not agent.member:
+        try:
+            agent: Agent | None = await agents(str(command["user_id"]))
+        except LookupFailed:
+            agent = None
+        if agent is None:
+            blocks = [section(f":warning: {NOT_CHECKED}")]
+        elif not agent.member:
             blocks = [section(f":no_entry: {NOT_A_MEMBER}")]
         elif command_channels and channel not in command_channels:
             blocks = [section(f":no_entry: {COMMAND} is not available in this channel.")]

@@ -10,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.tickets.status import UNCLAIMED, Status
+
 CLAIM = "ticket_claim"
 RESOLVE = "ticket_resolve"
 CATEGORY = "ticket_category"
-ACTIONS = (CLAIM, RESOLVE, CATEGORY)
+RELEASE = "ticket_release"  # claimed -> open: the agent hands it back to the queue
+WAIT = "ticket_wait"  # claimed -> waiting on customer: the agent asked the customer something
+ACTIONS = (CLAIM, RESOLVE, CATEGORY, RELEASE, WAIT)
 
 TEXT_LIMIT = 2900  # Slack refuses section text over 3000 characters
 TRANSCRIPT_LINES = 12
@@ -86,7 +90,8 @@ def customer_line(body: Mapping[str, Any]) -> str:
 def _buttons(ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]) -> list[Block]:
     number = str(ticket["number"])
     elements: list[Block] = []
-    if ticket["status"] in ("open", "reopened"):
+    status = Status(ticket["status"])
+    if status in UNCLAIMED:
         elements.append(
             {
                 "type": "button",
@@ -95,6 +100,18 @@ def _buttons(ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]) -
                 "value": number,
                 "style": "primary",
             }
+        )
+    if status == Status.CLAIMED:
+        elements.append(
+            {
+                "type": "button",
+                "action_id": WAIT,
+                "text": _plain("Wait on customer"),
+                "value": number,
+            }
+        )
+        elements.append(
+            {"type": "button", "action_id": RELEASE, "text": _plain("Release"), "value": number}
         )
     elements.append(
         {

@@ -6,7 +6,8 @@
 
 A Slack HTTP 429 becomes `RetryLater` with its Retry-After; any other failure (an API error,
 a refused connection) becomes `DeliveryError`, so the dispatcher retries and, in the end,
-parks the row for an operator.
+parks the row for an operator. A delivery already made is never repeated: the outbox row's
+status is the persisted delivery key (see `bot.tickets.outbox`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import customer_line, ticket_blocks, ticket_text
-from bot.channel import Delivered, Outgoing
+from bot.channel import Delivered, OutboxEvent, Outgoing
 from bot.errors import DeliveryError, RetryLater
 
 DEFAULT_RETRY_AFTER = 1.0
@@ -55,7 +56,7 @@ class SlackChannel:
 
     async def _deliver(self, message: Outgoing) -> Delivered:
         body = message.body
-        if message.event == "ticket_opened":
+        if message.event == OutboxEvent.TICKET_OPENED:
             ticket = body["ticket"]
             response = await self._client.chat_postMessage(
                 channel=self._channel,
@@ -64,7 +65,7 @@ class SlackChannel:
                 unfurl_links=False,
             )
             return Delivered(reference=str(response["ts"]))
-        if message.event == "ticket_updated":
+        if message.event == OutboxEvent.TICKET_UPDATED:
             ticket = body["ticket"]
             await self._client.chat_update(
                 channel=self._channel,
@@ -73,7 +74,7 @@ class SlackChannel:
                 blocks=ticket_blocks(ticket, self._categories),
             )
             return Delivered(reference=message.conversation)
-        if message.event == "customer_message":
+        if message.event == OutboxEvent.CUSTOMER_MESSAGE:
             response = await self._client.chat_postMessage(
                 channel=self._channel,
                 thread_ts=self._thread(message),

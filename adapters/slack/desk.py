@@ -11,21 +11,25 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from adapters.slack.blocks import Block, section, ticket_blocks
+from bot.answering.account import account_summary
 from bot.answering.withheld import agent_evidence
 from bot.errors import TicketError
+from bot.tickets.inbound import InboundEvents
+from bot.tickets.status import ACTIVE, UNCLAIMED, Status
+from bot.tickets.store import TicketStore
 from bot.tickets.values import Ticket
+from bot.turn import AlreadyHandled
 from bot.types import Message, Role
 
 if TYPE_CHECKING:
     from bot.app import Assistant
 
 INTERNAL = re.compile(r"^\s*(!note\b|\(internal\))\s*", re.IGNORECASE)
-UNCLAIMED = ("open", "reopened")
+SOURCE = "slack"  # the inbound events' source name
 HELP = (
     "*/billing* commands:\n"
     "• `/billing ask QUESTION`: the bot's answer, agent-only articles included\n"
@@ -52,38 +56,51 @@ def split_internal(text: str) -> tuple[str, bool]:
 
 
 class Desk:
-    def __init__(self, assistant: Assistant) -> None:
-        self._core = assistant
-        self._store = assistant.tickets
+    def __init__(self, assistant: Assistant, tickets: TicketStore, inbound: InboundEvents) -> None:
+        self._core = assistant  # answers (`/billing ask`) and the knowledge folder
+        self._store = tickets
+        self._inbound = inbound
 
     @property
     def categories(self) -> list[tuple[str, str]]:
         return [(c.id, c.name) for c in self._core.knowledge.rules.categories]
-
-    def first_delivery(self, source: str, event_id: str) -> bool:
-        return self._store.first_delivery(source, event_id)
 
     # --- the escalations channel --------------------------------------------------------
 
     def ticket_for_thread(self, thread_ts: str) -> Ticket | None:
         return self._store.ticket_for_thread(thread_ts)
 
-    def thread_reply(self, thread_ts: str, agent: str, text: str) -> Ticket | None:
+    def thread_reply(
+        self, thread_ts: str, agent: str, text: str, event_id: str | None = None
+    ) -> Ticket | None:
         """Record an agent's reply in a ticket's thread (relayed unless internal); None when
-        the thread is not a ticket's."""
+        the thread is not a ticket's. The Slack event's id is marked in the same transaction
+        as the reply and its outbox row: a retried event raises `AlreadyHandled`, a failed
+        one leaves no mark and is relayed when it comes again."""
         ticket = self.ticket_for_thread(thread_ts)
         if ticket is None:
             return None
         body, internal = split_internal(text)
         if not body.strip():
             return ticket
-        return self._store.add_agent_reply(ticket.number, agent, body, internal=internal)
+        with self._store.database.write() as session:
+            if event_id and not self._inbound.claim_in(session, SOURCE, event_id):
+                raise AlreadyHandled(f"Slack event {event_id}")
+            return self._store.add_agent_reply_in(
+                session, ticket.number, agent, body, internal=internal
+            )
 
     def claim(self, number: str, agent: str) -> Ticket:
         return self._store.claim(number, agent)
 
     def resolve(self, number: str, agent: str) -> Ticket:
         return self._store.resolve(number, agent)
+
+    def release(self, number: str, agent: str) -> Ticket:
+        return self._store.unclaim(number, agent)
+
+    def wait_on_customer(self, number: str, agent: str) -> Ticket:
+        return self._store.wait_on_customer(number, agent)
 
     def change_category(self, number: str, category_id: str, agent: str) -> Ticket:
         category = self._core.knowledge.rules.category(category_id)
@@ -95,15 +112,15 @@ class Desk:
     # --- App Home -----------------------------------------------------------------------
 
     def queue(self, agent: str) -> Queue:
-        active = [t for t in self._store.list() if t.status != "resolved"]
-        unclaimed = tuple(t for t in active if t.status in UNCLAIMED)
+        active = [t for t in self._store.find() if Status(t.status) in ACTIVE]
+        unclaimed = tuple(t for t in active if Status(t.status) in UNCLAIMED)
         now = self._store.now()
         oldest = min((t.created_at for t in unclaimed), default=None)
         return Queue(
             agent=agent,
             unclaimed=unclaimed,
-            mine=tuple(t for t in active if t.status == "claimed" and t.assignee == agent),
-            waiting=tuple(t for t in active if t.status == "waiting_on_customer"),
+            mine=tuple(t for t in active if t.status == Status.CLAIMED and t.assignee == agent),
+            waiting=tuple(t for t in active if t.status == Status.WAITING_ON_CUSTOMER),
             oldest_wait=None if oldest is None else now - oldest,
         )
 
@@ -158,27 +175,26 @@ class Desk:
         if found is None:
             return [section(f"No customer matches `{query}` (try an id or part of a name).")]
         zone = ZoneInfo(knowledge.partner.support.timezone)
-        today = self._store.now().astimezone(zone).date()
-        invoices = knowledge.invoices_of(found.id)
-        open_invoices = [i for i in invoices if i.is_open]
-        balance = sum((i.total for i in open_invoices), Decimal(0))
-        overdue = [i for i in open_invoices if i.days_overdue(today) > 0]
-        tickets = [t for t in self._store.list(customer_id=found.id) if t.status != "resolved"]
+        account = account_summary(knowledge, found, self._store.now().astimezone(zone).date())
+        tickets = [t for t in self._store.find(customer_id=found.id) if Status(t.status) in ACTIVE]
+        balance = (
+            " + ".join(f"*{b.amount:,.2f} {b.currency}*" for b in account.balances) or "*0.00*"
+        )
         lines = [
             f"*{found.name}* (`{found.id}`)",
             f"Account: *{found.account_status}* · plan: {found.support_plan}",
-            f"Open balance: *{balance:,.2f} {found.currency}* over {len(open_invoices)} invoice(s)",
+            f"Open balance: {balance} over {account.open_invoices} invoice(s)",
         ]
         withheld = knowledge.withheld_of(found.id)
         if withheld:  # incomplete invoices: the customer is told they can't be shown
             lines.append("*Withheld from the customer* (not in the balance; fix the lines):")
             lines += [f"• {evidence}" for evidence in agent_evidence(withheld)]
-        if overdue:
+        if account.overdue:
             lines.append("*Overdue*")
             lines += [
-                f"• {i.number}: {i.total:,.2f} {i.currency}, due {i.due_date.isoformat()} "
-                f"({i.days_overdue(today)} days overdue)"
-                for i in overdue
+                f"• {o.invoice.number}: {o.invoice.total:,.2f} {o.invoice.currency}, due "
+                f"{o.invoice.due_date.isoformat()} ({o.days} days overdue)"
+                for o in account.overdue
             ]
         else:
             lines.append("Nothing overdue.")

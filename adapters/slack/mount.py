@@ -54,7 +54,8 @@ def slack_mount(api_url: str | None = None) -> Mount:
                 "where escalations are posted"
             )
         client = AsyncWebClient(token=token, base_url=api_url or settings.slack_api_url)
-        desk = Desk(context.assistant)
+        storage = context.assistant.storage
+        desk = Desk(context.assistant, storage.tickets, storage.inbound)
         bolt = build_bolt_app(
             desk,
             context.run_core,

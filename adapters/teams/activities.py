@@ -18,6 +18,8 @@ from typing import Any
 from bot.types import Message
 
 CHANNEL = "teams"
+# TurnContext.turn_state key: set when a turn failed or its reply is not delivered yet.
+NOT_DELIVERED = "billing.not_delivered"
 CARD_ACTION_INVOKE = "adaptiveCard/action"
 
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.channel import OutboxEvent
 from bot.types import Action, Citation, Reply, ReplyKind, Table, TicketInfo
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -80,15 +81,23 @@ def reply_card(reply: Reply, question: str = "") -> Card:
     return card(body, actions)
 
 
-def notice_card(event: str, body: Mapping[str, Any]) -> Card:
-    """A proactive message about a ticket: an agent's reply, a status change or a resolution."""
+def outgoing_card(event: OutboxEvent, body: Mapping[str, Any]) -> Card:
+    """The card for an outbox row addressed to a customer: the bot's reply to a message, an
+    agent's reply, or a resolution."""
+    if event == OutboxEvent.REPLY:
+        return reply_card(Reply.from_json(body["reply"]), str(body.get("question") or ""))
+    return notice_card(event, body)
+
+
+def notice_card(event: OutboxEvent, body: Mapping[str, Any]) -> Card:
+    """A proactive message about a ticket: an agent's reply or a resolution."""
     number = str(body.get("number") or "your ticket")
     agent = str(body.get("agent") or "")
     text = str(body.get("text") or "")
-    if event == "agent_reply":
+    if event == OutboxEvent.AGENT_REPLY:
         heading = f"{agent} replied on {number}" if agent else f"Reply on {number}"
         return card([text_block(heading, weight="Bolder"), text_block(text)])
-    if event == "ticket_resolved":
+    if event == OutboxEvent.TICKET_RESOLVED:
         heading = f"{number} was resolved" + (f" by {agent}" if agent else "")
         elements = [text_block(heading, weight="Bolder")]
         if text:
@@ -103,24 +112,7 @@ def notice_card(event: str, body: Mapping[str, Any]) -> Card:
             ),
         ]
         return card(elements, actions)
-    return card([text_block(status_line(event, body))])
-
-
-def status_line(event: str, body: Mapping[str, Any]) -> str:
-    """One sentence for any other ticket event, e.g. "BILL-1001: Dana is looking at it."."""
-    number = str(body.get("number") or "Your ticket")
-    agent = str(body.get("agent") or "")
-    if event == "ticket_claimed":
-        line = f"{agent} is looking at it." if agent else "a person is looking at it."
-    elif event == "ticket_reopened":
-        line = "it is open again; a person will follow up."
-    elif body.get("status"):
-        line = f"status is now {str(body['status']).replace('_', ' ')}."
-    else:
-        line = event.removeprefix("ticket_").replace("_", " ") + "."
-    if body.get("text"):
-        line = f"{line} {body['text']}"
-    return f"{number}: {line}"
+    raise ValueError(f"no Teams rendering for outbox event {event!r}")
 
 
 def feedback_about(reply: Reply) -> str:

@@ -1,8 +1,10 @@
 """`TeamsChannel`: the core's `Channel` port for Teams, i.e. proactive messages to customers.
 
-The outbox dispatcher hands it ticket events for a Teams conversation (an agent's reply, a
-resolution, a status change); it renders them as cards and sends them into the conversation
-whose reference `TeamsTurns` stored when the customer last wrote.
+The outbox dispatcher hands it what is addressed to a Teams conversation (the bot's reply to
+a message whose inline send failed, an agent's reply, a resolution); it renders them as
+cards and sends them into the conversation whose reference `TeamsTurns` stored when the
+customer last wrote. A delivery already made is never repeated: the outbox row's status is
+the persisted delivery key (see `bot.tickets.outbox`), not a set in this process.
 
 Retries belong to the dispatcher (durable, with backoff and a dead-letter state): the
 connector clients for these sends have the SDK's own retries switched off (see
@@ -13,44 +15,40 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections import OrderedDict
 from typing import Any
 
 from adapters.teams import cards
 from adapters.teams.activities import CHANNEL
 from adapters.teams.turns import CoreRunner, card_activity
-from bot.channel import Delivered, Outgoing
+from bot.channel import Delivered, OutboxEvent, Outgoing
+from bot.conversation.store import Conversations
 from bot.errors import DeliveryError, RetryLater
 
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when a 429 names no Retry-After
-MAX_SENT_KEYS = 2048  # idempotency keys remembered, to drop a duplicate delivery
 
 
 class TeamsChannel:
     name = CHANNEL
 
-    def __init__(self, adapter: Any, store: Any, app_id: str, run_core: CoreRunner) -> None:
+    def __init__(
+        self, adapter: Any, conversations: Conversations, app_id: str, run_core: CoreRunner
+    ) -> None:
         self._adapter = adapter  # botbuilder CloudAdapter
-        self._store = store  # bot.tickets.store.TicketStore
+        self._conversations = conversations
         self._app_id = app_id
         self._run_core = run_core
-        self._sent: OrderedDict[str, str | None] = OrderedDict()
 
     async def deliver(self, message: Outgoing) -> Delivered:
-        if message.key in self._sent:
-            return Delivered(self._sent[message.key])
         from botbuilder.schema import ConversationReference
 
-        stored = await self._run_core(
-            self._store.conversation_reference, CHANNEL, message.conversation
-        )
+        stored = await self._run_core(self._conversations.reference, CHANNEL, message.conversation)
         if stored is None:
             raise DeliveryError(
                 f"no stored Teams conversation {message.conversation!r}: the customer has "
                 "not written to the bot from it (or its reference was never saved)"
             )
         reference = ConversationReference().deserialize(stored)
-        activity = card_activity(cards.notice_card(message.event, message.body))
+        activity = card_activity(cards.outgoing_card(OutboxEvent(message.event), message.body))
         sent: list[str | None] = []
         failures: list[BaseException] = []
 
@@ -67,15 +65,12 @@ class TeamsChannel:
         except Exception as exc:
             failures.append(exc)
         if failures:
-            raise _delivery_error(failures[0], message.conversation) from failures[0]
-        delivered = sent[0] if sent else None
-        self._sent[message.key] = delivered
-        if len(self._sent) > MAX_SENT_KEYS:
-            self._sent.popitem(last=False)
-        return Delivered(delivered)
+            raise delivery_error(failures[0], message.conversation) from failures[0]
+        return Delivered(sent[0] if sent else None)
 
 
-def _delivery_error(exc: BaseException, conversation: str) -> DeliveryError:
+def delivery_error(exc: BaseException, conversation: str) -> DeliveryError:
+    """The dispatcher's view of a failed send: `RetryLater` for a 429, else `DeliveryError`."""
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     if status is None:

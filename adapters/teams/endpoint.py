@@ -21,6 +21,7 @@ from aiohttp import web
 
 from adapters.http_limits import one_line, refuse
 from adapters.teams import activities
+from adapters.teams.activities import NOT_DELIVERED
 from adapters.teams.auth import has_expiry
 from adapters.wire import MalformedBody, parse_json
 
@@ -91,8 +92,18 @@ class TeamsEndpoint:
         except Exception as exc:  # msrest raises DeserializationError and friends
             return self._refuse(request, 400, "malformed activity", detail=str(exc))
 
-        invoke_response = await self._adapter.process_activity(authenticated, activity, self._logic)
+        turns: list[Any] = []
+
+        async def logic(turn: Any) -> None:
+            turns.append(turn)
+            await self._logic(turn)
+
+        invoke_response = await self._adapter.process_activity(authenticated, activity, logic)
         self._count(str(body["type"]))
+        if any(turn.turn_state.get(NOT_DELIVERED) for turn in turns):
+            # Tell the platform the truth: the turn failed (nothing was kept) or its reply is
+            # not delivered yet (it is queued). A redelivery is handled, never doubled.
+            return self._refuse(request, 503, "the reply is not delivered yet", retry_after=5)
         if invoke_response is None:
             return web.Response(status=201)
         payload = invoke_response.body

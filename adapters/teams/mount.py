@@ -32,7 +32,15 @@ def teams_mount(endpoints: CloudEndpoints | None = None) -> Mount:
         settings = context.settings
         adapter = CloudAdapter(build_authentication(settings, endpoints))
         local_tenant = None if settings.teams_app_id else settings.teams_local_tenant_id or None
-        turns = TeamsTurns(context.assistant, context.run_core, local_tenant)
+        storage = context.assistant.storage
+        turns = TeamsTurns(
+            context.assistant,
+            storage.conversations,
+            storage.inbound,
+            storage.outbox,
+            context.run_core,
+            local_tenant,
+        )
         adapter.on_turn_error = turns.on_error
         endpoint = TeamsEndpoint(
             adapter,
@@ -50,9 +58,7 @@ def teams_mount(endpoints: CloudEndpoints | None = None) -> Mount:
                 MESSAGES_PATH,
             )
         return [
-            TeamsChannel(
-                adapter, context.assistant.tickets, settings.teams_app_id, context.run_core
-            )
+            TeamsChannel(adapter, storage.conversations, settings.teams_app_id, context.run_core)
         ]
 
     return mount

@@ -1,11 +1,20 @@
 """One Teams turn: translate the activity, ask the core, send back what it says.
 
+The core commits the turn (the event's id, its effects and the reply as an outbox row
+claimed by this process) before anything is sent. Then the reply goes out inline, at once,
+and its row is settled as delivered. If that send fails, the row is released to the outbox
+dispatcher, which delivers it proactively, and the endpoint tells the Bot Connector the
+truth (`NOT_DELIVERED`: a 5xx, so a redelivery may come; it finds the row and sends the reply
+only if it is still undelivered). A card action answered in the HTTP body is settled the
+same way, and a redelivered click gets the same card again.
+
 The core is synchronous (database, embeddings), so every call into it goes through
 `run_core`, which runs it off the event loop: the server keeps serving other requests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -13,6 +22,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from adapters.teams import activities, cards
+from bot.channel import OutboxEvent
+from bot.conversation.store import Conversations
+from bot.tickets.inbound import InboundEvents
+from bot.tickets.outbox import Claimed, Outbox
+from bot.turn import INLINE_LEASE
 from bot.types import Message
 
 if TYPE_CHECKING:
@@ -25,15 +39,29 @@ WELCOME_SOURCE = "teams-welcome"
 NOTHING_TO_READ = "I can only read typed questions: please type yours."
 MAX_REMEMBERED = 10_000  # conversations whose stored reference this process knows
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+# Turn state the endpoint reads: the turn failed, or its reply could not be sent inline.
+NOT_DELIVERED = activities.NOT_DELIVERED
+# An inline send gives up well before its claim on the row runs out, so the dispatcher
+# never sends a reply that is still on its way.
+INLINE_TIMEOUT = INLINE_LEASE.total_seconds() / 2
 
 
 class TeamsTurns:
     """The bot logic handed to botbuilder's adapter: `await turns.on_turn(turn_context)`."""
 
     def __init__(
-        self, assistant: Assistant, run_core: CoreRunner, local_tenant: str | None = None
+        self,
+        assistant: Assistant,
+        conversations: Conversations,
+        inbound: InboundEvents,
+        outbox: Outbox,
+        run_core: CoreRunner,
+        local_tenant: str | None = None,
     ) -> None:
         self._assistant = assistant
+        self._conversations = conversations
+        self._inbound = inbound
+        self._outbox = outbox
         self._run_core = run_core
         self._local_tenant = local_tenant  # the Emulator's stand-in tenant, local mode only
         self._remembered: dict[str, dict[str, Any]] = {}  # conversation -> stored reference
@@ -58,6 +86,7 @@ class TeamsTurns:
         else:
             log.error("Teams turn failed", exc_info=(type(error), error, error.__traceback__))
         wire = turn.activity.serialize()
+        turn.turn_state[NOT_DELIVERED] = True  # nothing was committed: a redelivery is welcome
         try:
             if activities.is_card_action(wire):
                 await _invoke_reply(
@@ -84,16 +113,42 @@ class TeamsTurns:
             await turn.send_activity(Activity(type=ActivityTypes.typing))
         except Exception as exc:
             log.warning("typing indicator not sent: %s", exc)
-        reply = await self._run_core(self._assistant.handle, message)
-        if reply.text:
-            await turn.send_activity(card_activity(cards.reply_card(reply, message.text)))
+        handled = await self._run_core(self._assistant.respond, message)
+        if handled.delivery is not None:
+            await self._send_inline(turn, handled.delivery)
+        elif not handled.repeat and handled.reply.text:  # an activity without an id: no row
+            await turn.send_activity(card_activity(cards.reply_card(handled.reply, message.text)))
+        # Otherwise nothing to say, or the reply went out already (or is going out elsewhere).
+
+    async def _send_inline(self, turn: Any, delivery: Claimed) -> None:
+        outgoing = delivery.outgoing
+        activity = card_activity(cards.outgoing_card(OutboxEvent(outgoing.event), outgoing.body))
+        try:
+            response = await asyncio.wait_for(turn.send_activity(activity), INLINE_TIMEOUT)
+        except Exception as exc:
+            log.warning("reply %s not sent inline (%s); the outbox delivers it", outgoing.key, exc)
+            await self._run_core(self._release, delivery, f"inline send: {exc!r}")
+            turn.turn_state[NOT_DELIVERED] = True
+            return
+        reference = getattr(response, "id", None) or None
+        await self._run_core(self._settle, delivery, reference)
+
+    def _release(self, delivery: Claimed, error: str) -> None:
+        """Hand the reply to the dispatcher, due now."""
+        self._outbox.failed(delivery, error, retry_at=_now())
+
+    def _settle(self, delivery: Claimed, reference: str | None) -> None:
+        self._outbox.delivered(delivery, reference, now=_now())
 
     async def _on_card_action(self, turn: Any, wire: dict[str, Any]) -> None:
         message = self._with_tenant(activities.message_from_card_action(wire))
-        reply = await self._run_core(self._assistant.handle, message)
-        if reply.text:
+        handled = await self._run_core(self._assistant.respond, message)
+        if handled.delivery is not None:  # answered in the HTTP body: that is its delivery
+            await self._run_core(self._settle, handled.delivery, None)
+        reply = handled.reply
+        if reply.text:  # a redelivered click gets the same card again
             body = cards.invoke_response_body(cards.reply_card(reply))
-        else:  # a redelivered click: leave the card as it is
+        else:
             body = {
                 "statusCode": 200,
                 "type": "application/vnd.microsoft.activity.message",
@@ -106,7 +161,7 @@ class TeamsTurns:
         # greet once per conversation and day.
         day = datetime.now(UTC).date().isoformat()
         key = f"{activities.conversation_id(wire)}:{day}"
-        first = await self._run_core(self._assistant.tickets.first_delivery, WELCOME_SOURCE, key)
+        first = await self._run_core(self._inbound.first_delivery, WELCOME_SOURCE, key)
         if not first:
             return
         tenant = activities.tenant_id(wire) or self._local_tenant
@@ -128,7 +183,7 @@ class TeamsTurns:
         if self._remembered.get(conversation) == reference:
             return  # already stored by this process: spare the database a write per message
         await self._run_core(
-            self._assistant.tickets.remember_conversation,
+            self._conversations.remember,
             activities.CHANNEL,
             conversation,
             reference,
@@ -156,6 +211,10 @@ async def _invoke_reply(turn: Any, body: dict[str, Any]) -> None:
     await turn.send_activity(
         Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
     )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _is_connector_failure(error: BaseException) -> bool:

@@ -74,7 +74,7 @@ def list_tickets(
 ) -> None:
     """List tickets, oldest first."""
     with _store(ctx) as store:
-        found = store.list(status=status, customer_id=customer_id, assignee=assignee)
+        found = store.find(status=status, customer_id=customer_id, assignee=assignee)
     if as_json:
         _print_json([t.to_json() for t in found])
         return
@@ -195,8 +195,10 @@ def outbox(ctx: click.Context, show_all: bool, as_json: bool) -> None:
 @click.pass_context
 def prune(ctx: click.Context, days: int) -> None:
     """Forget old inbound event ids and delivered outbox rows (tickets and history stay)."""
+    from bot.storage import Storage
+
     with _store(ctx) as store:
-        inbound, outbox_rows = store.prune(timedelta(days=days))
+        inbound, outbox_rows = Storage(store.database).prune(timedelta(days=days))
     click.echo(f"forgot {inbound} inbound event ids and {outbox_rows} delivered outbox rows")
 
 

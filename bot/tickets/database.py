@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
 
 from bot.errors import ConfigError
 
@@ -29,6 +34,52 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "billing_read_only"  # execution option: a read-only session on SQLite
 _BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock before giving up
 _MIGRATION_LOCK = 0x42494C4C  # "BILL": the PostgreSQL advisory lock key for upgrades
+
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Database:
+    """One engine, one clock, and the two kinds of session every store uses.
+
+    `write()` is one transaction (committed when the block ends, rolled back if it raises);
+    the stores' `*_in(session, ...)` functions join a caller's write, which is how one turn
+    commits everything it changed at once.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
+        self.engine = engine
+        self._reader = engine.execution_options(**{READ_ONLY: True})
+        self.now = clock
+
+    @classmethod
+    def from_url(cls, url: str, *, clock: Clock = utcnow) -> Database:
+        """Connect, creating the SQLite folder if missing, and migrate to the newest schema."""
+        engine = make_engine(url)
+        upgrade(engine)
+        return cls(engine, clock=clock)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self._reader) as session, session.begin():
+            yield session
+
+    def insert(self, table: Any) -> Any:
+        """The dialect's INSERT (with ON CONFLICT) for `table`."""
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        return insert(table)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def parse_url(url: str) -> URL:

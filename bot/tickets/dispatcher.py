@@ -15,7 +15,11 @@ ticket-and-channel line, so order within a line is kept) and settles each one:
 
 Database calls run in worker threads, so the event loop keeps serving while they wait.
 Several dispatchers may share one PostgreSQL database: `FOR UPDATE SKIP LOCKED` and a lease
-give each row to one of them; a dispatcher that dies loses its claims when the lease ends.
+give each row to one of them. Leases are short (`lease`, 6 s) and renewed every third of
+that while a delivery runs (the heartbeat), so a dispatcher that dies, or a server killed
+mid-turn, loses its claims within seconds and a restarted or other process delivers them.
+Just before sending, a row is checked again: one settled meanwhile (by a process whose lease
+had run out, or by an inline send) is never sent twice.
 """
 
 from __future__ import annotations
@@ -40,13 +44,13 @@ log = logging.getLogger(__name__)
 class Dispatcher:
     def __init__(
         self,
-        store_or_engine: TicketStore | Engine,
+        store_or_engine: TicketStore | Engine,  # or anything with an `engine`
         channels: Mapping[str, Channel],
         *,
         max_attempts: int = 8,
         base_delay: float = 2.0,
         max_delay: float = 900.0,
-        lease: float = 120.0,
+        lease: float = 6.0,
         delivery_timeout: float = 60.0,
         batch: int = 20,
         poll_interval: float = 1.0,
@@ -55,9 +59,8 @@ class Dispatcher:
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        if not 0 < delivery_timeout < lease:
-            # A delivery still running when its lease ends would be sent twice.
-            raise ValueError("delivery_timeout must be positive and shorter than the lease")
+        if delivery_timeout <= 0 or lease <= 0:
+            raise ValueError("delivery_timeout and lease must be positive")
         engine = (
             store_or_engine.engine if isinstance(store_or_engine, TicketStore) else store_or_engine
         )
@@ -66,7 +69,7 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
-        self._lease = timedelta(seconds=lease)
+        self.lease = timedelta(seconds=lease)
         self._timeout = delivery_timeout
         self._batch = batch
         self._poll = poll_interval
@@ -81,15 +84,33 @@ class Dispatcher:
             self._outbox.claim,
             self._channels.keys(),
             now=self._clock(),
-            lease=self._lease,
+            lease=self.lease,
             limit=self._batch,
             max_attempts=self.max_attempts,
             defer=timedelta(seconds=max(self.base_delay, self._poll)),
         )
         if not claimed:
             return 0
-        results = await asyncio.gather(*(self._deliver(item) for item in claimed))
+        heartbeat = asyncio.create_task(self._heartbeat(claimed))
+        try:
+            results = await asyncio.gather(*(self._deliver(item) for item in claimed))
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
         return sum(results)
+
+    async def _heartbeat(self, claimed: list[Claimed]) -> None:
+        """Keep this round's claims alive while it works (a live dispatcher keeps its rows,
+        a dead one loses them within one lease)."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                await asyncio.to_thread(
+                    self._outbox.renew, claimed, until=self._clock() + self.lease
+                )
+            except Exception as exc:  # the database is away: the deliveries go on
+                log.warning("could not renew outbox leases: %s", exc)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set: straight on while there is work, else every
@@ -131,6 +152,8 @@ class Dispatcher:
     async def _deliver(self, item: Claimed) -> int:
         message = item.outgoing
         channel = self._channels[message.channel]
+        if item.attempts > 1 and not await asyncio.to_thread(self._outbox.still_pending, item):
+            return 0  # settled by another process since this claim: already delivered
         try:
             delivered = await asyncio.wait_for(channel.deliver(message), self._timeout)
         except TimeoutError:
@@ -157,7 +180,7 @@ class Dispatcher:
             self._outbox.delivered, item, delivered.reference, now=self._clock()
         )
         if not settled:
-            log.warning("%s was delivered after its lease ran out", message.key)
+            log.warning("%s was settled by another process meanwhile", message.key)
         return 1
 
     async def _failed(self, item: Claimed, error: str, retry_at: datetime | None) -> None:

@@ -63,6 +63,16 @@ class TicketRow(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_customer_conversation", "channel", "conversation"),
+        # One active ticket per customer conversation: the database, not a check in Python,
+        # decides when two "talk to a person" clicks race.
+        Index(
+            "uq_tickets_active_conversation",
+            "channel",
+            "conversation",
+            unique=True,
+            postgresql_where=text("status <> 'resolved'"),
+            sqlite_where=text("status <> 'resolved'"),
+        ),
         {"sqlite_autoincrement": True},  # never reuse a number, even after a delete
     )
 
@@ -140,6 +150,9 @@ class InboundEventRow(Base):
     source: Mapped[str] = mapped_column(String(50))
     event_id: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # What handling the event produced (e.g. the reply and its outbox key): a redelivery is
+    # answered from it instead of being handled again.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
 
 
 class ConversationRow(Base):
@@ -150,6 +163,7 @@ class ConversationRow(Base):
     reference: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     customer_id: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)  # bot.conversation.state
 
 
 class FeedbackRow(Base):

@@ -11,9 +11,17 @@ write lock there):
   agents' thread before the post that creates it;
 * fresh: a "ticket_updated" row with a newer one waiting behind it is marked `superseded`
   and skipped (the newer one carries the whole ticket anyway);
-* leased: a claim sets `lease_until`; a dispatcher that dies mid-delivery loses its claim when
-  the lease runs out and another one delivers the row (at least once; `key` lets a channel
-  drop the rare duplicate).
+* leased: a claim sets `lease_until`, which the holder renews while it works (`renew`, the
+  dispatcher's heartbeat); a process that dies mid-delivery loses its claim within one short
+  lease and another one delivers the row.
+* settled once: whoever delivered a row marks it delivered, even after its lease ran out, and
+  a row is checked again just before it is sent (`still_pending`): the row's status is the
+  persisted delivery key, shared by every process and replica and kept across restarts.
+
+A row can be born claimed (`enqueue_claimed`): the bot's reply to a customer is written in the
+turn's transaction already leased to the process that sends it inline right after the commit;
+if that send fails (or the process dies), the row is released (or its lease runs out) and the
+dispatcher delivers it.
 
 A row whose thread is not known yet (its "ticket_opened" post is dead) is deferred, not
 attempted. A row that keeps failing is parked as `dead` with its last error: never deleted,
@@ -22,17 +30,18 @@ listed by `billing-bot tickets outbox`, put back with `billing-bot tickets reque
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, exists, func, or_, select, update
+from sqlalchemy import CursorResult, Engine, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.channel import Outgoing
+from bot.channel import OutboxEvent, Outgoing
 from bot.errors import TicketError
 from bot.tickets.database import READ_ONLY
 from bot.tickets.models import OutboxRow, TicketRow
@@ -48,7 +57,7 @@ class OutboxStatus(StrEnum):
 
 # Events that only refresh a view (the agents' post): when a newer one is waiting, the
 # older one is skipped instead of sent, which spares the platform's rate limits.
-REPLACEABLE = frozenset({"ticket_updated"})
+REPLACEABLE = frozenset({OutboxEvent.TICKET_UPDATED.value})
 
 
 class ThreadMode(StrEnum):
@@ -62,29 +71,55 @@ def enqueue(
     *,
     key: str,
     channel: str,
-    event: str,
+    event: OutboxEvent,
     body: dict[str, Any],
     now: datetime,
     conversation: str = "",
     ticket_id: int | None = None,
     thread_mode: ThreadMode = ThreadMode.NONE,
-) -> None:
+) -> OutboxRow:
     """Add an outbox row to the caller's transaction (it commits or vanishes with it)."""
-    session.add(
-        OutboxRow(
-            key=key,
-            ticket_id=ticket_id,
-            channel=channel,
-            conversation=conversation,
-            thread_mode=thread_mode.value,
-            event=event,
-            body=body,
-            status=OutboxStatus.PENDING.value,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    row = OutboxRow(
+        key=key,
+        ticket_id=ticket_id,
+        channel=channel,
+        conversation=conversation,
+        thread_mode=thread_mode.value,
+        event=event.value,
+        body=body,
+        status=OutboxStatus.PENDING.value,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
     )
+    session.add(row)
+    return row
+
+
+def enqueue_claimed(
+    session: Session,
+    *,
+    key: str,
+    channel: str,
+    conversation: str,
+    event: OutboxEvent,
+    body: dict[str, Any],
+    now: datetime,
+    lease: timedelta,
+) -> Claimed:
+    """Add an outbox row already claimed by the caller until `now + lease`."""
+    row = enqueue(
+        session,
+        key=key,
+        channel=channel,
+        conversation=conversation,
+        event=event,
+        body=body,
+        now=now,
+    )
+    claimed = _lease(row, None, now + lease)  # leased as it is inserted: one statement
+    session.flush()  # the id
+    return dataclasses.replace(claimed, id=row.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,15 +204,50 @@ class Outbox:
                         claimed.append(_lease(row, thread, now + lease))
         return claimed
 
+    def claim_key(self, key: str, *, now: datetime, lease: timedelta) -> Claimed | None:
+        """Claim one row by its key, due or not (a redelivered event asks for its reply
+        again): None when it is settled or someone else holds a live lease on it."""
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            row = session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.key == key, OutboxRow.status == OutboxStatus.PENDING.value)
+                .where(or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until <= now))
+                .with_for_update(skip_locked=True)
+            ).first()
+            return None if row is None else _lease(row, None, now + lease)
+
+    def renew(self, items: Collection[Claimed], *, until: datetime) -> int:
+        """Extend the leases still held (the heartbeat of a process at work); returns how
+        many were renewed."""
+        if not items:
+            return 0
+        tokens = [item.token for item in items]
+        with Session(self._engine) as session, session.begin():
+            renewed = session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.claim_token.in_(tokens))
+                .where(OutboxRow.status == OutboxStatus.PENDING.value)
+                .values(lease_until=until)
+            )
+        return int(cast(CursorResult[Any], renewed).rowcount)
+
+    def still_pending(self, item: Claimed) -> bool:
+        """False when the row was settled since it was claimed (another process delivered
+        it after this one's lease ran out): then it must not be sent again."""
+        query = select(OutboxRow.status).where(OutboxRow.id == item.id)
+        with Session(self._reader) as session, session.begin():
+            return session.execute(query).scalar() == OutboxStatus.PENDING.value
+
     def delivered(self, item: Claimed, reference: str | None, *, now: datetime) -> bool:
         """Settle a delivery; for an "opens" row the reference becomes the ticket's thread.
 
-        False when the claim was lost (the lease ran out and another dispatcher settled it).
+        Settles even when the claim was lost (the lease ran out meanwhile): the message was
+        sent, so nobody may send it again. False when the row was settled already.
         """
         with Session(self._engine) as session, session.begin():
             done = session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id == item.id, OutboxRow.claim_token == item.token)
+                .where(OutboxRow.id == item.id)
                 .where(OutboxRow.status == OutboxStatus.PENDING.value)
                 .values(
                     status=OutboxStatus.DELIVERED.value,
@@ -199,7 +269,8 @@ class Outbox:
         return True
 
     def failed(self, item: Claimed, error: str, *, retry_at: datetime | None) -> None:
-        """Record a failed attempt: retry at `retry_at`, or park the row when it is None."""
+        """Record a failed attempt and release the claim: retry at `retry_at`, or park the
+        row when it is None."""
         values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
         if retry_at is None:
             values["status"] = OutboxStatus.DEAD.value

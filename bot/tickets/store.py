@@ -1,11 +1,15 @@
-"""`TicketStore`: tickets, their history, the outbox rows they imply, inbound idempotency,
-conversation references and feedback, on SQLite or PostgreSQL.
+"""`TicketStore`: tickets, their history and the outbox rows they imply, on SQLite or
+PostgreSQL. (Inbound event ids, conversations and feedback have their own stores beside it,
+on the same `Database`: `bot.storage.Storage` holds them all.)
 
 Every public write is one transaction: the ticket change, its event row(s) and its outbox
 rows commit together or not at all, so a message is never recorded without being queued for
 delivery, nor queued without being recorded. The ticket row is locked (`FOR UPDATE` on
 PostgreSQL; SQLite's write lock) while it changes, so concurrent messages never overwrite
-each other's transcript lines.
+each other's transcript lines. A conversation has at most one active (not resolved) ticket:
+a partial unique index enforces it, and `open_or_append_in` opens or adds to it under a lock.
+The `*_in(session, ...)` methods join a caller's transaction (one customer turn commits its
+ticket change with everything else it did).
 
 Customer text (question, transcript, messages) passes through `bot.pii.mask_pii` before it
 is stored, so card numbers, IBANs and passwords never reach the database or the agents.
@@ -14,47 +18,27 @@ is stored, so card numbers, IBANs and passwords never reach the database or the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.channel import OutboxEvent
 from bot.errors import TicketError
 from bot.pii import mask_pii
-from bot.tickets.database import READ_ONLY, make_engine, upgrade
-from bot.tickets.models import (
-    ConversationRow,
-    FeedbackRow,
-    InboundEventRow,
-    OutboxRow,
-    TicketEventRow,
-    TicketRow,
-    UnansweredRow,
-)
-from bot.tickets.outbox import Outbox, OutboxStatus, ThreadMode, enqueue
+from bot.tickets.database import Clock, Database, utcnow
+from bot.tickets.models import TicketEventRow, TicketRow
+from bot.tickets.outbox import Outbox, ThreadMode, enqueue
 from bot.tickets.status import ACTIVE, UNCLAIMED, Status, check_transition, parse_status
-from bot.tickets.values import (
-    PREFIX,
-    Ticket,
-    TicketEvent,
-    TranscriptEntry,
-    Unanswered,
-    format_number,
-)
+from bot.tickets.values import PREFIX, Ticket, TicketEvent, TranscriptEntry, format_number
 
-Clock = Callable[[], datetime]
+__all__ = ["AGENTS", "Clock", "TicketStore", "parse_number", "utcnow"]
 
 AGENTS = "slack"  # the channel name of the agents' side
 _NUMBER = re.compile(rf"^\s*{PREFIX}(\d{{1,9}})\s*$", re.IGNORECASE)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def parse_number(number: str) -> int:
@@ -65,29 +49,32 @@ def parse_number(number: str) -> int:
 
 
 class TicketStore:
-    def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
-        self._engine = engine
-        self._reader = engine.execution_options(**{READ_ONLY: True})
-        self._clock = clock
-        self.outbox = Outbox(engine)
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._clock = db.now
+        self._write = db.write
+        self._read = db.read
+        self.outbox = Outbox(db.engine)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utcnow) -> TicketStore:
         """Connect, creating the SQLite folder if missing, and migrate to the newest schema."""
-        engine = make_engine(url)
-        upgrade(engine)
-        return cls(engine, clock=clock)
+        return cls(Database.from_url(url, clock=clock))
 
     @property
     def engine(self) -> Engine:
-        return self._engine
+        return self._db.engine
+
+    @property
+    def database(self) -> Database:
+        return self._db
 
     def now(self) -> datetime:
         """The store's clock (UTC)."""
         return self._clock()
 
     def close(self) -> None:
-        self._engine.dispose()
+        self._db.close()
 
     def __enter__(self) -> TicketStore:
         return self
@@ -109,7 +96,81 @@ class TicketStore:
         channel: str,
         conversation: str,
     ) -> Ticket:
-        """Open a ticket and queue its post to the agents ("ticket_opened" to slack)."""
+        """Open a ticket and queue its post to the agents ("ticket_opened" to slack); a
+        conversation that has an active ticket already is refused (`TicketError`)."""
+        with self._write() as session:
+            return self.open_in(
+                session,
+                customer_id=customer_id,
+                category=category,
+                route=route,
+                question=question,
+                transcript=transcript,
+                evidence=evidence,
+                channel=channel,
+                conversation=conversation,
+            )
+
+    def open_or_append_in(
+        self,
+        session: Session,
+        *,
+        customer_id: str,
+        category: str,
+        route: str,
+        question: str,
+        evidence: Sequence[str],
+        channel: str,
+        conversation: str,
+    ) -> tuple[Ticket, bool]:
+        """The conversation's active ticket with `question` added to it, or a new ticket:
+        (ticket, opened?). Two racing callers end with one ticket: the loser of the unique
+        index adds to the winner's."""
+        existing = self.active_in(session, channel, conversation)
+        if existing is None:
+            try:
+                with session.begin_nested():
+                    opened = self.open_in(
+                        session,
+                        customer_id=customer_id,
+                        category=category,
+                        route=route,
+                        question=question,
+                        transcript=[("customer", question)],
+                        evidence=evidence,
+                        channel=channel,
+                        conversation=conversation,
+                    )
+                return opened, True
+            except TicketError:  # another transaction opened it first and has committed
+                existing = self.active_in(session, channel, conversation)
+                if existing is None:
+                    raise
+        return self.add_customer_message_in(session, existing.number, question), False
+
+    def active_in(self, session: Session, channel: str, conversation: str) -> Ticket | None:
+        """The conversation's active ticket, locked until the caller's transaction ends."""
+        row = session.scalars(
+            select(TicketRow)
+            .where(TicketRow.channel == channel, TicketRow.conversation == conversation)
+            .where(TicketRow.status.in_([s.value for s in ACTIVE]))
+            .with_for_update()
+        ).first()
+        return None if row is None else _ticket(row)
+
+    def open_in(
+        self,
+        session: Session,
+        *,
+        customer_id: str,
+        category: str,
+        route: str,
+        question: str,
+        transcript: Sequence[tuple[str, str]],
+        evidence: Sequence[str],
+        channel: str,
+        conversation: str,
+    ) -> Ticket:
         _check("customer_id", customer_id, 200)
         _check("category", category, 100)
         _check("route", route, 100)
@@ -120,103 +181,115 @@ class TicketStore:
             TranscriptEntry(author=author, text=mask_pii(text), at=now).to_json()
             for author, text in transcript
         ]
-        with self._write() as session:
-            row = TicketRow(
-                customer_id=customer_id,
-                category=category,
-                route=route,
-                status=Status.OPEN.value,
-                question=mask_pii(question),
-                transcript=entries,
-                evidence=[str(e) for e in evidence],
-                channel=channel,
-                conversation=conversation,
-                thread=None,
-                assignee=None,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-            session.flush()  # allocates the number
-            event = self._event(session, row, customer_id, "opened", row.question, None, "open")
-            ticket = _ticket(row)
-            enqueue(
-                session,
-                key=f"{ticket.number}:{event.id}",
-                channel=AGENTS,
-                event="ticket_opened",
-                body={"number": ticket.number, "ticket": ticket.to_json()},
-                now=now,
-                ticket_id=row.id,
-                thread_mode=ThreadMode.OPENS,
-            )
-            return ticket
+        row = TicketRow(
+            customer_id=customer_id,
+            category=category,
+            route=route,
+            status=Status.OPEN.value,
+            question=mask_pii(question),
+            transcript=entries,
+            evidence=[str(e) for e in evidence],
+            channel=channel,
+            conversation=conversation,
+            thread=None,
+            assignee=None,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        try:
+            session.flush()  # allocates the number; the unique index checks the conversation
+        except IntegrityError as exc:
+            raise TicketError(
+                f"{channel} conversation {conversation!r} has an active ticket already"
+            ) from exc
+        event = self._event(session, row, customer_id, "opened", row.question, None, "open")
+        ticket = _ticket(row)
+        enqueue(
+            session,
+            key=f"{ticket.number}:{event.id}",
+            channel=AGENTS,
+            event=OutboxEvent.TICKET_OPENED,
+            body={"number": ticket.number, "ticket": ticket.to_json()},
+            now=now,
+            ticket_id=row.id,
+            thread_mode=ThreadMode.OPENS,
+        )
+        return ticket
 
     def add_customer_message(self, number: str, text: str) -> Ticket:
         """Append the customer's message and relay it to the agents' thread.
 
         A ticket waiting on the customer goes back to its agent (waiting → claimed).
         """
-        text = mask_pii(text)
         with self._write() as session:
-            row, now = self._locked(session, number)
-            if not text.strip():
-                raise TicketError(f"an empty customer message for {format_number(row.id)}")
-            if row.status == Status.RESOLVED.value:
-                raise TicketError(
-                    f"{format_number(row.id)} is resolved; reopen it or open a new ticket "
-                    "for this message"
-                )
-            self._append(row, "customer", text, now)
-            event = self._event(session, row, "customer", "customer_message", text)
-            if row.status == Status.WAITING_ON_CUSTOMER.value:
-                self._move(session, row, Status.CLAIMED, "customer", now)
-            ticket = _ticket(row)
-            self._to_thread(
-                session,
-                ticket,
-                f"{ticket.number}:{event.id}",
-                "customer_message",
-                {"number": ticket.number, "author": "customer", "text": text},
+            return self.add_customer_message_in(session, number, text)
+
+    def add_customer_message_in(self, session: Session, number: str, text: str) -> Ticket:
+        text = mask_pii(text)
+        row, now = self._locked(session, number)
+        if not text.strip():
+            raise TicketError(f"an empty customer message for {format_number(row.id)}")
+        if row.status == Status.RESOLVED.value:
+            raise TicketError(
+                f"{format_number(row.id)} is resolved; reopen it or open a new ticket "
+                "for this message"
             )
-            self._refresh_post(session, ticket, event)
-            return ticket
+        self._append(row, "customer", text, now)
+        event = self._event(session, row, "customer", "customer_message", text)
+        if row.status == Status.WAITING_ON_CUSTOMER.value:
+            self._move(session, row, Status.CLAIMED, "customer", now)
+        ticket = _ticket(row)
+        self._to_thread(
+            session,
+            ticket,
+            f"{ticket.number}:{event.id}",
+            OutboxEvent.CUSTOMER_MESSAGE,
+            {"number": ticket.number, "author": "customer", "text": text},
+        )
+        self._refresh_post(session, ticket, event)
+        return ticket
 
     def add_agent_reply(
         self, number: str, agent: str, text: str, *, internal: bool = False
     ) -> Ticket:
         """Record an agent's reply and relay it to the customer; `internal` notes stay with
         the agents. An agent answering an unclaimed ticket claims it."""
-        _check("agent", agent, 200)
         with self._write() as session:
-            row, now = self._locked(session, number)
-            if not text.strip():
-                raise TicketError(f"an empty reply from {agent} on {format_number(row.id)}")
-            self._append(row, f"agent:{agent}", text, now, internal=internal)
-            kind = "internal_note" if internal else "agent_reply"
-            event = self._event(session, row, agent, kind, text)
-            if not internal and row.status in UNCLAIMED:
-                row.assignee = agent
-                self._move(session, row, Status.CLAIMED, agent, now)
-            ticket = _ticket(row)
-            if not internal:
-                enqueue(
-                    session,
-                    key=f"{ticket.number}:{event.id}",
-                    channel=ticket.channel,
-                    conversation=ticket.conversation,
-                    event="agent_reply",
-                    body={
-                        "number": ticket.number,
-                        "agent": agent,
-                        "text": text,
-                        "ticket": ticket.info().to_json(),
-                    },
-                    now=now,
-                    ticket_id=row.id,
-                )
-            self._refresh_post(session, ticket, event)
-            return ticket
+            return self.add_agent_reply_in(session, number, agent, text, internal=internal)
+
+    def add_agent_reply_in(
+        self, session: Session, number: str, agent: str, text: str, *, internal: bool = False
+    ) -> Ticket:
+        _check("agent", agent, 200)
+        row, now = self._locked(session, number)
+        if not text.strip():
+            raise TicketError(f"an empty reply from {agent} on {format_number(row.id)}")
+        self._append(row, f"agent:{agent}", text, now, internal=internal)
+        kind = "internal_note" if internal else str(OutboxEvent.AGENT_REPLY)
+        event = self._event(session, row, agent, kind, text)
+        if not internal and row.status in UNCLAIMED:
+            row.assignee = agent
+            self._move(session, row, Status.CLAIMED, agent, now)
+        ticket = _ticket(row)
+        if not internal:
+            enqueue(
+                session,
+                key=f"{ticket.number}:{event.id}",
+                channel=ticket.channel,
+                conversation=ticket.conversation,
+                event=OutboxEvent.AGENT_REPLY,
+                body={
+                    "number": ticket.number,
+                    "agent": agent,
+                    "text": text,
+                    "ticket": ticket.info().to_json(),
+                },
+                now=now,
+                ticket_id=row.id,
+            )
+        self._refresh_post(session, ticket, event)
+        return ticket
 
     def claim(self, number: str, agent: str) -> Ticket:
         _check("agent", agent, 200)
@@ -250,7 +323,19 @@ class TicketStore:
         return self._change_status(number, actor, Status.RESOLVED, None, tell_customer=True)
 
     def reopen(self, number: str, actor: str) -> Ticket:
-        return self._change_status(number, actor, Status.REOPENED, None)
+        with self._write() as session:
+            return self.reopen_in(session, number, actor)
+
+    def reopen_in(self, session: Session, number: str, actor: str) -> Ticket:
+        """Reopen in the caller's transaction; refused while the conversation has another
+        active ticket (`TicketError`)."""
+        try:
+            with session.begin_nested():
+                return self._change_status_in(session, number, actor, Status.REOPENED, None)
+        except IntegrityError as exc:
+            raise TicketError(
+                f"{number} cannot reopen: its conversation has another active ticket"
+            ) from exc
 
     def change_category(self, number: str, category: str, route: str, actor: str) -> Ticket:
         _check("category", category, 100)
@@ -275,7 +360,13 @@ class TicketStore:
             return _ticket(row)
 
     def open_ticket_for(self, channel: str, conversation: str) -> Ticket | None:
-        """The newest not-resolved ticket that owns this customer conversation, if any."""
+        """The not-resolved ticket that owns this customer conversation, if any."""
+        with self._read() as session:
+            return self.open_ticket_for_in(session, channel, conversation)
+
+    def open_ticket_for_in(
+        self, session: Session, channel: str, conversation: str
+    ) -> Ticket | None:
         query = (
             select(TicketRow)
             .where(TicketRow.channel == channel, TicketRow.conversation == conversation)
@@ -283,9 +374,8 @@ class TicketStore:
             .order_by(TicketRow.id.desc())
             .limit(1)
         )
-        with self._read() as session:
-            row = session.scalars(query).first()
-            return None if row is None else _ticket(row)
+        row = session.scalars(query).first()
+        return None if row is None else _ticket(row)
 
     def ticket_for_thread(self, thread: str) -> Ticket | None:
         """The ticket whose agents' thread this is (a Slack `ts`), if any."""
@@ -294,7 +384,7 @@ class TicketStore:
             row = session.scalars(query.limit(1)).first()
             return None if row is None else _ticket(row)
 
-    def list(
+    def find(
         self,
         *,
         status: str | None = None,
@@ -323,160 +413,7 @@ class TicketStore:
             )
             return [_event(row) for row in rows]
 
-    # --- inbound idempotency, conversations, feedback --------------------------------------
-
-    def first_delivery(self, source: str, event_id: str) -> bool:
-        """True the first time (source, event_id) is seen, False for any redelivery, across
-        every replica sharing the database (a unique constraint decides)."""
-        values = {"source": source, "event_id": event_id, "received_at": self._clock()}
-        dialect = self._engine.dialect.name
-        with self._write() as session:
-            if dialect in ("postgresql", "sqlite"):
-                insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-                statement = (
-                    insert(InboundEventRow)
-                    .values(**values)
-                    .on_conflict_do_nothing()
-                    .returning(InboundEventRow.id)
-                )
-                return session.execute(statement).first() is not None
-        try:  # other dialects: let the constraint raise
-            with self._write() as session:
-                session.add(InboundEventRow(**values))
-            return True
-        except IntegrityError:
-            return False
-
-    def prune(self, older_than: timedelta) -> tuple[int, int]:
-        """Forget inbound event ids and settled (delivered or superseded) outbox rows older
-        than `older_than`; pending and dead rows, tickets and their history stay.
-        Returns (inbound ids, outbox rows) deleted."""
-        cutoff = self._clock() - older_than
-        settled = [OutboxStatus.DELIVERED.value, OutboxStatus.SUPERSEDED.value]
-        with self._write() as session:
-            inbound = session.execute(
-                delete(InboundEventRow).where(InboundEventRow.received_at < cutoff)
-            ).rowcount
-            outbox = session.execute(
-                delete(OutboxRow)
-                .where(OutboxRow.status.in_(settled))
-                .where(OutboxRow.created_at < cutoff)
-            ).rowcount
-        return int(inbound), int(outbox)
-
-    def remember_conversation(
-        self,
-        channel: str,
-        conversation: str,
-        reference: Mapping[str, Any],
-        customer_id: str | None,
-    ) -> None:
-        """Store (or refresh) what a proactive message to this conversation needs; a known
-        customer id is kept when a later call passes None."""
-        values = {
-            "channel": channel,
-            "conversation": conversation,
-            "reference": dict(reference),
-            "customer_id": customer_id,
-            "updated_at": self._clock(),
-        }
-        insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert
-        statement = insert(ConversationRow).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["channel", "conversation"],
-            set_={
-                "reference": statement.excluded.reference,
-                "customer_id": func.coalesce(
-                    statement.excluded.customer_id, ConversationRow.customer_id
-                ),
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
-        with self._write() as session:
-            session.execute(statement)
-
-    def conversation_reference(self, channel: str, conversation: str) -> dict[str, Any] | None:
-        with self._read() as session:
-            row = session.get(ConversationRow, (channel, conversation))
-            return None if row is None else dict(row.reference)
-
-    def conversation_customer(self, channel: str, conversation: str) -> str | None:
-        with self._read() as session:
-            row = session.get(ConversationRow, (channel, conversation))
-            return None if row is None else row.customer_id
-
-    def record_feedback(self, channel: str, conversation: str, helpful: bool, about: str) -> None:
-        with self._write() as session:
-            session.add(
-                FeedbackRow(
-                    channel=channel,
-                    conversation=conversation,
-                    helpful=helpful,
-                    about=mask_pii(about),
-                    at=self._clock(),
-                )
-            )
-
-    def feedback(
-        self, *, helpful: bool | None = None
-    ) -> list[tuple[str, str, bool, str, datetime]]:
-        """(channel, conversation, helpful, about, at), oldest first."""
-        query = select(FeedbackRow).order_by(FeedbackRow.id)
-        if helpful is not None:
-            query = query.where(FeedbackRow.helpful == helpful)
-        with self._read() as session:
-            return [
-                (r.channel, r.conversation, r.helpful, r.about, r.at)
-                for r in session.scalars(query)
-            ]
-
-    def record_unanswered(
-        self,
-        *,
-        channel: str,
-        customer_id: str | None,
-        kind: str,
-        question: str,
-        confidence: float,
-        nearest: str | None,
-    ) -> None:
-        with self._write() as session:
-            session.add(
-                UnansweredRow(
-                    at=self._clock(),
-                    channel=channel,
-                    customer_id=customer_id,
-                    kind=kind,
-                    question=mask_pii(question),
-                    confidence=confidence,
-                    nearest=nearest,
-                )
-            )
-
-    def unanswered(self, *, since: datetime | None = None) -> list[Unanswered]:
-        """The questions the bot did not answer, newest first."""
-        query = select(UnansweredRow).order_by(UnansweredRow.id.desc())
-        if since is not None:
-            query = query.where(UnansweredRow.at >= since)
-        with self._read() as session:
-            return [
-                Unanswered(
-                    r.at, r.channel, r.customer_id, r.kind, r.question, r.confidence, r.nearest
-                )
-                for r in session.scalars(query)
-            ]
-
     # --- internals -------------------------------------------------------------------------
-
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with Session(self._engine, expire_on_commit=False) as session, session.begin():
-            yield session
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with Session(self._reader) as session, session.begin():
-            yield session
 
     def _locked(self, session: Session, number: str) -> tuple[TicketRow, datetime]:
         ticket_id = parse_number(number)
@@ -498,26 +435,40 @@ class TicketStore:
         tell_customer: bool = False,
     ) -> Ticket:
         with self._write() as session:
-            row, now = self._locked(session, number)
-            if change is None:
-                check_transition(format_number(row.id), row.status, target)
-            else:
-                change(row)
-            event = self._move(session, row, target, actor, now)
-            ticket = _ticket(row)
-            if tell_customer:
-                enqueue(
-                    session,
-                    key=f"{ticket.number}:{event.id}",
-                    channel=ticket.channel,
-                    conversation=ticket.conversation,
-                    event="ticket_resolved",
-                    body={"number": ticket.number, "ticket": ticket.info().to_json()},
-                    now=now,
-                    ticket_id=row.id,
-                )
-            self._refresh_post(session, ticket, event)
-            return ticket
+            return self._change_status_in(
+                session, number, actor, target, change, tell_customer=tell_customer
+            )
+
+    def _change_status_in(
+        self,
+        session: Session,
+        number: str,
+        actor: str,
+        target: Status,
+        change: Callable[[TicketRow], None] | None,
+        *,
+        tell_customer: bool = False,
+    ) -> Ticket:
+        row, now = self._locked(session, number)
+        if change is None:
+            check_transition(format_number(row.id), row.status, target)
+        else:
+            change(row)
+        event = self._move(session, row, target, actor, now)
+        ticket = _ticket(row)
+        if tell_customer:
+            enqueue(
+                session,
+                key=f"{ticket.number}:{event.id}",
+                channel=ticket.channel,
+                conversation=ticket.conversation,
+                event=OutboxEvent.TICKET_RESOLVED,
+                body={"number": ticket.number, "ticket": ticket.info().to_json()},
+                now=now,
+                ticket_id=row.id,
+            )
+        self._refresh_post(session, ticket, event)
+        return ticket
 
     def _move(
         self, session: Session, row: TicketRow, target: Status, actor: str, now: datetime
@@ -566,7 +517,7 @@ class TicketStore:
         session: Session,
         ticket: Ticket,
         key: str,
-        kind: str,
+        kind: OutboxEvent,
         body: dict[str, Any],
     ) -> None:
         enqueue(
@@ -586,7 +537,7 @@ class TicketStore:
             session,
             ticket,
             f"{ticket.number}:{event.id}:updated",
-            "ticket_updated",
+            OutboxEvent.TICKET_UPDATED,
             {"number": ticket.number, "ticket": ticket.to_json()},
         )
 

@@ -42,7 +42,7 @@ def test_a_redelivered_event_has_one_effect(assistant):
     again = assistant.handle(teams("I want to dispute invoice NW-2026-0466", event_id="e1"))
     assert first.kind is ReplyKind.ESCALATE
     assert again.kind is ReplyKind.DUPLICATE and again.text == ""
-    assert len(assistant.tickets.list()) == 1
+    assert len(assistant.tickets.find()) == 1
 
 
 def test_an_escalation_opens_a_ticket_and_the_bot_then_stays_quiet(assistant):
@@ -83,7 +83,7 @@ def test_the_talk_to_a_person_button_opens_one_ticket(assistant):
     assert first.ticket is not None
     assert second.ticket.number == first.ticket.number
     assert "added" in second.text
-    assert len(assistant.tickets.list()) == 1
+    assert len(assistant.tickets.find()) == 1
 
 
 def test_feedback_is_stored(assistant):
@@ -98,7 +98,7 @@ def test_feedback_is_stored(assistant):
         )
     )
     assert reply.kind is ReplyKind.NOT_SURE  # "not helpful": it offers a person
-    [(channel, conversation, helpful, about, _at)] = assistant.tickets.feedback()
+    [(channel, conversation, helpful, about, _at)] = assistant.storage.feedback.votes()
     assert (channel, conversation, helpful) == ("teams", "conv-1", False)
     assert about == "articles/cancellation-window.md"
 
@@ -167,9 +167,9 @@ def test_the_welcome_names_hours_and_contact(assistant):
 def test_what_the_bot_could_not_answer_is_kept_for_the_admins(assistant):
     reply = assistant.handle(teams("What is the capital of France? Card 4111 1111 1111 1111"))
     assert reply.kind in (ReplyKind.OUT_OF_SCOPE, ReplyKind.NOT_SURE)
-    [kept] = assistant.tickets.unanswered()
+    [kept] = assistant.storage.feedback.unanswered()
     assert (kept.customer_id, kept.kind, kept.channel) == ("fabrikam", str(reply.kind), "teams")
     assert "4111 1111 1111 1111" not in kept.question  # masked before it is stored
     assert kept.question.startswith("What is the capital of France?")
     assistant.handle(teams("When is my invoice due?"))  # answered: not kept
-    assert len(assistant.tickets.unanswered()) == 1
+    assert len(assistant.storage.feedback.unanswered()) == 1

@@ -3,23 +3,26 @@ import json
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.tickets.store import TicketStore
+from bot.storage import Storage
 
 
 def test_unanswered_lists_the_most_asked_first_and_unhelpful_answers(settings, monkeypatch):
     monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
-    store = TicketStore.from_url(settings.database)
-    for question in ("Do you take bitcoin?", "Who won the match?", "do you take  Bitcoin?"):
-        store.record_unanswered(
-            channel="teams",
-            customer_id="contoso",
-            kind="not_sure",
-            question=question,
-            confidence=0.4,
-            nearest="a.md › Payments",
-        )
-    store.record_feedback("teams", "c1", False, "articles/vat-tax-and-currency.md")
-    store.record_feedback("teams", "c1", True, "articles/invoice-schedule.md")
+    storage = Storage.from_url(settings.database)
+    with storage.db.write() as session:
+        for question in ("Do you take bitcoin?", "Who won the match?", "do you take  Bitcoin?"):
+            storage.feedback.unanswered_in(
+                session,
+                channel="teams",
+                customer_id="contoso",
+                kind="not_sure",
+                question=question,
+                confidence=0.4,
+                nearest="a.md › Payments",
+            )
+        storage.feedback.vote_in(session, "teams", "c1", False, "articles/vat-tax-and-currency.md")
+        storage.feedback.vote_in(session, "teams", "c1", True, "articles/invoice-schedule.md")
+    storage.close()
 
     result = CliRunner().invoke(cli, ["unanswered"])
     assert result.exit_code == 0, result.output

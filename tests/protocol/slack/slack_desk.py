@@ -134,11 +134,14 @@ class DeskServer:
         return await self.send(body, "application/x-www-form-urlencoded")
 
     async def open_ticket(
-        self, question: str = "Please refund the duplicate charge on NW-2026-0477"
+        self,
+        question: str = "Please refund the duplicate charge on NW-2026-0477",
+        conversation: str | None = None,
     ) -> Ticket:
         """A ticket for Aoife (Contoso) in Teams; she has talked to the bot before, so the
-        server knows her conversation and can reach her proactively."""
-        user = self.bot.user()
+        server knows her conversation and can reach her proactively. (One active ticket per
+        conversation: a second one needs another `conversation`.)"""
+        user = self.bot.user(**({"conversation": conversation} if conversation else {}))
         hello = await self.bot.post(user.message("When is my next invoice due?"))
         assert hello.status in (200, 201), hello
         self.bot.cloud.clear()

@@ -1,5 +1,5 @@
-"""The agents' desk over real HTTP: Claim / Resolve / Change category buttons, `/billing`,
-and the App Home queue."""
+"""The agents' desk over real HTTP: Claim / Wait on customer / Release / Resolve / Change
+category buttons, `/billing`, and the App Home queue."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 from slack_desk import AGENT, eventually
 
-from adapters.slack.blocks import CATEGORY, CLAIM, RESOLVE
+from adapters.slack.blocks import CATEGORY, CLAIM, RELEASE, RESOLVE, WAIT
 
 
 async def test_claim_assigns_the_ticket_and_the_post_follows(desk):
@@ -31,6 +31,27 @@ async def test_claiming_a_claimed_ticket_tells_only_that_agent_why_not(desk):
     assert note["user"] == AGENT
     assert "assigned to Tomas" in note["text"]
     assert desk.store.get(ticket.number).assignee == "Tomas"
+
+
+async def test_a_claimed_ticket_can_wait_on_the_customer_or_go_back_to_the_queue(desk):
+    ticket = await desk.posted(await desk.open_ticket())
+    desk.store.claim(ticket.number, "Maeve")
+
+    def buttons() -> list[str]:
+        updates = desk.slack.called("chat.update")
+        blocks = updates[-1]["blocks"] if updates else []
+        return [e["action_id"] for b in blocks for e in b.get("elements", []) if "action_id" in e]
+
+    await eventually(lambda: WAIT in buttons())
+    assert RELEASE in buttons() and CLAIM not in buttons()
+
+    await desk.click({"action_id": WAIT, "type": "button", "value": ticket.number}, ticket)
+    await eventually(lambda: desk.store.get(ticket.number).status == "waiting_on_customer")
+    desk.store.add_customer_message(ticket.number, "Here is the PO number: 4711")
+    assert desk.store.get(ticket.number).status == "claimed"  # back to its agent
+    await desk.click({"action_id": RELEASE, "type": "button", "value": ticket.number}, ticket)
+    released = await eventually(lambda: (t := desk.store.get(ticket.number)).status == "open" and t)
+    assert released.assignee is None
 
 
 async def test_resolve_closes_the_ticket_and_asks_the_customer(desk):
@@ -107,7 +128,7 @@ async def test_billing_without_a_verb_explains_itself(desk):
 
 async def test_app_home_shows_the_agents_queue(desk):
     waiting_long = await desk.open_ticket("First question")
-    mine = await desk.open_ticket("Second question")
+    mine = await desk.open_ticket("Second question", conversation="a:1contoso-second-chat")
     desk.store.claim(mine.number, "Maeve")
     answer = await desk.event(
         {"type": "app_home_opened", "user": AGENT, "channel": "D0AGENT01", "tab": "home"}

@@ -85,7 +85,7 @@ async def test_the_app_registers_one_listener_per_declared_event_action_and_comm
         return fn(*args)
 
     bolt = slack_app.build_bolt_app(
-        Desk(assistant),
+        Desk(assistant, assistant.storage.tickets, assistant.storage.inbound),
         run_core,
         client=AsyncWebClient(token="xoxb-test"),
         signing_secret="secret",

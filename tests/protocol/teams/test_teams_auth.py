@@ -18,7 +18,7 @@ OTHER_APP = "11111111-2222-4333-8444-555555555555"
 
 
 def _bot_never_ran(bot: BotServer, conversation: str) -> bool:
-    stored = bot.assistant.tickets.conversation_reference("teams", conversation)
+    stored = bot.assistant.storage.conversations.reference("teams", conversation)
     return not bot.cloud.calls() and stored is None
 
 
@@ -80,7 +80,7 @@ async def test_invokes_are_authenticated_too(bot: BotServer) -> None:
     answer = await bot.post(click, authorization=bot.cloud.authorization(expires_in=-3600))
 
     assert answer.status == 401
-    assert bot.assistant.tickets.feedback() == []
+    assert bot.assistant.storage.feedback.votes() == []
 
 
 async def test_malformed_requests_are_refused_before_authentication(bot: BotServer) -> None:

@@ -111,30 +111,3 @@ async def test_a_conversation_the_bot_never_saw_is_a_delivery_error(bot: BotServ
     with pytest.raises(DeliveryError, match="a:1never-seen"):
         await bot.channels["teams"].deliver(agent_reply("a:1never-seen"))
     assert not bot.cloud.calls()
-
-
-async def test_the_same_outbox_key_is_delivered_once(bot: BotServer) -> None:
-    user = bot.user()
-    await bot.post(user.message("hello"))
-    channel = bot.channels["teams"]
-
-    first = await channel.deliver(agent_reply(user.conversation, key="BILL-1001:9"))
-    again = await channel.deliver(agent_reply(user.conversation, key="BILL-1001:9"))
-
-    assert first == again and first.reference
-    assert len([c for c in bot.cloud.sent(user.conversation) if "Dana" in str(c.card)]) == 1
-
-
-async def test_status_changes_are_one_line(bot: BotServer) -> None:
-    user = bot.user()
-    await bot.post(user.message("hello"))
-    notice = Outgoing(
-        "BILL-1001:3", "teams", user.conversation, "ticket_claimed",
-        {"number": "BILL-1001", "agent": "Dana"},
-    )  # fmt: skip
-
-    await bot.channels["teams"].deliver(notice)
-
-    assert texts(bot.cloud.sent(user.conversation)[-1].card) == [
-        "BILL-1001: Dana is looking at it."
-    ]

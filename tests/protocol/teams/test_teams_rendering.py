@@ -6,6 +6,7 @@ do not reach: long tables, repeated sources, Teams' tenant quirk, mentions.
 
 from __future__ import annotations
 
+import pytest
 from fakes.cards import buttons, texts
 from fakes.teams import TeamsUser
 
@@ -16,6 +17,7 @@ from adapters.teams.activities import (
     wants_welcome,
 )
 from adapters.teams.cards import MAX_TABLE_ROWS, notice_card, reply_card
+from bot.channel import OutboxEvent
 from bot.types import Citation, Reply, ReplyKind, Table, TicketInfo
 
 USER = TeamsUser(service_url="https://smba.trafficmanager.net/emea/", app_id="app")
@@ -62,13 +64,9 @@ def test_a_ticket_confirmation_shows_number_status_and_expected_reply() -> None:
     }
 
 
-def test_status_notices_name_the_ticket() -> None:
-    assert texts(notice_card("ticket_reopened", {"number": "BILL-1"})) == [
-        "BILL-1: it is open again; a person will follow up."
-    ]
-    assert texts(
-        notice_card("ticket_updated", {"number": "BILL-1", "status": "waiting_on_customer"})
-    ) == ["BILL-1: status is now waiting on customer."]
+def test_events_meant_for_the_agents_have_no_teams_rendering() -> None:
+    with pytest.raises(ValueError, match="ticket_updated"):
+        notice_card(OutboxEvent.TICKET_UPDATED, {"number": "BILL-1"})
 
 
 def test_the_tenant_comes_from_channel_data_first() -> None:

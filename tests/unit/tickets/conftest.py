@@ -6,7 +6,8 @@
 * `database_url`: parametrised `sqlite` (a file in tmp_path, copied from a migrated
   template) and `postgres` (the session database, emptied before each test, marked
   `postgres`).
-* `store`: a `TicketStore` on `database_url` whose clock is the test's `clock`.
+* `storage`: a `Storage` on `database_url` whose clock is the test's `clock`;
+  `store`: its `TicketStore`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import pytest
 from ticket_db import create_database, drop_database, empty_postgres
 from ticket_twins import StepClock
 
+from bot.storage import Storage
 from bot.tickets import TicketStore
-from bot.tickets.database import make_engine, upgrade
+from bot.tickets.database import Database, make_engine, upgrade
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +66,11 @@ def clock() -> StepClock:
 
 
 @pytest.fixture
-def store(database_url: str, clock: StepClock) -> Iterator[TicketStore]:
-    with TicketStore.from_url(database_url, clock=clock) as opened:
+def storage(database_url: str, clock: StepClock) -> Iterator[Storage]:
+    with Storage(Database.from_url(database_url, clock=clock)) as opened:
         yield opened
+
+
+@pytest.fixture
+def store(storage: Storage) -> TicketStore:
+    return storage.tickets

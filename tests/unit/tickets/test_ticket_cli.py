@@ -24,6 +24,7 @@ def run(settings: Settings, *args: str) -> Result:
 
 
 def open_one(store: TicketStore, customer_id: str = "contoso") -> str:
+    conversation = f"a:conv-{len(store.find()) + 1}"  # one active ticket per conversation
     return store.open_ticket(
         customer_id=customer_id,
         category="refund",
@@ -32,7 +33,7 @@ def open_one(store: TicketStore, customer_id: str = "contoso") -> str:
         transcript=[("customer", "Can I get a refund for March?"), ("bot", "Let me check.")],
         evidence=["policies/refunds.md#2"],
         channel="teams",
-        conversation="a:conv-1",
+        conversation=conversation,
     ).number
 
 

@@ -345,8 +345,37 @@ async def test_a_platform_that_never_answers_is_a_failed_attempt(
 def test_the_dispatcher_refuses_nonsense_settings(store: TicketStore) -> None:
     with pytest.raises(ValueError, match="max_attempts"):
         Dispatcher(store, {}, max_attempts=0)
-    with pytest.raises(ValueError, match="shorter than the lease"):
-        Dispatcher(store, {}, lease=30, delivery_timeout=60)
+    with pytest.raises(ValueError, match="must be positive"):
+        Dispatcher(store, {}, lease=0)
+
+
+async def test_a_live_dispatcher_keeps_its_claim_past_the_lease_by_heartbeat(
+    store: TicketStore,
+) -> None:
+    class Slow:
+        name = "slack"
+
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        async def deliver(self, message: Outgoing) -> Delivered:
+            await asyncio.sleep(0.9)  # three leases long
+            self.sent.append(message.key)
+            return Delivered("ts-1")
+
+    open_refund_ticket(store)
+    slow = Slow()
+    busy = Dispatcher(store, {"slack": slow}, lease=0.3)
+    other = RecordingChannel("slack")
+    rival = Dispatcher(store, {"slack": other}, lease=0.3)
+
+    working = asyncio.create_task(busy.run_once())
+    await asyncio.sleep(0.6)  # the first lease ran out long ago; the heartbeat renewed it
+    assert await rival.run_once() == 0
+    assert await working == 1
+
+    assert slow.sent == ["BILL-1001:1"] and other.delivered == []
+    assert entry(store, "ticket_opened").status == "delivered"
 
 
 def test_a_dispatcher_can_be_built_from_an_engine(store: TicketStore) -> None:

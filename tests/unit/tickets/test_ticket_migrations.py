@@ -101,7 +101,7 @@ def test_the_migrations_go_down_and_up_again(fresh_url: str) -> None:
 def test_a_missing_sqlite_folder_is_created(tmp_path: Path) -> None:
     path = tmp_path / "state" / "nested" / "billing.db"
     with TicketStore.from_url(f"sqlite:///{path}") as store:
-        assert store.list() == []
+        assert store.find() == []
     assert path.is_file()
 
 
@@ -117,3 +117,33 @@ def test_a_missing_sqlite_folder_is_created(tmp_path: Path) -> None:
 def test_an_unusable_database_url_is_named(url: str, complaint: str) -> None:
     with pytest.raises(ConfigError, match=complaint):
         TicketStore.from_url(url)
+
+
+def test_0003_keeps_the_newest_of_several_active_tickets_of_one_conversation(
+    fresh_url: str,
+) -> None:
+    engine = make_engine(fresh_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+        for question in ("first click", "second click"):  # the race 0003 closes
+            conn.execute(
+                text(
+                    "INSERT INTO tickets (customer_id, category, route, status, question, "
+                    "transcript, evidence, channel, conversation, created_at, updated_at) "
+                    "VALUES ('contoso', 'human', 'partner', 'open', :q, '[]', '[]', 'teams', "
+                    "'a:1', :now, :now)"
+                ),
+                {"q": question, "now": "2026-11-20 10:00:00"},
+            )
+    upgrade(engine)
+    engine.dispose()
+
+    with TicketStore.from_url(fresh_url) as store:
+        older, newer = store.find()
+        assert (older.status, newer.status) == ("resolved", "open")
+        [event] = store.events(older.number)
+        assert event.text == f"one active ticket per conversation: continued in {newer.number}"

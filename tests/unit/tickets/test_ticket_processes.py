@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,14 +19,21 @@ from ticket_twins import FileChannel, read_lines
 from bot.tickets import Dispatcher, TicketStore
 
 HELPER = Path(__file__).with_name("ticket_process.py")
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def start(*args: str) -> subprocess.Popen[str]:
+    # This checkout's code, not whichever one the virtualenv has installed.
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     return subprocess.Popen(
         [sys.executable, str(HELPER), *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        env=env,
     )
 
 
@@ -69,23 +77,26 @@ async def test_a_ticket_committed_by_a_killed_process_is_delivered_exactly_once(
 async def test_a_process_killed_mid_send_loses_its_claim_and_the_message_goes_once(
     database_url: str, tmp_path: Path
 ) -> None:
-    lease = 30.0
-    sender = start("open-and-send", database_url, str(lease))
+    sender = start("open-and-send", database_url)  # the server's own lease and heartbeat
     number = expect_line(sender, "opened")
     assert expect_line(sender, "sending") == f"{number}:1"
     kill(sender)
+    killed = datetime.now(UTC)
+    lease = Dispatcher(TicketStore.from_url(database_url), {}).lease.total_seconds()
+    assert lease + 1.0 <= 10  # reclaimed and re-sent within 10 s of the crash (1 s: a poll)
 
     sent = tmp_path / "slack.jsonl"
     with TicketStore.from_url(database_url) as store:
         channels = {"slack": FileChannel("slack", sent)}
-        await deliver_all(Dispatcher(store, channels))
+
+        def at(seconds: float) -> Callable[[], datetime]:
+            return lambda: killed + timedelta(seconds=seconds)
+
+        await deliver_all(Dispatcher(store, channels, clock=at(lease - 1)))
         assert read_lines(sent) == []  # the dead process still holds the lease
 
-        def after_lease() -> datetime:
-            return datetime.now(UTC) + timedelta(seconds=lease + 1)
-
-        await deliver_all(Dispatcher(store, channels, clock=after_lease))
-        await deliver_all(Dispatcher(store, channels, clock=after_lease))
+        await deliver_all(Dispatcher(store, channels, clock=at(lease + 0.5)))
+        await deliver_all(Dispatcher(store, channels, clock=at(lease + 0.5)))
 
         assert [line["key"] for line in read_lines(sent)] == [f"{number}:1"]
         [post] = [e for e in store.outbox.entries() if e.event == "ticket_opened"]

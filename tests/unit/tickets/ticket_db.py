@@ -9,7 +9,15 @@ from sqlalchemy import NullPool, create_engine, text
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 # Children first, so deleting never trips a foreign key.
-TABLES = ("outbox", "ticket_events", "tickets", "inbound_events", "conversations", "feedback")
+TABLES = (
+    "outbox",
+    "ticket_events",
+    "tickets",
+    "inbound_events",
+    "conversations",
+    "feedback",
+    "unanswered",
+)
 
 
 def create_database() -> str:

@@ -2,9 +2,10 @@
 
 python ticket_process.py open URL
     open a ticket, print "opened <number>", then wait to be killed (before any send)
-python ticket_process.py open-and-send URL LEASE
-    open a ticket and start delivering it with a channel that prints "sending <key>" and
-    never returns: the process is killed in the middle of the send, holding the claim
+python ticket_process.py open-and-send URL
+    open a ticket and start delivering it (the dispatcher's default lease and heartbeat) with
+    a channel that prints "sending <key>" and never returns: the process is killed in the
+    middle of the send, holding the claim
 python ticket_process.py dispatch URL FILE
     print "ready", wait for a line on stdin, then deliver to a FileChannel (FILE) until
     no row is pending, and exit
@@ -53,10 +54,7 @@ def main(mode: str, url: str, *args: str) -> None:
         time.sleep(600)
     elif mode == "open-and-send":
         print(f"opened {open_refund_ticket(store).number}", flush=True)
-        lease = float(args[0])
-        channels = {"slack": HangingChannel()}
-        dispatcher = Dispatcher(store, channels, lease=lease, delivery_timeout=lease / 2)
-        asyncio.run(dispatcher.run_once())
+        asyncio.run(Dispatcher(store, {"slack": HangingChannel()}).run_once())
     elif mode == "dispatch":
         print("ready", flush=True)
         sys.stdin.readline()

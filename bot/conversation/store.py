@@ -1,0 +1,85 @@
+"""`Conversations`: each conversation's stored reference (where a proactive message goes), its
+customer, and its `ConversationState`, in the `conversations` table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from bot.conversation.state import ConversationState
+from bot.tickets.database import Database
+from bot.tickets.models import ConversationRow
+
+
+class Conversations:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def remember(
+        self,
+        channel: str,
+        conversation: str,
+        reference: Mapping[str, Any],
+        customer_id: str | None,
+    ) -> None:
+        """Store (or refresh) what a proactive message to this conversation needs; a known
+        customer id is kept when a later call passes None."""
+        statement = self._db.insert(ConversationRow).values(
+            channel=channel,
+            conversation=conversation,
+            reference=dict(reference),
+            customer_id=customer_id,
+            updated_at=self._db.now(),
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["channel", "conversation"],
+            set_={
+                "reference": statement.excluded.reference,
+                "customer_id": func.coalesce(
+                    statement.excluded.customer_id, ConversationRow.customer_id
+                ),
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+        with self._db.write() as session:
+            session.execute(statement)
+
+    def reference(self, channel: str, conversation: str) -> dict[str, Any] | None:
+        with self._db.read() as session:
+            row = session.get(ConversationRow, (channel, conversation))
+            return None if row is None or not row.reference else dict(row.reference)
+
+    def customer(self, channel: str, conversation: str) -> str | None:
+        with self._db.read() as session:
+            row = session.get(ConversationRow, (channel, conversation))
+            return None if row is None else row.customer_id
+
+    def state(self, channel: str, conversation: str) -> ConversationState:
+        with self._db.read() as session:
+            return self.state_in(session, channel, conversation)
+
+    def state_in(self, session: Session, channel: str, conversation: str) -> ConversationState:
+        row = session.get(ConversationRow, (channel, conversation))
+        return ConversationState.from_json(None if row is None else row.state)
+
+    def save_state_in(
+        self, session: Session, channel: str, conversation: str, state: ConversationState
+    ) -> None:
+        """Write the state in the caller's transaction (the row is created if missing: a
+        conversation without a stored reference still has a state)."""
+        statement = self._db.insert(ConversationRow).values(
+            channel=channel,
+            conversation=conversation,
+            reference={},
+            customer_id=None,
+            updated_at=self._db.now(),
+            state=state.to_json(),
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["channel", "conversation"],
+            set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
+        )
+        session.execute(statement)

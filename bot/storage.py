@@ -1,0 +1,105 @@
+"""`Storage`: every kind of stored data, each with its own small store, on one `Database`.
+
+    tickets        TicketStore     tickets, their history, the outbox rows they imply
+    inbound        InboundEvents   ids of handled platform events, and what handling produced
+    conversations  Conversations   stored references (proactive sends) and conversation state
+    feedback       FeedbackLog     "was this helpful?" votes and unanswered questions
+    outbox         Outbox          what is still to be delivered, and by whom
+
+`turn(message)` is the one transaction of one incoming event (see `bot.turn`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete
+
+from bot.conversation.state import ConversationState
+from bot.conversation.store import Conversations
+from bot.tickets.database import Clock, Database, utcnow
+from bot.tickets.feedback import FeedbackLog
+from bot.tickets.inbound import InboundEvents, Result
+from bot.tickets.models import OutboxRow
+from bot.tickets.outbox import OutboxStatus
+from bot.tickets.store import TicketStore
+from bot.tickets.values import Ticket
+from bot.turn import AlreadyHandled, Turn
+from bot.types import Message
+
+
+@dataclass(frozen=True, slots=True)
+class BeforeTurn:
+    """`seen`: what an earlier delivery of the event produced (None: never handled);
+    `state`: the conversation's state; `owner`: its active ticket, if any."""
+
+    seen: Result | None
+    state: ConversationState
+    owner: Ticket | None
+
+
+class Storage:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.tickets = TicketStore(db)
+        self.inbound = InboundEvents(db)
+        self.conversations = Conversations(db)
+        self.feedback = FeedbackLog(db)
+        self.outbox = self.tickets.outbox
+
+    @classmethod
+    def from_url(cls, url: str, *, clock: Clock = utcnow) -> Storage:
+        """Connect, creating the SQLite folder if missing, and migrate to the newest schema."""
+        return cls(Database.from_url(url, clock=clock))
+
+    def before_turn(self, message: Message) -> BeforeTurn:
+        """What a turn reads before it decides, in one read transaction."""
+        channel, conversation = message.channel, message.conversation
+        with self.db.read() as session:
+            return BeforeTurn(
+                seen=self.inbound.seen_in(session, channel, message.event_id)
+                if message.event_id
+                else None,
+                state=self.conversations.state_in(session, channel, conversation),
+                owner=self.tickets.open_ticket_for_in(session, channel, conversation),
+            )
+
+    @contextmanager
+    def turn(self, message: Message, state: ConversationState) -> Iterator[Turn]:
+        """One transaction for one incoming event: its id is marked first (a concurrent
+        delivery of the same event waits here, then raises `AlreadyHandled`), then whatever
+        the turn changes; it all commits when the block ends, or none of it."""
+        with self.db.write() as session:
+            if message.event_id and not self.inbound.claim_in(
+                session, message.channel, message.event_id
+            ):
+                raise AlreadyHandled(f"{message.channel} event {message.event_id}")
+            yield Turn(self, session, message, state)
+
+    def prune(self, older_than: timedelta) -> tuple[int, int]:
+        """Forget inbound event ids and settled (delivered or superseded) outbox rows older
+        than `older_than`; pending and dead rows, tickets and their history stay.
+        Returns (inbound ids, outbox rows) deleted."""
+        cutoff = self.db.now() - older_than
+        settled = [OutboxStatus.DELIVERED.value, OutboxStatus.SUPERSEDED.value]
+        with self.db.write() as session:
+            inbound = self.inbound.prune_in(session, older_than)
+            outbox = session.execute(
+                delete(OutboxRow)
+                .where(OutboxRow.status.in_(settled))
+                .where(OutboxRow.created_at < cutoff)
+            )
+        return inbound, int(cast(CursorResult[Any], outbox).rowcount)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,0 +1,85 @@
+"""`FeedbackLog`: what customers thought of the answers ("was this helpful?") and what the bot
+could not answer: what admins read to know which articles to write next."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.pii import mask_pii
+from bot.tickets.database import Database
+from bot.tickets.models import FeedbackRow, UnansweredRow
+from bot.tickets.values import Unanswered
+
+Vote = tuple[str, str, bool, str, datetime]  # (channel, conversation, helpful, about, at)
+
+
+class FeedbackLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- writes, in the caller's transaction ------------------------------------------------
+
+    def vote_in(
+        self, session: Session, channel: str, conversation: str, helpful: bool, about: str
+    ) -> None:
+        session.add(
+            FeedbackRow(
+                channel=channel,
+                conversation=conversation,
+                helpful=helpful,
+                about=mask_pii(about),
+                at=self._db.now(),
+            )
+        )
+
+    def unanswered_in(
+        self,
+        session: Session,
+        *,
+        channel: str,
+        customer_id: str | None,
+        kind: str,
+        question: str,
+        confidence: float,
+        nearest: str | None,
+    ) -> None:
+        session.add(
+            UnansweredRow(
+                at=self._db.now(),
+                channel=channel,
+                customer_id=customer_id,
+                kind=kind,
+                question=mask_pii(question),
+                confidence=confidence,
+                nearest=nearest,
+            )
+        )
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def votes(self, *, helpful: bool | None = None) -> list[Vote]:
+        """(channel, conversation, helpful, about, at), oldest first."""
+        query = select(FeedbackRow).order_by(FeedbackRow.id)
+        if helpful is not None:
+            query = query.where(FeedbackRow.helpful == helpful)
+        with self._db.read() as session:
+            return [
+                (r.channel, r.conversation, r.helpful, r.about, r.at)
+                for r in session.scalars(query)
+            ]
+
+    def unanswered(self, *, since: datetime | None = None) -> list[Unanswered]:
+        """The questions the bot did not answer, newest first."""
+        query = select(UnansweredRow).order_by(UnansweredRow.id.desc())
+        if since is not None:
+            query = query.where(UnansweredRow.at >= since)
+        with self._db.read() as session:
+            return [
+                Unanswered(
+                    r.at, r.channel, r.customer_id, r.kind, r.question, r.confidence, r.nearest
+                )
+                for r in session.scalars(query)
+            ]

@@ -1,0 +1,158 @@
+"""`Turn`: the verbs of one incoming event's transaction, and `Handled`, what it produced.
+
+The assistant decides first (reads only: `Answerer.decide` is pure), then applies its
+decision through a `Turn` inside `Storage.turn(...)`: ticket changes, feedback, unanswered
+questions, the conversation's state and the reply itself (an outbox row) commit together
+with the event's id, or not at all. So a redelivered event either finds all of it (and its
+reply: sent again only if it never went out) or none of it (and is handled in full).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from bot.channel import OutboxEvent
+from bot.conversation.state import ConversationState
+from bot.tickets.outbox import Claimed, enqueue_claimed
+from bot.tickets.values import Ticket
+from bot.types import Message, Reply, ReplyKind
+
+if TYPE_CHECKING:
+    from bot.storage import Storage
+
+# How long the process that took the turn has to send the reply inline before the dispatcher
+# may deliver it instead (a crashed process's replies go out this soon after).
+INLINE_LEASE = timedelta(seconds=8)
+
+
+class AlreadyHandled(Exception):
+    """Another delivery of the same event committed first."""
+
+
+class StaleTurn(Exception):
+    """What the decision read changed before its commit (e.g. the ticket it relays to was
+    resolved): decide again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What one event produced: the reply, and the claim on its outbox row for the caller to
+    send it inline and settle (None: nothing to send, or someone else holds it).
+    `repeat`: the event was handled before (a redelivery)."""
+
+    reply: Reply
+    delivery: Claimed | None = None
+    repeat: bool = False
+
+    @classmethod
+    def duplicate(cls) -> Handled:
+        return cls(Reply("", ReplyKind.DUPLICATE), repeat=True)
+
+
+def reply_key(message: Message) -> str:
+    return f"reply:{message.channel}:{message.event_id}"
+
+
+class Turn:
+    def __init__(
+        self, storage: Storage, session: Session, message: Message, state: ConversationState
+    ) -> None:
+        self._storage = storage
+        self._session = session
+        self.message = message
+        self.loaded = state
+        self.state = state  # replace it to change what is remembered; written by `reply`
+
+    # --- tickets ---------------------------------------------------------------------------
+
+    def open_or_append(
+        self,
+        *,
+        customer_id: str,
+        category: str,
+        route: str,
+        question: str,
+        evidence: Sequence[str],
+    ) -> tuple[Ticket, bool]:
+        """(the conversation's one active ticket with `question` on it, newly opened?)"""
+        return self._storage.tickets.open_or_append_in(
+            self._session,
+            customer_id=customer_id,
+            category=category,
+            route=route,
+            question=question,
+            evidence=evidence,
+            channel=self.message.channel,
+            conversation=self.message.conversation,
+        )
+
+    def add_to_ticket(self, number: str, text: str) -> Ticket:
+        return self._storage.tickets.add_customer_message_in(self._session, number, text)
+
+    def reopen(self, number: str, actor: str) -> Ticket:
+        return self._storage.tickets.reopen_in(self._session, number, actor)
+
+    # --- what admins read -------------------------------------------------------------------
+
+    def vote(self, helpful: bool, about: str) -> None:
+        self._storage.feedback.vote_in(
+            self._session, self.message.channel, self.message.conversation, helpful, about
+        )
+
+    def note_unanswered(
+        self,
+        *,
+        customer_id: str | None,
+        kind: str,
+        confidence: float,
+        nearest: str | None,
+    ) -> None:
+        self._storage.feedback.unanswered_in(
+            self._session,
+            channel=self.message.channel,
+            customer_id=customer_id,
+            kind=kind,
+            question=self.message.text,
+            confidence=confidence,
+            nearest=nearest,
+        )
+
+    # --- the end of the turn ------------------------------------------------------------------
+
+    def reply(self, reply: Reply) -> Handled:
+        """Queue the reply (for an event a platform delivered: an outbox row claimed by this
+        process, to send inline after the commit), keep the state and the event's result."""
+        message = self.message
+        if self.state != self.loaded:
+            self._storage.conversations.save_state_in(
+                self._session, message.channel, message.conversation, self.state
+            )
+        if not message.event_id:
+            return Handled(reply)
+        delivery = None
+        if reply.text:
+            delivery = enqueue_claimed(
+                self._session,
+                key=reply_key(message),
+                channel=message.channel,
+                conversation=message.conversation,
+                event=OutboxEvent.REPLY,
+                body={"reply": reply.to_json(), "question": message.text},
+                now=self._storage.db.now(),
+                lease=INLINE_LEASE,
+            )
+        self._storage.inbound.finish_in(
+            self._session,
+            message.channel,
+            message.event_id,
+            {
+                "reply": reply.to_json(),
+                "outbox": None if delivery is None else delivery.outgoing.key,
+            },
+        )
+        return Handled(reply, delivery)

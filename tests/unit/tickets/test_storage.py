@@ -1,0 +1,134 @@
+"""The stores beside the tickets, on SQLite and PostgreSQL: inbound event ids (the inbox),
+conversations (references and state), feedback, and pruning what is settled."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from ticket_twins import StepClock, open_refund_ticket
+
+from bot.conversation.state import ConversationState
+from bot.storage import Storage
+from bot.tickets import OutboxEntry
+
+
+def rows(storage: Storage) -> list[OutboxEntry]:
+    return storage.outbox.entries()
+
+
+def test_a_platform_retry_is_recognised_as_a_duplicate(database_url: str) -> None:
+    with Storage.from_url(database_url) as one, Storage.from_url(database_url) as two:
+        assert one.inbound.first_delivery("slack", "Ev123") is True
+        assert one.inbound.first_delivery("slack", "Ev123") is False
+        assert two.inbound.first_delivery("slack", "Ev123") is False  # another replica
+        assert two.inbound.first_delivery("teams", "Ev123") is True  # ids are per source
+        assert two.inbound.first_delivery("slack", "Ev124") is True
+
+
+def test_concurrent_redeliveries_are_first_exactly_once(database_url: str) -> None:
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def receive() -> None:
+        with Storage.from_url(database_url) as replica:
+            first = replica.inbound.first_delivery("teams", "activity-1")
+        with lock:
+            results.append(first)
+
+    threads = [threading.Thread(target=receive) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 5 + [True]
+
+
+def test_conversation_references_are_upserted(storage: Storage) -> None:
+    assert storage.conversations.reference("teams", "a:conv-1") is None
+
+    storage.conversations.remember("teams", "a:conv-1", {"serviceUrl": "https://one"}, "contoso")
+    storage.conversations.remember("teams", "a:conv-1", {"serviceUrl": "https://two"}, None)
+
+    assert storage.conversations.reference("teams", "a:conv-1") == {"serviceUrl": "https://two"}
+    assert storage.conversations.customer("teams", "a:conv-1") == "contoso"
+    storage.conversations.remember("teams", "a:conv-1", {"serviceUrl": "https://two"}, "fabrikam")
+    assert storage.conversations.customer("teams", "a:conv-1") == "fabrikam"
+
+
+def test_feedback_is_kept(storage: Storage, clock: StepClock) -> None:
+    with storage.db.write() as session:
+        storage.feedback.vote_in(session, "teams", "a:conv-1", True, "How do I read my invoice?")
+        storage.feedback.vote_in(session, "teams", "a:conv-1", False, "card 4111 1111 1111 1111")
+
+    assert storage.feedback.votes() == [
+        ("teams", "a:conv-1", True, "How do I read my invoice?", clock.now),
+        ("teams", "a:conv-1", False, "card [card ****1111]", clock.now),
+    ]
+    assert [f[3] for f in storage.feedback.votes(helpful=False)] == ["card [card ****1111]"]
+
+
+def test_prune_forgets_old_delivery_records_but_never_undelivered_rows(
+    storage: Storage, clock: StepClock
+) -> None:
+    storage.inbound.first_delivery("slack", "old-event")
+    number = open_refund_ticket(storage.tickets).number
+    storage.tickets.add_agent_reply(number, "ana", "Approved.")
+    [post] = storage.outbox.claim(
+        ["slack"],
+        now=clock.now,
+        lease=timedelta(seconds=60),
+        limit=1,
+        max_attempts=5,
+        defer=timedelta(seconds=1),
+    )
+    storage.outbox.delivered(post, "ts-1", now=clock.now)
+    clock.advance(40 * 24 * 3600)
+    storage.inbound.first_delivery("slack", "new-event")
+
+    assert storage.prune(timedelta(days=30)) == (1, 1)
+
+    assert storage.inbound.first_delivery("slack", "old-event") is True  # forgotten
+    assert storage.inbound.first_delivery("slack", "new-event") is False  # remembered
+    assert [e.event for e in rows(storage)] == ["agent_reply", "ticket_updated"]  # pending: kept
+    assert [e.kind for e in storage.tickets.events(number)] == ["opened", "agent_reply", "status"]
+
+
+def test_conversation_state_is_kept_per_conversation(storage: Storage) -> None:
+    assert storage.conversations.state("teams", "a:conv-1") == ConversationState()
+    storage.conversations.remember("teams", "a:conv-1", {"serviceUrl": "https://one"}, None)
+    state = ConversationState(
+        language="es", last_shown={"invoice": "NW-1"}, pending_offer={"ticket": "refund"}
+    )
+
+    with storage.db.write() as session:
+        storage.conversations.save_state_in(session, "teams", "a:conv-1", state)
+        storage.conversations.save_state_in(session, "teams", "a:never-wrote", state)
+
+    assert storage.conversations.state("teams", "a:conv-1") == state
+    assert storage.conversations.state("teams", "a:never-wrote") == state
+    assert storage.conversations.state("teams", "a:conv-2") == ConversationState()
+    # The reference survives a state change, and a state-only row has no reference.
+    assert storage.conversations.reference("teams", "a:conv-1") == {"serviceUrl": "https://one"}
+    assert storage.conversations.reference("teams", "a:never-wrote") is None
+
+
+def test_an_inbound_event_keeps_what_handling_it_produced(storage: Storage) -> None:
+    assert storage.inbound.seen("teams", "act-1") is None
+    with storage.db.write() as session:
+        assert storage.inbound.claim_in(session, "teams", "act-1")
+        storage.inbound.finish_in(session, "teams", "act-1", {"outbox": "reply:teams:act-1"})
+
+    assert storage.inbound.seen("teams", "act-1") == {"outbox": "reply:teams:act-1"}
+
+
+def test_a_failed_transaction_leaves_no_mark(storage: Storage) -> None:
+    try:
+        with storage.db.write() as session:
+            storage.inbound.claim_in(session, "slack", "Ev-9")
+            raise RuntimeError("the relay failed")
+    except RuntimeError:
+        pass
+
+    assert storage.inbound.seen("slack", "Ev-9") is None
+    assert storage.inbound.first_delivery("slack", "Ev-9") is True
