@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.answering.decide import Answerer, Decision
-from bot.answering.scope import HUMAN_REQUEST, CategoryMatch, ScopeGate
+from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.config import Settings
+from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
 from bot.errors import TicketError, UnknownCustomerError
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge, load_knowledge
 from bot.retrieval.cache import EmbeddingCache
 from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder
 from bot.retrieval.index import SearchIndex
+from bot.tickets.status import UNCLAIMED
 from bot.tickets.store import Ticket, TicketStore
 from bot.types import Action, Message, Reply, ReplyKind, Role
+from bot.understanding.intents import IntentClassifier, load_examples
 
 Clock = Callable[[], datetime]
 _STATUS_QUESTION = re.compile(
@@ -71,23 +75,76 @@ class Assistant:
             )
         if message.value:
             return self._action(message, customer)
-        if message.role == Role.CUSTOMER:
-            owner = self.tickets.open_ticket_for(message.channel, message.conversation)
-            if owner is not None:
-                try:
-                    return self._while_human_owns(owner, message)
-                except TicketError:
-                    pass  # resolved meanwhile: the conversation is the bot's again
+        if message.role == Role.AGENT:
+            return self.answerer.decide(
+                message.text, customer, agent=True, today=self._today()
+            ).reply
+        assert customer is not None
+        state = self._load_state(message)
+        owner = self.tickets.open_ticket_for(message.channel, message.conversation)
+        if owner is not None and owner.status not in UNCLAIMED:
+            try:
+                return self._while_human_owns(owner, message)
+            except TicketError:
+                owner = None  # resolved meanwhile: the conversation is the bot's again
+        offer = state.offer(self.clock())
         decision = self.answerer.decide(
-            message.text, customer, agent=message.role == Role.AGENT, today=self._today()
+            message.text,
+            customer,
+            today=self._today(),
+            state=state,
+            offer_pending=offer is not None,
         )
-        if message.role == Role.CUSTOMER:
-            assert customer is not None
-            if decision.reply.kind is ReplyKind.ESCALATE:
-                return self._escalate(message, customer, decision)
-            if decision.reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
+        if decision.reply.kind is ReplyKind.ESCALATE:
+            reply = self._escalate(message, customer, decision, state)
+        elif owner is not None:
+            reply = self._answer_beside_ticket(owner, message, decision)
+        else:
+            reply = decision.reply
+            if reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
                 self._note_unanswered(message, customer, decision)
-        return decision.reply
+        self._save_state(message, state, decision, reply)
+        return reply
+
+    # -- conversation state ----------------------------------------------------------------
+    def _load_state(self, message: Message) -> ConversationState:
+        stored = self.tickets.conversation_state(message.channel, message.conversation)
+        return ConversationState.from_json(stored)
+
+    def _save_state(
+        self, message: Message, state: ConversationState, decision: Decision, reply: Reply
+    ) -> None:
+        """What this turn showed and offered, for the next turn's follow-ups and "yes"."""
+        offer = None
+        if decision.offer and reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
+            offer = PendingOffer(decision.offer, message.text, self.clock() + OFFER_LIFETIME)
+        following = replace(
+            state,
+            shown=decision.shown if decision.shown is not None else state.shown,
+            pending_offer=offer,
+        )
+        following = following.said("customer", message.text).said("bot", reply.text)
+        self.tickets.save_conversation_state(
+            message.channel, message.conversation, following.to_json()
+        )
+
+    # -- hand-off while no agent has claimed the ticket ------------------------------------
+    def _answer_beside_ticket(self, ticket: Ticket, message: Message, decision: Decision) -> Reply:
+        """The ticket waits for an agent; the bot keeps answering what it can, and the agents
+        see the exchange on the ticket."""
+        reply = decision.reply
+        if _STATUS_QUESTION.search(message.text):
+            return self._status(ticket)
+        if reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
+            self.tickets.add_customer_message(ticket.number, message.text)
+            return Reply(
+                f"I've added this to your open ticket {ticket.number}; an agent will answer it.",
+                ReplyKind.RELAYED,
+                ticket=ticket.info(),
+            )
+        if message.text.strip():
+            self.tickets.add_answered_exchange(ticket.number, message.text, reply.text)
+        return reply
 
     def welcome(self, tenant_id: str | None = None) -> Reply:
         partner = self.knowledge.partner
@@ -119,14 +176,17 @@ class Assistant:
         return customer
 
     # -- hand-off ------------------------------------------------------------------------
+    def _status(self, ticket: Ticket) -> Reply:
+        return Reply(
+            f"Your ticket {ticket.number} is {_STATUS_WORDS.get(ticket.status, ticket.status)}."
+            " I've kept everything you wrote on it.",
+            ReplyKind.TICKET_STATUS,
+            ticket=ticket.info(),
+        )
+
     def _while_human_owns(self, ticket: Ticket, message: Message) -> Reply:
         if _STATUS_QUESTION.search(message.text):
-            return Reply(
-                f"Your ticket {ticket.number} is {_STATUS_WORDS.get(ticket.status, ticket.status)}."
-                " I've kept everything you wrote on it.",
-                ReplyKind.TICKET_STATUS,
-                ticket=ticket.info(),
-            )
+            return self._status(ticket)
         if not message.text.strip():
             return Reply(
                 "I can only pass text on to the agent; please describe it in words.",
@@ -136,7 +196,14 @@ class Assistant:
         self.tickets.add_customer_message(ticket.number, message.text)
         return Reply("", ReplyKind.RELAYED, ticket=ticket.info())  # never talk over an agent
 
-    def _escalate(self, message: Message, customer: Customer, decision: Decision) -> Reply:
+    def _escalate(
+        self,
+        message: Message,
+        customer: Customer,
+        decision: Decision,
+        state: ConversationState | None = None,
+    ) -> Reply:
+        """Open a ticket carrying the conversation that led to it (or add to the open one)."""
         assert decision.escalation is not None
         category = decision.escalation.category
         existing = self.tickets.open_ticket_for(message.channel, message.conversation)
@@ -153,8 +220,8 @@ class Assistant:
                 customer_id=customer.id,
                 category=category.id,
                 route=category.route,
-                question=message.text,
-                transcript=[("customer", message.text)],
+                question=_question_of(message.text, state),
+                transcript=[*(state.transcript if state else ()), ("customer", message.text)],
                 evidence=decision.reply.evidence,
                 channel=message.channel,
                 conversation=message.conversation,
@@ -275,6 +342,12 @@ class Assistant:
         return self.clock().astimezone(ZoneInfo(zone)).date()
 
 
+def _question_of(text: str, state: ConversationState | None) -> str:
+    """What the ticket is about: an accepted offer's question, not the "yes" that accepted it."""
+    offer = state.pending_offer if state else None
+    return f"{offer.question} (accepted: {text})" if offer else text
+
+
 def build_assistant(
     settings: Settings,
     *,
@@ -289,7 +362,7 @@ def build_assistant(
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
     cache = EmbeddingCache(settings.embedding_cache)
     index = SearchIndex(knowledge.passages, embedder, cache, progress)
-    gate = ScopeGate(knowledge.rules, embedder, cache, threshold=settings.escalation_threshold)
-    answerer = Answerer(knowledge, index, gate, settings.answer_threshold)
+    intents = IntentClassifier(load_examples(knowledge.rules), embedder, cache)
+    answerer = Answerer(knowledge, index, intents, settings.answer_threshold)
     store = tickets or TicketStore.from_url(settings.database)
     return Assistant(settings, knowledge, answerer, store, clock or (lambda: datetime.now(UTC)))

@@ -177,3 +177,14 @@ class UnansweredRow(Base):
     question: Mapped[str] = mapped_column(Text)
     confidence: Mapped[float] = mapped_column(Float)
     nearest: Mapped[str | None] = mapped_column(Text)  # the closest section, "path › section"
+
+
+class ConversationStateRow(Base):
+    """One conversation's `ConversationState` as JSON (bot/conversation/state.py)."""
+
+    __tablename__ = "conversation_state"
+
+    channel: Mapped[str] = mapped_column(String(50), primary_key=True)
+    conversation: Mapped[str] = mapped_column(String(500), primary_key=True)
+    state: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

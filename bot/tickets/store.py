@@ -29,6 +29,7 @@ from bot.pii import mask_pii
 from bot.tickets.database import READ_ONLY, make_engine, upgrade
 from bot.tickets.models import (
     ConversationRow,
+    ConversationStateRow,
     FeedbackRow,
     InboundEventRow,
     OutboxRow,
@@ -178,6 +179,27 @@ class TicketStore:
                 f"{ticket.number}:{event.id}",
                 "customer_message",
                 {"number": ticket.number, "author": "customer", "text": text},
+            )
+            self._refresh_post(session, ticket, event)
+            return ticket
+
+    def add_answered_exchange(self, number: str, question: str, answer: str) -> Ticket:
+        """While no agent has claimed the ticket the bot keeps answering: copy the customer's
+        message and the bot's answer to the ticket and its agents' thread."""
+        question, answer = mask_pii(question), mask_pii(answer)
+        with self._write() as session:
+            row, now = self._locked(session, number)
+            self._append(row, "customer", question, now)
+            self._append(row, "bot", answer, now)
+            note = f"{question}\n(answered by the bot) {answer}"
+            event = self._event(session, row, "customer", "customer_message", note)
+            ticket = _ticket(row)
+            self._to_thread(
+                session,
+                ticket,
+                f"{ticket.number}:{event.id}",
+                "customer_message",
+                {"number": ticket.number, "author": "customer", "text": note},
             )
             self._refresh_post(session, ticket, event)
             return ticket
@@ -404,6 +426,27 @@ class TicketStore:
         with self._read() as session:
             row = session.get(ConversationRow, (channel, conversation))
             return None if row is None else row.customer_id
+
+    def conversation_state(self, channel: str, conversation: str) -> str | None:
+        """The conversation's state as stored (JSON), None for a new conversation."""
+        with self._read() as session:
+            row = session.get(ConversationStateRow, (channel, conversation))
+            return None if row is None else row.state
+
+    def save_conversation_state(self, channel: str, conversation: str, state: str) -> None:
+        with self._write() as session:
+            row = session.get(ConversationStateRow, (channel, conversation))
+            if row is None:
+                session.add(
+                    ConversationStateRow(
+                        channel=channel,
+                        conversation=conversation,
+                        state=state,
+                        updated_at=self._clock(),
+                    )
+                )
+            else:
+                row.state, row.updated_at = state, self._clock()
 
     def record_feedback(self, channel: str, conversation: str, helpful: bool, about: str) -> None:
         with self._write() as session:
