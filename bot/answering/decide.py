@@ -32,8 +32,11 @@ from bot.understanding.slots import Slots, extract_slots
 
 # Below this confidence, the best article is unrelated to the message.
 UNRELATED = 0.25
-# A policy question (by the classifier) is answered from a slightly less sure retrieval.
-POLICY_RELIEF = 0.08
+# A message the classifier takes for a policy question is answered from a less sure
+# retrieval: the classifier has already ruled out a look-up, a request and small talk.
+POLICY_THRESHOLD = 0.3
+# Below this, a message that names an invoice or "that one" continues the last look-up.
+FOLLOW_UP_BELOW = 0.6
 # Escalating needs a probable request, not closeness to a topic.
 ESCALATE_AT = 0.5
 
@@ -118,11 +121,10 @@ class Answerer:
             intent = I.GREETING if intent == I.NO else None
         last = state.shown.intent
         follows_lookup = I.is_invoice(last) and bool(state.shown.invoices)
-        if follows_lookup and not I.is_invoice(intent) and slots.names_invoice:
-            if intent is None or intent in (I.POLICY, I.GREETING, I.NOT_BILLING):
+        unsure = intent is None or guess.confidence < FOLLOW_UP_BELOW
+        if follows_lookup and not I.is_invoice(intent) and unsure:
+            if slots.names_invoice or slots.refers:
                 return last if last in (I.SHOW, I.STATUS, I.LINE, I.DUE) else I.SHOW
-        if intent is None and slots.names_invoice:
-            return I.SHOW
         return intent
 
     def named_customer(self, text: str) -> Customer | None:
@@ -237,7 +239,7 @@ class Answerer:
             f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})" for h in hits[:3]
         )
         confidence = confidence_of(top) if top else 0.0
-        threshold = self.threshold - (POLICY_RELIEF if intent == I.POLICY else 0.0)
+        threshold = min(self.threshold, POLICY_THRESHOLD) if intent == I.POLICY else self.threshold
         if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
             passage = top.passage
             body = extract(passage.text, text, self.index.lexical.tokenize)

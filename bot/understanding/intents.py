@@ -64,16 +64,34 @@ class Example:
     intent: str
 
 
+def group_of(intent: str) -> str:
+    """Intents that lead to the same kind of reply form a group: every invoice look-up,
+    every escalation category."""
+    if intent in INVOICE_INTENTS:
+        return "invoice"
+    if intent.startswith(ESCALATE):
+        return "escalate"
+    return intent
+
+
 @dataclass(frozen=True, slots=True)
 class IntentGuess:
-    """The classifier's view of one message. `intent` is None when it abstains."""
+    """The classifier's view of one message. `intent` is None when it abstains.
+
+    The decision is made per group first (the summed probability of all invoice look-ups,
+    of all escalation categories, of policy, ...), then within the group: "when is it due"
+    may split its probability between two look-ups and still be surely a look-up."""
 
     intent: str | None
-    confidence: float
+    confidence: float  # the probability of the intent's group
     ranked: tuple[tuple[str, float], ...]  # the best few intents with their probabilities
+    groups: tuple[tuple[str, float], ...] = ()  # every group, most probable first
 
     def probability(self, intent: str) -> float:
         return next((p for i, p in self.ranked if i == intent), 0.0)
+
+    def group(self, name: str) -> float:
+        return next((p for g, p in self.groups if g == name), 0.0)
 
 
 def load_examples(
@@ -120,8 +138,8 @@ class IntentClassifier:
         embedder: Embedder,
         cache: EmbeddingCache | None = None,
         *,
-        abstain_below: float = 0.4,
-        regularisation: float = 8.0,
+        abstain_below: float = 0.35,
+        regularisation: float = 32.0,
         lexical_weight: float = 1.0,
     ) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -150,7 +168,13 @@ class IntentClassifier:
     def classify(self, text: str, query_vector: np.ndarray) -> IntentGuess:
         features = self._features(query_vector.reshape(1, -1), self._lexical.transform([text]))
         probabilities = self._model.predict_proba(features)[0]
-        order = np.argsort(-probabilities)[:4]
+        order = np.argsort(-probabilities)
         ranked = tuple((self.intents[i], float(probabilities[i])) for i in order)
-        best, confidence = ranked[0]
-        return IntentGuess(best if confidence >= self.abstain_below else None, confidence, ranked)
+        sums: dict[str, float] = {}
+        for intent, p in ranked:
+            sums[group_of(intent)] = sums.get(group_of(intent), 0.0) + p
+        groups = tuple(sorted(sums.items(), key=lambda pair: -pair[1]))
+        group, confidence = groups[0]
+        best = next(intent for intent, _p in ranked if group_of(intent) == group)
+        chosen = best if confidence >= self.abstain_below else None
+        return IntentGuess(chosen, confidence, ranked[:6], groups)

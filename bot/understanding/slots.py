@@ -49,6 +49,8 @@ _LATEST = re.compile(
     r"|\bÚltima factura\b|\bultima factura\b",
     re.I,
 )
+# "that one", "is it paid", "that invoice": the invoice the conversation is about.
+_REFERS = re.compile(r"\b(that|this|it|that one|the same)\b", re.I)
 _AMOUNT = re.compile(
     r"(?<![\w.,])(-|−)?\s?(\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\w])"
 )
@@ -88,6 +90,7 @@ class Slots:
     before: bool = False  # "the one before (that)"
     latest: bool = False
     amounts: tuple[Decimal, ...] = ()
+    refers: bool = False  # "that one", "it": resolved against what was shown
 
     @property
     def names_invoice(self) -> bool:
@@ -157,6 +160,7 @@ def extract_slots(text: str) -> Slots:
         before=bool(_BEFORE.search(text)),
         latest=bool(_LATEST.search(text)),
         amounts=tuple(amounts),
+        refers=bool(_REFERS.search(text)),
     )
 
 
