@@ -76,9 +76,7 @@ class Assistant:
         if message.value:
             return self._action(message, customer)
         if message.role == Role.AGENT:
-            return self.answerer.decide(
-                message.text, customer, agent=True, today=self._today()
-            ).reply
+            return self._for_agent(message, customer)
         assert customer is not None
         state = self._load_state(message)
         owner = self.tickets.open_ticket_for(message.channel, message.conversation)
@@ -105,6 +103,28 @@ class Assistant:
                 self._note_unanswered(message, customer, decision)
         self._save_state(message, state, decision, reply)
         return reply
+
+    def _for_agent(self, message: Message, customer: Customer | None) -> Reply:
+        """Agents may name the customer (name, id, invoice number), or keep talking about the
+        one they named before; they get the computed answers and are never offered a ticket."""
+        state = self._load_state(message)
+        customer = (
+            customer
+            or self.answerer.named_customer(message.text)
+            or (self.knowledge.customer(state.customer) if state.customer else None)
+        )
+        decision = self.answerer.decide(
+            message.text, customer, agent=True, today=self._today(), state=state
+        )
+        state = replace(
+            state,
+            customer=customer.id if customer else state.customer,
+            shown=decision.shown if decision.shown is not None else state.shown,
+        )
+        self.tickets.save_conversation_state(
+            message.channel, message.conversation, state.to_json()
+        )
+        return decision.reply
 
     # -- conversation state ----------------------------------------------------------------
     def _load_state(self, message: Message) -> ConversationState:

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
+import numpy as np
+
 from bot.answering import invoice_requests
 from bot.answering.extract import extract
-from bot.answering.invoices import InvoiceAsk, escalation_evidence
+from bot.answering.invoices import InvoiceAsk, collections_outlook, escalation_evidence
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
@@ -36,7 +38,7 @@ UNRELATED = 0.25
 # retrieval: the classifier has already ruled out a look-up, a request and small talk.
 POLICY_THRESHOLD = 0.3
 # Below this, a message that names an invoice or "that one" continues the last look-up.
-FOLLOW_UP_BELOW = 0.6
+FOLLOW_UP_BELOW = 0.4
 # Escalating needs a probable request, not closeness to a topic.
 ESCALATE_AT = 0.5
 
@@ -90,6 +92,14 @@ class Answerer:
 
         if intent in (I.YES, I.NO) and offer_pending:
             return self._offer_answer(intent, guess, state)
+        if intent == I.YES and state.shown.intent is not None and customer is not None:
+            # "yes please set that up" after an answer that says to ask us, or "yes" again
+            # about a request already handed over: a person takes it.
+            last = I.escalation_category(state.shown.intent) or HUMAN_REQUEST
+            if state.shown.intent == I.POLICY or I.escalation_category(state.shown.intent):
+                category = self._category(last)
+                reply = Reply("", ReplyKind.ESCALATE, guess.confidence)
+                return Decision(reply, CategoryMatch(category, guess.confidence, "yes"), (), guess)
         if intent == I.GREETING:
             return Decision(self._greeting(text), None, (), guess, state.shown)
         category = I.escalation_category(intent)
@@ -108,7 +118,7 @@ class Answerer:
                 )
                 return Decision(reply, None, (), guess)
             return self._invoice(intent, text, slots, customer, today, state, guess)
-        return self._policy(text, intent, guess, agent, query)
+        return self._policy(text, intent, guess, agent, query, customer, today)
 
     # -- understanding ---------------------------------------------------------------------
     def _resolve(
@@ -197,7 +207,8 @@ class Answerer:
             guess.confidence,
             evidence=invoice_evidence,
         )
-        return Decision(reply, CategoryMatch(category, guess.confidence, "intent"), (), guess)
+        match = CategoryMatch(category, guess.confidence, "intent")
+        return Decision(reply, match, (), guess, Shown(I.ESCALATE + category.id))
 
     def _invoice(
         self,
@@ -231,7 +242,14 @@ class Answerer:
         return Decision(reply, None, (), guess, state.shown.then(found.shown))
 
     def _policy(
-        self, text: str, intent: str | None, guess: IntentGuess, agent: bool, query
+        self,
+        text: str,
+        intent: str | None,
+        guess: IntentGuess,
+        agent: bool,
+        query: np.ndarray,
+        customer: Customer | None,
+        today: date,
     ) -> Decision:
         hits = tuple(self.index.search(text, k=5, include_agent=agent, query_vector=query))
         top = hits[0] if hits else None
@@ -242,7 +260,9 @@ class Answerer:
         threshold = min(self.threshold, POLICY_THRESHOLD) if intent == I.POLICY else self.threshold
         if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
             passage = top.passage
-            body = extract(passage.text, text, self.index.lexical.tokenize)
+            prefer = (customer.currency, customer.support_plan) if customer else ()
+            body = extract(passage.text, text, self.index.lexical.tokenize, prefer)
+            body += self._for_this_customer(passage.path, customer, today)
             reply = Reply(
                 body, ReplyKind.ANSWER, confidence, (passage.citation,), evidence=evidence
             )
@@ -256,6 +276,14 @@ class Answerer:
                 confidence,
             )
             return Decision(reply, None, hits, guess, offer=HUMAN_REQUEST)
+        if agent:  # agents are never offered a ticket
+            reply = Reply(
+                "I found no sure answer to that in the knowledge folder.",
+                ReplyKind.NOT_SURE,
+                confidence,
+                evidence=evidence,
+            )
+            return Decision(reply, None, hits, guess)
         reply = Reply(
             "I'm not sure I can answer that correctly from our documentation. Shall I open a "
             "ticket so a person from our billing team can help?",
@@ -264,6 +292,32 @@ class Answerer:
             evidence=evidence,
         )
         return Decision(reply, None, hits, guess, offer=self._likely_category(guess))
+
+    def _for_this_customer(self, path: str, customer: Customer | None, today: date) -> str:
+        """A policy answer from the collections article adds what it means for this
+        customer's own overdue invoice (a disputed invoice is never overdue)."""
+        if customer is None or not self._collections_citation:
+            return ""
+        if path != self._collections_citation[0].path:
+            return ""
+        invoices = self.knowledge.invoices_of(customer.id)
+        late = [inv for inv in invoices if inv.days_overdue(today) > 0]
+        disputed = [inv for inv in invoices if inv.status == "disputed"]
+        notes = []
+        if late:
+            worst = max(late, key=lambda inv: inv.days_overdue(today))
+            notes.append(
+                f"For your account: invoice {worst.number} was due "
+                f"{worst.due_date.day} {worst.due_date:%B %Y} and is "
+                f"{worst.days_overdue(today)} days overdue. "
+                + collections_outlook(worst, self.knowledge.partner.collections, today)
+            )
+        for inv in disputed:
+            notes.append(
+                f"Invoice {inv.number} is disputed: collections are paused on the disputed "
+                "amount while our billing team investigates, so it does not count as overdue."
+            )
+        return ("\n\n" + " ".join(notes)) if notes else ""
 
     def _likely_category(self, guess: IntentGuess) -> str:
         """The category a ticket offered now would get: the most probable escalation."""

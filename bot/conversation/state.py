@@ -54,6 +54,7 @@ class ConversationState:
     pending_offer: PendingOffer | None = None
     # The conversation so far, (speaker, text): a ticket opened later carries it.
     transcript: tuple[tuple[str, str], ...] = ()
+    customer: str | None = None  # for agents: the customer the conversation is about
 
     def offer(self, now: datetime) -> PendingOffer | None:
         """The pending offer, if it has not expired."""
@@ -84,6 +85,7 @@ class ConversationState:
                     "expires_at": offer.expires_at.isoformat(),
                 },
                 "transcript": [list(pair) for pair in self.transcript],
+                "customer": self.customer,
             },
             ensure_ascii=False,
         )
