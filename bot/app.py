@@ -121,9 +121,7 @@ class Assistant:
             customer=customer.id if customer else state.customer,
             shown=decision.shown if decision.shown is not None else state.shown,
         )
-        self.tickets.save_conversation_state(
-            message.channel, message.conversation, state.to_json()
-        )
+        self.tickets.save_conversation_state(message.channel, message.conversation, state.to_json())
         return decision.reply
 
     # -- conversation state ----------------------------------------------------------------

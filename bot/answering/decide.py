@@ -100,6 +100,8 @@ class Answerer:
                 category = self._category(last)
                 reply = Reply("", ReplyKind.ESCALATE, guess.confidence)
                 return Decision(reply, CategoryMatch(category, guess.confidence, "yes"), (), guess)
+        if intent == I.YES:
+            intent = None  # a "yes" to nothing: retrieval decides
         if intent == I.GREETING:
             return Decision(self._greeting(text), None, (), guess, state.shown)
         category = I.escalation_category(intent)
@@ -127,14 +129,14 @@ class Answerer:
         """The intent, with the conversation's context: a follow-up that only names an
         invoice ("and the one before?", "what about august") continues the last look-up."""
         intent = guess.intent
-        if intent in (I.YES, I.NO) and not offer_pending:
-            intent = I.GREETING if intent == I.NO else None
+        if intent == I.NO and not offer_pending:
+            intent = I.GREETING
         last = state.shown.intent
         follows_lookup = I.is_invoice(last) and bool(state.shown.invoices)
         unsure = intent is None or guess.confidence < FOLLOW_UP_BELOW
-        if follows_lookup and not I.is_invoice(intent) and unsure:
-            if slots.names_invoice or slots.refers:
-                return last if last in (I.SHOW, I.STATUS, I.LINE, I.DUE) else I.SHOW
+        names_one = slots.names_invoice or slots.refers
+        if follows_lookup and not I.is_invoice(intent) and unsure and names_one:
+            return last if last in (I.SHOW, I.STATUS, I.LINE, I.DUE) else I.SHOW
         return intent
 
     def named_customer(self, text: str) -> Customer | None:

@@ -202,7 +202,8 @@ def _status_of(named: Sequence[Invoice], ask: InvoiceAsk) -> Lookup:
     parts = []
     for inv in named:
         late = inv.days_overdue(ask.today)
-        head = f"Invoice {inv.number} ({money(inv.total, inv.currency)}, issued {base._day(inv.issue_date)})"
+        total = money(inv.total, inv.currency)
+        head = f"Invoice {inv.number} ({total}, issued {base._day(inv.issue_date)})"
         if inv.status == "paid":
             when = f" on {base._day(inv.paid_date)}" if inv.paid_date else ""
             on_time = (

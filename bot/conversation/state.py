@@ -115,7 +115,10 @@ class ConversationState:
                     str(offer["question"]),
                     datetime.fromisoformat(offer["expires_at"]),
                 ),
-                transcript=tuple((str(s), str(t)) for s, t in data.get("transcript") or () if t),
+                transcript=tuple(
+                    (str(who), str(said)) for who, said in data.get("transcript") or () if said
+                ),
+                customer=data.get("customer"),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return cls()
