@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import BotError
 from bot.knowledge.escalation import Category, EscalationRules, Route
 from bot.retrieval.embedder import HashingEmbedder
 from bot.understanding import intents as I
@@ -73,5 +74,5 @@ def test_it_abstains_when_no_group_is_probable_enough(classifier):
 
 def test_a_broken_example_file_names_itself(tmp_path: Path):
     (tmp_path / "en.yaml").write_text("intents: [1, 2]\n", encoding="utf-8")
-    with pytest.raises(Exception, match="en.yaml"):
+    with pytest.raises(BotError, match=r"en\.yaml"):
         load_examples(RULES, ("en",), tmp_path)
