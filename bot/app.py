@@ -247,9 +247,10 @@ class Assistant:
         expected = self.expected_reply()
         route = self.knowledge.rules.routes.get(category.route)
         who = route.name if route else "our team"
+        figures = f" For reference: {decision.detail}" if decision.detail else ""
         return Reply(
             f"I've opened ticket {ticket.number} for you ({category.name.lower()}); {who} will "
-            f"take it from here. {expected}",
+            f"take it from here. {expected}{figures}",
             ReplyKind.ESCALATE,
             decision.reply.confidence,
             ticket=ticket.info(expected_reply=expected),

@@ -30,7 +30,7 @@ from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Reply, ReplyKind
 from bot.understanding import intents as I
 from bot.understanding.intents import IntentClassifier, IntentGuess
-from bot.understanding.slots import Slots, extract_slots
+from bot.understanding.slots import Slots, extract_slots, matching_products
 
 # Below this confidence, the best article is unrelated to the message.
 UNRELATED = 0.25
@@ -57,6 +57,7 @@ class Decision:
     intent: IntentGuess | None = None
     shown: Shown | None = None  # what this reply shows, for the next turn's follow-ups
     offer: str | None = None  # the category of the ticket this reply offers
+    detail: str = ""  # for an escalation: the invoice figures the message is about
 
 
 class Answerer:
@@ -108,7 +109,7 @@ class Answerer:
         if category is not None and guess.confidence < ESCALATE_AT:
             category, intent = None, None  # near a topic is not a request: retrieval decides
         if category is not None and not agent:
-            return self._escalation(text, customer, category, guess)
+            return self._escalation(text, customer, category, guess, today)
         if I.is_invoice(intent):
             assert intent is not None
             if customer is None:
@@ -194,8 +195,28 @@ class Answerer:
             )
         )
 
+    def _lines_in_question(self, text: str, customer: Customer | None, today: date) -> str:
+        """The invoice line a complaint names ("too many Teams Phone licences"), so the
+        customer and the agents see the same figures."""
+        if customer is None:
+            return ""
+        invoices = self.knowledge.invoices_of(customer.id)
+        names = {line.product for inv in invoices for line in inv.lines}
+        if not matching_products(text, names):
+            return ""
+        ask = InvoiceAsk(text, customer, invoices, self.knowledge.partner.collections, today)
+        found = invoice_requests.answer(I.LINE, text, extract_slots(text), ask, Shown())
+        if found.answer.text.startswith("I couldn't tell"):
+            return ""
+        return found.answer.text
+
     def _escalation(
-        self, text: str, customer: Customer | None, category_id: str, guess: IntentGuess
+        self,
+        text: str,
+        customer: Customer | None,
+        category_id: str,
+        guess: IntentGuess,
+        today: date,
     ) -> Decision:
         category = self._category(category_id)
         invoice_evidence = (
@@ -210,7 +231,8 @@ class Answerer:
             evidence=invoice_evidence,
         )
         match = CategoryMatch(category, guess.confidence, "intent")
-        return Decision(reply, match, (), guess, Shown(I.ESCALATE + category.id))
+        detail = self._lines_in_question(text, customer, today)
+        return Decision(reply, match, (), guess, Shown(I.ESCALATE + category.id), detail=detail)
 
     def _invoice(
         self,
