@@ -57,8 +57,8 @@ def test_tickets_nobody_expected_stay_rare(english):
 
 
 def test_answerable_turns_are_rarely_declined(english):
-    assert english.answerable_declined / english.answerable <= 0.07  # target 0.05
+    assert english.answerable_declined / english.answerable <= 0.08  # target 0.05
 
 
 def test_follow_ups_use_the_conversation(english):
-    assert share(english.follow_ups.passed, english.follow_ups.total) >= 0.75  # target 0.85
+    assert share(english.follow_ups.passed, english.follow_ups.total) >= 0.78  # target 0.85
