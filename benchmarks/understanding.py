@@ -89,7 +89,10 @@ def confusion(built: Assistant, conversations: list[Conversation]) -> None:
         matrix[(gold, got)] += 1
     golds = sorted({g for g, _ in matrix})
     gots = sorted({g for _, g in matrix})
-    short = {g: g.replace("escalate.", "esc.")[:14] for g in set(golds) | set(gots)}
+    short = {
+        g: g.replace("escalate.", "esc.").replace("microsoft_", "ms_")[:14]
+        for g in set(golds) | set(gots)
+    }
     print("gold \\ predicted".ljust(24) + "".join(short[g].rjust(15) for g in gots))
     for gold in golds:
         print(short[gold].ljust(24) + "".join(str(matrix[(gold, g)]).rjust(15) for g in gots))
