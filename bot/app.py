@@ -18,20 +18,22 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.answering.decide import Answerer, Decision
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.config import Settings
+from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
 from bot.errors import TicketError, UnknownCustomerError
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge, load_knowledge
 from bot.reload import build_answerer
 from bot.retrieval.batching import BatchingEmbedder
 from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder
-from bot.storage import Storage
-from bot.tickets.status import Status
+from bot.storage import BeforeTurn, Storage
+from bot.tickets.status import UNCLAIMED, Status
 from bot.tickets.values import Ticket
 from bot.turn import INLINE_LEASE, AlreadyHandled, Handled, StaleTurn, Turn
 from bot.types import Action, Message, Reply, ReplyKind, Role
@@ -80,7 +82,7 @@ class Assistant:
             before = self.storage.before_turn(message)  # one read: seen? state, ticket
             if before.seen is not None:  # a redelivery: answered from its first delivery
                 return self._again(before.seen)
-            effects = self._decide(message, before.owner)
+            effects = self._decide(message, before)
             try:
                 with self.storage.turn(message, before.state) as turn:
                     return turn.reply(effects(turn))
@@ -104,27 +106,115 @@ class Assistant:
         claim = self.storage.outbox.claim_key(key, now=self.storage.db.now(), lease=INLINE_LEASE)
         return Handled(Reply.from_json(stored), claim, repeat=True)
 
-    def _decide(self, message: Message, owner: Ticket | None) -> Effects:
-        """What the turn will do, from reads only (the slow part: embeddings, retrieval).
-        `owner`: the conversation's active ticket, if any."""
+    def _decide(self, message: Message, before: BeforeTurn) -> Effects:
+        """What the turn will do, from reads only (the slow part: embeddings, retrieval):
+        `before` holds the conversation's state and its active ticket, if any."""
         try:
             customer = self._customer(message)
         except UnknownCustomerError:
             return _just(self._unknown_customer())
         if message.value:
-            return self._action(message, customer)
-        if message.role == Role.CUSTOMER and owner is not None:
+            return self._action(message, customer, before.state)
+        if message.role == Role.AGENT:
+            return self._for_agent(message, customer, before.state)
+        assert customer is not None
+        owner, state = before.owner, before.state
+        if owner is not None and owner.status not in UNCLAIMED:
             return self._while_human_owns(owner, message)
         decision = self.answerer.decide(
-            message.text, customer, agent=message.role == Role.AGENT, today=self._today()
+            message.text,
+            customer,
+            today=self._today(),
+            state=state,
+            offer_pending=state.offer(self.clock()) is not None,
         )
-        if message.role == Role.CUSTOMER:
-            assert customer is not None
-            if decision.reply.kind is ReplyKind.ESCALATE:
-                return functools.partial(self._escalate, customer, decision, message.text)
-            if decision.reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
-                return functools.partial(self._unanswered, customer, decision)
-        return _just(decision.reply)
+        effects: Effects
+        if decision.reply.kind is ReplyKind.ESCALATE:
+            effects = functools.partial(
+                self._escalate,
+                customer,
+                decision,
+                _question_of(message.text, state),
+                state=state,
+                said=message.text,
+            )
+        elif owner is not None:
+            effects = functools.partial(self._answer_beside_ticket, owner, message, decision)
+        elif decision.reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
+            effects = functools.partial(self._unanswered, customer, decision)
+        else:
+            effects = _just(decision.reply)
+        return self._remembering(message, state, decision, effects)
+
+    # -- conversation state ----------------------------------------------------------------
+    def _remembering(
+        self, message: Message, state: ConversationState, decision: Decision, effects: Effects
+    ) -> Effects:
+        """`effects`, then what this turn showed and offered kept for the next turn's
+        follow-ups and "yes" (written in the same commit)."""
+
+        def apply(turn: Turn) -> Reply:
+            reply = effects(turn)
+            offer = None
+            if decision.offer and reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
+                offer = PendingOffer(decision.offer, message.text, self.clock() + OFFER_LIFETIME)
+            following = replace(
+                state,
+                shown=decision.shown if decision.shown is not None else state.shown,
+                pending_offer=offer,
+            )
+            turn.state = following.said("customer", message.text).said("bot", reply.text)
+            return reply
+
+        return apply
+
+    def _for_agent(
+        self, message: Message, customer: Customer | None, state: ConversationState
+    ) -> Effects:
+        """Agents may name the customer (name, id, invoice number), or keep talking about the
+        one they named before; they get the computed answers and are never offered a ticket."""
+        customer = (
+            customer
+            or self.answerer.named_customer(message.text)
+            or (self.knowledge.customer(state.customer) if state.customer else None)
+        )
+        decision = self.answerer.decide(
+            message.text, customer, agent=True, today=self._today(), state=state
+        )
+
+        def remember(turn: Turn) -> Reply:
+            turn.state = replace(
+                state,
+                customer=customer.id if customer else state.customer,
+                shown=decision.shown if decision.shown is not None else state.shown,
+            )
+            return decision.reply
+
+        return remember
+
+    # -- hand-off while no agent has claimed the ticket ------------------------------------
+    def _answer_beside_ticket(
+        self, ticket: Ticket, message: Message, decision: Decision, turn: Turn
+    ) -> Reply:
+        """The ticket waits for an agent; the bot keeps answering what it can, and the agents
+        see the exchange on the ticket."""
+        if _STATUS_QUESTION.search(message.text):
+            return self._status(ticket)
+        reply = decision.reply
+        try:
+            if reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
+                turn.add_to_ticket(ticket.number, message.text)
+                return Reply(
+                    f"I've added this to your open ticket {ticket.number}; an agent will "
+                    "answer it.",
+                    ReplyKind.RELAYED,
+                    ticket=ticket.info(),
+                )
+            if message.text.strip():
+                turn.add_exchange_to_ticket(ticket.number, message.text, reply.text)
+        except TicketError as exc:  # resolved meanwhile: decide again without it
+            raise StaleTurn(str(exc)) from exc
+        return reply
 
     def _unknown_customer(self) -> Reply:
         return Reply(
@@ -169,17 +259,18 @@ class Assistant:
         return customer
 
     # -- hand-off ------------------------------------------------------------------------
+    def _status(self, ticket: Ticket) -> Reply:
+        return Reply(
+            f"Your ticket {ticket.number} is "
+            f"{_STATUS_WORDS.get(Status(ticket.status), ticket.status)}."
+            " I've kept everything you wrote on it.",
+            ReplyKind.TICKET_STATUS,
+            ticket=ticket.info(),
+        )
+
     def _while_human_owns(self, ticket: Ticket, message: Message) -> Effects:
         if _STATUS_QUESTION.search(message.text):
-            return _just(
-                Reply(
-                    f"Your ticket {ticket.number} is "
-                    f"{_STATUS_WORDS.get(Status(ticket.status), ticket.status)}."
-                    " I've kept everything you wrote on it.",
-                    ReplyKind.TICKET_STATUS,
-                    ticket=ticket.info(),
-                )
-            )
+            return _just(self._status(ticket))
         if not message.text.strip():
             return _just(
                 Reply(
@@ -198,7 +289,17 @@ class Assistant:
 
         return relay
 
-    def _escalate(self, customer: Customer, decision: Decision, question: str, turn: Turn) -> Reply:
+    def _escalate(
+        self,
+        customer: Customer,
+        decision: Decision,
+        question: str,
+        turn: Turn,
+        *,
+        state: ConversationState | None = None,
+        said: str | None = None,
+    ) -> Reply:
+        """Open a ticket carrying the conversation that led to it (or add to the open one)."""
         assert decision.escalation is not None
         category = decision.escalation.category
         ticket, opened = turn.open_or_append(
@@ -207,6 +308,8 @@ class Assistant:
             route=category.route,
             question=question,
             evidence=decision.reply.evidence,
+            earlier=state.transcript if state else (),
+            said=said,
         )
         if not opened:  # one conversation, one ticket: added to it
             return Reply(
@@ -218,9 +321,10 @@ class Assistant:
         expected = self.expected_reply()
         route = self.knowledge.rules.routes.get(category.route)
         who = route.name if route else "our team"
+        figures = f" For reference: {decision.detail}" if decision.detail else ""
         return Reply(
             f"I've opened ticket {ticket.number} for you ({category.name.lower()}); {who} will "
-            f"take it from here. {expected}",
+            f"take it from here. {expected}{figures}",
             ReplyKind.ESCALATE,
             decision.reply.confidence,
             ticket=ticket.info(expected_reply=expected),
@@ -252,7 +356,9 @@ class Assistant:
         return decision.reply
 
     # -- card buttons ----------------------------------------------------------------------
-    def _action(self, message: Message, customer: Customer | None) -> Effects:
+    def _action(
+        self, message: Message, customer: Customer | None, state: ConversationState
+    ) -> Effects:
         assert message.value is not None
         value = message.value
         action = str(value.get("action", ""))
@@ -275,7 +381,7 @@ class Assistant:
             decision = Decision(
                 Reply("", ReplyKind.ESCALATE, 1.0), CategoryMatch(category, 1.0, "button")
             )
-            return functools.partial(self._escalate, customer, decision, question)
+            return functools.partial(self._escalate, customer, decision, question, state=state)
         if action == Action.SOLVED:
             number = str(value.get("ticket", ""))
             if value.get("solved"):
@@ -347,6 +453,12 @@ def build_assistant(
     answerer = build_answerer(settings, knowledge, embedder, progress)
     storage = storage or Storage.from_url(settings.database)
     return Assistant(settings, answerer, storage, clock or (lambda: datetime.now(UTC)))
+
+
+def _question_of(text: str, state: ConversationState) -> str:
+    """What the ticket is about: an accepted offer's question, not the "yes" that accepted it."""
+    offer = state.pending_offer
+    return f"{offer.question} (accepted: {text})" if offer else text
 
 
 def _just(reply: Reply) -> Effects:

@@ -356,8 +356,17 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
 @click.option(
     "--questions",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
     help="JSONL file of {question, gold_paths, in_scope}.",
+)
+@click.option(
+    "--conversations",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL file of conversations (the format of conversations-dev/FORMAT.md).",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date the bot takes as today (default: each conversation's own, else today).",
 )
 @click.option(
     "--knowledge",
@@ -368,21 +377,38 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def evaluate(
-    ctx: click.Context, questions: Path, knowledge_dir: Path | None, as_json: bool
+    ctx: click.Context,
+    questions: Path | None,
+    conversations: Path | None,
+    today: Any,
+    knowledge_dir: Path | None,
+    as_json: bool,
 ) -> None:
-    """Score retrieval (lexical, dense, hybrid) and the bot's answer/escalate decisions."""
+    """Score retrieval and the bot's decisions on labelled questions (--questions), or run
+    scripted conversations and check every turn (--conversations)."""
+    if (questions is None) == (conversations is None):
+        raise click.UsageError("give one of --questions FILE or --conversations FILE")
+    settings = settings_of(ctx)
+    if knowledge_dir:
+        settings = settings.model_copy(update={"knowledge_dir": knowledge_dir})
+    day = today.date() if today else None
+    if conversations is not None:
+        _eval_conversations(settings, conversations, day, as_json)
+    else:
+        assert questions is not None
+        _eval_questions(settings, questions, day, as_json)
+
+
+def _eval_questions(settings: Settings, questions: Path, day: Any, as_json: bool) -> None:
     from datetime import date
 
     from bot.eval import evaluate as run_eval
     from bot.eval import load_questions
 
-    settings = settings_of(ctx)
-    if knowledge_dir:
-        settings = settings.model_copy(update={"knowledge_dir": knowledge_dir})
     with clear_errors():
         labelled = load_questions(questions)
         assistant = assistant_with_progress(settings)
-        report = run_eval(assistant.answerer, labelled, date.today())
+        report = run_eval(assistant.answerer, labelled, day or date.today())
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -394,9 +420,63 @@ def evaluate(
         )
     d = report["decisions"]
     click.echo(
-        f"decisions: answered precision {d['answered_precision']:.3f}, escalation recall "
-        f"{d['escalation_recall']:.3f} ({d['answered']} of {d['total']} answered)"
+        f"decisions: answered precision {d['answered_precision']:.3f}, coverage "
+        f"{d['coverage']:.3f} of answerable, escalation recall {d['escalation_recall']:.3f} "
+        f"({d['answered']} of {d['total']} answered)"
     )
+    if d["wrong"]:
+        click.echo(f"wrong ({len(d['wrong'])}):")
+        for wrong in d["wrong"]:
+            click.echo(f"  {wrong['question']!r}: {wrong['why']}")
+
+
+def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool) -> None:
+    import tempfile
+
+    from bot.app import Assistant
+    from bot.conversation_eval import (
+        Summary,
+        format_turn,
+        load_conversations,
+        pinned_clock,
+        run_conversation,
+    )
+    from bot.tickets.store import TicketStore
+
+    with clear_errors(), tempfile.TemporaryDirectory(prefix="billing-eval-") as scratch:
+        conversations = load_conversations(path, day)
+        built = assistant_with_progress(settings)
+        throwaway = TicketStore.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
+        summary, records = Summary(), []
+        from tqdm import tqdm
+
+        for conversation in tqdm(
+            conversations, desc="conversations", file=sys.stderr, disable=None
+        ):
+            clock = pinned_clock(conversation.today)
+            store = TicketStore(throwaway.engine, clock=clock)
+            assistant = Assistant(settings, built.knowledge, built.answerer, store, clock)
+            customer = built.knowledge.customer(conversation.customer or "")
+            tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
+            results = list(
+                run_conversation(
+                    conversation, assistant.handle, lambda s=store: len(s.list()), tenant
+                )
+            )
+            summary.add_conversation(results)
+            for result in results:
+                if as_json:
+                    records.append(result.to_json())
+                else:
+                    for line in format_turn(result):
+                        click.echo(line)
+        throwaway.close()
+    if as_json:
+        click.echo(json.dumps({"turns": records, "summary": summary.to_json()}, ensure_ascii=False))
+        return
+    click.echo("")
+    for line in summary.lines():
+        click.echo(line)
 
 
 def main() -> None:

@@ -68,23 +68,37 @@ def score_retrieval(answerer: Answerer, questions: Sequence[Question], mode: Mod
 
 
 def score_decisions(answerer: Answerer, questions: Sequence[Question], today: date) -> dict:
-    """answered_precision: answers citing a gold file among all answers;
-    escalation_recall: questions with no gold file that were not answered."""
+    """answered_precision: answers citing a gold file among all answers; coverage: answers
+    citing a gold file among answerable questions; escalation_recall: questions with no gold
+    file that were not answered; wrong: the answers that cite no gold file."""
     answered = correct = unanswerable = declined = 0
+    wrong: list[dict[str, str]] = []
     for q in questions:
         reply = answerer.decide(q.question, None, today=today).reply
         is_answer = reply.kind is ReplyKind.ANSWER
         if is_answer:
             answered += 1
-            correct += any(_file_of(c.path) in q.gold_paths for c in reply.citations)
+            right = any(_file_of(c.path) in q.gold_paths for c in reply.citations)
+            correct += right
+            if not right:
+                cited = ", ".join(_file_of(c.path) for c in reply.citations) or "nothing"
+                why = (
+                    "answered a question with no answer in the folder"
+                    if not q.gold_paths
+                    else (f"cited {cited}, not {', '.join(q.gold_paths)}")
+                )
+                wrong.append({"question": q.question, "why": why})
         if not q.gold_paths:
             unanswerable += 1
             declined += not is_answer
+    answerable = len(questions) - unanswerable
     return {
         "answered_precision": correct / answered if answered else 1.0,
+        "coverage": correct / answerable if answerable else 1.0,
         "escalation_recall": declined / unanswerable if unanswerable else 1.0,
         "answered": answered,
         "total": len(questions),
+        "wrong": wrong,
     }
 
 

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.answering.decide import Answerer
-from bot.answering.scope import ScopeGate
 from bot.config import Settings
 from bot.errors import BotError
 from bot.knowledge.folder import Knowledge, load_knowledge
@@ -30,6 +29,7 @@ from bot.knowledge.report import consequences, counts, require_servable
 from bot.retrieval.cache import EmbeddingCache
 from bot.retrieval.embedder import Embedder
 from bot.retrieval.index import SearchIndex
+from bot.understanding.intents import IntentClassifier, load_examples
 
 if TYPE_CHECKING:
     import asyncio
@@ -68,15 +68,15 @@ def build_answerer(
     embedder: Embedder,
     progress: Callable[[int], None] | None = None,
 ) -> Answerer:
-    """The index, escalation gate and answerer over `knowledge`: what start-up and every
+    """The index, intent classifier and answerer over `knowledge`: what start-up and every
     reload build. Vectors already in the embedding cache are not computed again."""
     cache = EmbeddingCache(settings.embedding_cache)
     try:
         index = SearchIndex(knowledge.passages, embedder, cache, progress)
-        gate = ScopeGate(knowledge.rules, embedder, cache, threshold=settings.escalation_threshold)
+        intents = IntentClassifier(load_examples(knowledge.rules), embedder, cache)
     finally:
         cache.close()
-    return Answerer(knowledge, index, gate, settings.answer_threshold)
+    return Answerer(knowledge, index, intents, settings.answer_threshold)
 
 
 class KnowledgeReloader:

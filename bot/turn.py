@@ -78,8 +78,11 @@ class Turn:
         route: str,
         question: str,
         evidence: Sequence[str],
+        earlier: Sequence[tuple[str, str]] = (),
+        said: str | None = None,
     ) -> tuple[Ticket, bool]:
-        """(the conversation's one active ticket with `question` on it, newly opened?)"""
+        """(the conversation's one active ticket with the customer's words on it, newly
+        opened?); see `TicketStore.open_or_append_in`."""
         return self._storage.tickets.open_or_append_in(
             self._session,
             customer_id=customer_id,
@@ -89,10 +92,18 @@ class Turn:
             evidence=evidence,
             channel=self.message.channel,
             conversation=self.message.conversation,
+            earlier=earlier,
+            said=said,
         )
 
     def add_to_ticket(self, number: str, text: str) -> Ticket:
         return self._storage.tickets.add_customer_message_in(self._session, number, text)
+
+    def add_exchange_to_ticket(self, number: str, question: str, answer: str) -> Ticket:
+        """A question the bot answered beside an unclaimed ticket, copied to it."""
+        return self._storage.tickets.add_answered_exchange_in(
+            self._session, number, question, answer
+        )
 
     def reopen(self, number: str, actor: str) -> Ticket:
         return self._storage.tickets.reopen_in(self._session, number, actor)

@@ -36,6 +36,7 @@ class ReplyKind(StrEnum):
     RELAYED = "relayed"  # a human owns the conversation; the message went to the agents
     TICKET_STATUS = "ticket_status"  # the status of the conversation's ticket
     WELCOME = "welcome"  # greeting on install
+    GREETING = "greeting"  # a reply to hello / thanks / goodbye
     FEEDBACK = "feedback"  # thanks for a "was this helpful?" vote
     DUPLICATE = "duplicate"  # a platform redelivered an event: nothing to send (text is empty)
 

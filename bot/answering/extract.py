@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z0-9\"'(])")
@@ -18,14 +18,24 @@ def sentences(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def extract(text: str, question: str, tokenize: Callable[[str], list[str]]) -> str:
+def extract(
+    text: str,
+    question: str,
+    tokenize: Callable[[str], list[str]],
+    prefer: Sequence[str] = (),
+) -> str:
     """The contiguous run of sentences, at most MAX_WORDS long, sharing most words with the
-    question; a short section is returned whole."""
+    question; a short section is returned whole. Sentences naming one of `prefer` (the
+    customer's own facts: its currency, plan, country) count as matching twice, so a USD
+    customer's answer keeps the sentence with the USD price."""
     if len(text.split()) <= MAX_WORDS:
         return text
     parts = sentences(text)
     wanted = set(tokenize(question))
-    gains = [len(wanted & set(tokenize(s))) for _, s in parts]
+    facts = [f.lower() for f in prefer if f]
+    gains = [
+        len(wanted & set(tokenize(s))) + 2 * sum(f in s.lower() for f in facts) for _, s in parts
+    ]
     lengths = [len(s.split()) for _, s in parts]
     best, best_span = -1.0, (0, 1)
     for start in range(len(parts)):

@@ -153,9 +153,11 @@ def _compare(ask: InvoiceAsk) -> InvoiceAnswer:
     latest, previous = ask.invoices[-1], ask.invoices[-2]
     change = latest.total - previous.total
     per_item: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    quantities: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for index, inv in enumerate((previous, latest)):
         for line in inv.lines:
             per_item[(line.product, line.charge_type)][index] += line.amount
+            quantities[(line.product, line.charge_type)][index] += line.quantity
     diffs = sorted(
         (
             (item, amounts[1] - amounts[0], amounts)
@@ -182,7 +184,11 @@ def _compare(ask: InvoiceAsk) -> InvoiceAnswer:
             "cancel": "a cancellation",
             "renewal": "the recurring charge changed",
         }[charge]
-        reasons.append(f"- {product} ({charge}): {sign}{money(abs(delta), latest.currency)}, {why}")
+        before, after = quantities[(product, charge)]
+        count = f" ({before:g} → {after:g})" if charge != "usage" and before != after else ""
+        reasons.append(
+            f"- {product} ({charge}){count}: {sign}{money(abs(delta), latest.currency)}, {why}"
+        )
     if reasons:
         text += " The difference, before tax, by line item:\n" + "\n".join(reasons)
     rows = tuple(

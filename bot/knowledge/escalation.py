@@ -26,6 +26,9 @@ class Category:
     route: str
     description: str
     examples: tuple[str, ...]
+    # Policy questions that sound like this category ("how do I dispute an invoice?"):
+    # they teach the intent classifier what is NOT a request of this kind.
+    counter_examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,7 @@ def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Proble
                 route,
                 str(record.get("description", "")),
                 examples,
+                tuple(str(e) for e in record.get("counter_examples") or () if str(e).strip()),
             )
         )
     if raw_categories and not categories:

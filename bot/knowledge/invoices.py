@@ -76,7 +76,11 @@ class Invoice:
         return self.status != "paid"
 
     def days_overdue(self, today: date) -> int:
-        return max(0, (today - self.due_date).days) if self.is_open else 0
+        """Days past the due date of an unpaid invoice; a disputed invoice is never overdue
+        (collections pause on it while the billing team investigates)."""
+        if not self.is_open or self.status == "disputed":
+            return 0
+        return max(0, (today - self.due_date).days)
 
 
 @dataclass(frozen=True, slots=True)

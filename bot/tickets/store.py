@@ -122,10 +122,14 @@ class TicketStore:
         evidence: Sequence[str],
         channel: str,
         conversation: str,
+        earlier: Sequence[tuple[str, str]] = (),
+        said: str | None = None,
     ) -> tuple[Ticket, bool]:
-        """The conversation's active ticket with `question` added to it, or a new ticket:
-        (ticket, opened?). Two racing callers end with one ticket: the loser of the unique
-        index adds to the winner's."""
+        """The conversation's active ticket with the customer's words added to it, or a new
+        ticket about `question`: (ticket, opened?). A new ticket carries the conversation
+        `earlier` that led to it; `said` is what the customer wrote when it differs from the
+        question (a "yes" that accepts an offer). Two racing callers end with one ticket: the
+        loser of the unique index adds to the winner's."""
         existing = self.active_in(session, channel, conversation)
         if existing is None:
             try:
@@ -136,7 +140,7 @@ class TicketStore:
                         category=category,
                         route=route,
                         question=question,
-                        transcript=[("customer", question)],
+                        transcript=[*earlier, ("customer", said or question)],
                         evidence=evidence,
                         channel=channel,
                         conversation=conversation,
@@ -146,7 +150,7 @@ class TicketStore:
                 existing = self.active_in(session, channel, conversation)
                 if existing is None:
                     raise
-        return self.add_customer_message_in(session, existing.number, question), False
+        return self.add_customer_message_in(session, existing.number, said or question), False
 
     def active_in(self, session: Session, channel: str, conversation: str) -> Ticket | None:
         """The conversation's active ticket, locked until the caller's transaction ends."""
@@ -246,6 +250,28 @@ class TicketStore:
             f"{ticket.number}:{event.id}",
             OutboxEvent.CUSTOMER_MESSAGE,
             {"number": ticket.number, "author": "customer", "text": text},
+        )
+        self._refresh_post(session, ticket, event)
+        return ticket
+
+    def add_answered_exchange_in(
+        self, session: Session, number: str, question: str, answer: str
+    ) -> Ticket:
+        """While no agent has claimed the ticket the bot keeps answering: copy the customer's
+        message and the bot's answer to the ticket and its agents' thread."""
+        question, answer = mask_pii(question), mask_pii(answer)
+        row, now = self._locked(session, number)
+        self._append(row, "customer", question, now)
+        self._append(row, "bot", answer, now)
+        note = f"{question}\n(answered by the bot) {answer}"
+        event = self._event(session, row, "customer", "customer_message", note)
+        ticket = _ticket(row)
+        self._to_thread(
+            session,
+            ticket,
+            f"{ticket.number}:{event.id}",
+            OutboxEvent.CUSTOMER_MESSAGE,
+            {"number": ticket.number, "author": "customer", "text": note},
         )
         self._refresh_post(session, ticket, event)
         return ticket

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.app import Assistant, build_assistant
-from bot.conversation.state import ConversationState
+from bot.conversation.state import ConversationState, Shown
 from bot.retrieval.embedder import HashingEmbedder
 from bot.turn import INLINE_LEASE
 from bot.types import Message, Reply, ReplyKind
@@ -140,11 +140,11 @@ def test_the_conversation_state_is_written_in_the_turns_commit(assistant):
     message = teams("Hola", event_id="act-2")
     loaded = storage.conversations.state("teams", "conv-1")
     with storage.turn(message, loaded) as turn:
-        turn.state = replace(turn.state, language="es", pending_offer={"ticket": "refund"})
+        turn.state = replace(turn.state, language="es", shown=Shown("balance", ("NW-1",)))
         turn.reply(Reply("¿Abro un ticket?", ReplyKind.NOT_SURE))
 
     kept = storage.conversations.state("teams", "conv-1")
-    assert kept == ConversationState(language="es", pending_offer={"ticket": "refund"})
+    assert kept == ConversationState(language="es", shown=Shown("balance", ("NW-1",)))
     with pytest.raises(RuntimeError), storage.turn(teams("x", "act-3"), kept) as turn:
         turn.state = ConversationState()
         turn.reply(Reply("...", ReplyKind.NOT_SURE))

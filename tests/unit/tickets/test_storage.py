@@ -4,11 +4,11 @@ conversations (references and state), feedback, and pruning what is settled."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from ticket_twins import StepClock, open_refund_ticket
 
-from bot.conversation.state import ConversationState
+from bot.conversation.state import ConversationState, PendingOffer, Shown
 from bot.storage import Storage
 from bot.tickets import OutboxEntry
 
@@ -97,9 +97,9 @@ def test_prune_forgets_old_delivery_records_but_never_undelivered_rows(
 def test_conversation_state_is_kept_per_conversation(storage: Storage) -> None:
     assert storage.conversations.state("teams", "a:conv-1") == ConversationState()
     storage.conversations.remember("teams", "a:conv-1", {"serviceUrl": "https://one"}, None)
-    state = ConversationState(
-        language="es", last_shown={"invoice": "NW-1"}, pending_offer={"ticket": "refund"}
-    )
+    expires = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
+    offer = PendingOffer("refund_or_credit", "can I get a refund?", expires)
+    state = ConversationState(language="es", shown=Shown("detail", ("NW-1",)), pending_offer=offer)
 
     with storage.db.write() as session:
         storage.conversations.save_state_in(session, "teams", "a:conv-1", state)

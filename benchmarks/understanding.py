@@ -1,0 +1,169 @@
+"""Understanding benchmark: conversations, the questions eval, intents, and turn latency.
+
+    .venv/bin/python benchmarks/understanding.py [--conversations FILE] [--skip-corpus]
+
+Prints, in one run with the real model:
+1. the development conversations (../shared/data/conversations-dev) per language: turns
+   passed, follow-ups, tickets nobody expected, answerable turns declined;
+2. the questions eval on the real corpus (../shared/data/partner-center-docs with
+   questions-dev.jsonl): answered precision and coverage (answered-and-correct among
+   answerable questions); targets 0.9 and 0.7;
+3. a confusion matrix of intent groups on the first turns of the conversations whose
+   expected kind is a single one (escalations by category);
+4. the p50 of one whole turn (`Assistant.handle`) against the p50 of one query embedding,
+   measured in the same run (target: at most 1.3x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.app import Assistant, build_assistant  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.conversation_eval import (  # noqa: E402
+    Conversation,
+    Summary,
+    load_conversations,
+    pinned_clock,
+    run_conversation,
+)
+from bot.eval import load_questions, score_decisions  # noqa: E402
+from bot.retrieval.embedder import SentenceTransformerEmbedder  # noqa: E402
+from bot.tickets.store import TicketStore  # noqa: E402
+from bot.types import Message  # noqa: E402
+from bot.understanding.intents import group_of  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+
+
+def conversations_by_language(built: Assistant, conversations: list[Conversation], db: Path):
+    throwaway = TicketStore.from_url(f"sqlite:///{db}")
+    summaries: dict[str, Summary] = {}
+    for conversation in conversations:
+        clock = pinned_clock(conversation.today)
+        store = TicketStore(throwaway.engine, clock=clock)
+        assistant = Assistant(built.settings, built.knowledge, built.answerer, store, clock)
+        customer = built.knowledge.customer(conversation.customer or "")
+        tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
+        results = list(
+            run_conversation(conversation, assistant.handle, lambda s=store: len(s.list()), tenant)
+        )
+        summaries.setdefault(conversation.language, Summary()).add_conversation(results)
+    throwaway.close()
+    return summaries
+
+
+def expected_group(conversation: Conversation) -> str | None:
+    expect = conversation.turns[0].expect
+    if len(expect.kinds) != 1:
+        return None
+    kind = expect.kinds[0]
+    if kind == "escalate":
+        return f"escalate.{expect.category}" if expect.category else None
+    return {"invoice": "invoice", "answer": "policy", "greeting": "greeting"}.get(
+        kind, "not_billing" if kind == "out_of_scope" else None
+    )
+
+
+def confusion(built: Assistant, conversations: list[Conversation]) -> None:
+    answerer = built.answerer
+    matrix: Counter[tuple[str, str]] = Counter()
+    for conversation in conversations:
+        gold = expected_group(conversation)
+        if gold is None:
+            continue
+        text = conversation.turns[0].say
+        guess = answerer.intents.classify(text, answerer.index.embed_query(text))
+        got = guess.intent or "(abstain)"
+        got = got if got.startswith("escalate.") else group_of(got) if guess.intent else got
+        matrix[(gold, got)] += 1
+    golds = sorted({g for g, _ in matrix})
+    gots = sorted({g for _, g in matrix})
+    short = {
+        g: g.replace("escalate.", "esc.").replace("microsoft_", "ms_")[:14]
+        for g in set(golds) | set(gots)
+    }
+    print("gold \\ predicted".ljust(24) + "".join(short[g].rjust(15) for g in gots))
+    for gold in golds:
+        print(short[gold].ljust(24) + "".join(str(matrix[(gold, g)]).rjust(15) for g in gots))
+    right = sum(n for (g, p), n in matrix.items() if g == p)
+    print(f"first turns classified right: {right}/{sum(matrix.values())}")
+
+
+def latency(built: Assistant, texts: list[str], db: Path) -> None:
+    store = TicketStore.from_url(f"sqlite:///{db}")
+    clock = pinned_clock(date(2026, 11, 24))
+    assistant = Assistant(built.settings, built.knowledge, built.answerer, store, clock)
+    customer = built.knowledge.customer("contoso")
+    assert customer is not None
+    embed, turn = [], []
+    for n, text in enumerate(texts):
+        started = time.perf_counter()
+        built.answerer.index.embed_query(text)
+        embed.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        assistant.handle(
+            Message(text, channel="bench", conversation=f"b{n}", tenant_id=customer.tenant_ids[0])
+        )
+        turn.append(time.perf_counter() - started)
+    e, t = statistics.median(embed) * 1000, statistics.median(turn) * 1000
+    print(f"turn p50 {t:.1f} ms vs one query embedding p50 {e:.1f} ms: {t / e:.2f}x (target 1.3x)")
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--conversations", type=Path, default=DATA / "conversations-dev" / "conversations.jsonl"
+    )
+    parser.add_argument("--skip-corpus", action="store_true")
+    args = parser.parse_args()
+    embedder = SentenceTransformerEmbedder()
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = load_settings(knowledge_dir=ROOT / "knowledge", data_dir=ROOT / ".billing-bot")
+        built = build_assistant(settings, embedder=embedder)
+        conversations = load_conversations(args.conversations)
+
+        print("== conversations (development set)")
+        for language, summary in sorted(
+            conversations_by_language(built, conversations, Path(scratch) / "c.db").items()
+        ):
+            print(f"-- {language}")
+            for line in summary.lines()[:6]:
+                print("   " + line)
+
+        print("== intents: confusion matrix of the first turns")
+        confusion(built, conversations)
+
+        print("== latency")
+        texts = [c.turns[0].say for c in conversations if c.customer][:120]
+        latency(built, texts, Path(scratch) / "l.db")
+
+        if not args.skip_corpus:
+            print("== questions eval on the real corpus")
+            corpus = load_settings(
+                knowledge_dir=DATA / "partner-center-docs", data_dir=ROOT / ".billing-bot"
+            )
+            answerer = build_assistant(corpus, embedder=embedder).answerer
+            report = score_decisions(
+                answerer, load_questions(DATA / "questions-dev.jsonl"), date.today()
+            )
+            print(
+                f"answered precision {report['answered_precision']:.3f} (target 0.9), coverage "
+                f"{report['coverage']:.3f} (target 0.7), {report['answered']} of "
+                f"{report['total']} answered"
+            )
+
+
+if __name__ == "__main__":
+    main()

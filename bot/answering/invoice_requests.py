@@ -1,0 +1,338 @@
+"""Invoice look-ups by intent: which invoice(s) a message means, then the computed answer.
+
+The classifier gives the intent (balance, due, status, show, line, compare, recent, copy);
+the slots and the conversation state say which invoice(s): a number, a month, "last month",
+"the one before", or what the bot showed last. Everything is computed from the asker's own
+invoices, never retrieved.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from bot.answering import invoices as base
+from bot.answering.invoices import InvoiceAnswer, InvoiceAsk, money
+from bot.conversation.state import Shown
+from bot.knowledge.invoices import Invoice, InvoiceLine
+from bot.types import Table
+from bot.understanding import intents as I
+from bot.understanding.slots import Slots, matching_products
+
+CHARGE_MEANING = {
+    "new": "the first charge for a subscription just bought",
+    "renewal": "the regular charge for an existing subscription",
+    "prorate": "licences added mid-term, charged pro rata from the change to the period end",
+    "cancel": "a refund for licences cancelled within the 7-day window",
+    "usage": "consumption (Azure) for the period shown",
+    "credit": "a correction or goodwill credit agreed with the billing team",
+}
+_CHARGE_WORDS = {
+    "prorate": ("prorat", "pro rata", "pro-rata", "prorrat"),
+    "credit": ("credit", "crédit", "abono", "credited"),
+    "cancel": ("cancel",),
+    "usage": ("usage", "consumption", "consumo"),
+}
+_NEGATIVE_WORDS = ("negative", "minus", "negativ", "refund", "credit", "abono")
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    answer: InvoiceAnswer
+    shown: Shown
+
+
+def unit_money(amount: Decimal, currency: str) -> str:
+    """A unit price with the precision it is stored with (Azure meters: 4+ decimals)."""
+    exponent = amount.as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{currency} {amount:,.{places}f}"
+
+
+def _month_name(number: int) -> str:
+    return calendar.month_name[number]
+
+
+def _by_month(invoices: Sequence[Invoice], month: int, today: date) -> Invoice | None:
+    """The invoice issued in `month`, in the most recent year not after today."""
+    issued = [inv for inv in invoices if inv.issue_date.month == month and inv.issue_date <= today]
+    return max(issued, key=lambda inv: inv.issue_date) if issued else None
+
+
+def _previous(invoices: Sequence[Invoice], invoice: Invoice) -> Invoice | None:
+    earlier = [inv for inv in invoices if inv.issue_date < invoice.issue_date]
+    return max(earlier, key=lambda inv: inv.issue_date) if earlier else None
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    invoices: tuple[Invoice, ...]
+    missing: tuple[str, ...]  # what was named but does not exist on this account
+
+
+def select(slots: Slots, invoices: Sequence[Invoice], shown: Shown, today: date) -> Selection:
+    ordered = sorted(invoices, key=lambda inv: inv.issue_date)
+    by_number = {inv.number.upper(): inv for inv in ordered}
+    chosen: list[Invoice] = []
+    missing: list[str] = []
+    for number in slots.invoice_numbers:
+        if number in by_number:
+            chosen.append(by_number[number])
+        else:
+            missing.append(f"invoice {number}")
+    for short in slots.short_numbers:
+        found = [inv for inv in ordered if inv.number.endswith(f"-{short}")]
+        chosen += found
+    for month in slots.months:
+        inv = _by_month(ordered, month, today)
+        if inv:
+            chosen.append(inv)
+        else:
+            missing.append(f"an invoice issued in {_month_name(month)}")
+    if slots.last_month:
+        month = 12 if today.month == 1 else today.month - 1
+        inv = _by_month(ordered, month, today)
+        chosen += [inv] if inv else []
+    if slots.this_month:
+        inv = _by_month(ordered, today.month, today)
+        chosen += [inv] if inv else []
+    if slots.before and not chosen:
+        anchor = next((by_number[n] for n in shown.invoices if n in by_number), None)
+        anchor = anchor or (ordered[-1] if ordered else None)
+        previous = _previous(ordered, anchor) if anchor else None
+        chosen += [previous] if previous else []
+        if anchor and not previous:
+            missing.append(f"an invoice before {anchor.number}")
+    if slots.latest and not chosen and ordered:
+        chosen.append(ordered[-1])
+    return Selection(tuple(dict.fromkeys(chosen)), tuple(missing))
+
+
+def _shown_invoices(shown: Shown, invoices: Sequence[Invoice]) -> list[Invoice]:
+    by_number = {inv.number: inv for inv in invoices}
+    return [by_number[n] for n in shown.invoices if n in by_number]
+
+
+def answer(
+    intent: str,
+    question: str,
+    slots: Slots,
+    ask: InvoiceAsk,
+    shown: Shown,
+    *,
+    product_hint: str | None = None,
+) -> Lookup:
+    invoices = sorted(ask.invoices, key=lambda inv: inv.issue_date)
+    if not invoices:
+        text = f"I have no invoices on record for {ask.customer.name}."
+        return Lookup(InvoiceAnswer(text, None, ()), Shown(intent))
+    selection = select(slots, invoices, shown, ask.today)
+    named = list(selection.invoices)
+    if selection.missing and not named:
+        text = (
+            f"I can't find {' or '.join(selection.missing)} on the {ask.customer.name} account. "
+            "Ask me for your recent invoices to see them all."
+        )
+        recent = base._recent(
+            InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today)
+        )
+        return Lookup(InvoiceAnswer(text, recent.table, ()), Shown(intent))
+    context = named or _shown_invoices(shown, invoices)
+    if intent == I.LINE:
+        return _line(question, slots, named or context, invoices, ask, product_hint)
+    if intent == I.COMPARE:
+        return _compare(named, shown, invoices, ask)
+    if intent == I.STATUS and named:
+        return _status_of(named, ask)
+    if intent == I.DUE and named:
+        return _status_of(named, ask)
+    if intent in (I.SHOW, I.COPY) or (named and intent not in (I.BALANCE, I.RECENT)):
+        inv = (named or context or [invoices[-1]])[0]
+        found = base._detail(
+            InvoiceAsk(inv.number, ask.customer, [inv], ask.collections, ask.today)
+        )
+        text = found.text
+        if inv.status == "disputed":
+            text += " It is under dispute: collections are paused on the disputed amount."
+        if intent == I.COPY:
+            text += (
+                " The PDF and a CSV of every line were emailed to your billing contacts on "
+                f"{base._day(inv.issue_date)}; to have it sent again, reply 'yes' to a ticket "
+                "offer or email us."
+            )
+        table = _precise_lines(inv) if found.table else None
+        return Lookup(InvoiceAnswer(text, table, found.evidence), Shown(intent, (inv.number,)))
+    handler = {
+        I.BALANCE: base._balance,
+        I.DUE: base._due,
+        I.STATUS: base._overdue,
+        I.RECENT: base._recent,
+    }.get(intent, base._balance)
+    found = handler(InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today))
+    text = found.text
+    disputed = [inv for inv in invoices if inv.status == "disputed"]
+    if disputed and intent in (I.BALANCE, I.STATUS, I.DUE) and "disput" not in text:
+        text += " " + " ".join(
+            f"Invoice {inv.number} ({money(inv.total, inv.currency)}) is disputed: collections "
+            "are paused on it while our billing team investigates."
+            for inv in disputed
+        )
+    open_numbers = tuple(inv.number for inv in invoices if inv.is_open)
+    return Lookup(InvoiceAnswer(text, found.table, found.evidence), Shown(intent, open_numbers))
+
+
+def _precise_lines(inv: Invoice) -> Table:
+    rows = tuple(
+        (
+            line.product,
+            line.charge_type,
+            f"{line.quantity:g}",
+            unit_money(line.unit_price, inv.currency),
+            money(line.amount, inv.currency),
+        )
+        for line in inv.lines
+    )
+    return Table(("Product", "Charge", "Qty", "Unit price", "Amount"), rows)
+
+
+def _status_of(named: Sequence[Invoice], ask: InvoiceAsk) -> Lookup:
+    parts = []
+    for inv in named:
+        late = inv.days_overdue(ask.today)
+        total = money(inv.total, inv.currency)
+        head = f"Invoice {inv.number} ({total}, issued {base._day(inv.issue_date)})"
+        if inv.status == "paid":
+            when = f" on {base._day(inv.paid_date)}" if inv.paid_date else ""
+            on_time = (
+                " (on time)"
+                if inv.paid_date and inv.paid_date <= inv.due_date
+                else " (after its due date)"
+                if inv.paid_date
+                else ""
+            )
+            parts.append(f"{head} was paid{when}{on_time}; it was due {base._day(inv.due_date)}.")
+        elif inv.status == "disputed":
+            parts.append(
+                f"{head} is disputed: collections are paused on the disputed amount while our "
+                f"billing team investigates. It was due {base._day(inv.due_date)}."
+            )
+        elif late:
+            parts.append(
+                f"{head} was due {base._day(inv.due_date)} and is {late} days overdue. "
+                + base.collections_outlook(inv, ask.collections, ask.today)
+            )
+        else:
+            parts.append(f"{head} is unpaid and due {base._day(inv.due_date)}.")
+    table = base._invoice_table(named, ask.today)
+    return Lookup(
+        InvoiceAnswer(" ".join(parts), table, base._evidence(named)),
+        Shown(I.STATUS, tuple(inv.number for inv in named)),
+    )
+
+
+def _compare(
+    named: Sequence[Invoice], shown: Shown, invoices: Sequence[Invoice], ask: InvoiceAsk
+) -> Lookup:
+    pair: list[Invoice]
+    if len(named) >= 2:
+        pair = sorted(named[:2], key=lambda inv: inv.issue_date)
+    elif len(named) == 1:
+        previous = _previous(invoices, named[0])
+        pair = [previous, named[0]] if previous else [named[0]]
+    else:
+        seen = _shown_invoices(Shown(None, shown.invoices + shown.earlier), invoices)
+        pair = sorted(seen[:2], key=lambda inv: inv.issue_date) if len(seen) >= 2 else []
+        if len(seen) == 1:
+            previous = _previous(invoices, seen[0])
+            pair = [previous, seen[0]] if previous else []
+        pair = pair or list(invoices[-2:])
+    found = base._compare(InvoiceAsk("", ask.customer, pair, ask.collections, ask.today))
+    return Lookup(found, Shown(I.COMPARE, tuple(inv.number for inv in pair)))
+
+
+def _line_matches(line: InvoiceLine, question: str, slots: Slots, products: Sequence[str]) -> float:
+    lowered = question.lower()
+    score = 0.0
+    if products and line.product in products[:1]:
+        score += 3
+    elif products and (line.product in products or line.sku in products):
+        score += 1.5
+    if line.sku.lower() in lowered:
+        score += 4
+    for amount in slots.amounts:
+        if abs(amount) in (abs(line.amount), abs(line.unit_price)):
+            score += 4
+    for charge, words in _CHARGE_WORDS.items():
+        if line.charge_type == charge and any(w in lowered for w in words):
+            score += 2
+    if line.amount < 0 and any(w in lowered for w in _NEGATIVE_WORDS):
+        score += 1.5
+    return score
+
+
+def _line(
+    question: str,
+    slots: Slots,
+    scope: Sequence[Invoice],
+    invoices: Sequence[Invoice],
+    ask: InvoiceAsk,
+    product_hint: str | None,
+) -> Lookup:
+    candidates = list(scope) or list(reversed(invoices))
+    names = {line.product for inv in invoices for line in inv.lines}
+    names |= {line.sku for inv in invoices for line in inv.lines}
+    products = matching_products(question, names)
+    if not products and product_hint:
+        products = [product_hint]
+    best: list[tuple[float, Invoice, InvoiceLine]] = []
+    for rank, inv in enumerate(candidates):
+        for line in inv.lines:
+            score = _line_matches(line, question, slots, products)
+            if score > 0:
+                best.append((score - 0.01 * rank, inv, line))
+    if not best and not scope:
+        # nothing named on the latest invoices: look in every invoice, newest first
+        for rank, inv in enumerate(reversed(invoices)):
+            for line in inv.lines:
+                score = _line_matches(line, question, slots, products)
+                if score > 0:
+                    best.append((score - 0.01 * rank, inv, line))
+    if not best:
+        inv = candidates[0]
+        found = base._detail(
+            InvoiceAsk(inv.number, ask.customer, [inv], ask.collections, ask.today)
+        )
+        text = "I couldn't tell which line you mean; here are the lines of " + found.text
+        return Lookup(
+            InvoiceAnswer(text, _precise_lines(inv), found.evidence), Shown(I.LINE, (inv.number,))
+        )
+    best.sort(key=lambda entry: -entry[0])
+    top = best[0][0]
+    chosen = [(inv, line) for score, inv, line in best if score >= top - 0.5][:4]
+    parts = []
+    for inv, line in chosen:
+        meaning = CHARGE_MEANING.get(line.charge_type, line.charge_type)
+        period = f"{base._day(line.period_start)} to {base._day(line.period_end)}"
+        parts.append(
+            f"On invoice {inv.number} (issued {base._day(inv.issue_date)}), {line.product} "
+            f"({line.charge_type}: {meaning}), {period}: {line.quantity:g} × "
+            f"{unit_money(line.unit_price, line.currency)} = {money(line.amount, line.currency)} "
+            "before tax."
+        )
+    inv = chosen[0][0]
+    rows = tuple(
+        (
+            line.product,
+            line.charge_type,
+            f"{line.quantity:g}",
+            unit_money(line.unit_price, line.currency),
+            money(line.amount, line.currency),
+        )
+        for _, line in chosen
+    )
+    table = Table(("Product", "Charge", "Qty", "Unit price", "Amount"), rows)
+    shown = Shown(I.LINE, tuple(dict.fromkeys(i.number for i, _ in chosen)), chosen[0][1].product)
+    return Lookup(InvoiceAnswer(" ".join(parts), table, base._evidence([inv])), shown)

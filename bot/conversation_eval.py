@@ -1,0 +1,310 @@
+"""`billing-bot eval --conversations`: run scripted conversations and check each turn.
+
+The format is `conversations-dev/FORMAT.md`: one conversation a line, each turn a message and
+what the reply must do (`kind`, `category`, `cites`, `contains`, `not_contains`, `no_ticket`).
+Every conversation runs in a fresh conversation id against a throwaway ticket store, with the
+clock pinned to the conversation's `today`, so a run never touches real tickets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.errors import BotError
+from bot.types import Message, Reply, ReplyKind, Role
+
+# Kinds where the bot declined to answer: counted against turns that had an answer.
+DECLINED = frozenset({ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE})
+ANSWERS = frozenset({"answer", "invoice"})
+_EXPECT_KEYS = {"kind", "category", "cites", "contains", "not_contains", "no_ticket"}
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    kinds: tuple[str, ...] = ()
+    category: str | None = None
+    cites: str | None = None
+    contains: tuple[tuple[str, ...], ...] = ()
+    not_contains: tuple[str, ...] = ()
+    no_ticket: bool = False
+
+    @property
+    def answerable(self) -> bool:
+        """The folder answers this turn: every acceptable kind is an answer."""
+        return bool(self.kinds) and set(self.kinds) <= ANSWERS
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    say: str
+    expect: Expect
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    customer: str | None
+    role: Role
+    language: str
+    today: date
+    turns: tuple[Turn, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    conversation: Conversation
+    index: int
+    reply: Reply
+    ticket_opened: bool
+    failed: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+    @property
+    def expect(self) -> Expect:
+        return self.conversation.turns[self.index].expect
+
+    @property
+    def follow_up(self) -> bool:
+        return self.index > 0
+
+    def to_json(self) -> dict[str, Any]:
+        reply = self.reply
+        return {
+            "id": self.conversation.id,
+            "turn": self.index + 1,
+            "say": self.conversation.turns[self.index].say,
+            "kind": str(reply.kind),
+            "category": reply.ticket.category if reply.ticket else None,
+            "text": reply.text,
+            "table": None
+            if reply.table is None
+            else {
+                "columns": list(reply.table.columns),
+                "rows": [list(r) for r in reply.table.rows],
+            },
+            "citations": [c.path for c in reply.citations],
+            "ticket_opened": self.ticket_opened,
+            "passed": self.passed,
+            "failed": list(self.failed),
+        }
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise BotError(f"{where}: expected a string or a list of strings, got {value!r}")
+
+
+def _expect(raw: Mapping[str, Any], where: str) -> Expect:
+    unknown = set(raw) - _EXPECT_KEYS
+    if unknown:
+        raise BotError(f"{where}: unknown expectation(s) {', '.join(sorted(unknown))}")
+    kinds = _strings(raw["kind"], f"{where}.kind") if "kind" in raw else ()
+    known = {str(k) for k in ReplyKind}
+    for kind in kinds:
+        if kind not in known:
+            raise BotError(f"{where}.kind: unknown reply kind {kind!r}")
+    return Expect(
+        kinds=kinds,
+        category=raw.get("category"),
+        cites=raw.get("cites"),
+        contains=tuple(_strings(g, f"{where}.contains") for g in raw.get("contains", ())),
+        not_contains=_strings(raw.get("not_contains", []), f"{where}.not_contains"),
+        no_ticket=bool(raw.get("no_ticket", False)),
+    )
+
+
+def load_conversations(path: Path, today: date | None = None) -> list[Conversation]:
+    """Read a conversations file; a bad line is a `BotError` naming the file and line."""
+    conversations = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+            turns = tuple(
+                Turn(str(t["say"]), _expect(t.get("expect", {}), f"{where} turn {i}"))
+                for i, t in enumerate(record["turns"], 1)
+            )
+            day = today or date.fromisoformat(record.get("today") or date.today().isoformat())
+            conversations.append(
+                Conversation(
+                    id=str(record.get("id", f"line-{number}")),
+                    customer=record.get("customer"),
+                    role=Role(record.get("role", "customer")),
+                    language=str(record.get("language", "en")),
+                    today=day,
+                    turns=turns,
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BotError(f"{where}: not a conversation ({exc})") from None
+    return conversations
+
+
+def _reply_text(reply: Reply) -> str:
+    parts = [reply.text]
+    if reply.table:
+        parts.append(" ".join(reply.table.columns))
+        parts.extend(" ".join(row) for row in reply.table.rows)
+    return "\n".join(parts).lower()
+
+
+def check(expect: Expect, reply: Reply, ticket_opened: bool) -> tuple[str, ...]:
+    """The expectations this reply breaks, as short phrases."""
+    failed = []
+    if expect.kinds and str(reply.kind) not in expect.kinds:
+        failed.append(f"kind {reply.kind} not {'|'.join(expect.kinds)}")
+    if expect.category is not None:
+        got = reply.ticket.category if reply.ticket else None
+        if got != expect.category:
+            failed.append(f"category {got} not {expect.category}")
+    if expect.cites is not None and not any(expect.cites in c.path for c in reply.citations):
+        failed.append(f"no citation of {expect.cites}")
+    text = _reply_text(reply)
+    for group in expect.contains:
+        if not any(option.lower() in text for option in group):
+            failed.append(f"missing {' / '.join(group)}")
+    for forbidden in expect.not_contains:
+        if forbidden.lower() in text:
+            failed.append(f"contains {forbidden}")
+    if expect.no_ticket and ticket_opened:
+        failed.append("opened a ticket")
+    return tuple(failed)
+
+
+# One conversation's assistant: (conversation, fresh conversation id) -> handle(message).
+Handler = Callable[[Message], Reply]
+AssistantFor = Callable[[Conversation], tuple[Handler, Callable[[], int]]]
+
+
+def run_conversation(
+    conversation: Conversation, handle: Handler, ticket_count: Callable[[], int], tenant: str | None
+) -> Iterator[TurnResult]:
+    conversation_id = f"eval-{conversation.id}"
+    for index, turn in enumerate(conversation.turns):
+        before = ticket_count()
+        agent = conversation.role is Role.AGENT
+        reply = handle(
+            Message(
+                turn.say,
+                channel="eval",
+                conversation=conversation_id,
+                user_id="eval",
+                tenant_id=None if agent else tenant,
+                role=conversation.role,
+                event_id=f"{conversation_id}-{index}",
+            )
+        )
+        opened = ticket_count() > before or (
+            reply.kind is ReplyKind.ESCALATE and reply.ticket is not None
+        )
+        yield TurnResult(conversation, index, reply, opened, check(turn.expect, reply, opened))
+
+
+def pinned_clock(today: date) -> Callable[[], datetime]:
+    """13:00 UTC on `today`: inside the sample partner's support hours on a weekday."""
+    moment = datetime(today.year, today.month, today.day, 13, 0, tzinfo=UTC)
+    return lambda: moment
+
+
+@dataclass(slots=True)
+class Tally:
+    passed: int = 0
+    total: int = 0
+
+    def add(self, ok: bool) -> None:
+        self.passed += ok
+        self.total += 1
+
+    def __str__(self) -> str:
+        share = self.passed / self.total if self.total else 1.0
+        return f"{self.passed}/{self.total} ({share:.0%})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"passed": self.passed, "total": self.total}
+
+
+@dataclass(slots=True)
+class Summary:
+    turns: Tally = field(default_factory=Tally)
+    conversations: Tally = field(default_factory=Tally)
+    by_kind: dict[str, Tally] = field(default_factory=dict)
+    by_language: dict[str, Tally] = field(default_factory=dict)
+    follow_ups: Tally = field(default_factory=Tally)
+    unexpected_tickets: int = 0
+    answerable: int = 0
+    answerable_declined: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+
+    def add_conversation(self, results: Sequence[TurnResult]) -> None:
+        self.conversations.add(all(r.passed for r in results))
+        for r in results:
+            self.turns.add(r.passed)
+            kind = "|".join(r.expect.kinds) or "(none)"
+            self.by_kind.setdefault(kind, Tally()).add(r.passed)
+            self.by_language.setdefault(r.conversation.language, Tally()).add(r.passed)
+            if r.follow_up:
+                self.follow_ups.add(r.passed)
+            if r.ticket_opened and "escalate" not in r.expect.kinds:
+                self.unexpected_tickets += 1
+            if r.expect.answerable:
+                self.answerable += 1
+                self.answerable_declined += r.reply.kind in DECLINED
+            for failure in r.failed:
+                self.failures[failure.split(" ", 1)[0]] += 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "turns": self.turns.to_json(),
+            "conversations": self.conversations.to_json(),
+            "by_kind": {k: t.to_json() for k, t in sorted(self.by_kind.items())},
+            "by_language": {k: t.to_json() for k, t in sorted(self.by_language.items())},
+            "follow_ups": self.follow_ups.to_json(),
+            "unexpected_tickets": self.unexpected_tickets,
+            "answerable": self.answerable,
+            "answerable_declined": self.answerable_declined,
+        }
+
+    def lines(self) -> list[str]:
+        turns = max(self.turns.total, 1)
+        answerable = max(self.answerable, 1)
+        out = [
+            f"turns passed: {self.turns}",
+            f"conversations fully passed: {self.conversations}",
+            "by language: " + ", ".join(f"{k} {t}" for k, t in sorted(self.by_language.items())),
+            f"follow-up turns: {self.follow_ups}",
+            f"tickets opened that were not expected: {self.unexpected_tickets} "
+            f"({self.unexpected_tickets / turns:.1%} of turns)",
+            f"answerable turns declined: {self.answerable_declined}/{self.answerable} "
+            f"({self.answerable_declined / answerable:.1%})",
+            "by expected kind:",
+        ]
+        out += [f"  {k:24} {t}" for k, t in sorted(self.by_kind.items())]
+        return out
+
+
+def format_turn(result: TurnResult) -> list[str]:
+    reply = result.reply
+    mark = "PASS" if result.passed else "FAIL"
+    head = f"{mark} {result.conversation.id} #{result.index + 1} [{result.conversation.language}]"
+    lines = [f"{head} {result.conversation.turns[result.index].say!r}"]
+    category = f" ({reply.ticket.category})" if reply.ticket else ""
+    cites = ", ".join(c.path for c in reply.citations)
+    lines.append(f"    -> {reply.kind}{category}{' cites ' + cites if cites else ''}")
+    text = " ".join(reply.text.split())
+    lines.append(f"    {text[:300]}{'…' if len(text) > 300 else ''}")
+    lines += [f"    ✗ {f}" for f in result.failed]
+    return lines

@@ -1,0 +1,180 @@
+"""What a message asks for: an intent learned from example phrasings, not from rules.
+
+One multinomial logistic regression reads two kinds of evidence about a message:
+its meaning (the sentence embedding retrieval already computed: no second encode) and its
+spelling (TF-IDF over character n-grams, which survives typos, fragments and the partner's
+product names). Its probabilities are calibrated by construction (log-loss), and when no
+intent is probable enough the classifier abstains: the caller then falls back on retrieval.
+
+Examples come from `examples/<language>.yaml` beside this module, plus the knowledge
+folder's `escalation.yaml`: each category's `examples` teach `escalate.<id>` and its
+`counter_examples` teach `policy`, so "how do I dispute an invoice?" stays a question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bot.errors import BotError
+from bot.knowledge.escalation import EscalationRules
+from bot.retrieval.cache import EmbeddingCache, embed_cached
+from bot.retrieval.embedder import Embedder
+
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+
+# Invoice look-ups: computed from the asker's own invoices.
+BALANCE = "invoice.balance"
+DUE = "invoice.due"
+STATUS = "invoice.status"  # paid / overdue / what collections does next
+SHOW = "invoice.show"  # one invoice: by number, month or relative reference
+LINE = "invoice.line"  # what one line or charge is
+COMPARE = "invoice.compare"
+RECENT = "invoice.recent"
+COPY = "invoice.copy"  # send a copy (the PDF)
+POLICY = "policy"
+YES = "offer.yes"
+NO = "offer.no"
+GREETING = "greeting"
+NOT_BILLING = "not_billing"
+ESCALATE = "escalate."  # prefix: escalate.<category id of escalation.yaml>
+
+INVOICE_INTENTS = frozenset({BALANCE, DUE, STATUS, SHOW, LINE, COMPARE, RECENT, COPY})
+
+
+def is_invoice(intent: str | None) -> bool:
+    return intent in INVOICE_INTENTS
+
+
+def escalation_category(intent: str | None) -> str | None:
+    """The escalation.yaml category id an `escalate.<id>` intent names, else None."""
+    if intent and intent.startswith(ESCALATE):
+        return intent[len(ESCALATE) :]
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str
+    intent: str
+
+
+def group_of(intent: str) -> str:
+    """Intents that lead to the same kind of reply form a group: every invoice look-up,
+    every escalation category."""
+    if intent in INVOICE_INTENTS:
+        return "invoice"
+    if intent.startswith(ESCALATE):
+        return "escalate"
+    return intent
+
+
+@dataclass(frozen=True, slots=True)
+class IntentGuess:
+    """The classifier's view of one message. `intent` is None when it abstains.
+
+    The decision is made per group first (the summed probability of all invoice look-ups,
+    of all escalation categories, of policy, ...), then within the group: "when is it due"
+    may split its probability between two look-ups and still be surely a look-up."""
+
+    intent: str | None
+    confidence: float  # the probability of the intent's group
+    ranked: tuple[tuple[str, float], ...]  # the best few intents with their probabilities
+    groups: tuple[tuple[str, float], ...] = ()  # every group, most probable first
+
+    def probability(self, intent: str) -> float:
+        return next((p for i, p in self.ranked if i == intent), 0.0)
+
+    def group(self, name: str) -> float:
+        return next((p for g, p in self.groups if g == name), 0.0)
+
+
+def load_examples(
+    rules: EscalationRules, languages: Iterable[str] = ("en", "es"), folder: Path = EXAMPLES_DIR
+) -> list[Example]:
+    """Built-in examples for `languages` plus the partner's escalation examples; built-in
+    examples of a category the partner does not define are left out."""
+    categories = {c.id for c in rules.categories}
+    examples: list[Example] = []
+    for language in languages:
+        path = folder / f"{language}.yaml"
+        if not path.is_file():
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        intents = data.get("intents")
+        if not isinstance(intents, dict):
+            raise BotError(f"{path}: expected an 'intents:' mapping of intent -> examples")
+        for intent, texts in intents.items():
+            category = escalation_category(intent)
+            if category is not None and category not in categories:
+                continue
+            if not isinstance(texts, list):
+                raise BotError(f"{path}: intent {intent!r} needs a list of examples")
+            examples += [Example(str(t), str(intent)) for t in texts if str(t).strip()]
+    for category in rules.categories:
+        examples += [Example(t, ESCALATE + category.id) for t in category.examples]
+        examples += [Example(t, POLICY) for t in category.counter_examples]
+    return examples
+
+
+def examples_key(examples: Sequence[Example], model: str) -> str:
+    digest = hashlib.sha256(model.encode())
+    for e in examples:
+        digest.update(f"\0{e.intent}\0{e.text}".encode())
+    return digest.hexdigest()[:16]
+
+
+class IntentClassifier:
+    """Fit once at start-up (well under a second once the examples' vectors are cached)."""
+
+    def __init__(
+        self,
+        examples: Sequence[Example],
+        embedder: Embedder,
+        cache: EmbeddingCache | None = None,
+        *,
+        abstain_below: float = 0.35,
+        regularisation: float = 32.0,
+        lexical_weight: float = 1.0,
+    ) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        if not examples:
+            raise BotError("the intent classifier needs examples")
+        self.abstain_below = abstain_below
+        self.lexical_weight = lexical_weight
+        self.key = examples_key(examples, embedder.name)
+        texts = [e.text for e in examples]
+        vectors, _ = embed_cached(embedder, texts, cache)
+        self._lexical = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, lowercase=True
+        )
+        lexical = self._lexical.fit_transform(texts)
+        self._model = LogisticRegression(C=regularisation, max_iter=2000)
+        self._model.fit(self._features(vectors, lexical), [e.intent for e in examples])
+        self.intents: tuple[str, ...] = tuple(str(c) for c in self._model.classes_)
+
+    def _features(self, vectors: np.ndarray, lexical: object) -> object:
+        from scipy.sparse import csr_matrix, hstack
+
+        return hstack([csr_matrix(vectors), lexical * self.lexical_weight]).tocsr()  # type: ignore[operator]
+
+    def classify(self, text: str, query_vector: np.ndarray) -> IntentGuess:
+        features = self._features(query_vector.reshape(1, -1), self._lexical.transform([text]))
+        probabilities = self._model.predict_proba(features)[0]
+        order = np.argsort(-probabilities)
+        ranked = tuple((self.intents[i], float(probabilities[i])) for i in order)
+        sums: dict[str, float] = {}
+        for intent, p in ranked:
+            sums[group_of(intent)] = sums.get(group_of(intent), 0.0) + p
+        groups = tuple(sorted(sums.items(), key=lambda pair: -pair[1]))
+        group, confidence = groups[0]
+        best = next(intent for intent, _p in ranked if group_of(intent) == group)
+        chosen = best if confidence >= self.abstain_below else None
+        return IntentGuess(chosen, confidence, ranked[:6], groups)
