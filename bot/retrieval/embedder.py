@@ -29,6 +29,14 @@ class Embedder(Protocol):
         ...
 
 
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Vectors of questions. Models trained with distinct question and document inputs
+    (e5's "query: " / "passage: ") have an `embed_queries` method; the others embed a
+    question like any text."""
+    method = getattr(embedder, "embed_queries", None)
+    return method(texts) if method is not None else embedder.embed(texts)
+
+
 class SentenceTransformerEmbedder:
     def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 32) -> None:
         self.name = model

