@@ -50,10 +50,18 @@ class Answerer:
         self.threshold = threshold
 
     def decide(
-        self, text: str, customer: Customer | None, *, agent: bool = False, today: date
+        self,
+        text: str,
+        customer: Customer | None,
+        *,
+        agent: bool = False,
+        today: date,
+        language: str = "en",
     ) -> Decision:
         query = self.index.embed_query(text)
-        hits = tuple(self.index.search(text, k=5, include_agent=agent, query_vector=query))
+        hits = tuple(
+            self.index.search(text, k=5, include_agent=agent, query_vector=query, language=language)
+        )
         top = hits[0] if hits else None
         evidence = tuple(
             f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})" for h in hits[:3]
@@ -160,5 +168,7 @@ class Answerer:
 
     @cached_property
     def _collections_citation(self) -> tuple[Citation, ...]:
-        hits = self.index.search("collections policy: suspension for non-payment", k=1)
+        hits = self.index.search(
+            "collections policy: suspension for non-payment", k=1, language="en"
+        )
         return (hits[0].passage.citation,) if hits else ()

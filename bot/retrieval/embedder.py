@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bot.config import PACKAGED_MODEL
+from bot.config import MULTILINGUAL_MODEL, PACKAGED_MODEL
 from bot.errors import ConfigError
 
 
@@ -27,6 +27,15 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32, each row of unit length."""
         ...
+
+
+def make_embedder(model: str) -> Embedder:
+    """The embedder an `EMBEDDING_MODEL*` setting names. Nothing heavy is imported here."""
+    if model == MULTILINGUAL_MODEL:
+        from bot.retrieval.e5 import E5Embedder
+
+        return E5Embedder()
+    return SentenceTransformerEmbedder(model)
 
 
 def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
