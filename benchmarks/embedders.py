@@ -79,6 +79,7 @@ class Case:
     corpus: Path
     questions: list[tuple[str, tuple[str, ...]]]  # (question, gold file names)
     language: str | None  # the questions' language, given to the search
+    corpus_language: str
 
 
 def load_cases() -> list[Case]:
@@ -90,9 +91,9 @@ def load_cases() -> list[Case]:
         return [(r["question"], tuple(r[key])) for r in records if r.get(key)]
 
     return [
-        Case("EN questions, EN corpus", en_corpus, gold(english, "gold_paths"), None),
-        Case("ES questions, EN corpus", en_corpus, gold(spanish, "gold_paths"), "es"),
-        Case("ES questions, ES corpus", es_corpus, gold(spanish, "gold_paths_es"), "es"),
+        Case("EN questions, EN corpus", en_corpus, gold(english, "gold_paths"), None, "en"),
+        Case("ES questions, EN corpus", en_corpus, gold(spanish, "gold_paths"), "es", "en"),
+        Case("ES questions, ES corpus", es_corpus, gold(spanish, "gold_paths_es"), "es", "es"),
     ]
 
 
@@ -123,12 +124,16 @@ def query_p50(embedder: Embedder, questions: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument(
+        "--corpora", default="en,es", help="en: the English corpus's cases, es: the Spanish one's"
+    )
     parser.add_argument("--cache", type=Path, default=ROOT / ".billing-bot" / "bench-embed.sqlite")
     args = parser.parse_args()
-    cases = load_cases()
+    every_case = load_cases()
+    cases = [c for c in every_case if c.corpus_language in args.corpora.split(",")]
     corpora = {case.corpus: load_knowledge(case.corpus).passages for case in cases}
     cache = EmbeddingCache(args.cache)
-    all_questions = [q for case in cases[:2] for q, _ in case.questions]
+    all_questions = [q for case in every_case[:2] for q, _ in case.questions]  # EN and ES
 
     rows: list[tuple[str, str, str, tuple[float, float, float]]] = []
     timing: dict[str, tuple[float, float]] = {}
@@ -165,7 +170,7 @@ def main() -> None:
     for model, (load, p50) in timing.items():
         ratio = f"{p50 / base:.2f}x" if base else "n/a"
         print(f"| {model} | {load:.2f} | {p50 * 1000:.1f} | {ratio} |")
-    print(f"\npassages: EN {len(corpora[cases[0].corpus])}, ES {len(corpora[cases[2].corpus])}")
+    print("\npassages: " + ", ".join(f"{c.name} {len(p)}" for c, p in corpora.items()))
 
 
 if __name__ == "__main__":

