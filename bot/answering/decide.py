@@ -127,7 +127,7 @@ class Answerer:
 
         if confident:
             passage = top.passage
-            body = extract(passage.text, text, self.index.lexical.tokenize)
+            body = extract(passage.text, text, self.index.lexical.tokenizer(passage.language))
             reply = Reply(
                 body, ReplyKind.ANSWER, confidence, (passage.citation,), evidence=evidence
             )
