@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -46,6 +47,7 @@ from bot.retrieval.embedder import (  # noqa: E402
     embed_queries,
 )
 from bot.retrieval.index import Mode, SearchIndex  # noqa: E402
+from bot.types import Passage  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 
@@ -97,6 +99,15 @@ def load_cases() -> list[Case]:
     ]
 
 
+def sample(passages: Sequence[Passage], cases: list[Case], others: int) -> list[Passage]:
+    """Every passage of a gold file, and `others` more drawn at random (seed 0)."""
+    gold = {path for case in cases for _, paths in case.questions for path in paths}
+    kept = [p for p in passages if p.path in gold]
+    rest = [p for p in passages if p.path not in gold]
+    drawn = random.Random(0).sample(range(len(rest)), min(others, len(rest)))
+    return kept + [rest[i] for i in sorted(drawn)]
+
+
 def scores(index: SearchIndex, case: Case, mode: Mode) -> tuple[float, float, float]:
     hit1 = hit5 = reciprocal = 0.0
     for question, gold in case.questions:
@@ -127,11 +138,23 @@ def main() -> None:
     parser.add_argument(
         "--corpora", default="en,es", help="en: the English corpus's cases, es: the Spanish one's"
     )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=None,
+        help="keep only the passages of gold files and this many others (seeded): on a busy "
+        "machine the slower models cannot embed the whole corpus in reasonable time",
+    )
     parser.add_argument("--cache", type=Path, default=ROOT / ".billing-bot" / "bench-embed.sqlite")
     args = parser.parse_args()
     every_case = load_cases()
     cases = [c for c in every_case if c.corpus_language in args.corpora.split(",")]
     corpora = {case.corpus: load_knowledge(case.corpus).passages for case in cases}
+    if args.sample is not None:
+        corpora = {
+            corpus: sample(passages, [c for c in cases if c.corpus == corpus], args.sample)
+            for corpus, passages in corpora.items()
+        }
     cache = EmbeddingCache(args.cache)
     all_questions = [q for case in every_case[:2] for q, _ in case.questions]  # EN and ES
 
