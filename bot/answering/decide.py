@@ -85,6 +85,7 @@ class Answerer:
         today: date,
         state: ConversationState | None = None,
         offer_pending: bool = False,
+        language: str = "en",
     ) -> Decision:
         state = state or ConversationState()
         query = self.index.embed_query(text)
@@ -126,7 +127,7 @@ class Answerer:
                 )
                 return Decision(reply, None, (), guess)
             return self._invoice(intent, text, slots, customer, today, state, guess)
-        return self._policy(text, intent, guess, agent, query, customer, today)
+        return self._policy(text, intent, guess, agent, query, customer, today, language)
 
     # -- understanding ---------------------------------------------------------------------
     def _resolve(
@@ -286,8 +287,11 @@ class Answerer:
         query: np.ndarray,
         customer: Customer | None,
         today: date,
+        language: str = "en",
     ) -> Decision:
-        hits = tuple(self.index.search(text, k=5, include_agent=agent, query_vector=query))
+        hits = tuple(
+            self.index.search(text, k=5, include_agent=agent, query_vector=query, language=language)
+        )
         top = hits[0] if hits else None
         evidence = tuple(
             f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})" for h in hits[:3]
@@ -299,7 +303,8 @@ class Answerer:
         if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
             passage = top.passage
             prefer = (customer.currency, customer.support_plan) if customer else ()
-            body = extract(passage.text, text, self.index.lexical.tokenize, prefer)
+            tokenize = self.index.lexical.tokenizer(passage.language)
+            body = extract(passage.text, text, tokenize, prefer)
             body += self._for_this_customer(passage.path, customer, today)
             reply = Reply(
                 body, ReplyKind.ANSWER, confidence, (passage.citation,), evidence=evidence
@@ -367,5 +372,7 @@ class Answerer:
 
     @cached_property
     def _collections_citation(self) -> tuple[Citation, ...]:
-        hits = self.index.search("collections policy: suspension for non-payment", k=1)
+        hits = self.index.search(
+            "collections policy: suspension for non-payment", k=1, language="en"
+        )
         return (hits[0].passage.citation,) if hits else ()

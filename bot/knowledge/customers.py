@@ -10,6 +10,7 @@ from bot.knowledge.problems import FileRejected, Problem, Severity
 from bot.knowledge.yaml_lines import line_of
 
 ACCOUNT_STATUSES = ("active", "past_due", "suspended")
+_LANGUAGE = re.compile(r"^[a-z]{2}$")
 _TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -29,6 +30,7 @@ class Customer:
     support_plan: str
     account_status: str
     currency: str
+    language: str = "en"  # ISO 639-1: the language to use when a message is too short to tell
 
 
 def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]]:
@@ -88,6 +90,17 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
         if not isinstance(raw_contacts, list):
             problems.append(Problem(path, line, f"{cid}: contacts must be a list"))
             raw_contacts = []
+        language = str(record.get("language", "en")).strip().lower()
+        if not _LANGUAGE.match(language):
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"{cid}: language must be a two-letter code such as 'en' or 'es', "
+                    f"not {language!r}",
+                )
+            )
+            language = "en"
         contacts = tuple(
             Contact(str(c.get("name", "")), str(c.get("email", "")), str(c.get("role", "")))
             for c in raw_contacts
@@ -102,6 +115,7 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
                 support_plan=str(record.get("support_plan", "standard")),
                 account_status=status,
                 currency=str(record.get("currency", "EUR")),
+                language=language,
             )
         )
     if records and not customers:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -62,6 +63,7 @@ def parse_markdown(path: str, text: str) -> tuple[list[Passage], list[Problem]]:
                     audience=meta.audience,
                     line=line,
                     tags=meta.tags,
+                    language=meta.language,
                 )
             )
     if not passages:
@@ -89,7 +91,7 @@ def split_long(text: str, max_words: int = MAX_PASSAGE_WORDS) -> list[str]:
 
 
 def _front_matter(path: str, lines: list[str], problems: list[Problem]) -> tuple[FrontMatter, int]:
-    default = FrontMatter(None, Audience.CUSTOMER, (), "en", None)
+    default = FrontMatter(None, Audience.CUSTOMER, (), language_of_path(path), None)
     if not lines or lines[0].strip() != "---":
         return default, 0
     end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
@@ -130,11 +132,24 @@ def _front_matter(path: str, lines: list[str], problems: list[Problem]) -> tuple
             title=str(title).strip() if title else None,
             audience=audience,
             tags=tuple(str(t) for t in tags),
-            language=str(data.get("language", "en")),
+            language=_language(data, default.language),
             updated=str(data["updated"]) if data.get("updated") else None,
         ),
         end + 1,
     )
+
+
+def language_of_path(path: str) -> str:
+    """`refunds.es.md` is the Spanish version of `refunds.md`; anything else is English."""
+    parts = path.rsplit("/", 1)[-1].split(".")
+    code = parts[-2].lower() if len(parts) >= 3 else ""
+    return code if len(code) == 2 and code.isalpha() else "en"
+
+
+def _language(data: dict[str, Any], default: str) -> str:
+    """`language: es`, else Microsoft Learn's `ms.contentlocale: es-ES`, else the file name's."""
+    raw = data.get("language") or data.get("ms.contentlocale") or default
+    return str(raw).strip().lower().split("-")[0] or default
 
 
 def _field_line(lines: list[str], end: int, name: str) -> int:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from bot.config import PACKAGED_MODEL
+from bot.config import MULTILINGUAL_MODEL, PACKAGED_MODEL, USE_MODEL
 from bot.errors import ConfigError
 
 
@@ -27,6 +27,34 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32, each row of unit length."""
         ...
+
+
+HASHING = "hashing"  # the setting's value that selects `HashingEmbedder`
+
+
+def make_embedder(model: str) -> Embedder:
+    """The embedder an `EMBEDDING_MODEL*` setting names. Nothing heavy is imported here.
+    `hashing` is the deterministic twin (no model to load: for benchmarks that restart the
+    server often; its answers are worse)."""
+    if model == HASHING:
+        return HashingEmbedder()
+    if model == USE_MODEL:
+        from bot.retrieval.use import UseEmbedder
+
+        return UseEmbedder()
+    if model == MULTILINGUAL_MODEL:
+        from bot.retrieval.e5 import E5Embedder
+
+        return E5Embedder()
+    return SentenceTransformerEmbedder(model)
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Vectors of questions. Models trained with distinct question and document inputs
+    (e5's "query: " / "passage: ") have an `embed_queries` method; the others embed a
+    question like any text."""
+    method = getattr(embedder, "embed_queries", None)
+    return method(texts) if method is not None else embedder.embed(texts)
 
 
 class SentenceTransformerEmbedder:
@@ -101,14 +129,3 @@ class HashingEmbedder:
             if norm:
                 out[row] /= norm
         return out
-
-
-HASHING = "hashing"  # EMBEDDING_MODEL value that selects `HashingEmbedder`
-
-
-def embedder_for(model: str) -> Embedder:
-    """The embedder EMBEDDING_MODEL names: `hashing` is the deterministic twin (no model to
-    load: for benchmarks that restart the server often; its answers are worse)."""
-    if model == HASHING:
-        return HashingEmbedder()
-    return SentenceTransformerEmbedder(model)

@@ -1,18 +1,28 @@
-"""BM25 over stemmed words (bm25s + PyStemmer)."""
+"""BM25 over stemmed words (bm25s + PyStemmer), each text stemmed by the rules of its language.
+
+English and Spanish have their own rules; a text in any other language is read with the
+English ones. A query in another language than English is stemmed both ways, so a Spanish
+question still matches the English product names and loanwords of English articles.
+"""
 
 from __future__ import annotations
 
 import math
 import re
 import threading
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_SPANISH
 
+ENGLISH = "en"
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_ANY_WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")  # letters of any script, accents kept
 STOPWORDS = frozenset(
     (
         "a",
@@ -80,27 +90,111 @@ STOPWORDS = frozenset(
 )
 
 
-class Tokenizer:
-    """Lower-cased words, stop words out, Snowball-stemmed. Safe to share between threads:
-    a PyStemmer `Stemmer` is not, so each thread gets its own."""
+def _without_accents(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
 
-    def __init__(self) -> None:
+
+_SPANISH_QUESTION_WORDS = frozenset(
+    (
+        "cómo",
+        "cuál",
+        "cuáles",
+        "cuándo",
+        "cuánto",
+        "cuánta",
+        "cuántos",
+        "cuántas",
+        "dónde",
+        "quién",
+        "favor",
+        "hola",
+        "puedo",
+        "puede",
+        "pueden",
+        "podemos",
+        "podéis",
+        "podría",
+        "quiero",
+        "queremos",
+        "gracias",
+    )
+)
+# Customers often type Spanish without accents: "cuanto", "como", "cual" are stop words too.
+SPANISH_STOPWORDS = frozenset(
+    _without_accents(w)
+    for w in (
+        *STOPWORDS_SPANISH,
+        *_SPANISH_QUESTION_WORDS,
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    stemmer: str  # a PyStemmer (Snowball) algorithm
+    word: re.Pattern[str]
+    stopwords: frozenset[str]
+    fold_accents: bool  # compare words to the stop list without accents
+
+
+_RULES = {
+    ENGLISH: _Rules("english", _WORD, STOPWORDS, fold_accents=False),
+    "es": _Rules("spanish", _ANY_WORD, SPANISH_STOPWORDS, fold_accents=True),
+}
+
+
+def rules_language(language: str | None) -> str:
+    """The language whose rules read `language` ("es-ES" -> "es"; unknown -> English)."""
+    code = (language or ENGLISH).lower().split("-")[0]
+    return code if code in _RULES else ENGLISH
+
+
+class Tokenizer:
+    """Lower-cased words, stop words out, Snowball-stemmed, by one language's rules
+    (English by default). Safe to share between threads: a PyStemmer `Stemmer` is not, so
+    each thread gets its own."""
+
+    def __init__(self, language: str = ENGLISH) -> None:
+        self.language = rules_language(language)
+        self._rules = _RULES[self.language]
         self._local = threading.local()
 
-    def __call__(self, text: str) -> list[str]:
+    def words(self, text: str) -> list[str]:
+        """The text's words that are not stop words, unstemmed."""
+        rules = self._rules
+        found = rules.word.findall(text.lower())
+        if rules.fold_accents:
+            return [w for w in found if _without_accents(w) not in rules.stopwords]
+        return [w for w in found if w not in rules.stopwords]
+
+    def stem(self, words: list[str]) -> list[str]:
         stemmer = getattr(self._local, "stemmer", None)
         if stemmer is None:
-            stemmer = self._local.stemmer = Stemmer.Stemmer("english")
-        words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-        return stemmer.stemWords(words)
+            stemmer = self._local.stemmer = Stemmer.Stemmer(self._rules.stemmer)
+        return list(stemmer.stemWords(words))
+
+    def __call__(self, text: str) -> list[str]:
+        return self.stem(self.words(text))
 
 
 class LexicalIndex:
-    def __init__(self, texts: Sequence[str], tokenizer: Tokenizer | None = None) -> None:
-        self.tokenize = tokenizer or Tokenizer()
+    """`languages[i]` is the language of `texts[i]` (all English when not given)."""
+
+    def __init__(
+        self,
+        texts: Sequence[str],
+        tokenizer: Tokenizer | None = None,
+        languages: Sequence[str] | None = None,
+    ) -> None:
+        self.tokenize = tokenizer or Tokenizer()  # English: the rules of a query in no language
+        self._tokenizers = {self.tokenize.language: self.tokenize}
         self.size = len(texts)
         self._bm25 = bm25s.BM25()
-        corpus = [self.tokenize(t) or ["__empty__"] for t in texts]
+        languages = languages or [ENGLISH] * len(texts)
+        corpus = [
+            self.tokenizer(language)(t) or ["__empty__"]
+            for t, language in zip(texts, languages, strict=True)
+        ]
         if corpus:
             self._bm25.index(corpus, show_progress=False)
         self.words = [frozenset(doc) for doc in corpus]  # each passage's distinct words
@@ -110,9 +204,30 @@ class LexicalIndex:
         """Rarity of a word in the corpus; unseen words are the rarest."""
         return math.log(1 + self.size / (1 + self._document_frequency.get(word, 0)))
 
-    def scores(self, query: str) -> np.ndarray:
+    def tokenizer(self, language: str | None) -> Tokenizer:
+        code = rules_language(language)
+        if code not in self._tokenizers:
+            self._tokenizers[code] = Tokenizer(code)
+        return self._tokenizers[code]
+
+    def query_tokens(self, query: str, language: str | None = None) -> list[str]:
+        """A query's words stemmed by its language's rules; a non-English query's words are
+        stemmed by the English rules too (stems already found are not repeated)."""
+        own = self.tokenizer(language)
+        if own.language == ENGLISH:
+            return own(query)
+        words = [w for w in own.words(query) if w not in STOPWORDS]
+        tokens = own.stem(words)
+        seen = set(tokens)
+        for stem in self.tokenize.stem(words):
+            if stem not in seen:
+                tokens.append(stem)
+                seen.add(stem)
+        return tokens
+
+    def scores(self, query: str, language: str | None = None) -> np.ndarray:
         """BM25 score of every passage (0 where no query word occurs)."""
-        tokens = [t for t in self.tokenize(query) if t in self._bm25.vocab_dict]
+        tokens = [t for t in self.query_tokens(query, language) if t in self._bm25.vocab_dict]
         if not tokens or not self.size:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)

