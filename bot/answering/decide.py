@@ -118,7 +118,10 @@ class Answerer:
             intent = None  # no account to look up: a question about invoices in general
         if I.is_invoice(intent):
             assert intent is not None
-            if customer is None:
+            if customer is None:  # an agent who named no customer: maybe a policy question
+                policy = self._policy(text, None, guess, agent, query, None, today, language)
+                if policy.reply.kind is ReplyKind.ANSWER:
+                    return policy
                 reply = Reply(
                     "Which customer is this about? Name the customer, its id or an invoice "
                     "number, and I'll compute the answer from its invoices.",
