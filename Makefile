@@ -33,8 +33,9 @@ bench: install
 	$(BIN)/python benchmarks/tickets_throughput.py
 	$(BIN)/python benchmarks/teams_server.py
 
-lint: install  ## ruff, then mypy (strict for bot/, default for adapters/)
+lint: install  ## ruff (lint and format), then mypy (strict for bot/, default for adapters/)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 clean:

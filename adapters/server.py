@@ -92,7 +92,7 @@ class ServerContext:
 Mount = Callable[[web.Application, ServerContext], Sequence[Channel]]
 
 CONTEXT = web.AppKey("context", ServerContext)
-CHANNELS = web.AppKey("channels", dict)
+CHANNELS = web.AppKey[dict[str, Channel]]("channels")
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 DISPATCHER_TASK = web.AppKey("dispatcher_task", asyncio.Task)
 RELOADER = web.AppKey("reloader", KnowledgeReloader)
@@ -166,13 +166,14 @@ def build_app(
 
 
 async def _dispatching(app: web.Application, *, options: dict[str, Any]) -> AsyncIterator[None]:
-    context = app[CONTEXT]
-    dispatcher = Dispatcher(context.assistant.tickets, app[CHANNELS], **options)
+    # (Read into names first: mypy infers an AppKey's type from the call it is passed to.)
+    context, channels = app[CONTEXT], app[CHANNELS]
+    dispatcher = Dispatcher(context.assistant.tickets, channels, **options)
     stop = asyncio.Event()
     app[DISPATCHER] = dispatcher
     task = asyncio.create_task(dispatcher.run_forever(stop), name="outbox-dispatcher")
     app[DISPATCHER_TASK] = task
-    log.info("outbox dispatcher delivering for: %s", ", ".join(sorted(app[CHANNELS])) or "-")
+    log.info("outbox dispatcher delivering for: %s", ", ".join(sorted(channels)) or "-")
     yield
     log.info("stopping the outbox dispatcher")
     stop.set()
@@ -238,10 +239,11 @@ async def _healthz(request: web.Request) -> web.Response:
     else:
         dispatcher = "running"
     healthy = dispatcher != "stopped"
+    channels = request.app[CHANNELS]
     body = {
         "status": "ok" if healthy else "degraded",
         "dispatcher": dispatcher,
-        "channels": sorted(request.app[CHANNELS]),
+        "channels": sorted(channels),
         "knowledge": request.app[RELOADER].status.to_json(),  # stale: a change not loaded
     }
     return web.json_response(body, status=200 if healthy else 503)

@@ -39,7 +39,8 @@ from bot.conversation_eval import (  # noqa: E402
 )
 from bot.eval import load_questions, score_decisions  # noqa: E402
 from bot.retrieval.embedder import SentenceTransformerEmbedder  # noqa: E402
-from bot.tickets.store import TicketStore  # noqa: E402
+from bot.storage import Storage  # noqa: E402
+from bot.tickets.database import Database  # noqa: E402
 from bot.types import Message  # noqa: E402
 from bot.understanding.intents import group_of  # noqa: E402
 
@@ -47,16 +48,18 @@ DATA = ROOT.parent / "shared" / "data"
 
 
 def conversations_by_language(built: Assistant, conversations: list[Conversation], db: Path):
-    throwaway = TicketStore.from_url(f"sqlite:///{db}")
+    throwaway = Storage.from_url(f"sqlite:///{db}")
     summaries: dict[str, Summary] = {}
     for conversation in conversations:
         clock = pinned_clock(conversation.today)
-        store = TicketStore(throwaway.engine, clock=clock)
-        assistant = Assistant(built.settings, built.knowledge, built.answerer, store, clock)
+        storage = Storage(Database(throwaway.db.engine, clock=clock))
+        assistant = Assistant(built.settings, built.answerer, storage, clock)
         customer = built.knowledge.customer(conversation.customer or "")
         tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
         results = list(
-            run_conversation(conversation, assistant.handle, lambda s=store: len(s.list()), tenant)
+            run_conversation(
+                conversation, assistant.handle, lambda: len(throwaway.tickets.find()), tenant
+            )
         )
         summaries.setdefault(conversation.language, Summary()).add_conversation(results)
     throwaway.close()
@@ -101,9 +104,9 @@ def confusion(built: Assistant, conversations: list[Conversation]) -> None:
 
 
 def latency(built: Assistant, texts: list[str], db: Path) -> None:
-    store = TicketStore.from_url(f"sqlite:///{db}")
+    store = Storage.from_url(f"sqlite:///{db}")
     clock = pinned_clock(date(2026, 11, 24))
-    assistant = Assistant(built.settings, built.knowledge, built.answerer, store, clock)
+    assistant = Assistant(built.settings, built.answerer, store, clock)
     customer = built.knowledge.customer("contoso")
     assert customer is not None
     embed, turn = [], []

@@ -14,7 +14,7 @@ import sys
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -108,7 +108,7 @@ def settings_of(ctx: click.Context) -> Settings:
 
         with clear_errors():
             root.obj = load_settings(**root.meta.get(_OVERRIDES, {}))
-    return root.obj
+    return cast("Settings", root.obj)
 
 
 @cli.command()
@@ -441,12 +441,13 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
         pinned_clock,
         run_conversation,
     )
-    from bot.tickets.store import TicketStore
+    from bot.storage import Storage
+    from bot.tickets.database import Database
 
     with clear_errors(), tempfile.TemporaryDirectory(prefix="billing-eval-") as scratch:
         conversations = load_conversations(path, day)
         built = assistant_with_progress(settings)
-        throwaway = TicketStore.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
+        throwaway = Storage.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
         summary, records = Summary(), []
         from tqdm import tqdm
 
@@ -454,13 +455,13 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
             conversations, desc="conversations", file=sys.stderr, disable=None
         ):
             clock = pinned_clock(conversation.today)
-            store = TicketStore(throwaway.engine, clock=clock)
-            assistant = Assistant(settings, built.knowledge, built.answerer, store, clock)
+            storage = Storage(Database(throwaway.db.engine, clock=clock))
+            assistant = Assistant(settings, built.answerer, storage, clock)
             customer = built.knowledge.customer(conversation.customer or "")
             tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
             results = list(
                 run_conversation(
-                    conversation, assistant.handle, lambda s=store: len(s.list()), tenant
+                    conversation, assistant.handle, lambda: len(throwaway.tickets.find()), tenant
                 )
             )
             summary.add_conversation(results)

@@ -46,7 +46,9 @@ def _file_of(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def score_retrieval(answerer: Answerer, questions: Sequence[Question], mode: Mode) -> dict:
+def score_retrieval(
+    answerer: Answerer, questions: Sequence[Question], mode: Mode
+) -> dict[str, float]:
     """hit@1, hit@5 and MRR of the first passage from a gold file, over answerable questions."""
     answerable = [q for q in questions if q.gold_paths]
     hit1 = hit5 = reciprocal = 0.0
@@ -67,7 +69,9 @@ def score_retrieval(answerer: Answerer, questions: Sequence[Question], mode: Mod
     }
 
 
-def score_decisions(answerer: Answerer, questions: Sequence[Question], today: date) -> dict:
+def score_decisions(
+    answerer: Answerer, questions: Sequence[Question], today: date
+) -> dict[str, Any]:
     """answered_precision: answers citing a gold file among all answers; coverage: answers
     citing a gold file among answerable questions; escalation_recall: questions with no gold
     file that were not answered; wrong: the answers that cite no gold file."""

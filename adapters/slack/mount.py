@@ -99,7 +99,7 @@ def slack_mount(api_url: str | None = None) -> Mount:
 
 
 def _bolt_request(request: web.Request, admitted: Admitted) -> AsyncBoltRequest:
-    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in request.headers.items()}
     headers["content-type"] = admitted.content_type
     return AsyncBoltRequest(body=admitted.body, query=request.query_string, headers=headers)
 

@@ -166,7 +166,7 @@ def table_elements(table: Table) -> list[dict[str, Any]]:
 
 
 def _table_row(cells: tuple[str, ...], *, bold: bool = False) -> dict[str, Any]:
-    extra = {"weight": "Bolder"} if bold else {}
+    extra: dict[str, Any] = {"weight": "Bolder"} if bold else {}
     return {
         "type": "TableRow",
         "cells": [

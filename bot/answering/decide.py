@@ -102,9 +102,9 @@ class Answerer:
             # about a request already handed over: a person takes it.
             last = I.escalation_category(state.shown.intent) or HUMAN_REQUEST
             if state.shown.intent == I.POLICY or I.escalation_category(state.shown.intent):
-                category = self._category(last)
+                matched = self._category(last)
                 reply = Reply("", ReplyKind.ESCALATE, guess.confidence)
-                return Decision(reply, CategoryMatch(category, guess.confidence, "yes"), (), guess)
+                return Decision(reply, CategoryMatch(matched, guess.confidence, "yes"), (), guess)
         if intent == I.YES:
             intent = None  # a "yes" to nothing: retrieval decides
         if intent == I.GREETING:

@@ -70,7 +70,8 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()  # our own bar shows indexing progress
+            # Our own bar shows indexing progress.
+            transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
             self._model = SentenceTransformer(str(_model_path(self.name)), device="cpu")
         return self._model

@@ -83,7 +83,7 @@ class SearchIndex:
         ]
 
     def embed_query(self, question: str) -> np.ndarray:
-        return embed_queries(self.embedder, [question])[0]
+        return np.asarray(embed_queries(self.embedder, [question])[0])
 
     def search(
         self,

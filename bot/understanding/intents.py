@@ -110,8 +110,8 @@ def load_examples(
         if not isinstance(intents, dict):
             raise BotError(f"{path}: expected an 'intents:' mapping of intent -> examples")
         for intent, texts in intents.items():
-            category = escalation_category(intent)
-            if category is not None and category not in categories:
+            category_id = escalation_category(intent)
+            if category_id is not None and category_id not in categories:
                 continue
             if not isinstance(texts, list):
                 raise BotError(f"{path}: intent {intent!r} needs a list of examples")

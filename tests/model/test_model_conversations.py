@@ -14,7 +14,8 @@ import pytest
 from bot.app import Assistant, build_assistant
 from bot.config import load_settings
 from bot.conversation_eval import Summary, load_conversations, pinned_clock, run_conversation
-from bot.tickets.store import TicketStore
+from bot.storage import Storage
+from bot.tickets.database import Database
 from tests.conftest import SAMPLE_KNOWLEDGE, SHARED_DATA
 
 pytestmark = pytest.mark.model
@@ -28,15 +29,15 @@ def english(real_embedder, tmp_path_factory) -> Summary:
     settings = load_settings(knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=state)
     built = build_assistant(settings, embedder=real_embedder)
     english = [c for c in load_conversations(CONVERSATIONS) if c.language == "en"]
-    throwaway = TicketStore.from_url(f"sqlite:///{state / 'eval.db'}")
+    throwaway = Storage.from_url(f"sqlite:///{state / 'eval.db'}")
     summary = Summary()
     for conversation in english:
         clock = pinned_clock(conversation.today)
-        store = TicketStore(throwaway.engine, clock=clock)
-        assistant = Assistant(settings, built.knowledge, built.answerer, store, clock)
+        storage = Storage(Database(throwaway.db.engine, clock=clock))
+        assistant = Assistant(settings, built.answerer, storage, clock)
         customer = built.knowledge.customer(conversation.customer or "")
         tenant = customer.tenant_ids[0] if customer else None
-        count = lambda s=store: len(s.list())  # noqa: E731
+        count = lambda: len(throwaway.tickets.find())  # noqa: E731
         summary.add_conversation(
             list(run_conversation(conversation, assistant.handle, count, tenant))
         )
