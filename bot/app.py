@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -31,12 +31,13 @@ from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge, load_knowledge
 from bot.reload import build_answerer
 from bot.retrieval.batching import BatchingEmbedder
-from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder
+from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder, make_embedder
 from bot.storage import BeforeTurn, Storage
 from bot.tickets.status import UNCLAIMED, Status
 from bot.tickets.values import Ticket
 from bot.turn import INLINE_LEASE, AlreadyHandled, Handled, StaleTurn, Turn
 from bot.types import Action, Message, Reply, ReplyKind, Role
+from bot.understanding.language import LanguageDetector
 
 Clock = Callable[[], datetime]
 # What a decision does inside the turn's transaction; returns the reply.
@@ -63,8 +64,10 @@ class Assistant:
         answerer: Answerer,
         storage: Storage,
         clock: Clock = lambda: datetime.now(UTC),
+        detector: LanguageDetector | None = None,
     ) -> None:
         self.settings = settings
+        self.detector = detector or LanguageDetector()  # its models load on first use
         # The answerer carries the knowledge it answers from: the one reference that
         # `bot.reload.KnowledgeReloader` swaps when the folder changes.
         self.answerer = answerer
@@ -121,12 +124,19 @@ class Assistant:
         owner, state = before.owner, before.state
         if owner is not None and owner.status not in UNCLAIMED:
             return self._while_human_owns(owner, message)
+        language = self.detector.language_of(
+            message.text,
+            conversation=state.language if state.transcript else None,
+            customer=customer.language,
+        )
+        state = replace(state, language=language)  # kept by `_remembering`
         decision = self.answerer.decide(
             message.text,
             customer,
             today=self._today(),
             state=state,
             offer_pending=state.offer(self.clock()) is not None,
+            language=language,
         )
         effects: Effects
         if decision.reply.kind is ReplyKind.ESCALATE:
@@ -227,7 +237,9 @@ class Assistant:
     def warm_up(self) -> None:
         """Load what the first answer needs (the embedding model, lazily loaded) by deciding
         on a question nobody asked: `decide` has no side effects."""
+        self.detector.load()
         self.answerer.decide("How do I pay my invoice?", None, today=self._today())
+        self.answerer.decide("¿Cómo pago mi factura?", None, today=self._today(), language="es")
 
     def welcome(self, tenant_id: str | None = None) -> Reply:
         partner = self.knowledge.partner
@@ -441,16 +453,21 @@ def build_assistant(
     clock: Clock | None = None,
     progress: Callable[[int], None] | None = None,
     batch_queries: bool = False,
+    others: Mapping[str, Embedder] | None = None,
 ) -> Assistant:
     """Load the knowledge folder, build (or refresh from the cache) the index, open storage.
 
     `batch_queries` (the server): concurrent turns' questions are encoded together, by one
     thread, in one call (see `bot.retrieval.batching`)."""
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
+    # `others`: another language's embedder (Spanish: EMBEDDING_MODEL_ES). Made from the
+    # settings when the English one is too; a caller passing only a twin gets it for all.
+    if others is None:
+        others = {} if embedder is not None else {"es": make_embedder(settings.embedding_model_es)}
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
     if batch_queries:
         embedder = BatchingEmbedder(embedder, threads=settings.embed_threads or None)
-    answerer = build_answerer(settings, knowledge, embedder, progress)
+    answerer = build_answerer(settings, knowledge, embedder, progress, others)
     storage = storage or Storage.from_url(settings.database)
     return Assistant(settings, answerer, storage, clock or (lambda: datetime.now(UTC)))
 

@@ -180,6 +180,7 @@ def assistant_with_progress(
             knowledge=knowledge,
             progress=progress,
             batch_queries=batch_queries,
+            others={"es": make_embedder(settings.embedding_model_es)},
         )
 
 
@@ -441,12 +442,13 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
         pinned_clock,
         run_conversation,
     )
-    from bot.tickets.store import TicketStore
+    from bot.storage import Storage
+    from bot.tickets.database import Database
 
     with clear_errors(), tempfile.TemporaryDirectory(prefix="billing-eval-") as scratch:
         conversations = load_conversations(path, day)
         built = assistant_with_progress(settings)
-        throwaway = TicketStore.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
+        throwaway = Database.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
         summary, records = Summary(), []
         from tqdm import tqdm
 
@@ -454,13 +456,16 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
             conversations, desc="conversations", file=sys.stderr, disable=None
         ):
             clock = pinned_clock(conversation.today)
-            store = TicketStore(throwaway.engine, clock=clock)
-            assistant = Assistant(settings, built.knowledge, built.answerer, store, clock)
+            storage = Storage(Database(throwaway.engine, clock=clock))
+            assistant = Assistant(settings, built.answerer, storage, clock, built.detector)
             customer = built.knowledge.customer(conversation.customer or "")
             tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
             results = list(
                 run_conversation(
-                    conversation, assistant.handle, lambda s=store: len(s.list()), tenant
+                    conversation,
+                    assistant.handle,
+                    lambda s=storage: len(s.tickets.find()),
+                    tenant,
                 )
             )
             summary.add_conversation(results)

@@ -12,6 +12,7 @@ Evaluation calls this directly, so measuring the bot never opens a ticket.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -21,6 +22,7 @@ import numpy as np
 from bot.answering import invoice_requests, withheld
 from bot.answering.extract import extract
 from bot.answering.invoices import InvoiceAsk, collections_outlook, escalation_evidence
+from bot.answering.multilingual import in_other_language, unserved_sentence
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
@@ -30,6 +32,7 @@ from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Reply, ReplyKind
 from bot.understanding import intents as I
 from bot.understanding.intents import IntentClassifier, IntentGuess
+from bot.understanding.language import SERVED_LANGUAGES
 from bot.understanding.slots import Slots, extract_slots, matching_products
 
 # Below this confidence, the best article is unrelated to the message.
@@ -44,6 +47,17 @@ SHORT_QUESTION = 11  # words
 FOLLOW_UP_BELOW = 0.4
 # Escalating needs a probable request, not closeness to a topic.
 ESCALATE_AT = 0.5
+# See `confidence_across`.
+CROSS_LANGUAGE_DISCOUNT = 0.8
+
+
+DEFAULT_LANGUAGE = "en"
+
+
+def confidence_across(hit: Hit) -> float:
+    """`confidence_of` for an article in another language than the question: they share no
+    words, so meaning alone decides, discounted (a near miss is likelier across languages)."""
+    return hit.similarity * CROSS_LANGUAGE_DISCOUNT
 
 
 def confidence_of(hit: Hit) -> float:
@@ -70,11 +84,19 @@ class Answerer:
         index: SearchIndex,
         intents: IntentClassifier,
         threshold: float,
+        *,
+        indexes: Mapping[str, SearchIndex] | None = None,
+        thresholds: Mapping[str, float] | None = None,
     ) -> None:
+        """`index` serves English (and intent understanding); `indexes` maps another
+        language to the index of the model chosen for it, `thresholds` to its answer
+        threshold (that model's similarities have another scale)."""
         self.knowledge = knowledge
         self.index = index
         self.intents = intents
         self.threshold = threshold
+        self.indexes = dict(indexes or {})
+        self.thresholds = dict(thresholds or {})
 
     def decide(
         self,
@@ -88,6 +110,8 @@ class Answerer:
         language: str = "en",
     ) -> Decision:
         state = state or ConversationState()
+        if language not in SERVED_LANGUAGES:
+            return self._unserved(language)
         query = self.index.embed_query(text)
         guess = self.intents.classify(text, query)
         slots = extract_slots(text)
@@ -174,6 +198,11 @@ class Answerer:
             ReplyKind.GREETING,
             1.0,
         )
+
+    def _unserved(self, language: str) -> Decision:
+        """A language the partner does not serve: say so, offering a person ("yes" accepts)."""
+        reply = Reply(unserved_sentence(language), ReplyKind.NOT_SURE, 0.0)
+        return Decision(reply, None, (), None, offer=HUMAN_REQUEST)
 
     def _offer_answer(self, intent: str, guess: IntentGuess, state: ConversationState) -> Decision:
         offer = state.pending_offer
@@ -289,23 +318,38 @@ class Answerer:
         today: date,
         language: str = "en",
     ) -> Decision:
+        index = self.indexes.get(language, self.index)
+        vector = query if index is self.index else None  # another model embeds the question
         hits = tuple(
-            self.index.search(text, k=5, include_agent=agent, query_vector=query, language=language)
+            index.search(text, k=5, include_agent=agent, query_vector=vector, language=language)
         )
+        full = self.thresholds.get(language, self.threshold)
+        short = len(text.split()) <= SHORT_QUESTION
+        relief = intent == I.POLICY and short
+        threshold = min(full, POLICY_THRESHOLD) if relief else full
         top = hits[0] if hits else None
+        confidence = confidence_of(top) if top else 0.0
+        if language != DEFAULT_LANGUAGE and (top is None or confidence < threshold):
+            # No article in the customer's language answers: one in English may.
+            vector = vector if vector is not None else index.embed_query(text)
+            other = tuple(
+                index.search(
+                    text, k=5, include_agent=agent, query_vector=vector, language=DEFAULT_LANGUAGE
+                )
+            )
+            if other and confidence_across(other[0]) > confidence:
+                hits, top, confidence = other, other[0], confidence_across(other[0])
         evidence = tuple(
             f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})" for h in hits[:3]
         )
-        confidence = confidence_of(top) if top else 0.0
-        short = len(text.split()) <= SHORT_QUESTION
-        relief = intent == I.POLICY and short
-        threshold = min(self.threshold, POLICY_THRESHOLD) if relief else self.threshold
         if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
             passage = top.passage
             prefer = (customer.currency, customer.support_plan) if customer else ()
             tokenize = self.index.lexical.tokenizer(passage.language)
             body = extract(passage.text, text, tokenize, prefer)
             body += self._for_this_customer(passage.path, customer, today)
+            if passage.language != language:
+                body = in_other_language(language, passage.language) + body
             reply = Reply(
                 body, ReplyKind.ANSWER, confidence, (passage.citation,), evidence=evidence
             )

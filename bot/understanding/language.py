@@ -23,6 +23,7 @@ from typing import Any
 
 DEFAULT_LANGUAGE = "en"
 KNOWN_LANGUAGES = ("en", "es", "nl", "de", "fr", "pt", "it")
+SERVED_LANGUAGES = ("en", "es")  # the others get a polite reply offering a person
 _TOKEN = re.compile(r"[\w'’-]+")
 
 
