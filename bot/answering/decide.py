@@ -28,6 +28,7 @@ from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
 from bot.knowledge.escalation import Category
 from bot.knowledge.folder import Knowledge
+from bot.locale import formats, translator
 from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Reply, ReplyKind
 from bot.understanding import intents as I
@@ -120,7 +121,7 @@ class Answerer:
         intent = self._resolve(guess, slots, state, offer_pending)
 
         if intent in (I.YES, I.NO) and offer_pending:
-            return self._offer_answer(intent, guess, state)
+            return self._offer_answer(intent, guess, state, language)
         if intent == I.YES and state.shown.intent is not None and customer is not None:
             # "yes please set that up" after an answer that says to ask us, or "yes" again
             # about a request already handed over: a person takes it.
@@ -132,7 +133,7 @@ class Answerer:
         if intent == I.YES:
             intent = None  # a "yes" to nothing: retrieval decides
         if intent == I.GREETING:
-            return Decision(self._greeting(text), None, (), guess, state.shown)
+            return Decision(self._greeting(text, language), None, (), guess, state.shown)
         category = I.escalation_category(intent)
         if category is not None and guess.confidence < ESCALATE_AT:
             category, intent = None, None  # near a topic is not a request: retrieval decides
@@ -150,7 +151,7 @@ class Answerer:
                     0.0,
                 )
                 return Decision(reply, None, (), guess)
-            return self._invoice(intent, text, slots, customer, today, state, guess)
+            return self._invoice(intent, text, slots, customer, today, state, guess, language)
         return self._policy(text, intent, guess, agent, query, customer, today, language)
 
     # -- understanding ---------------------------------------------------------------------
@@ -187,14 +188,17 @@ class Answerer:
         return None
 
     # -- replies ---------------------------------------------------------------------------
-    def _greeting(self, text: str) -> Reply:
+    def _greeting(self, text: str, language: str = DEFAULT_LANGUAGE) -> Reply:
+        _ = translator(language)
         lowered = text.lower()
         if any(w in lowered for w in ("thank", "cheers", "gracias", "bye", "adiós", "adios")):
             return Reply(
-                "You're welcome! Anything else about your billing?", ReplyKind.GREETING, 1.0
+                _("You're welcome! Anything else about your billing?"), ReplyKind.GREETING, 1.0
             )
         return Reply(
-            f"Hello! I'm the {self.knowledge.partner.name} billing assistant. How can I help?",
+            _("Hello! I'm the {partner} billing assistant. How can I help?").format(
+                partner=self.knowledge.partner.name
+            ),
             ReplyKind.GREETING,
             1.0,
         )
@@ -204,11 +208,18 @@ class Answerer:
         reply = Reply(unserved_sentence(language), ReplyKind.NOT_SURE, 0.0)
         return Decision(reply, None, (), None, offer=HUMAN_REQUEST)
 
-    def _offer_answer(self, intent: str, guess: IntentGuess, state: ConversationState) -> Decision:
+    def _offer_answer(
+        self,
+        intent: str,
+        guess: IntentGuess,
+        state: ConversationState,
+        language: str = DEFAULT_LANGUAGE,
+    ) -> Decision:
+        _ = translator(language)
         offer = state.pending_offer
         if intent == I.NO or offer is None:
             reply = Reply(
-                "All right, no ticket. Ask me anything else about your billing.",
+                _("All right, no ticket. Ask me anything else about your billing."),
                 ReplyKind.GREETING,
                 1.0,
             )
@@ -281,6 +292,7 @@ class Answerer:
         today: date,
         state: ConversationState,
         guess: IntentGuess,
+        language: str = DEFAULT_LANGUAGE,
     ) -> Decision:
         ask = InvoiceAsk(
             text,
@@ -288,6 +300,7 @@ class Answerer:
             self.knowledge.invoices_of(customer.id),
             self.knowledge.partner.collections,
             today,
+            language,
         )
         found = invoice_requests.answer(
             intent, text, slots, ask, state.shown, product_hint=state.shown.product
@@ -347,18 +360,20 @@ class Answerer:
             prefer = (customer.currency, customer.support_plan) if customer else ()
             tokenize = self.index.lexical.tokenizer(passage.language)
             body = extract(passage.text, text, tokenize, prefer)
-            body += self._for_this_customer(passage.path, customer, today)
+            body += self._for_this_customer(passage.path, customer, today, language)
             if passage.language != language:
                 body = in_other_language(language, passage.language) + body
             reply = Reply(
                 body, ReplyKind.ANSWER, confidence, (passage.citation,), evidence=evidence
             )
             return Decision(reply, None, hits, guess, Shown(I.POLICY, article=passage.path))
+        _ = translator(language)
         if intent == I.NOT_BILLING or (intent is None and confidence < UNRELATED):
             reply = Reply(
-                f"I handle billing questions for {self.knowledge.partner.name}: invoices, "
-                "payments, licences and our support policies. Would you like to talk to a "
-                "person instead?",
+                _(
+                    "I handle billing questions for {partner}: invoices, payments, licences and "
+                    "our support policies. Would you like to talk to a person instead?"
+                ).format(partner=self.knowledge.partner.name),
                 ReplyKind.OUT_OF_SCOPE,
                 confidence,
             )
@@ -372,21 +387,26 @@ class Answerer:
             )
             return Decision(reply, None, hits, guess)
         reply = Reply(
-            "I'm not sure I can answer that correctly from our documentation. Shall I open a "
-            "ticket so a person from our billing team can help?",
+            _(
+                "I'm not sure I can answer that correctly from our documentation. Shall I open "
+                "a ticket so a person from our billing team can help?"
+            ),
             ReplyKind.NOT_SURE,
             confidence,
             evidence=evidence,
         )
         return Decision(reply, None, hits, guess, offer=self._likely_category(guess))
 
-    def _for_this_customer(self, path: str, customer: Customer | None, today: date) -> str:
+    def _for_this_customer(
+        self, path: str, customer: Customer | None, today: date, language: str = DEFAULT_LANGUAGE
+    ) -> str:
         """A policy answer from the collections article adds what it means for this
         customer's own overdue invoice (a disputed invoice is never overdue)."""
         if customer is None or not self._collections_citation:
             return ""
-        if path != self._collections_citation[0].path:
+        if path.replace(".es.md", ".md") != self._collections_citation[0].path:
             return ""
+        _ = translator(language)
         invoices = self.knowledge.invoices_of(customer.id)
         late = [inv for inv in invoices if inv.days_overdue(today) > 0]
         disputed = [inv for inv in invoices if inv.status == "disputed"]
@@ -394,15 +414,22 @@ class Answerer:
         if late:
             worst = max(late, key=lambda inv: inv.days_overdue(today))
             notes.append(
-                f"For your account: invoice {worst.number} was due "
-                f"{worst.due_date.day} {worst.due_date:%B %Y} and is "
-                f"{worst.days_overdue(today)} days overdue. "
-                + collections_outlook(worst, self.knowledge.partner.collections, today)
+                _(
+                    "For your account: invoice {number} was due {date} and is {days} days overdue."
+                ).format(
+                    number=worst.number,
+                    date=formats.day(worst.due_date, language),
+                    days=worst.days_overdue(today),
+                )
+                + " "
+                + collections_outlook(worst, self.knowledge.partner.collections, today, language)
             )
         for inv in disputed:
             notes.append(
-                f"Invoice {inv.number} is disputed: collections are paused on the disputed "
-                "amount while our billing team investigates, so it does not count as overdue."
+                _(
+                    "Invoice {number} is disputed: collections are paused on the disputed amount "
+                    "while our billing team investigates, so it does not count as overdue."
+                ).format(number=inv.number)
             )
         return ("\n\n" + " ".join(notes)) if notes else ""
 

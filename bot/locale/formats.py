@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from bot.locale import SOURCE_LANGUAGE
@@ -32,3 +32,12 @@ def month(value: date, language: str = SOURCE_LANGUAGE) -> str:
     from babel.dates import format_date
 
     return format_date(value, format="MMMM 'de' y", locale=language)
+
+
+def opening(value: datetime, language: str = SOURCE_LANGUAGE) -> str:
+    """When support opens next: "Monday 30 November at 08:00"."""
+    if language == SOURCE_LANGUAGE:
+        return f"{value:%A %d %B at %H:%M}"
+    from babel.dates import format_datetime
+
+    return format_datetime(value, "EEEE d 'de' MMMM, HH:mm", locale=language)
