@@ -309,7 +309,7 @@ class Answerer:
         answer = withheld.qualify(
             text, self.knowledge.withheld_of(customer.id), lambda: found.answer
         )
-        citations = self._collections_citation if intent in (I.STATUS, I.DUE) else ()
+        citations = self._collections_citation_in(language) if intent in (I.STATUS, I.DUE) else ()
         reply = Reply(
             answer.text,
             ReplyKind.INVOICE,
@@ -447,3 +447,12 @@ class Answerer:
             "collections policy: suspension for non-payment", k=1, language="en"
         )
         return (hits[0].passage.citation,) if hits else ()
+
+    def _collections_citation_in(self, language: str) -> tuple[Citation, ...]:
+        """The collections article in `language` when the folder has it (`<stem>.es.md`)."""
+        english = self._collections_citation
+        if language == DEFAULT_LANGUAGE or not english:
+            return english
+        translated = english[0].path.removesuffix(".md") + f".{language}.md"
+        twin = next((p for p in self.index.passages if p.path == translated), None)
+        return (twin.citation,) if twin else english

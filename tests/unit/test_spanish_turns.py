@@ -30,6 +30,7 @@ def test_a_spanish_customers_invoice_answer_is_in_spanish_with_spanish_formats(a
     assert "779,70\xa0€" in reply.text
     assert "due" not in reply.text.lower().split()
     assert reply.table is not None and reply.table.columns[0] == "Factura"
+    assert [c.path for c in reply.citations] == ["articles/late-payments-and-suspension.es.md"]
 
 
 def test_the_language_is_kept_for_a_message_too_short_to_tell(assistant):
