@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -29,14 +29,16 @@ from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOff
 from bot.errors import TicketError, UnknownCustomerError
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge, load_knowledge
+from bot.locale import formats, translator
 from bot.reload import build_answerer
 from bot.retrieval.batching import BatchingEmbedder
-from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder
+from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder, make_embedder
 from bot.storage import BeforeTurn, Storage
 from bot.tickets.status import UNCLAIMED, Status
 from bot.tickets.values import Ticket
 from bot.turn import INLINE_LEASE, AlreadyHandled, Handled, StaleTurn, Turn
 from bot.types import Action, Message, Reply, ReplyKind, Role
+from bot.understanding.language import LanguageDetector
 
 Clock = Callable[[], datetime]
 # What a decision does inside the turn's transaction; returns the reply.
@@ -44,15 +46,23 @@ Effects = Callable[[Turn], Reply]
 _STATUS_QUESTION = re.compile(
     r"\b(status|progress|update)\b.{0,40}\b(ticket|case|request)\b"
     r"|\b(ticket|case|request)\b.{0,40}\b(status|progress)\b"
-    r"|\bany (news|update|progress)\b|\bheard back\b",
+    r"|\bany (news|update|progress)\b|\bheard back\b"
+    r"|\b(estado|c[oó]mo va|novedades)\b.{0,40}\b(ticket|caso|solicitud|incidencia)\b",
     re.IGNORECASE,
 )
+
+
+def N_(message: str) -> str:
+    """Marks a sentence for the catalog where it is defined; translated where it is shown."""
+    return message
+
+
 _STATUS_WORDS = {
-    Status.OPEN: "waiting for an agent",
-    Status.REOPENED: "reopened and waiting for an agent",
-    Status.CLAIMED: "being handled by an agent",
-    Status.WAITING_ON_CUSTOMER: "waiting for your answer",
-    Status.RESOLVED: "resolved",
+    Status.OPEN: N_("Your ticket {number} is waiting for an agent."),
+    Status.REOPENED: N_("Your ticket {number} is reopened and waiting for an agent."),
+    Status.CLAIMED: N_("Your ticket {number} is being handled by an agent."),
+    Status.WAITING_ON_CUSTOMER: N_("Your ticket {number} is waiting for your answer."),
+    Status.RESOLVED: N_("Your ticket {number} is resolved."),
 }
 
 
@@ -63,8 +73,10 @@ class Assistant:
         answerer: Answerer,
         storage: Storage,
         clock: Clock = lambda: datetime.now(UTC),
+        detector: LanguageDetector | None = None,
     ) -> None:
         self.settings = settings
+        self.detector = detector or LanguageDetector()  # its models load on first use
         # The answerer carries the knowledge it answers from: the one reference that
         # `bot.reload.KnowledgeReloader` swaps when the folder changes.
         self.answerer = answerer
@@ -119,14 +131,21 @@ class Assistant:
             return self._for_agent(message, customer, before.state)
         assert customer is not None
         owner, state = before.owner, before.state
+        language = self.detector.language_of(
+            message.text,
+            conversation=state.language if state.transcript else None,
+            customer=customer.language,
+        )
         if owner is not None and owner.status not in UNCLAIMED:
-            return self._while_human_owns(owner, message)
+            return self._while_human_owns(owner, message, language)
+        state = replace(state, language=language)  # kept by `_remembering`
         decision = self.answerer.decide(
             message.text,
             customer,
             today=self._today(),
             state=state,
             offer_pending=state.offer(self.clock()) is not None,
+            language=language,
         )
         effects: Effects
         if decision.reply.kind is ReplyKind.ESCALATE:
@@ -137,9 +156,12 @@ class Assistant:
                 _question_of(message.text, state),
                 state=state,
                 said=message.text,
+                language=language,
             )
         elif owner is not None:
-            effects = functools.partial(self._answer_beside_ticket, owner, message, decision)
+            effects = functools.partial(
+                self._answer_beside_ticket, owner, message, decision, language=language
+            )
         elif decision.reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
             effects = functools.partial(self._unanswered, customer, decision)
         else:
@@ -194,19 +216,21 @@ class Assistant:
 
     # -- hand-off while no agent has claimed the ticket ------------------------------------
     def _answer_beside_ticket(
-        self, ticket: Ticket, message: Message, decision: Decision, turn: Turn
+        self, ticket: Ticket, message: Message, decision: Decision, turn: Turn, *, language: str
     ) -> Reply:
         """The ticket waits for an agent; the bot keeps answering what it can, and the agents
         see the exchange on the ticket."""
         if _STATUS_QUESTION.search(message.text):
-            return self._status(ticket)
+            return self._status(ticket, language)
         reply = decision.reply
+        _ = translator(language)
         try:
             if reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
                 turn.add_to_ticket(ticket.number, message.text)
                 return Reply(
-                    f"I've added this to your open ticket {ticket.number}; an agent will "
-                    "answer it.",
+                    _(
+                        "I've added this to your open ticket {number}; an agent will answer it."
+                    ).format(number=ticket.number),
                     ReplyKind.RELAYED,
                     ticket=ticket.info(),
                 )
@@ -227,17 +251,26 @@ class Assistant:
     def warm_up(self) -> None:
         """Load what the first answer needs (the embedding model, lazily loaded) by deciding
         on a question nobody asked: `decide` has no side effects."""
+        self.detector.load()
         self.answerer.decide("How do I pay my invoice?", None, today=self._today())
+        self.answerer.decide("¿Cómo pago mi factura?", None, today=self._today(), language="es")
 
     def welcome(self, tenant_id: str | None = None) -> Reply:
         partner = self.knowledge.partner
         customer = self.knowledge.customer_for_tenant(tenant_id) if tenant_id else None
-        hello = f"Hello {customer.name}! " if customer else "Hello! "
+        _ = translator(customer.language if customer else None)
+        hello = _("Hello {name}!").format(name=customer.name) if customer else _("Hello!")
         return Reply(
-            f"{hello}I'm the {partner.name} billing assistant. Ask me about your invoices "
-            "(what is due, why a bill changed, one invoice's lines), our payment, cancellation "
-            "and support policies, or ask to talk to a person. Our billing team is available "
-            f"{partner.support.describe()}; you can also reach us at {self._contact()}.",
+            hello
+            + " "
+            + _(
+                "I'm the {partner} billing assistant. Ask me about your invoices (what is due, "
+                "why a bill changed, one invoice's lines), our payment, cancellation and "
+                "support policies, or ask to talk to a person. Our billing team is available "
+                "{hours}; you can also reach us at {contact}."
+            ).format(
+                partner=partner.name, hours=partner.support.describe(), contact=self._contact()
+            ),
             ReplyKind.WELCOME,
         )
 
@@ -259,22 +292,26 @@ class Assistant:
         return customer
 
     # -- hand-off ------------------------------------------------------------------------
-    def _status(self, ticket: Ticket) -> Reply:
+    def _status(self, ticket: Ticket, language: str = "en") -> Reply:
+        _ = translator(language)
+        words = _STATUS_WORDS.get(Status(ticket.status))
+        said = (
+            _(words).format(number=ticket.number) if words else f"{ticket.number}: {ticket.status}."
+        )
         return Reply(
-            f"Your ticket {ticket.number} is "
-            f"{_STATUS_WORDS.get(Status(ticket.status), ticket.status)}."
-            " I've kept everything you wrote on it.",
+            said + " " + _("I've kept everything you wrote on it."),
             ReplyKind.TICKET_STATUS,
             ticket=ticket.info(),
         )
 
-    def _while_human_owns(self, ticket: Ticket, message: Message) -> Effects:
+    def _while_human_owns(self, ticket: Ticket, message: Message, language: str) -> Effects:
+        _ = translator(language)
         if _STATUS_QUESTION.search(message.text):
-            return _just(self._status(ticket))
+            return _just(self._status(ticket, language))
         if not message.text.strip():
             return _just(
                 Reply(
-                    "I can only pass text on to the agent; please describe it in words.",
+                    _("I can only pass text on to the agent; please describe it in words."),
                     ReplyKind.RELAYED,
                     ticket=ticket.info(),
                 )
@@ -298,9 +335,11 @@ class Assistant:
         *,
         state: ConversationState | None = None,
         said: str | None = None,
+        language: str = "en",
     ) -> Reply:
         """Open a ticket carrying the conversation that led to it (or add to the open one)."""
         assert decision.escalation is not None
+        _ = translator(language)
         category = decision.escalation.category
         ticket, opened = turn.open_or_append(
             customer_id=customer.id,
@@ -313,35 +352,47 @@ class Assistant:
         )
         if not opened:  # one conversation, one ticket: added to it
             return Reply(
-                f"I've added this to your open ticket {ticket.number}.",
+                _("I've added this to your open ticket {number}.").format(number=ticket.number),
                 ReplyKind.ESCALATE,
                 decision.reply.confidence,
                 ticket=ticket.info(),
             )
-        expected = self.expected_reply()
+        expected = self.expected_reply(language)
         route = self.knowledge.rules.routes.get(category.route)
-        who = route.name if route else "our team"
-        figures = f" For reference: {decision.detail}" if decision.detail else ""
+        who = route.name if route else _("our team")
+        opened_text = _(
+            "I've opened ticket {number} for you ({category}); {who} will take it from here."
+        ).format(number=ticket.number, category=category.name.lower(), who=who)
+        figures = (
+            " " + _("For reference: {figures}").format(figures=decision.detail)
+            if decision.detail
+            else ""
+        )
         return Reply(
-            f"I've opened ticket {ticket.number} for you ({category.name.lower()}); {who} will "
-            f"take it from here. {expected}{figures}",
+            f"{opened_text} {expected}{figures}",
             ReplyKind.ESCALATE,
             decision.reply.confidence,
             ticket=ticket.info(expected_reply=expected),
             evidence=decision.reply.evidence,
         )
 
-    def expected_reply(self) -> str:
+    def expected_reply(self, language: str = "en") -> str:
+        _ = translator(language)
         partner = self.knowledge.partner
         now = self.clock()
+        within = _("Expect a first reply within {time}.").format(time=partner.first_response)
         if not partner.support.hours or partner.support.is_open(now):
-            return f"Expect a first reply within {partner.first_response}."
+            return within
         opening = partner.support.next_opening(now)
         if opening is None:
-            return f"Expect a first reply within {partner.first_response}."
-        return (
-            f"Our team is offline right now (hours: {partner.support.describe()}); expect a "
-            f"reply after we open on {opening:%A %d %B at %H:%M} {opening.tzname()}."
+            return within
+        return _(
+            "Our team is offline right now (hours: {hours}); expect a reply after we open on "
+            "{when} {zone}."
+        ).format(
+            hours=partner.support.describe(),
+            when=formats.opening(opening, language),
+            zone=opening.tzname(),
         )
 
     def _unanswered(self, customer: Customer, decision: Decision, turn: Turn) -> Reply:
@@ -362,9 +413,14 @@ class Assistant:
         assert message.value is not None
         value = message.value
         action = str(value.get("action", ""))
+        language = state.language if state.transcript else (customer.language if customer else "en")
+        _ = translator(language)
         if action == Action.FEEDBACK:
             return functools.partial(
-                self._vote, bool(value.get("helpful")), str(value.get("about", ""))[:500]
+                self._vote,
+                bool(value.get("helpful")),
+                str(value.get("about", ""))[:500],
+                language=language,
             )
         if action == Action.TALK_TO_PERSON and customer is not None:
             question = str(
@@ -374,38 +430,46 @@ class Assistant:
             if category is None:
                 return _just(
                     Reply(
-                        f"Please contact {self._contact()}; a person will help you.",
+                        _("Please contact {contact}; a person will help you.").format(
+                            contact=self._contact()
+                        ),
                         ReplyKind.ESCALATE,
                     )
                 )
             decision = Decision(
                 Reply("", ReplyKind.ESCALATE, 1.0), CategoryMatch(category, 1.0, "button")
             )
-            return functools.partial(self._escalate, customer, decision, question, state=state)
+            return functools.partial(
+                self._escalate, customer, decision, question, state=state, language=language
+            )
         if action == Action.SOLVED:
             number = str(value.get("ticket", ""))
             if value.get("solved"):
                 return _just(
                     Reply(
-                        "Great, glad it's sorted. Anything else I can help with?",
+                        _("Great, glad it's sorted. Anything else I can help with?"),
                         ReplyKind.FEEDBACK,
                     )
                 )
-            return functools.partial(self._reopen, customer, number)
-        return _just(Reply("Sorry, I didn't understand that button.", ReplyKind.NOT_SURE))
+            return functools.partial(self._reopen, customer, number, language=language)
+        return _just(Reply(_("Sorry, I didn't understand that button."), ReplyKind.NOT_SURE))
 
     @staticmethod
-    def _vote(helpful: bool, about: str, turn: Turn) -> Reply:
+    def _vote(helpful: bool, about: str, turn: Turn, *, language: str = "en") -> Reply:
+        _ = translator(language)
         turn.vote(helpful, about)
         if helpful:
-            return Reply("Thanks for the feedback!", ReplyKind.FEEDBACK)
+            return Reply(_("Thanks for the feedback!"), ReplyKind.FEEDBACK)
         # Not helpful: the bot is not sure it answered, so it offers a person.
         return Reply(
-            "Thanks for telling me. Would you like to talk to a person about it?",
+            _("Thanks for telling me. Would you like to talk to a person about it?"),
             ReplyKind.NOT_SURE,
         )
 
-    def _reopen(self, customer: Customer | None, number: str, turn: Turn) -> Reply:
+    def _reopen(
+        self, customer: Customer | None, number: str, turn: Turn, *, language: str = "en"
+    ) -> Reply:
+        _ = translator(language)
         try:
             ticket = self.tickets.get(number)
             if customer is None or ticket.customer_id != customer.id:
@@ -413,9 +477,11 @@ class Assistant:
             if ticket.status == Status.RESOLVED:
                 ticket = turn.reopen(number, "customer")
         except TicketError:
-            return Reply("I can't find that ticket on your account.", ReplyKind.NOT_SURE)
+            return Reply(_("I can't find that ticket on your account."), ReplyKind.NOT_SURE)
         return Reply(
-            f"Sorry about that. I've reopened ticket {number}; an agent will pick it up again.",
+            _(
+                "Sorry about that. I've reopened ticket {number}; an agent will pick it up again."
+            ).format(number=number),
             ReplyKind.TICKET_STATUS,
             ticket=ticket.info(),
         )
@@ -441,16 +507,21 @@ def build_assistant(
     clock: Clock | None = None,
     progress: Callable[[int], None] | None = None,
     batch_queries: bool = False,
+    others: Mapping[str, Embedder] | None = None,
 ) -> Assistant:
     """Load the knowledge folder, build (or refresh from the cache) the index, open storage.
 
     `batch_queries` (the server): concurrent turns' questions are encoded together, by one
     thread, in one call (see `bot.retrieval.batching`)."""
     knowledge = knowledge or load_knowledge(settings.knowledge_dir)
+    # `others`: another language's embedder (Spanish: EMBEDDING_MODEL_ES). Made from the
+    # settings when the English one is too; a caller passing only a twin gets it for all.
+    if others is None:
+        others = {} if embedder is not None else {"es": make_embedder(settings.embedding_model_es)}
     embedder = embedder or SentenceTransformerEmbedder(settings.embedding_model)
     if batch_queries:
         embedder = BatchingEmbedder(embedder, threads=settings.embed_threads or None)
-    answerer = build_answerer(settings, knowledge, embedder, progress)
+    answerer = build_answerer(settings, knowledge, embedder, progress, others)
     storage = storage or Storage.from_url(settings.database)
     return Assistant(settings, answerer, storage, clock or (lambda: datetime.now(UTC)))
 

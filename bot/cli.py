@@ -180,6 +180,7 @@ def assistant_with_progress(
             knowledge=knowledge,
             progress=progress,
             batch_queries=batch_queries,
+            others={"es": make_embedder(settings.embedding_model_es)},
         )
 
 
@@ -447,7 +448,7 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
     with clear_errors(), tempfile.TemporaryDirectory(prefix="billing-eval-") as scratch:
         conversations = load_conversations(path, day)
         built = assistant_with_progress(settings)
-        throwaway = Storage.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
+        throwaway = Database.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
         summary, records = Summary(), []
         from tqdm import tqdm
 
@@ -455,13 +456,16 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
             conversations, desc="conversations", file=sys.stderr, disable=None
         ):
             clock = pinned_clock(conversation.today)
-            storage = Storage(Database(throwaway.db.engine, clock=clock))
-            assistant = Assistant(settings, built.answerer, storage, clock)
+            storage = Storage(Database(throwaway.engine, clock=clock))
+            assistant = Assistant(settings, built.answerer, storage, clock, built.detector)
             customer = built.knowledge.customer(conversation.customer or "")
             tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
             results = list(
                 run_conversation(
-                    conversation, assistant.handle, lambda: len(throwaway.tickets.find()), tenant
+                    conversation,
+                    assistant.handle,
+                    lambda s=storage: len(s.tickets.find()),
+                    tenant,
                 )
             )
             summary.add_conversation(results)

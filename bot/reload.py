@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,16 +67,31 @@ def build_answerer(
     knowledge: Knowledge,
     embedder: Embedder,
     progress: Callable[[int], None] | None = None,
+    others: Mapping[str, Embedder] | None = None,
 ) -> Answerer:
     """The index, intent classifier and answerer over `knowledge`: what start-up and every
-    reload build. Vectors already in the embedding cache are not computed again."""
+    reload build. `embedder` serves English and intents; `others` maps another language
+    ("es") to its own model's embedder. Vectors already in the embedding cache are not
+    computed again."""
     cache = EmbeddingCache(settings.embedding_cache)
     try:
         index = SearchIndex(knowledge.passages, embedder, cache, progress)
         intents = IntentClassifier(load_examples(knowledge.rules), embedder, cache)
+        indexes = {
+            language: SearchIndex(knowledge.passages, other, cache, progress)
+            for language, other in (others or {}).items()
+            if other.name != embedder.name
+        }
     finally:
         cache.close()
-    return Answerer(knowledge, index, intents, settings.answer_threshold)
+    return Answerer(
+        knowledge,
+        index,
+        intents,
+        settings.answer_threshold,
+        indexes=indexes,
+        thresholds={lang: settings.answer_threshold_for(lang) for lang in indexes},
+    )
 
 
 class KnowledgeReloader:
@@ -95,8 +110,12 @@ class KnowledgeReloader:
             folder = self._settings.knowledge_dir
             try:
                 knowledge = require_servable(load_knowledge(folder))
+                serving = self._serving.answerer
                 answerer = build_answerer(
-                    self._settings, knowledge, self._serving.answerer.index.embedder
+                    self._settings,
+                    knowledge,
+                    serving.index.embedder,
+                    others={lang: index.embedder for lang, index in serving.indexes.items()},
                 )
             except Exception as exc:  # whatever broke, the last good snapshot keeps serving
                 return self._keep_last_good(exc)

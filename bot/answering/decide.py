@@ -12,6 +12,7 @@ Evaluation calls this directly, so measuring the bot never opens a ticket.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -21,15 +22,18 @@ import numpy as np
 from bot.answering import invoice_requests, withheld
 from bot.answering.extract import extract
 from bot.answering.invoices import InvoiceAsk, collections_outlook, escalation_evidence
+from bot.answering.multilingual import in_other_language, unserved_sentence
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
 from bot.knowledge.escalation import Category
 from bot.knowledge.folder import Knowledge
+from bot.locale import formats, translator
 from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Reply, ReplyKind
 from bot.understanding import intents as I
 from bot.understanding.intents import IntentClassifier, IntentGuess
+from bot.understanding.language import SERVED_LANGUAGES
 from bot.understanding.slots import Slots, extract_slots, matching_products
 
 # Below this confidence, the best article is unrelated to the message.
@@ -44,6 +48,17 @@ SHORT_QUESTION = 11  # words
 FOLLOW_UP_BELOW = 0.4
 # Escalating needs a probable request, not closeness to a topic.
 ESCALATE_AT = 0.5
+# See `confidence_across`.
+CROSS_LANGUAGE_DISCOUNT = 0.8
+
+
+DEFAULT_LANGUAGE = "en"
+
+
+def confidence_across(hit: Hit) -> float:
+    """`confidence_of` for an article in another language than the question: they share no
+    words, so meaning alone decides, discounted (a near miss is likelier across languages)."""
+    return hit.similarity * CROSS_LANGUAGE_DISCOUNT
 
 
 def confidence_of(hit: Hit) -> float:
@@ -70,11 +85,19 @@ class Answerer:
         index: SearchIndex,
         intents: IntentClassifier,
         threshold: float,
+        *,
+        indexes: Mapping[str, SearchIndex] | None = None,
+        thresholds: Mapping[str, float] | None = None,
     ) -> None:
+        """`index` serves English (and intent understanding); `indexes` maps another
+        language to the index of the model chosen for it, `thresholds` to its answer
+        threshold (that model's similarities have another scale)."""
         self.knowledge = knowledge
         self.index = index
         self.intents = intents
         self.threshold = threshold
+        self.indexes = dict(indexes or {})
+        self.thresholds = dict(thresholds or {})
 
     def decide(
         self,
@@ -88,6 +111,8 @@ class Answerer:
         language: str = "en",
     ) -> Decision:
         state = state or ConversationState()
+        if language not in SERVED_LANGUAGES:
+            return self._unserved(language)
         query = self.index.embed_query(text)
         guess = self.intents.classify(text, query)
         slots = extract_slots(text)
@@ -96,7 +121,7 @@ class Answerer:
         intent = self._resolve(guess, slots, state, offer_pending)
 
         if intent in (I.YES, I.NO) and offer_pending:
-            return self._offer_answer(intent, guess, state)
+            return self._offer_answer(intent, guess, state, language)
         if intent == I.YES and state.shown.intent is not None and customer is not None:
             # "yes please set that up" after an answer that says to ask us, or "yes" again
             # about a request already handed over: a person takes it.
@@ -108,7 +133,7 @@ class Answerer:
         if intent == I.YES:
             intent = None  # a "yes" to nothing: retrieval decides
         if intent == I.GREETING:
-            return Decision(self._greeting(text), None, (), guess, state.shown)
+            return Decision(self._greeting(text, language), None, (), guess, state.shown)
         category = I.escalation_category(intent)
         if category is not None and guess.confidence < ESCALATE_AT:
             category, intent = None, None  # near a topic is not a request: retrieval decides
@@ -129,7 +154,7 @@ class Answerer:
                     0.0,
                 )
                 return Decision(reply, None, (), guess)
-            return self._invoice(intent, text, slots, customer, today, state, guess)
+            return self._invoice(intent, text, slots, customer, today, state, guess, language)
         return self._policy(text, intent, guess, agent, query, customer, today, language)
 
     # -- understanding ---------------------------------------------------------------------
@@ -166,23 +191,38 @@ class Answerer:
         return None
 
     # -- replies ---------------------------------------------------------------------------
-    def _greeting(self, text: str) -> Reply:
+    def _greeting(self, text: str, language: str = DEFAULT_LANGUAGE) -> Reply:
+        _ = translator(language)
         lowered = text.lower()
         if any(w in lowered for w in ("thank", "cheers", "gracias", "bye", "adiós", "adios")):
             return Reply(
-                "You're welcome! Anything else about your billing?", ReplyKind.GREETING, 1.0
+                _("You're welcome! Anything else about your billing?"), ReplyKind.GREETING, 1.0
             )
         return Reply(
-            f"Hello! I'm the {self.knowledge.partner.name} billing assistant. How can I help?",
+            _("Hello! I'm the {partner} billing assistant. How can I help?").format(
+                partner=self.knowledge.partner.name
+            ),
             ReplyKind.GREETING,
             1.0,
         )
 
-    def _offer_answer(self, intent: str, guess: IntentGuess, state: ConversationState) -> Decision:
+    def _unserved(self, language: str) -> Decision:
+        """A language the partner does not serve: say so, offering a person ("yes" accepts)."""
+        reply = Reply(unserved_sentence(language), ReplyKind.NOT_SURE, 0.0)
+        return Decision(reply, None, (), None, offer=HUMAN_REQUEST)
+
+    def _offer_answer(
+        self,
+        intent: str,
+        guess: IntentGuess,
+        state: ConversationState,
+        language: str = DEFAULT_LANGUAGE,
+    ) -> Decision:
+        _ = translator(language)
         offer = state.pending_offer
         if intent == I.NO or offer is None:
             reply = Reply(
-                "All right, no ticket. Ask me anything else about your billing.",
+                _("All right, no ticket. Ask me anything else about your billing."),
                 ReplyKind.GREETING,
                 1.0,
             )
@@ -255,6 +295,7 @@ class Answerer:
         today: date,
         state: ConversationState,
         guess: IntentGuess,
+        language: str = DEFAULT_LANGUAGE,
     ) -> Decision:
         ask = InvoiceAsk(
             text,
@@ -262,6 +303,7 @@ class Answerer:
             self.knowledge.invoices_of(customer.id),
             self.knowledge.partner.collections,
             today,
+            language,
         )
         found = invoice_requests.answer(
             intent, text, slots, ask, state.shown, product_hint=state.shown.product
@@ -270,7 +312,7 @@ class Answerer:
         answer = withheld.qualify(
             text, self.knowledge.withheld_of(customer.id), lambda: found.answer
         )
-        citations = self._collections_citation if intent in (I.STATUS, I.DUE) else ()
+        citations = self._collections_citation_in(language) if intent in (I.STATUS, I.DUE) else ()
         reply = Reply(
             answer.text,
             ReplyKind.INVOICE,
@@ -292,32 +334,49 @@ class Answerer:
         today: date,
         language: str = "en",
     ) -> Decision:
+        index = self.indexes.get(language, self.index)
+        vector = query if index is self.index else None  # another model embeds the question
         hits = tuple(
-            self.index.search(text, k=5, include_agent=agent, query_vector=query, language=language)
+            index.search(text, k=5, include_agent=agent, query_vector=vector, language=language)
         )
+        full = self.thresholds.get(language, self.threshold)
+        short = len(text.split()) <= SHORT_QUESTION
+        relief = intent == I.POLICY and short
+        threshold = min(full, POLICY_THRESHOLD) if relief else full
         top = hits[0] if hits else None
+        confidence = confidence_of(top) if top else 0.0
+        if language != DEFAULT_LANGUAGE and (top is None or confidence < threshold):
+            # No article in the customer's language answers: one in English may.
+            vector = vector if vector is not None else index.embed_query(text)
+            other = tuple(
+                index.search(
+                    text, k=5, include_agent=agent, query_vector=vector, language=DEFAULT_LANGUAGE
+                )
+            )
+            if other and confidence_across(other[0]) > confidence:
+                hits, top, confidence = other, other[0], confidence_across(other[0])
         evidence = tuple(
             f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})" for h in hits[:3]
         )
-        confidence = confidence_of(top) if top else 0.0
-        short = len(text.split()) <= SHORT_QUESTION
-        relief = intent == I.POLICY and short
-        threshold = min(self.threshold, POLICY_THRESHOLD) if relief else self.threshold
         if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
             passage = top.passage
             prefer = (customer.currency, customer.support_plan) if customer else ()
             tokenize = self.index.lexical.tokenizer(passage.language)
             body = extract(passage.text, text, tokenize, prefer)
-            body += self._for_this_customer(passage.path, customer, today)
+            body += self._for_this_customer(passage.path, customer, today, language)
+            if passage.language != language:
+                body = in_other_language(language, passage.language) + body
             reply = Reply(
                 body, ReplyKind.ANSWER, confidence, (passage.citation,), evidence=evidence
             )
             return Decision(reply, None, hits, guess, Shown(I.POLICY, article=passage.path))
+        _ = translator(language)
         if intent == I.NOT_BILLING or (intent is None and confidence < UNRELATED):
             reply = Reply(
-                f"I handle billing questions for {self.knowledge.partner.name}: invoices, "
-                "payments, licences and our support policies. Would you like to talk to a "
-                "person instead?",
+                _(
+                    "I handle billing questions for {partner}: invoices, payments, licences and "
+                    "our support policies. Would you like to talk to a person instead?"
+                ).format(partner=self.knowledge.partner.name),
                 ReplyKind.OUT_OF_SCOPE,
                 confidence,
             )
@@ -331,21 +390,26 @@ class Answerer:
             )
             return Decision(reply, None, hits, guess)
         reply = Reply(
-            "I'm not sure I can answer that correctly from our documentation. Shall I open a "
-            "ticket so a person from our billing team can help?",
+            _(
+                "I'm not sure I can answer that correctly from our documentation. Shall I open "
+                "a ticket so a person from our billing team can help?"
+            ),
             ReplyKind.NOT_SURE,
             confidence,
             evidence=evidence,
         )
         return Decision(reply, None, hits, guess, offer=self._likely_category(guess))
 
-    def _for_this_customer(self, path: str, customer: Customer | None, today: date) -> str:
+    def _for_this_customer(
+        self, path: str, customer: Customer | None, today: date, language: str = DEFAULT_LANGUAGE
+    ) -> str:
         """A policy answer from the collections article adds what it means for this
         customer's own overdue invoice (a disputed invoice is never overdue)."""
         if customer is None or not self._collections_citation:
             return ""
-        if path != self._collections_citation[0].path:
+        if path.replace(".es.md", ".md") != self._collections_citation[0].path:
             return ""
+        _ = translator(language)
         invoices = self.knowledge.invoices_of(customer.id)
         late = [inv for inv in invoices if inv.days_overdue(today) > 0]
         disputed = [inv for inv in invoices if inv.status == "disputed"]
@@ -353,15 +417,22 @@ class Answerer:
         if late:
             worst = max(late, key=lambda inv: inv.days_overdue(today))
             notes.append(
-                f"For your account: invoice {worst.number} was due "
-                f"{worst.due_date.day} {worst.due_date:%B %Y} and is "
-                f"{worst.days_overdue(today)} days overdue. "
-                + collections_outlook(worst, self.knowledge.partner.collections, today)
+                _(
+                    "For your account: invoice {number} was due {date} and is {days} days overdue."
+                ).format(
+                    number=worst.number,
+                    date=formats.day(worst.due_date, language),
+                    days=worst.days_overdue(today),
+                )
+                + " "
+                + collections_outlook(worst, self.knowledge.partner.collections, today, language)
             )
         for inv in disputed:
             notes.append(
-                f"Invoice {inv.number} is disputed: collections are paused on the disputed "
-                "amount while our billing team investigates, so it does not count as overdue."
+                _(
+                    "Invoice {number} is disputed: collections are paused on the disputed amount "
+                    "while our billing team investigates, so it does not count as overdue."
+                ).format(number=inv.number)
             )
         return ("\n\n" + " ".join(notes)) if notes else ""
 
@@ -379,3 +450,12 @@ class Answerer:
             "collections policy: suspension for non-payment", k=1, language="en"
         )
         return (hits[0].passage.citation,) if hits else ()
+
+    def _collections_citation_in(self, language: str) -> tuple[Citation, ...]:
+        """The collections article in `language` when the folder has it (`<stem>.es.md`)."""
+        english = self._collections_citation
+        if language == DEFAULT_LANGUAGE or not english:
+            return english
+        translated = english[0].path.removesuffix(".md") + f".{language}.md"
+        twin = next((p for p in self.index.passages if p.path == translated), None)
+        return (twin.citation,) if twin else english

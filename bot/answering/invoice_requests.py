@@ -18,6 +18,7 @@ from bot.answering import invoices as base
 from bot.answering.invoices import InvoiceAnswer, InvoiceAsk, money
 from bot.conversation.state import Shown
 from bot.knowledge.invoices import Invoice, InvoiceLine
+from bot.locale import translator
 from bot.types import Table
 from bot.understanding import intents as I
 from bot.understanding.slots import Slots, matching_products
@@ -137,7 +138,7 @@ def answer(
             "Ask me for your recent invoices to see them all."
         )
         recent = base._recent(
-            InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today)
+            InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today, ask.language)
         )
         return Lookup(InvoiceAnswer(text, recent.table, ()), Shown(intent))
     context = named or _shown_invoices(shown, invoices)
@@ -152,7 +153,7 @@ def answer(
     if intent in (I.SHOW, I.COPY) or (named and intent not in (I.BALANCE, I.RECENT)):
         inv = (named or context or [invoices[-1]])[0]
         found = base._detail(
-            InvoiceAsk(inv.number, ask.customer, [inv], ask.collections, ask.today)
+            InvoiceAsk(inv.number, ask.customer, [inv], ask.collections, ask.today, ask.language)
         )
         text = found.text
         if inv.status == "disputed":
@@ -171,7 +172,9 @@ def answer(
         I.STATUS: base._overdue,
         I.RECENT: base._recent,
     }.get(intent, base._balance)
-    found = handler(InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today))
+    found = handler(
+        InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today, ask.language)
+    )
     text = found.text
     disputed = [inv for inv in invoices if inv.status == "disputed"]
     if disputed and intent in (I.BALANCE, I.STATUS, I.DUE) and "disput" not in text:
@@ -199,34 +202,43 @@ def _precise_lines(inv: Invoice) -> Table:
 
 
 def _status_of(named: Sequence[Invoice], ask: InvoiceAsk) -> Lookup:
+    _, lang = translator(ask.language), ask.language
     parts = []
     for inv in named:
         late = inv.days_overdue(ask.today)
-        total = money(inv.total, inv.currency)
-        head = f"Invoice {inv.number} ({total}, issued {base._day(inv.issue_date)})"
+        head = _("Invoice {number} ({amount}, issued {date})").format(
+            number=inv.number,
+            amount=money(inv.total, inv.currency, lang),
+            date=base._day(inv.issue_date, lang),
+        )
+        due = base._day(inv.due_date, lang)
         if inv.status == "paid":
-            when = f" on {base._day(inv.paid_date)}" if inv.paid_date else ""
-            on_time = (
-                " (on time)"
-                if inv.paid_date and inv.paid_date <= inv.due_date
-                else " (after its due date)"
-                if inv.paid_date
-                else ""
-            )
-            parts.append(f"{head} was paid{when}{on_time}; it was due {base._day(inv.due_date)}.")
+            if inv.paid_date is None:
+                paid = _("{head} was paid; it was due {due}.")
+            elif inv.paid_date <= inv.due_date:
+                paid = _("{head} was paid on {date} (on time); it was due {due}.")
+            else:
+                paid = _("{head} was paid on {date} (after its due date); it was due {due}.")
+            date = base._day(inv.paid_date, lang) if inv.paid_date else ""
+            parts.append(paid.format(head=head, date=date, due=due))
         elif inv.status == "disputed":
             parts.append(
-                f"{head} is disputed: collections are paused on the disputed amount while our "
-                f"billing team investigates. It was due {base._day(inv.due_date)}."
+                _(
+                    "{head} is disputed: collections are paused on the disputed amount while "
+                    "our billing team investigates. It was due {due}."
+                ).format(head=head, due=due)
             )
         elif late:
             parts.append(
-                f"{head} was due {base._day(inv.due_date)} and is {late} days overdue. "
-                + base.collections_outlook(inv, ask.collections, ask.today)
+                _("{head} was due {due} and is {days} days overdue.").format(
+                    head=head, due=due, days=late
+                )
+                + " "
+                + base.collections_outlook(inv, ask.collections, ask.today, lang)
             )
         else:
-            parts.append(f"{head} is unpaid and due {base._day(inv.due_date)}.")
-    table = base._invoice_table(named, ask.today)
+            parts.append(_("{head} is unpaid and due {due}.").format(head=head, due=due))
+    table = base._invoice_table(named, ask.today, lang)
     return Lookup(
         InvoiceAnswer(" ".join(parts), table, base._evidence(named)),
         Shown(I.STATUS, tuple(inv.number for inv in named)),
@@ -249,7 +261,9 @@ def _compare(
             previous = _previous(invoices, seen[0])
             pair = [previous, seen[0]] if previous else []
         pair = pair or list(invoices[-2:])
-    found = base._compare(InvoiceAsk("", ask.customer, pair, ask.collections, ask.today))
+    found = base._compare(
+        InvoiceAsk("", ask.customer, pair, ask.collections, ask.today, ask.language)
+    )
     return Lookup(found, Shown(I.COMPARE, tuple(inv.number for inv in pair)))
 
 
@@ -303,7 +317,7 @@ def _line(
     if not best:
         inv = candidates[0]
         found = base._detail(
-            InvoiceAsk(inv.number, ask.customer, [inv], ask.collections, ask.today)
+            InvoiceAsk(inv.number, ask.customer, [inv], ask.collections, ask.today, ask.language)
         )
         text = "I couldn't tell which line you mean; here are the lines of " + found.text
         return Lookup(

@@ -16,6 +16,7 @@ from bot.answering.invoice_questions import INVOICE_NUMBER, InvoiceQuestion
 from bot.knowledge.customers import Customer
 from bot.knowledge.invoices import Invoice
 from bot.knowledge.partner import Collections
+from bot.locale import SOURCE_LANGUAGE, formats, translator
 from bot.types import Table
 
 
@@ -28,6 +29,7 @@ class InvoiceAsk:
     invoices: Sequence[Invoice]
     collections: Collections
     today: date
+    language: str = SOURCE_LANGUAGE  # the reply's
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,35 +39,41 @@ class InvoiceAnswer:
     evidence: tuple[str, ...]  # invoice lines considered, as "path:line: ..."
 
 
-def money(amount: Decimal, currency: str) -> str:
-    return f"{currency} {amount:,.2f}"
+def money(amount: Decimal, currency: str, language: str = SOURCE_LANGUAGE) -> str:
+    return formats.money(amount, currency, language)
 
 
-def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
+def _day(value: date, language: str = SOURCE_LANGUAGE) -> str:
+    return formats.day(value, language)
 
 
-def _invoice_table(invoices: Sequence[Invoice], today: date) -> Table:
+def _invoice_table(
+    invoices: Sequence[Invoice], today: date, language: str = SOURCE_LANGUAGE
+) -> Table:
+    _ = translator(language)
     rows = tuple(
         (
             inv.number,
             inv.issue_date.isoformat(),
             inv.due_date.isoformat(),
-            money(inv.total, inv.currency),
-            _status(inv, today),
+            money(inv.total, inv.currency, language),
+            _status(inv, today, language),
         )
         for inv in invoices
     )
-    return Table(("Invoice", "Issued", "Due", "Total", "Status"), rows)
+    return Table((_("Invoice"), _("Issued"), _("Due"), _("Total"), _("Status")), rows)
 
 
-def _status(invoice: Invoice, today: date) -> str:
+def _status(invoice: Invoice, today: date, language: str = SOURCE_LANGUAGE) -> str:
+    _ = translator(language)
     late = invoice.days_overdue(today)
     if invoice.status == "paid":
-        return f"paid {invoice.paid_date.isoformat()}" if invoice.paid_date else "paid"
+        if invoice.paid_date:
+            return _("paid {date}").format(date=invoice.paid_date.isoformat())
+        return _("paid")
     if invoice.status == "disputed":
-        return "disputed"
-    return f"overdue {late} days" if late else "unpaid"
+        return _("disputed")
+    return _("overdue {days} days").format(days=late) if late else _("unpaid")
 
 
 def _evidence(invoices: Sequence[Invoice]) -> tuple[str, ...]:
@@ -204,100 +212,138 @@ def _compare(ask: InvoiceAsk) -> InvoiceAnswer:
     return InvoiceAnswer(text, table, _evidence([previous, latest]))
 
 
-def collections_outlook(invoice: Invoice, collections: Collections, today: date) -> str:
+def collections_outlook(
+    invoice: Invoice, collections: Collections, today: date, language: str = SOURCE_LANGUAGE
+) -> str:
     """What the collections policy does next for one open invoice."""
+    _ = translator(language)
     late = invoice.days_overdue(today)
     due = invoice.due_date
     notice = due + timedelta(days=collections.suspension_notice_days)
     suspension = due + timedelta(days=collections.suspension_days)
     if late >= collections.suspension_days:
         return (
-            f"It is past the {collections.suspension_days}-day limit, so access to your "
-            f"services can be suspended now. {collections.reinstatement}"
+            _(
+                "It is past the {days}-day limit, so access to your services can be suspended now."
+            ).format(days=collections.suspension_days)
+            + f" {collections.reinstatement}"
         ).strip()
     if late >= collections.suspension_notice_days:
-        return (
-            f"A suspension notice has been sent; if it is still unpaid on {_day(suspension)}, "
-            "access to your services will be suspended."
-        )
+        return _(
+            "A suspension notice has been sent; if it is still unpaid on {date}, access to "
+            "your services will be suspended."
+        ).format(date=_day(suspension, language))
     steps = [
-        f"a suspension notice on {_day(notice)}",
-        f"suspension of access on {_day(suspension)}",
+        _("a suspension notice on {date}").format(date=_day(notice, language)),
+        _("suspension of access on {date}").format(date=_day(suspension, language)),
     ]
     reminders = [due + timedelta(days=d) for d in collections.reminder_days if d > late]
     if reminders:
-        steps.insert(0, f"a reminder on {_day(reminders[0])}")
-    return "If it stays unpaid, the collections policy sends " + ", then ".join(steps) + "."
+        steps.insert(0, _("a reminder on {date}").format(date=_day(reminders[0], language)))
+    return _("If it stays unpaid, the collections policy sends {steps}.").format(
+        steps=_(", then ").join(steps)
+    )
 
 
 def _overdue(ask: InvoiceAsk) -> InvoiceAnswer:
+    _, lang = translator(ask.language), ask.language
     late = [inv for inv in _open(ask.invoices) if inv.days_overdue(ask.today) > 0]
     if not late:
-        text = f"{ask.customer.name} has no overdue invoices."
+        text = _("{customer} has no overdue invoices.").format(customer=ask.customer.name)
         unpaid = _open(ask.invoices)
         if unpaid:
             nxt = min(unpaid, key=lambda inv: inv.due_date)
-            text += (
-                f" The next payment is invoice {nxt.number}, "
-                f"{money(nxt.total, nxt.currency)}, due {_day(nxt.due_date)}."
+            text += " " + _("The next payment is invoice {number}, {amount}, due {date}.").format(
+                number=nxt.number,
+                amount=money(nxt.total, nxt.currency, lang),
+                date=_day(nxt.due_date, lang),
             )
         return InvoiceAnswer(text, None, _evidence(unpaid))
     worst = max(late, key=lambda inv: inv.days_overdue(ask.today))
     total = sum((inv.total for inv in late), Decimal(0))
+    count = (
+        _("{count} invoices are overdue").format(count=len(late))
+        if len(late) > 1
+        else _("1 invoice is overdue")
+    )
     text = (
-        f"{len(late)} invoice{'s are' if len(late) > 1 else ' is'} overdue, "
-        f"{money(total, worst.currency)} in total. The oldest, {worst.number} "
-        f"({money(worst.total, worst.currency)}), was due {_day(worst.due_date)} and is "
-        f"{worst.days_overdue(ask.today)} days overdue. "
-        + collections_outlook(worst, ask.collections, ask.today)
+        _(
+            "{count}, {total} in total. The oldest, {number} ({amount}), was due {date} and "
+            "is {days} days overdue."
+        ).format(
+            count=count,
+            total=money(total, worst.currency, lang),
+            number=worst.number,
+            amount=money(worst.total, worst.currency, lang),
+            date=_day(worst.due_date, lang),
+            days=worst.days_overdue(ask.today),
+        )
+        + " "
+        + collections_outlook(worst, ask.collections, ask.today, lang)
     )
     if ask.customer.account_status == "suspended":
-        text += " Your account is currently suspended. " + ask.collections.reinstatement
-    return InvoiceAnswer(text, _invoice_table(late, ask.today), _evidence(late))
+        text += " " + _("Your account is currently suspended.") + " "
+        text += ask.collections.reinstatement
+    return InvoiceAnswer(text, _invoice_table(late, ask.today, lang), _evidence(late))
 
 
 def _balance(ask: InvoiceAsk) -> InvoiceAnswer:
+    _, lang = translator(ask.language), ask.language
     unpaid = _open(ask.invoices)
     if not unpaid:
         return InvoiceAnswer(
-            f"{ask.customer.name} has nothing outstanding: every invoice is paid.", None, ()
+            _("{customer} has nothing outstanding: every invoice is paid.").format(
+                customer=ask.customer.name
+            ),
+            None,
+            (),
         )
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for inv in unpaid:
         totals[inv.currency] += inv.total
-    owed = " and ".join(money(amount, cur) for cur, amount in totals.items())
+    owed = _(" and ").join(money(amount, cur, lang) for cur, amount in totals.items())
     late = [inv for inv in unpaid if inv.days_overdue(ask.today)]
-    text = f"Your outstanding balance is {owed} across {len(unpaid)} open invoice(s)"
-    text += f", of which {len(late)} overdue." if late else "."
-    return InvoiceAnswer(text, _invoice_table(unpaid, ask.today), _evidence(unpaid))
+    text = _("Your outstanding balance is {owed} across {count} open invoice(s)").format(
+        owed=owed, count=len(unpaid)
+    )
+    text += _(", of which {count} overdue.").format(count=len(late)) if late else "."
+    return InvoiceAnswer(text, _invoice_table(unpaid, ask.today, lang), _evidence(unpaid))
 
 
 def _due(ask: InvoiceAsk) -> InvoiceAnswer:
+    _, lang = translator(ask.language), ask.language
     unpaid = sorted(_open(ask.invoices), key=lambda inv: inv.due_date)
     if not unpaid:
         last = ask.invoices[-1]
+        paid = _day(last.paid_date, lang) if last.paid_date else ""
         return InvoiceAnswer(
-            f"Nothing is due: every invoice is paid. Your latest, {last.number}, was paid "
-            f"{_day(last.paid_date) if last.paid_date else ''}.".replace(" .", "."),
+            _("Nothing is due: every invoice is paid. Your latest, {number}, was paid {date}.")
+            .format(number=last.number, date=paid)
+            .replace(" .", "."),
             None,
             (),
         )
     parts = []
     for inv in unpaid:
         late = inv.days_overdue(ask.today)
+        due = _day(inv.due_date, lang)
         state = (
-            f"was due {_day(inv.due_date)} ({late} days overdue)"
+            _("was due {date} ({days} days overdue)").format(date=due, days=late)
             if late
-            else (f"is due {_day(inv.due_date)}")
+            else _("is due {date}").format(date=due)
         )
         if inv.status == "disputed":
-            state += " — disputed, collections paused on it"
-        parts.append(f"Invoice {inv.number} ({money(inv.total, inv.currency)}) {state}.")
+            state += _(" — disputed, collections paused on it")
+        parts.append(
+            _("Invoice {number} ({amount}) {state}.").format(
+                number=inv.number, amount=money(inv.total, inv.currency, lang), state=state
+            )
+        )
     text = " ".join(parts)
     if any(inv.days_overdue(ask.today) for inv in unpaid):
         oldest = next(inv for inv in unpaid if inv.days_overdue(ask.today))
-        text += " " + collections_outlook(oldest, ask.collections, ask.today)
-    return InvoiceAnswer(text, _invoice_table(unpaid, ask.today), _evidence(unpaid))
+        text += " " + collections_outlook(oldest, ask.collections, ask.today, lang)
+    return InvoiceAnswer(text, _invoice_table(unpaid, ask.today, lang), _evidence(unpaid))
 
 
 def _recent(ask: InvoiceAsk) -> InvoiceAnswer:

@@ -1,0 +1,58 @@
+"""The catalogs cover every sentence the code marks, and translate it faithfully."""
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.locale import LOCALE_DIR, translator
+from bot.locale.extract import template
+
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def catalog(language: str):
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
+        return read_po(file, locale=language)
+
+
+def ids(messages) -> set[str]:
+    return {m.id for m in messages if m.id}
+
+
+def test_the_template_on_disk_is_what_the_code_marks():
+    with (LOCALE_DIR / "messages.pot").open("rb") as file:
+        on_disk = read_po(file)
+    assert ids(template()) == ids(on_disk), "run: python -m bot.locale.extract"
+
+
+def test_the_spanish_catalog_translates_every_sentence_the_code_marks():
+    spanish = {m.id: m for m in catalog("es") if m.id}
+    missing = ids(template()) - {i for i, m in spanish.items() if m.string and not m.fuzzy}
+    assert not missing, f"bot/locale/es/LC_MESSAGES/messages.po lacks: {sorted(missing)}"
+
+
+def test_a_translation_uses_only_the_placeholders_of_its_sentence():
+    for message in catalog("es"):
+        if message.id:
+            used = set(_PLACEHOLDER.findall(message.string))
+            assert used <= set(_PLACEHOLDER.findall(message.id)), message.id
+
+
+@pytest.mark.parametrize("language", ["nl", "de", "fr", "pt", "it"])
+def test_an_unserved_language_is_told_in_it_that_a_person_can_help(language):
+    from bot.answering.multilingual import unserved_sentence
+
+    sentence = unserved_sentence(language)
+    assert sentence and sentence != unserved_sentence("en")
+
+
+def test_a_sentence_a_catalog_lacks_stays_in_english():
+    assert translator("de")("Thanks for the feedback!") == "Thanks for the feedback!"
+    assert translator("es")("Thanks for the feedback!") == "¡Gracias por su opinión!"
+
+
+def test_every_catalog_is_shipped_in_the_package():
+    pyproject = (Path(__file__).parents[3] / "pyproject.toml").read_text()
+    assert '"locale/*/LC_MESSAGES/*.po"' in pyproject

@@ -1,0 +1,47 @@
+"""A Spanish-speaking customer is answered in Spanish, from the catalogs, in Spanish formats."""
+
+import pytest
+
+from bot.app import build_assistant
+from bot.config import load_settings
+from bot.retrieval.embedder import HashingEmbedder
+from bot.types import Message, ReplyKind
+from tests.conftest import NOW, SAMPLE_KNOWLEDGE
+
+COHO_TENANT = "5f7a55ab-5a44-4eec-bd45-a7f4294bc649"
+FABRIKAM_TENANT = "773b8029-5aa8-44f9-ac6b-dd386c30c50f"
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("spanish")
+    settings = load_settings(knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=folder)
+    return build_assistant(settings, embedder=HashingEmbedder(), clock=lambda: NOW)
+
+
+def teams(text: str, tenant: str = COHO_TENANT, conversation: str = "c1") -> Message:
+    return Message(text, channel="teams", conversation=conversation, user_id="u", tenant_id=tenant)
+
+
+def test_a_spanish_customers_invoice_answer_is_in_spanish_with_spanish_formats(assistant):
+    reply = assistant.handle(teams("¿Cuándo vence mi factura?", conversation="due"))
+    assert reply.kind is ReplyKind.INVOICE
+    assert "vence el 2 de diciembre de 2026" in reply.text
+    assert "779,70\xa0€" in reply.text
+    assert "due" not in reply.text.lower().split()
+    assert reply.table is not None and reply.table.columns[0] == "Factura"
+    assert [c.path for c in reply.citations] == ["articles/late-payments-and-suspension.es.md"]
+
+
+def test_the_language_is_kept_for_a_message_too_short_to_tell(assistant):
+    assistant.handle(teams("hola, buenos días", tenant=FABRIKAM_TENANT, conversation="short"))
+    reply = assistant.handle(teams("gracias", tenant=FABRIKAM_TENANT, conversation="short"))
+    assert reply.kind is ReplyKind.GREETING and reply.text.startswith("¡De nada!")
+
+
+def test_a_language_the_partner_does_not_serve_is_offered_a_person_in_it(assistant):
+    reply = assistant.handle(
+        teams("Wann ist meine Rechnung fällig? Bitte antworten Sie schnell", conversation="de")
+    )
+    assert reply.kind is ReplyKind.NOT_SURE
+    assert "Abrechnungsteam" in reply.text
