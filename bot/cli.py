@@ -8,6 +8,7 @@ added by `adapters.cli`, the console script's entry point.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import sys
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from bot.app import Assistant
     from bot.config import Settings
     from bot.knowledge.folder import Knowledge
+    from bot.storage import Storage
     from bot.types import Reply
 
 _OVERRIDES = "billing_bot.settings_overrides"  # ctx.meta key: the global options' settings
@@ -464,7 +466,7 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
                 run_conversation(
                     conversation,
                     assistant.handle,
-                    lambda s=storage: len(s.tickets.find()),
+                    functools.partial(_ticket_count, storage),
                     tenant,
                 )
             )
@@ -490,3 +492,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _ticket_count(storage: Storage) -> int:
+    return len(storage.tickets.find())
