@@ -61,6 +61,10 @@ def confidence_across(hit: Hit) -> float:
     return hit.similarity * CROSS_LANGUAGE_DISCOUNT
 
 
+# Words that make a look-up about one account ("when is MY invoice due?").
+_ABOUT_AN_ACCOUNT = re.compile(r"\b(my|our|we|us|i|mi|mis|nuestra|nuestras|nuestro)\b", re.I)
+
+
 def confidence_of(hit: Hit) -> float:
     """How sure the bot is that `hit` answers: meaning (cosine similarity) and words (does the
     article use the question's words?) must agree."""
@@ -143,10 +147,13 @@ class Answerer:
             intent = None  # no account to look up: a question about invoices in general
         if I.is_invoice(intent):
             assert intent is not None
-            if customer is None:  # an agent who named no customer: maybe a policy question
+            if customer is None and not _ABOUT_AN_ACCOUNT.search(text):
+                # An agent who named no customer and no account ("my", "our"): maybe a
+                # policy question that sounds like a look-up ("approval limit for credits").
                 policy = self._policy(text, None, guess, agent, query, None, today, language)
                 if policy.reply.kind is ReplyKind.ANSWER:
                     return policy
+            if customer is None:
                 reply = Reply(
                     "Which customer is this about? Name the customer, its id or an invoice "
                     "number, and I'll compute the answer from its invoices.",
