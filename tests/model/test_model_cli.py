@@ -68,6 +68,8 @@ def test_eval_json_scores_a_question_file(run, tmp_path):
         "escalation_recall": 1.0,
         "answered": 1,
         "total": 2,
+        "coverage": 1.0,  # answered and right, among the answerable questions
+        "wrong": [],  # the questions it got wrong, listed for the admin
     }
 
 
