@@ -243,16 +243,7 @@ class TicketStore:
         event = self._event(session, row, "customer", "customer_message", text)
         if row.status == Status.WAITING_ON_CUSTOMER.value:
             self._move(session, row, Status.CLAIMED, "customer", now)
-        ticket = _ticket(row)
-        self._to_thread(
-            session,
-            ticket,
-            f"{ticket.number}:{event.id}",
-            OutboxEvent.CUSTOMER_MESSAGE,
-            {"number": ticket.number, "author": "customer", "text": text},
-        )
-        self._refresh_post(session, ticket, event)
-        return ticket
+        return self._post_customer_event(session, row, event, text)
 
     def add_answered_exchange_in(
         self, session: Session, number: str, question: str, answer: str
@@ -265,13 +256,19 @@ class TicketStore:
         self._append(row, "bot", answer, now)
         note = f"{question}\n(answered by the bot) {answer}"
         event = self._event(session, row, "customer", "customer_message", note)
+        return self._post_customer_event(session, row, event, note)
+
+    def _post_customer_event(
+        self, session: Session, row: TicketRow, event: TicketEventRow, text: str
+    ) -> Ticket:
+        """Queue the customer's words to the agents' thread and refresh the ticket's post."""
         ticket = _ticket(row)
         self._to_thread(
             session,
             ticket,
             f"{ticket.number}:{event.id}",
             OutboxEvent.CUSTOMER_MESSAGE,
-            {"number": ticket.number, "author": "customer", "text": note},
+            {"number": ticket.number, "author": "customer", "text": text},
         )
         self._refresh_post(session, ticket, event)
         return ticket
