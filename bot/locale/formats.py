@@ -24,9 +24,12 @@ def unit_money(amount: Decimal, currency: str, language: str = SOURCE_LANGUAGE) 
     places = max(2, -exponent) if isinstance(exponent, int) else 2
     if language == SOURCE_LANGUAGE:
         return f"{currency} {amount:,.{places}f}"
+    from babel import Locale
     from babel.numbers import format_currency
 
-    return format_currency(amount, currency, locale=language, decimal_quantization=False)
+    standard = Locale.parse(language).currency_formats["standard"].pattern  # "#,##0.00 ¤"
+    pattern = standard.replace("0.00", "0." + "0" * places)
+    return format_currency(amount, currency, pattern, locale=language, currency_digits=False)
 
 
 def quantity(value: Decimal, language: str = SOURCE_LANGUAGE) -> str:

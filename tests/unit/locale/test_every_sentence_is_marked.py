@@ -76,8 +76,26 @@ OPERATOR_PACKAGES = {
     "bot/understanding/": "intents, slots and language detection: words read, not written",
 }
 
-# Keys of a card or block dict, and keywords of a call, whose value a person reads.
+# Keywords of a call whose value a person reads (any other keyword configures the call).
 TEXT_KEYS = {"text", "title", "placeholder", "value", "message", "fallback"}
+# Keys of a dict whose value is read by a program: card and block schema, payload fields.
+# A dict value under any other key (a table of sentences by code) is scanned.
+TECHNICAL_KEYS = {
+    "type",
+    "$schema",
+    "version",
+    "width",
+    "contentType",
+    "action",
+    "action_id",
+    "block_id",
+    "style",
+    "verb",
+    "code",
+    "size",
+    "weight",
+    "spacing",
+}
 
 # Literals left as they are, by module: each one is read by a program, or is data.
 ALLOWED: dict[str, set[str]] = {
@@ -295,7 +313,7 @@ class _Scan(ast.NodeVisitor):
     def visit_Dict(self, node: ast.Dict) -> None:
         for key, value in zip(node.keys, node.values, strict=True):
             self.skip(key)
-            technical = not (isinstance(key, ast.Constant) and key.value in TEXT_KEYS)
+            technical = isinstance(key, ast.Constant) and key.value in TECHNICAL_KEYS
             if technical and isinstance(value, ast.Constant | ast.JoinedStr):
                 self.skip(value)
         self.generic_visit(node)
@@ -386,6 +404,7 @@ def test_the_scan_finds_a_sentence_wherever_it_hides():
 def reply(number):
     log.info("sent reply %s", number)
     direction = "higher"
+    why = {"prorate": "licences added mid-term"}
     card = {"type": "TextBlock", "text": "Was this helpful?"}
     if number == "paid":
         raise ValueError(f"no invoice {number}")
@@ -395,6 +414,7 @@ def reply(number):
     scan.visit(ast.parse(source))
     assert [text for _, text in scan.found] == [
         "higher",
+        "licences added mid-term",
         "Was this helpful?",
         "Invoice {} is due",
     ]
