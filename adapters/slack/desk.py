@@ -8,11 +8,13 @@ actions (a claimed ticket claimed again, an unknown ticket) come back as `Ticket
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
 
 from adapters.slack.blocks import Block, section, ticket_blocks
 from bot.answering.account import account_summary
@@ -28,6 +30,7 @@ from bot.types import Message, Role
 if TYPE_CHECKING:
     from bot.app import Assistant
 
+T = TypeVar("T")
 INTERNAL = re.compile(r"^\s*(!note\b|\(internal\))\s*", re.IGNORECASE)
 SOURCE = "slack"  # the inbound events' source name
 HELP = (
@@ -83,31 +86,47 @@ class Desk:
         body, internal = split_internal(text)
         if not body.strip():
             return ticket
-        with self._store.database.write() as session:
-            if event_id and not self._inbound.claim_in(session, SOURCE, event_id):
-                raise AlreadyHandled(f"Slack event {event_id}")
-            return self._store.add_agent_reply_in(
+        return self._once(
+            event_id,
+            lambda session: self._store.add_agent_reply_in(
                 session, ticket.number, agent, body, internal=internal
-            )
+            ),
+        )
 
-    def claim(self, number: str, agent: str) -> Ticket:
-        return self._store.claim(number, agent)
+    # Buttons. `action_id` (the interaction's id) is marked in the transaction of its effect:
+    # the same interaction delivered again raises `AlreadyHandled` and changes nothing.
 
-    def resolve(self, number: str, agent: str) -> Ticket:
-        return self._store.resolve(number, agent)
+    def claim(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
+        return self._once(action_id, lambda s: self._store.claim_in(s, number, agent))
 
-    def release(self, number: str, agent: str) -> Ticket:
-        return self._store.unclaim(number, agent)
+    def resolve(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
+        return self._once(action_id, lambda s: self._store.resolve_in(s, number, agent))
 
-    def wait_on_customer(self, number: str, agent: str) -> Ticket:
-        return self._store.wait_on_customer(number, agent)
+    def release(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
+        return self._once(action_id, lambda s: self._store.unclaim_in(s, number, agent))
 
-    def change_category(self, number: str, category_id: str, agent: str) -> Ticket:
+    def wait_on_customer(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
+        return self._once(action_id, lambda s: self._store.wait_on_customer_in(s, number, agent))
+
+    def change_category(
+        self, number: str, category_id: str, agent: str, action_id: str | None = None
+    ) -> Ticket:
         category = self._core.knowledge.rules.category(category_id)
         if category is None:
             known = ", ".join(cid for cid, _ in self.categories)
             raise TicketError(f"unknown category {category_id!r} (known: {known})")
-        return self._store.change_category(number, category.id, category.route, agent)
+        return self._once(
+            action_id,
+            lambda s: self._store.change_category_in(s, number, category.id, category.route, agent),
+        )
+
+    def _once(self, event_id: str | None, change: Callable[[Session], T]) -> T:
+        """`change` in one transaction with the mark of the Slack event or action that
+        asked for it (none: no mark)."""
+        with self._store.database.write() as session:
+            if event_id and not self._inbound.claim_in(session, SOURCE, event_id):
+                raise AlreadyHandled(f"Slack event {event_id}")
+            return change(session)
 
     # --- App Home -----------------------------------------------------------------------
 
