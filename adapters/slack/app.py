@@ -25,6 +25,7 @@ agent an outsider.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.http_limits import one_line
 from adapters.slack.blocks import CATEGORY, CLAIM, RELEASE, RESOLVE, WAIT, section
+from adapters.slack.channel import ticket_of_post
 from adapters.slack.desk import Desk, queue_view
 from bot.errors import BotError
 from bot.turn import AlreadyHandled
@@ -60,6 +62,7 @@ class Agent:
 NOT_A_MEMBER = "Only members of the partner's workspace can use the billing desk."
 NOT_CHECKED = "Slack did not tell me who you are just now; please try again in a moment."
 LOOKUP_RETRIES = (0.2, 0.5)  # seconds between look-up attempts (inside Slack's 3 s)
+MAX_REMEMBERED = 10_000
 # Failures that a later delivery may not meet: answered 503 in one log line, Slack retries.
 TRANSIENT = (SlackApiError, aiohttp.ClientError, OSError, TimeoutError)
 
@@ -136,6 +139,7 @@ def build_bolt_app(
         name="billing-desk",
     )
     agents = Agents(client, lookup_retries)
+    not_tickets: set[str] = set()  # threads whose post names no ticket (that never changes)
 
     @app.event(MESSAGE)
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -155,9 +159,13 @@ def build_bolt_app(
         if not agent.member:
             log.warning("Slack: %s is not a member; their thread reply stays in Slack", agent.id)
             return
+        text = str(event.get("text") or "")
         try:
-            text = str(event.get("text") or "")
             ticket = await run_core(desk.thread_reply, str(thread), agent.name, text, event_id)
+            if ticket is None and (number := await posted_for(str(thread))):
+                # A ticket's post whose delivery is not recorded (yet): the post says whose.
+                reply = functools.partial(desk.thread_reply, posted_for=number)
+                ticket = await run_core(reply, str(thread), agent.name, text, event_id)
         except AlreadyHandled:
             return  # a retry of a reply already relayed
         except BotError as exc:
@@ -165,6 +173,17 @@ def build_bolt_app(
             return
         if ticket is None:
             log.info("Slack: a thread reply outside any ticket's thread (%s)", thread)
+
+    async def posted_for(thread: str) -> str | None:
+        """The ticket a thread's post names; threads that are no ticket's are remembered."""
+        if thread in not_tickets:
+            return None
+        number = await ticket_of_post(client, escalation_channel, thread)
+        if number is None:
+            if len(not_tickets) >= MAX_REMEMBERED:
+                not_tickets.clear()
+            not_tickets.add(thread)
+        return number
 
     @app.event(HOME)
     async def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:

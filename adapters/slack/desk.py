@@ -74,24 +74,38 @@ class Desk:
         return self._store.ticket_for_thread(thread_ts)
 
     def thread_reply(
-        self, thread_ts: str, agent: str, text: str, event_id: str | None = None
+        self,
+        thread_ts: str,
+        agent: str,
+        text: str,
+        event_id: str | None = None,
+        *,
+        posted_for: str | None = None,
     ) -> Ticket | None:
         """Record an agent's reply in a ticket's thread (relayed unless internal); None when
         the thread is not a ticket's. The Slack event's id is marked in the same transaction
         as the reply and its outbox row: a retried event raises `AlreadyHandled`, a failed
-        one leaves no mark and is relayed when it comes again."""
-        ticket = self.ticket_for_thread(thread_ts)
+        one leaves no mark and is relayed when it comes again.
+
+        `posted_for`: the ticket the thread's post names (Slack's metadata), for a thread the
+        database does not know (yet): the thread becomes the ticket's if it has none."""
+        if posted_for is not None:
+            ticket: Ticket | None = self._store.get(posted_for)
+        else:
+            ticket = self.ticket_for_thread(thread_ts)
         if ticket is None:
             return None
+        number = ticket.number
         body, internal = split_internal(text)
         if not body.strip():
             return ticket
-        return self._once(
-            event_id,
-            lambda session: self._store.add_agent_reply_in(
-                session, ticket.number, agent, body, internal=internal
-            ),
-        )
+
+        def reply(session: Session) -> Ticket:
+            if posted_for is not None:
+                self._store.adopt_thread_in(session, number, thread_ts)
+            return self._store.add_agent_reply_in(session, number, agent, body, internal=internal)
+
+        return self._once(event_id, reply)
 
     # Buttons. `action_id` (the interaction's id) is marked in the transaction of its effect:
     # the same interaction delivered again raises `AlreadyHandled` and changes nothing.

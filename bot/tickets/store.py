@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -397,6 +397,16 @@ class TicketStore:
         ticket = _ticket(row)
         self._refresh_post(session, ticket, event)
         return ticket
+
+    def adopt_thread_in(self, session: Session, number: str, thread: str) -> None:
+        """Make `thread` the ticket's agents' thread if it has none yet: its post is known
+        from the platform itself (the post names the ticket) before its delivery was
+        recorded, or when the process that posted it died first."""
+        session.execute(
+            update(TicketRow)
+            .where(TicketRow.id == parse_number(number), TicketRow.thread.is_(None))
+            .values(thread=thread)
+        )
 
     # --- tickets: reads ------------------------------------------------------------------
 
