@@ -18,7 +18,12 @@ Everything runs on 127.0.0.1, in three kinds of process:
 
 After the last kill the server runs until every question has its answer or `--drain`
 seconds pass. A question's answers are the Adaptive Card messages the connector accepted
-(HTTP 200) in its conversation: none is a lost answer, two or more a duplicate. "Restart to
+(HTTP 200) in its conversation: none is a lost answer, two or more a duplicate. The bot
+sends each outbox row's key with it (`channelData.deliveryKey`) and the fake connector
+drops a key it already took, as an idempotent receiver would: such resends (a kill after
+the connector took a message and before it was marked delivered) are counted on a line of
+their own, "resent under a key already taken"; the real Bot Connector has no such key and
+would show them twice. "Restart to
 delivery" is, for each answer delivered after a kill that happened while its question was
 in flight, the time from the moment the restarted server was healthy again to the delivery.
 Agents too: a fake Slack Web API runs in a process of its own (SLACK_API_URL points the
@@ -102,6 +107,8 @@ def run_connector(log_path: Path, fail_rate: float, seed: int) -> None:
                     "card": call.card is not None,
                     "text": str(call.body.get("text") or "")[:80],
                     "markers": AGENT_MARKER.findall(json.dumps(call.body)),
+                    "key": call.delivery_key,
+                    "replay": call.replay,
                 }
                 log.write(json.dumps(record) + "\n")
             log.flush()
@@ -348,7 +355,7 @@ def answers_by_question(calls: list[dict[str, Any]]) -> dict[str, list[float]]:
     delivered: dict[str, list[float]] = {}
     for call in calls:
         answer = call["type"] == "message" and call["status"] == 200 and call["card"]
-        if answer and not call["markers"]:
+        if answer and not call["markers"] and not call.get("replay"):
             question = call["conversation"].removeprefix("a:")
             delivered.setdefault(question, []).append(call["at"])
     return delivered
@@ -358,7 +365,7 @@ def relays_by_marker(calls: list[dict[str, Any]]) -> dict[str, list[float]]:
     """Agent reply marker -> when each relay of it reached the customer."""
     relayed: dict[str, list[float]] = {}
     for call in calls:
-        if call["type"] == "message" and call["status"] == 200:
+        if call["type"] == "message" and call["status"] == 200 and not call.get("replay"):
             for marker in set(call["markers"]):
                 relayed.setdefault(marker, []).append(call["at"])
     return relayed
@@ -487,6 +494,7 @@ def summarize(
         "  lost ": relays[0],
         "  duplicated ": sum(n for k, n in relays.items() if k > 1),
         "connector sends failed (500/429)": sum(1 for c in sends if c["status"] != 200),
+        "resent under a key already taken (dropped)": sum(1 for c in sends if c.get("replay")),
         "'sorry' messages delivered": sum(
             1 for c in sends if c["status"] == 200 and not c["card"] and "Sorry" in c["text"]
         ),
@@ -532,6 +540,9 @@ def main() -> None:
     parser.add_argument(
         "--max-seconds", type=float, default=600.0, help="customers give up redelivering after"
     )
+    parser.add_argument(
+        "--keep", type=Path, help="run in this (new) folder and keep its logs and database"
+    )
     args = parser.parse_args()
     if args.command == "connector":
         run_connector(args.log, args.fail_rate, args.seed)
@@ -539,9 +550,14 @@ def main() -> None:
     if args.command == "slack":
         run_slack(args.log)
         return
-    with tempfile.TemporaryDirectory(prefix="billing-bot-chaos-") as tmp:
+    with contextlib.ExitStack() as stack:
+        if args.keep is not None:
+            args.keep.mkdir(parents=True)
+            work = args.keep
+        else:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="billing-chaos-")))
         started = time.monotonic()
-        result = asyncio.run(chaos(args, Path(tmp)))
+        result = asyncio.run(chaos(args, work))
         for name, value in result.items():
             print(f"{name:<48} {value}")
         print(f"{'run time, s':<48} {time.monotonic() - started:.0f}")

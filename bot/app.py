@@ -9,7 +9,8 @@ One turn reads top to bottom in `respond`:
 3. one commit: the event's id, those changes (tickets, feedback, unanswered questions, the
    conversation's state) and the reply itself, as an outbox row the adapter sends inline.
 
-`handle(Message) -> Reply` is the same for callers that only want the reply (the CLI, eval).
+`handle(Message) -> Reply` is the same for callers that only want the reply (the CLI, eval);
+`greet(Message) -> Handled` is the welcome on install, queued and sent the same way.
 `build_assistant(settings)` wires the real parts.
 """
 
@@ -86,11 +87,20 @@ class Assistant:
 
     # -- the one entry point -------------------------------------------------------------
     def respond(self, message: Message) -> Handled:
+        return self._turn(message, self._decide)
+
+    def greet(self, message: Message) -> Handled:
+        """The welcome when the app is installed, as a turn of its own: `message` names the
+        conversation, the tenant and an event id that says "once" (e.g. per conversation and
+        day); the welcome is queued as an outbox row in the turn's commit, like any reply."""
+        return self._turn(message, lambda m, _before: _just(self.welcome(m.tenant_id)))
+
+    def _turn(self, message: Message, decide: Callable[[Message, BeforeTurn], Effects]) -> Handled:
         for _ in range(3):
             before = self.storage.before_turn(message)  # one read: seen? state, ticket
             if before.seen is not None:  # a redelivery: answered from its first delivery
                 return self._again(before.seen)
-            effects = self._decide(message, before)
+            effects = decide(message, before)
             try:
                 with self.storage.turn(message, before.state) as turn:
                     return turn.reply(effects(turn))

@@ -33,7 +33,8 @@ class Outgoing:
     `key` is the idempotency key: a channel that sees the same key twice may drop the
     second. `conversation` is the stored reference of where it goes (a Teams conversation
     id, a Slack thread), empty for a new agents' thread. `event` says what happened (an
-    `OutboxEvent` value); `body` is the JSON-able content.
+    `OutboxEvent` value); `body` is the JSON-able content. `attempt` counts this one: past
+    the first, an earlier attempt may have reached the platform before its process died.
     """
 
     key: str
@@ -41,6 +42,7 @@ class Outgoing:
     conversation: str
     event: str
     body: Mapping[str, Any]
+    attempt: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,18 @@
 """Fixtures shared by every suite: the sample knowledge folder, the real corpus, settings,
-and the real embedding model (loaded once per test session, for `model` tests only)."""
+the real embedding model (loaded once per test session, for `model` tests only), and an
+embedder that fails once on demand (a turn's transient error)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.retrieval.embedder import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_KNOWLEDGE = ROOT / "knowledge"
@@ -28,3 +32,26 @@ def real_embedder():
     from bot.retrieval.embedder import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
+
+
+class FlakyEmbedder(HashingEmbedder):
+    """The hashing twin; `fail_next()` makes its next call raise, as a model server timing
+    out once would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing = False
+
+    def fail_next(self) -> None:
+        self.failing = True
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self.failing:
+            self.failing = False
+            raise TimeoutError("embedding server did not answer")
+        return super().embed(texts)
+
+
+@pytest.fixture
+def flaky_embedder() -> FlakyEmbedder:
+    return FlakyEmbedder()

@@ -1,13 +1,19 @@
 """The slack-bolt `AsyncApp` of the agents' desk: translate Slack payloads into `Desk` calls.
 
-Every listener acknowledges first (`process_before_response=False`: bolt answers Slack as
-soon as `ack()` runs, or at once for events) and then does the work through `run_core`, so
-Slack never waits on the database. Events that Slack redelivers (X-Slack-Retry-Num) carry
-the same `event_id`, which is marked in the same transaction as the event's effect (an
-agent's reply and its outbox row): a retry of a relayed reply changes nothing, a retry of
-one that failed (e.g. `users.info` did not answer) relays it, once. A failed look-up is
-retried here a few times and then left for the next delivery; it never makes an agent an
-outsider.
+Work first, acknowledge after (`process_before_response=True`): bolt answers Slack when a
+listener returns, so an event or a button's effect is committed before Slack hears "done".
+A process that dies first leaves Slack without an answer, and Slack delivers the event
+again; a listener that fails answers 5xx, and Slack retries too. Listeners therefore stay
+well inside Slack's 3 s: a thread reply is one `users.info` (cached) and one transaction.
+`/billing`, whose answer may take longer, acknowledges at once and works in a lazy
+listener (its answer goes to `response_url`).
+
+Events that Slack redelivers (X-Slack-Retry-Num) carry the same `event_id`, which is
+marked in the same transaction as the event's effect (an agent's reply and its outbox row):
+a retry of a relayed reply changes nothing, a retry of one that failed relays it, once.
+Buttons are marked the same way by their interaction's id. A failed look-up (`users.info`)
+is retried here a few times, then answered 503 so that Slack retries; it never makes an
+agent an outsider.
 
     message (in a ticket's thread, from a person)   -> the agent's reply or internal note
     app_home_opened                                  -> views.publish of the agent's queue
@@ -19,16 +25,21 @@ outsider.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.http_limits import one_line
 from adapters.slack.blocks import CATEGORY, CLAIM, RELEASE, RESOLVE, WAIT, section
+from adapters.slack.channel import ticket_of_post
 from adapters.slack.desk import Desk, queue_view
 from bot.errors import BotError
 from bot.locale import N_, translator
@@ -52,7 +63,10 @@ class Agent:
 NOT_A_MEMBER = N_("Only members of the partner's workspace can use the billing desk.")
 NOT_CHECKED = N_("Slack did not tell me who you are just now; please try again in a moment.")
 NOT_HERE = N_("{command} is not available in this channel.")
-LOOKUP_RETRIES = (0.2, 0.5, 1.0)  # seconds between look-up attempts
+LOOKUP_RETRIES = (0.2, 0.5)  # seconds between look-up attempts (inside Slack's 3 s)
+MAX_REMEMBERED = 10_000
+# Failures that a later delivery may not meet: answered 503 in one log line, Slack retries.
+TRANSIENT = (SlackApiError, aiohttp.ClientError, OSError, TimeoutError)
 
 
 class LookupFailed(BotError):
@@ -83,8 +97,12 @@ class Agents:
                 return self._known[user_id]
             except (SlackApiError, OSError, TimeoutError, KeyError, TypeError) as exc:
                 if pause is None:
-                    raise LookupFailed(f"could not look up Slack user {user_id}: {exc}") from exc
-                log.warning("Slack: look-up of %s failed (%s); retrying", user_id, exc)
+                    raise LookupFailed(
+                        f"could not look up Slack user {user_id}: {one_line(str(exc))}"
+                    ) from exc
+                log.warning(
+                    "Slack: look-up of %s failed (%s); retrying", user_id, one_line(str(exc))
+                )
                 await asyncio.sleep(pause)
         raise AssertionError("unreachable")
 
@@ -119,11 +137,12 @@ def build_bolt_app(
         client=client,
         signing_secret=signing_secret,
         request_verification_enabled=bool(signing_secret),  # off only in Socket Mode
-        process_before_response=False,
+        process_before_response=True,
         name="billing-desk",
     )
     agents = Agents(client, lookup_retries)
     _ = translator(desk.language)  # what the desk itself says to an agent
+    not_tickets: set[str] = set()  # threads whose post names no ticket (that never changes)
 
     @app.event(MESSAGE)
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -138,17 +157,18 @@ def build_bolt_app(
         ):
             return
         event_id = str(body["event_id"]) if body.get("event_id") else None
-        try:
-            agent = await agents(str(event["user"]))
-        except LookupFailed as exc:  # not marked: Slack's retry of the event relays it
-            log.warning("Slack: %s; the thread reply waits for the event's retry", exc)
-            return
+        # `LookupFailed` propagates: nothing is marked, the answer is 503, Slack retries.
+        agent = await agents(str(event["user"]))
         if not agent.member:
             log.warning("Slack: %s is not a member; their thread reply stays in Slack", agent.id)
             return
+        text = str(event.get("text") or "")
         try:
-            text = str(event.get("text") or "")
             ticket = await run_core(desk.thread_reply, str(thread), agent.name, text, event_id)
+            if ticket is None and (number := await posted_for(str(thread))):
+                # A ticket's post whose delivery is not recorded (yet): the post says whose.
+                reply = functools.partial(desk.thread_reply, posted_for=number)
+                ticket = await run_core(reply, str(thread), agent.name, text, event_id)
         except AlreadyHandled:
             return  # a retry of a reply already relayed
         except BotError as exc:
@@ -157,15 +177,23 @@ def build_bolt_app(
         if ticket is None:
             log.info("Slack: a thread reply outside any ticket's thread (%s)", thread)
 
+    async def posted_for(thread: str) -> str | None:
+        """The ticket a thread's post names; threads that are no ticket's are remembered."""
+        if thread in not_tickets:
+            return None
+        number = await ticket_of_post(client, escalation_channel, thread)
+        if number is None:
+            if len(not_tickets) >= MAX_REMEMBERED:
+                not_tickets.clear()
+            not_tickets.add(thread)
+        return number
+
     @app.event(HOME)
     async def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        try:  # publishing the view again on a retried event is harmless: no mark needed
-            agent = await agents(str(event["user"]))
-        except LookupFailed as exc:
-            log.warning("Slack: %s; App Home not refreshed", exc)
-            return
+        # Publishing the view again on a retried event is harmless: no mark needed.
+        agent = await agents(str(event["user"]))
         if not agent.member:
             return
         queue = await run_core(desk.queue, agent.name)
@@ -174,10 +202,10 @@ def build_bolt_app(
     async def ticket_action(
         ack: Callable[[], Awaitable[Any]],
         body: dict[str, Any],
-        change: Callable[[str, str], Any],
+        change: Callable[[str, str, str | None], Any],
         number: str,
     ) -> None:
-        await ack()
+        """Check the agent, apply the change (once per interaction), then acknowledge."""
         user = str(body["user"]["id"])
         channel = (body.get("channel") or {}).get("id") or escalation_channel
         thread = (body.get("message") or {}).get("ts")
@@ -185,14 +213,18 @@ def build_bolt_app(
             agent = await agents(user)
         except LookupFailed:
             await _tell(client, channel, user, _(NOT_CHECKED), thread)
+            await ack()
             return
         if not agent.member:
             await _tell(client, channel, agent.id, _(NOT_A_MEMBER), thread)
-            return
-        try:
-            await run_core(change, number, agent.name)
-        except BotError as exc:
-            await _tell(client, channel, agent.id, str(exc), thread)
+        else:
+            try:
+                await run_core(change, number, agent.name, _interaction_id(body))
+            except AlreadyHandled:
+                pass  # the same click delivered again: done the first time
+            except BotError as exc:
+                await _tell(client, channel, agent.id, str(exc), thread)
+        await ack()
 
     @app.action(CLAIM)
     async def on_claim(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -214,14 +246,15 @@ def build_bolt_app(
     async def on_category(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         number, _, category = str(action["selected_option"]["value"]).partition("|")
 
-        def change(number: str, agent: str) -> Any:
-            return desk.change_category(number, category, agent)
+        def change(number: str, agent: str, action_id: str | None) -> Any:
+            return desk.change_category(number, category, agent, action_id)
 
         await ticket_action(ack, body, change, number)
 
-    @app.command(COMMAND)
-    async def on_billing(ack: Any, command: dict[str, Any], respond: Any) -> None:
+    async def ack_command(ack: Any) -> None:
         await ack()
+
+    async def billing(command: dict[str, Any], respond: Any) -> None:
         channel = str(command.get("channel_id") or "")
         try:
             agent: Agent | None = await agents(str(command["user_id"]))
@@ -246,11 +279,27 @@ def build_bolt_app(
             response_type="ephemeral",
         )
 
+    # Acknowledged at once; the answer (which may take longer than Slack's 3 s) follows.
+    app.command(COMMAND)(ack=ack_command, lazy=[billing])
+
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        log.error("Slack: %s while handling %s", error, body.get("type"), exc_info=error)
+    async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        kind = body.get("type")
+        if isinstance(error, (LookupFailed, *TRANSIENT)):
+            log.warning(
+                "Slack: %s while handling %s; answered 503 for a retry", one_line(str(error)), kind
+            )
+            return BoltResponse(status=503, body="")
+        log.error("Slack: %s while handling %s", error, kind, exc_info=error)
+        return BoltResponse(status=500, body="")
 
     return app
+
+
+def _interaction_id(body: dict[str, Any]) -> str | None:
+    """What identifies one click: Slack's `trigger_id` (one per interaction)."""
+    trigger = body.get("trigger_id")
+    return f"action:{trigger}" if isinstance(trigger, str) and trigger else None
 
 
 async def _tell(

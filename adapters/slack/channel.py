@@ -8,6 +8,13 @@ A Slack HTTP 429 becomes `RetryLater` with its Retry-After; any other failure (a
 a refused connection) becomes `DeliveryError`, so the dispatcher retries and, in the end,
 parks the row for an operator. A delivery already made is never repeated: the outbox row's
 status is the persisted delivery key (see `bot.tickets.outbox`).
+
+A ticket's post names its ticket and its outbox row in Slack's own message metadata
+(`billing_ticket`), which makes the one gap the status leaves closable: a process killed
+after Slack took the post and before its `ts` was recorded. The next attempt looks for the
+post in the channel first and adopts it instead of posting the ticket twice
+(`chat.postMessage` has no idempotency key), and an agent's reply in a thread the database
+does not know yet finds its ticket from the post (`ticket_of_post`).
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from bot.errors import DeliveryError, RetryLater
 from bot.locale import SOURCE_LANGUAGE
 
 DEFAULT_RETRY_AFTER = 1.0
+TICKET_POST = "billing_ticket"  # metadata event type of a ticket's post
+HISTORY_LIMIT = 200  # recent channel posts searched for an earlier attempt's post
 
 
 class SlackChannel:
@@ -64,11 +73,17 @@ class SlackChannel:
         body = message.body
         if message.event == OutboxEvent.TICKET_OPENED:
             ticket = body["ticket"]
+            if message.attempt > 1 and (posted := await self._posted(message.key)):
+                return Delivered(reference=posted)  # an earlier attempt's post: adopted
             response = await self._client.chat_postMessage(
                 channel=self._channel,
                 text=ticket_text(ticket, self._language),
                 blocks=ticket_blocks(ticket, self._categories, self._language),
                 unfurl_links=False,
+                metadata={
+                    "event_type": TICKET_POST,
+                    "event_payload": {"ticket": str(ticket["number"]), "delivery": message.key},
+                },
             )
             return Delivered(reference=str(response["ts"]))
         if message.event == OutboxEvent.TICKET_UPDATED:
@@ -90,11 +105,40 @@ class SlackChannel:
             return Delivered(reference=str(response["ts"]))
         raise DeliveryError(f"Slack has no rendering for outbox event {message.event!r}")
 
+    async def _posted(self, key: str) -> str | None:
+        """The `ts` of a recent ticket post made for outbox row `key`, if any."""
+        history = await self._client.conversations_history(
+            channel=self._channel, limit=HISTORY_LIMIT, include_all_metadata=True
+        )
+        for post in history.get("messages") or []:
+            if _payload(post).get("delivery") == key and post.get("ts"):
+                return str(post["ts"])
+        return None
+
     @staticmethod
     def _thread(message: Outgoing) -> str:
         if not message.conversation:
             raise DeliveryError(f"{message.key}: no Slack thread to send {message.event} into")
         return message.conversation
+
+
+async def ticket_of_post(client: AsyncWebClient, channel: str, ts: str) -> str | None:
+    """The ticket number a post in `channel` names in its metadata (None: not a ticket's)."""
+    history = await client.conversations_history(
+        channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1, include_all_metadata=True
+    )
+    for post in history.get("messages") or []:
+        if post.get("ts") == ts and (number := _payload(post).get("ticket")):
+            return str(number)
+    return None
+
+
+def _payload(post: Any) -> dict[str, Any]:
+    metadata = post.get("metadata") if isinstance(post, dict) else None
+    if not isinstance(metadata, dict) or metadata.get("event_type") != TICKET_POST:
+        return {}
+    payload = metadata.get("event_payload")
+    return payload if isinstance(payload, dict) else {}
 
 
 def _retry_after(headers: Any) -> float:

@@ -8,12 +8,14 @@ actions (a claimed ticket claimed again, an unknown ticket) come back as `Ticket
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
 
 from adapters.slack.blocks import Block, bold, field, italic, section, ticket_blocks
 from bot.answering.account import account_summary
@@ -30,6 +32,7 @@ from bot.types import Message, Role
 if TYPE_CHECKING:
     from bot.app import Assistant
 
+T = TypeVar("T")
 INTERNAL = re.compile(r"^\s*(!note\b|\(internal\))\s*", re.IGNORECASE)
 SOURCE = "slack"  # the inbound events' source name
 HELP = N_(
@@ -74,43 +77,73 @@ class Desk:
         return self._store.ticket_for_thread(thread_ts)
 
     def thread_reply(
-        self, thread_ts: str, agent: str, text: str, event_id: str | None = None
+        self,
+        thread_ts: str,
+        agent: str,
+        text: str,
+        event_id: str | None = None,
+        *,
+        posted_for: str | None = None,
     ) -> Ticket | None:
         """Record an agent's reply in a ticket's thread (relayed unless internal); None when
         the thread is not a ticket's. The Slack event's id is marked in the same transaction
         as the reply and its outbox row: a retried event raises `AlreadyHandled`, a failed
-        one leaves no mark and is relayed when it comes again."""
-        ticket = self.ticket_for_thread(thread_ts)
+        one leaves no mark and is relayed when it comes again.
+
+        `posted_for`: the ticket the thread's post names (Slack's metadata), for a thread the
+        database does not know (yet): the thread becomes the ticket's if it has none."""
+        if posted_for is not None:
+            ticket: Ticket | None = self._store.get(posted_for)
+        else:
+            ticket = self.ticket_for_thread(thread_ts)
         if ticket is None:
             return None
+        number = ticket.number
         body, internal = split_internal(text)
         if not body.strip():
             return ticket
-        with self._store.database.write() as session:
-            if event_id and not self._inbound.claim_in(session, SOURCE, event_id):
-                raise AlreadyHandled(f"Slack event {event_id}")
-            return self._store.add_agent_reply_in(
-                session, ticket.number, agent, body, internal=internal
-            )
 
-    def claim(self, number: str, agent: str) -> Ticket:
-        return self._store.claim(number, agent)
+        def reply(session: Session) -> Ticket:
+            if posted_for is not None:
+                self._store.adopt_thread_in(session, number, thread_ts)
+            return self._store.add_agent_reply_in(session, number, agent, body, internal=internal)
 
-    def resolve(self, number: str, agent: str) -> Ticket:
-        return self._store.resolve(number, agent)
+        return self._once(event_id, reply)
 
-    def release(self, number: str, agent: str) -> Ticket:
-        return self._store.unclaim(number, agent)
+    # Buttons. `action_id` (the interaction's id) is marked in the transaction of its effect:
+    # the same interaction delivered again raises `AlreadyHandled` and changes nothing.
 
-    def wait_on_customer(self, number: str, agent: str) -> Ticket:
-        return self._store.wait_on_customer(number, agent)
+    def claim(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
+        return self._once(action_id, lambda s: self._store.claim_in(s, number, agent))
 
-    def change_category(self, number: str, category_id: str, agent: str) -> Ticket:
+    def resolve(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
+        return self._once(action_id, lambda s: self._store.resolve_in(s, number, agent))
+
+    def release(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
+        return self._once(action_id, lambda s: self._store.unclaim_in(s, number, agent))
+
+    def wait_on_customer(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
+        return self._once(action_id, lambda s: self._store.wait_on_customer_in(s, number, agent))
+
+    def change_category(
+        self, number: str, category_id: str, agent: str, action_id: str | None = None
+    ) -> Ticket:
         category = self._core.knowledge.rules.category(category_id)
         if category is None:
             known = ", ".join(cid for cid, _ in self.categories)
             raise TicketError(f"unknown category {category_id!r} (known: {known})")
-        return self._store.change_category(number, category.id, category.route, agent)
+        return self._once(
+            action_id,
+            lambda s: self._store.change_category_in(s, number, category.id, category.route, agent),
+        )
+
+    def _once(self, event_id: str | None, change: Callable[[Session], T]) -> T:
+        """`change` in one transaction with the mark of the Slack event or action that
+        asked for it (none: no mark)."""
+        with self._store.database.write() as session:
+            if event_id and not self._inbound.claim_in(session, SOURCE, event_id):
+                raise AlreadyHandled(f"Slack event {event_id}")
+            return change(session)
 
     # --- App Home -----------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ MAX_AGE = 5 * 60  # seconds; Slack's own replay window
 JSON, FORM = "application/json", "application/x-www-form-urlencoded"
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+_MESSAGE_TS = re.compile(r"[0-9]{1,16}\.[0-9]{1,16}")  # e.g. 1700000000.000009
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,9 @@ class SlackGate:
                 "event",
                 optional=("channel", "user", "text", "ts", "thread_ts", "subtype", "bot_id"),
             )
+            for key in ("ts", "thread_ts"):  # a thread's post may be looked up by its ts
+                if key in fields and not _MESSAGE_TS.fullmatch(fields[key]):
+                    raise _Refused(400, "malformed request", f"`event.{key}` is not a Slack ts")
         elif event_type == "app_home_opened":
             fields = _texts(event, "event", required=("user",), optional=("channel", "tab"))
         else:

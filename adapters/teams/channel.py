@@ -4,7 +4,9 @@ The outbox dispatcher hands it what is addressed to a Teams conversation (the bo
 a message whose inline send failed, an agent's reply, a resolution); it renders them as
 cards and sends them into the conversation whose reference `TeamsTurns` stored when the
 customer last wrote. A delivery already made is never repeated: the outbox row's status is
-the persisted delivery key (see `bot.tickets.outbox`), not a set in this process.
+the persisted delivery key (see `bot.tickets.outbox`), not a set in this process; the row's
+key rides along (`channelData.deliveryKey`) for the one resend the Bot Connector cannot rule
+out (see `adapters.teams.turns`).
 
 Retries belong to the dispatcher (durable, with backoff and a dead-letter state): the
 connector clients for these sends have the SDK's own retries switched off (see
@@ -54,7 +56,8 @@ class TeamsChannel:
         if event != OutboxEvent.REPLY:  # a reply carries its language; a notice follows the chat
             state = await self._run_core(self._conversations.state, CHANNEL, message.conversation)
             language = state.language
-        activity = card_activity(cards.outgoing_card(event, message.body, language))
+        card = cards.outgoing_card(event, message.body, language)
+        activity = card_activity(card, message.key)  # the key: the receiver may drop a resend
         sent: list[str | None] = []
         failures: list[BaseException] = []
 

@@ -7,8 +7,9 @@ by `benchmarks/teams_server.py`), and each opens new connections to the Bot Conn
 `ReusingAuthentication` wraps botbuilder's authentication and keeps the clients, per app id,
 service URL and audience; authentication itself is untouched.
 
-Proactive sends get clients of their own with the SDK's retries switched off: the outbox
-dispatcher retries them durably, with backoff, and honours Retry-After itself.
+Every client has the SDK's retries switched off and a bounded wait: a reply that fails is
+retried by the outbox (durably, with backoff, honouring Retry-After), never resent by the
+SDK behind the outbox's back. Proactive sends get clients of their own.
 """
 
 from __future__ import annotations
@@ -76,7 +77,10 @@ class ReusingAuthentication(BotFrameworkAuthentication):
         result = await self._inner.authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
             result.connector_factory = _ReusingFactory(
-                result.connector_factory, _app_id(result.claims_identity), self._turn_clients, None
+                result.connector_factory,
+                _app_id(result.claims_identity),
+                self._turn_clients,
+                no_hidden_retries,
             )
         return result
 

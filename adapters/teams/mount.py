@@ -36,12 +36,16 @@ def teams_mount(endpoints: CloudEndpoints | None = None) -> Mount:
         turns = TeamsTurns(
             context.assistant,
             storage.conversations,
-            storage.inbound,
             storage.outbox,
             context.run_core,
             local_tenant,
         )
         adapter.on_turn_error = turns.on_error
+
+        async def drain(_app: web.Application) -> None:
+            await turns.drain()
+
+        app.on_shutdown.append(drain)
         endpoint = TeamsEndpoint(
             adapter,
             turns.on_turn,

@@ -6,7 +6,22 @@ and its row is settled as delivered. If that send fails, the row is released to 
 dispatcher, which delivers it proactively, and the endpoint tells the Bot Connector the
 truth (`NOT_DELIVERED`: a 5xx, so a redelivery may come; it finds the row and sends the reply
 only if it is still undelivered). A card action answered in the HTTP body is settled the
-same way, and a redelivered click gets the same card again.
+same way, and a redelivered click gets the same card again. The welcome on install is a
+turn of its own (`Assistant.greet`), queued and sent like a reply.
+
+Exactly once, as far as the Bot Connector lets a sender know (outbox on this side, an
+idempotent consumer on the other):
+- a send is never abandoned while it may still succeed. One that outlasts `INLINE_TIMEOUT`
+  goes on after the endpoint has answered, keeps its claim on the row (renewed while it
+  runs) and settles the row when it ends; the dispatcher and redeliveries leave a claimed
+  row alone, so a slow send is never doubled by a retry (msrest sends from a worker thread:
+  cancelling the wait never cancelled the request);
+- every activity carries its row's key, the same on every attempt, in
+  `channelData.deliveryKey`. The Bot Connector has no idempotency key of its own (botbuilder
+  clears `id`, which the service assigns), so one case is left: a process killed after the
+  connector took the activity and before the row was marked delivered. That row is sent
+  again when its claim runs out, at least once, under the same key, for the receiver (or a
+  proxy in front of it) to drop.
 
 The core is synchronous (database, embeddings), so every call into it goes through
 `run_core`, which runs it off the event loop: the server keeps serving other requests.
@@ -15,17 +30,18 @@ The core is synchronous (database, embeddings), so every call into it goes throu
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from adapters.http_limits import one_line
 from adapters.teams import activities, cards
 from bot.channel import OutboxEvent
 from bot.conversation.store import Conversations
 from bot.locale import N_, Translator, translator
-from bot.tickets.inbound import InboundEvents
 from bot.tickets.outbox import Claimed, Outbox
 from bot.turn import INLINE_LEASE
 from bot.types import Message
@@ -36,16 +52,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CoreRunner = Callable[..., Awaitable[Any]]  # run_core(fn, *args) -> fn(*args), off the loop
-WELCOME_SOURCE = "teams-welcome"
 NOTHING_TO_READ = N_("I can only read typed questions: please type yours.")
 MAX_REMEMBERED = 10_000  # conversations whose stored reference this process knows
 SORRY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
 DONE = N_("Done.")
 # Turn state the endpoint reads: the turn failed, or its reply could not be sent inline.
 NOT_DELIVERED = activities.NOT_DELIVERED
-# An inline send gives up well before its claim on the row runs out, so the dispatcher
-# never sends a reply that is still on its way.
-INLINE_TIMEOUT = INLINE_LEASE.total_seconds() / 2
+# Seconds the endpoint waits for the inline send before answering "not delivered yet"; the
+# send itself goes on, holding its claim on the row, until it succeeds or fails.
+INLINE_TIMEOUT = 4.0
+DELIVERY_KEY = "deliveryKey"  # channelData field: the outbox row's key, for the receiver
+SETTLE_RETRIES = (0.2, 1.0)  # seconds between attempts to record an inline send's outcome
+SHUTDOWN_GRACE = 10.0  # seconds inline sends still on their way get when the server stops
 
 
 class TeamsTurns:
@@ -55,15 +73,14 @@ class TeamsTurns:
         self,
         assistant: Assistant,
         conversations: Conversations,
-        inbound: InboundEvents,
         outbox: Outbox,
         run_core: CoreRunner,
         local_tenant: str | None = None,
     ) -> None:
         self._assistant = assistant
         self._conversations = conversations
-        self._inbound = inbound
         self._outbox = outbox
+        self._sending: set[asyncio.Future[bool]] = set()  # inline sends still on their way
         self._run_core = run_core
         self._local_tenant = local_tenant  # the Emulator's stand-in tenant, local mode only
         self._remembered: dict[str, dict[str, Any]] = {}  # conversation -> stored reference
@@ -124,17 +141,73 @@ class TeamsTurns:
         # Otherwise nothing to say, or the reply went out already (or is going out elsewhere).
 
     async def _send_inline(self, turn: Any, delivery: Claimed) -> None:
-        outgoing = delivery.outgoing
-        activity = card_activity(cards.outgoing_card(OutboxEvent(outgoing.event), outgoing.body))
+        """Send a committed reply now; tell the endpoint when it has not gone out (yet)."""
+        sending = asyncio.ensure_future(self._deliver_inline(turn, delivery))
+        self._sending.add(sending)
+        sending.add_done_callback(self._sending.discard)
         try:
-            response = await asyncio.wait_for(turn.send_activity(activity), INLINE_TIMEOUT)
-        except Exception as exc:
-            log.warning("reply %s not sent inline (%s); the outbox delivers it", outgoing.key, exc)
-            await self._run_core(self._release, delivery, f"inline send: {exc!r}")
+            delivered = await asyncio.wait_for(asyncio.shield(sending), INLINE_TIMEOUT)
+        except TimeoutError:
+            log.warning(
+                "reply %s still on its way after %.0f s; it keeps its claim until it ends",
+                delivery.outgoing.key,
+                INLINE_TIMEOUT,
+            )
+            delivered = False
+        if not delivered:
             turn.turn_state[NOT_DELIVERED] = True
-            return
-        reference = getattr(response, "id", None) or None
-        await self._run_core(self._settle, delivery, reference)
+
+    async def _deliver_inline(self, turn: Any, delivery: Claimed) -> bool:
+        """Send, then settle the row (delivered) or release it to the dispatcher; the claim
+        is renewed meanwhile, so nobody else sends the row while this send may succeed."""
+        outgoing = delivery.outgoing
+        card = cards.outgoing_card(OutboxEvent(outgoing.event), outgoing.body)
+        heartbeat = asyncio.ensure_future(self._keep_claim(delivery))
+        try:
+            try:
+                response = await turn.send_activity(card_activity(card, outgoing.key))
+            except Exception as exc:
+                log.warning(
+                    "reply %s not sent inline (%s); the outbox delivers it",
+                    outgoing.key,
+                    one_line(f"{type(exc).__name__}: {exc}"),
+                )
+                await self._record(self._release, delivery, f"inline send: {exc!r}")
+                return False
+            reference = getattr(response, "id", None) or None
+            await self._record(self._settle, delivery, reference)
+            return True
+        finally:
+            heartbeat.cancel()
+
+    async def _keep_claim(self, delivery: Claimed) -> None:
+        while True:
+            await asyncio.sleep(INLINE_LEASE.total_seconds() / 3)
+            try:
+                await self._run_core(self._renew, delivery)
+            except Exception as exc:  # the database is away: the claim may run out
+                log.warning("could not renew the claim on %s: %s", delivery.outgoing.key, exc)
+
+    async def _record(self, outcome: Callable[[Claimed, Any], None], *args: Any) -> None:
+        """Store a send's outcome, retrying briefly. If it cannot be stored, the row's claim
+        runs out and the dispatcher sends it: a reply sent once more (same key), never lost."""
+        for pause in (*SETTLE_RETRIES, None):
+            try:
+                await self._run_core(outcome, *args)
+                return
+            except Exception as exc:
+                if pause is None:
+                    log.error("could not record the outcome of %s: %s", args[0].outgoing.key, exc)
+                    return
+                await asyncio.sleep(pause)
+
+    async def drain(self, timeout: float = SHUTDOWN_GRACE) -> None:
+        """Let inline sends still on their way end (and settle) before the server stops."""
+        if self._sending:
+            await asyncio.wait(set(self._sending), timeout=timeout)
+
+    def _renew(self, delivery: Claimed) -> None:
+        self._outbox.renew([delivery], until=_now() + INLINE_LEASE)
 
     def _release(self, delivery: Claimed, error: str) -> None:
         """Hand the reply to the dispatcher, due now."""
@@ -161,16 +234,21 @@ class TeamsTurns:
 
     async def _welcome(self, turn: Any, wire: dict[str, Any]) -> None:
         # Installing a personal app sends both installationUpdate and conversationUpdate:
-        # greet once per conversation and day.
+        # greet once per conversation and day (the event id says so; hashed, as conversation
+        # ids can be long).
+        conversation = activities.conversation_id(wire)
         day = datetime.now(UTC).date().isoformat()
-        key = f"{activities.conversation_id(wire)}:{day}"
-        first = await self._run_core(self._inbound.first_delivery, WELCOME_SOURCE, key)
-        if not first:
-            return
-        tenant = activities.tenant_id(wire) or self._local_tenant
-        reply = await self._run_core(self._assistant.welcome, tenant)
-        if reply.text:
-            await turn.send_activity(card_activity(cards.reply_card(reply)))
+        digest = hashlib.sha256(conversation.encode()).hexdigest()[:32]
+        message = Message(
+            "",
+            channel=activities.CHANNEL,
+            conversation=conversation,
+            tenant_id=activities.tenant_id(wire) or self._local_tenant,
+            event_id=f"welcome:{digest}:{day}",
+        )
+        handled = await self._run_core(self._assistant.greet, message)
+        if handled.delivery is not None:
+            await self._send_inline(turn, handled.delivery)
 
     def _with_tenant(self, message: Message) -> Message:
         if message.tenant_id or not self._local_tenant:
@@ -202,13 +280,15 @@ def _in_locale_of(wire: dict[str, Any]) -> Translator:
     return translator(str(wire.get("locale") or "") or None)
 
 
-def card_activity(content: cards.Card) -> Any:
+def card_activity(content: cards.Card, key: str | None = None) -> Any:
+    """A message carrying one card; `key`, an outbox row's, rides along in `channelData`."""
     from botbuilder.schema import Activity, ActivityTypes, Attachment
 
     attachment = cards.attachment(content)
     return Activity(
         type=ActivityTypes.message,
         attachments=[Attachment(content_type=attachment["contentType"], content=content)],
+        channel_data={DELIVERY_KEY: key} if key else None,
     )
 
 

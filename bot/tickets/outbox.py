@@ -327,6 +327,7 @@ def _lease(row: OutboxRow, thread: str | None, until: datetime) -> Claimed:
             conversation=thread if follows and thread is not None else row.conversation,
             event=row.event,
             body=row.body,
+            attempt=row.attempts,
         ),
         opens_thread=row.thread_mode == ThreadMode.OPENS.value,
     )

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -314,7 +314,14 @@ class TicketStore:
         self._refresh_post(session, ticket, event)
         return ticket
 
+    # Agents' actions; each `*_in` variant works in the caller's transaction (the desk marks
+    # the Slack action's id in it, so a repeated action changes nothing).
+
     def claim(self, number: str, agent: str) -> Ticket:
+        with self._write() as session:
+            return self.claim_in(session, number, agent)
+
+    def claim_in(self, session: Session, number: str, agent: str) -> Ticket:
         _check("agent", agent, 200)
 
         def change(row: TicketRow) -> None:
@@ -322,28 +329,42 @@ class TicketStore:
             check_transition(format_number(row.id), row.status, Status.CLAIMED, detail)
             row.assignee = agent
 
-        return self._change_status(number, agent, Status.CLAIMED, change)
+        return self._change_status_in(session, number, agent, Status.CLAIMED, change)
 
     def unclaim(self, number: str, agent: str) -> Ticket:
+        with self._write() as session:
+            return self.unclaim_in(session, number, agent)
+
+    def unclaim_in(self, session: Session, number: str, agent: str) -> Ticket:
         def change(row: TicketRow) -> None:
             check_transition(format_number(row.id), row.status, Status.OPEN)
             row.assignee = None
 
-        return self._change_status(number, agent, Status.OPEN, change)
+        return self._change_status_in(session, number, agent, Status.OPEN, change)
 
     def wait_on_customer(self, number: str, agent: str) -> Ticket:
+        with self._write() as session:
+            return self.wait_on_customer_in(session, number, agent)
+
+    def wait_on_customer_in(self, session: Session, number: str, agent: str) -> Ticket:
         _check("agent", agent, 200)
 
         def change(row: TicketRow) -> None:
             check_transition(format_number(row.id), row.status, Status.WAITING_ON_CUSTOMER)
             row.assignee = row.assignee or agent
 
-        return self._change_status(number, agent, Status.WAITING_ON_CUSTOMER, change)
+        return self._change_status_in(session, number, agent, Status.WAITING_ON_CUSTOMER, change)
 
     def resolve(self, number: str, actor: str) -> Ticket:
+        with self._write() as session:
+            return self.resolve_in(session, number, actor)
+
+    def resolve_in(self, session: Session, number: str, actor: str) -> Ticket:
         """Resolve, and tell the customer ("ticket_resolved": the adapter asks whether it
         solved the problem)."""
-        return self._change_status(number, actor, Status.RESOLVED, None, tell_customer=True)
+        return self._change_status_in(
+            session, number, actor, Status.RESOLVED, None, tell_customer=True
+        )
 
     def reopen(self, number: str, actor: str) -> Ticket:
         with self._write() as session:
@@ -361,16 +382,31 @@ class TicketStore:
             ) from exc
 
     def change_category(self, number: str, category: str, route: str, actor: str) -> Ticket:
+        with self._write() as session:
+            return self.change_category_in(session, number, category, route, actor)
+
+    def change_category_in(
+        self, session: Session, number: str, category: str, route: str, actor: str
+    ) -> Ticket:
         _check("category", category, 100)
         _check("route", route, 100)
-        with self._write() as session:
-            row, now = self._locked(session, number)
-            text = f"{row.category}/{row.route} → {category}/{route}"
-            row.category, row.route, row.updated_at = category, route, now
-            event = self._event(session, row, actor, "category", text)
-            ticket = _ticket(row)
-            self._refresh_post(session, ticket, event)
-            return ticket
+        row, now = self._locked(session, number)
+        text = f"{row.category}/{row.route} → {category}/{route}"
+        row.category, row.route, row.updated_at = category, route, now
+        event = self._event(session, row, actor, "category", text)
+        ticket = _ticket(row)
+        self._refresh_post(session, ticket, event)
+        return ticket
+
+    def adopt_thread_in(self, session: Session, number: str, thread: str) -> None:
+        """Make `thread` the ticket's agents' thread if it has none yet: its post is known
+        from the platform itself (the post names the ticket) before its delivery was
+        recorded, or when the process that posted it died first."""
+        session.execute(
+            update(TicketRow)
+            .where(TicketRow.id == parse_number(number), TicketRow.thread.is_(None))
+            .values(thread=thread)
+        )
 
     # --- tickets: reads ------------------------------------------------------------------
 
@@ -447,20 +483,6 @@ class TicketStore:
             raise TicketError(f"no ticket {format_number(ticket_id)}")
         # Read the clock after taking the lock, so history times follow commit order.
         return row, self._clock()
-
-    def _change_status(
-        self,
-        number: str,
-        actor: str,
-        target: Status,
-        change: Callable[[TicketRow], None] | None,
-        *,
-        tell_customer: bool = False,
-    ) -> Ticket:
-        with self._write() as session:
-            return self._change_status_in(
-                session, number, actor, target, change, tell_customer=tell_customer
-            )
 
     def _change_status_in(
         self,

@@ -80,7 +80,11 @@ async def start_server(
 
     cloud.clear()
     yield start
+    # The fake connector drops a resent delivery key; the real one would show it twice. No
+    # process is killed here, so no reply may have been sent twice.
+    replays = [(c.conversation, c.delivery_key) for c in cloud.replays()]
     cloud.clear()
+    assert replays == [], f"replies sent twice: {replays}"
 
 
 @pytest.fixture

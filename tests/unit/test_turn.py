@@ -3,16 +3,13 @@ and what a redelivery of the same event gets."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
-import numpy as np
 import pytest
 
 from bot.app import Assistant, build_assistant
 from bot.conversation.state import ConversationState, Shown
-from bot.retrieval.embedder import HashingEmbedder
 from bot.turn import INLINE_LEASE
 from bot.types import Message, Reply, ReplyKind
 from tests.conftest import NOW
@@ -20,32 +17,9 @@ from tests.conftest import NOW
 FABRIKAM_TENANT = "773b8029-5aa8-44f9-ac6b-dd386c30c50f"
 
 
-class FlakyEmbedder(HashingEmbedder):
-    """The hashing twin, but `fail_next()` makes its next call raise, as a model server
-    timing out once would."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.failing = False
-
-    def fail_next(self) -> None:
-        self.failing = True
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if self.failing:
-            self.failing = False
-            raise TimeoutError("embedding server did not answer")
-        return super().embed(texts)
-
-
 @pytest.fixture
-def embedder() -> FlakyEmbedder:
-    return FlakyEmbedder()
-
-
-@pytest.fixture
-def assistant(settings, embedder) -> Assistant:
-    return build_assistant(settings, embedder=embedder, clock=lambda: NOW)
+def assistant(settings, flaky_embedder) -> Assistant:
+    return build_assistant(settings, embedder=flaky_embedder, clock=lambda: NOW)
 
 
 def teams(text: str, event_id: str = "act-1", conversation: str = "conv-1") -> Message:
@@ -101,8 +75,8 @@ def test_a_redelivery_of_an_undelivered_reply_sends_it_once(assistant):
     assert len(assistant.tickets.find()) == 1
 
 
-def test_a_transient_error_inside_the_turn_commits_nothing(assistant, embedder):
-    embedder.fail_next()
+def test_a_transient_error_inside_the_turn_commits_nothing(assistant, flaky_embedder):
+    flaky_embedder.fail_next()
     with pytest.raises(TimeoutError):
         assistant.respond(teams("What is your cancellation policy?"))
 
@@ -150,6 +124,29 @@ def test_the_conversation_state_is_written_in_the_turns_commit(assistant):
         turn.reply(Reply("...", ReplyKind.NOT_SURE))
         raise RuntimeError("rolled back")
     assert storage.conversations.state("teams", "conv-1") == kept
+
+
+def test_the_welcome_is_a_turn_of_its_own_queued_once(assistant):
+    message = Message(
+        "",
+        channel="teams",
+        conversation="conv-9",
+        tenant_id=FABRIKAM_TENANT,
+        event_id="welcome:conv-9:2026-11-24",
+    )
+
+    first = assistant.greet(message)
+    again = assistant.greet(message)  # the other install activity, the same day
+
+    assert first.reply.kind is ReplyKind.WELCOME and first.delivery is not None
+    assert "Fabrikam" in first.reply.text
+    assert again.repeat and again.delivery is None  # the first still holds it
+    [row] = assistant.storage.outbox.entries()
+    assert (row.key, row.event, row.status) == (
+        "reply:teams:welcome:conv-9:2026-11-24",
+        "reply",
+        "pending",
+    )
 
 
 def test_messages_without_an_event_id_queue_nothing(assistant):

@@ -6,6 +6,12 @@ It serves what a bot talks to:
 - the Bot Connector REST API (`/v3/conversations/{id}/activities[/{activityId}]`), which
   records every call and refuses any without the bot's expected bearer token.
 
+The connector is an idempotent receiver: an activity carrying a delivery key
+(`channelData.deliveryKey`, the bot's outbox row) that it already accepted is answered as
+before (200, the same id) and kept as a *replay*, not shown again (`sent()` leaves replays
+out; `replays()` lists them). The real Bot Connector has no such key: a replay here is a
+duplicate there, which is why tests assert there are none unless a process was killed.
+
 It runs a `ThreadingHTTPServer` in its own thread, not on the test's event loop, because
 botbuilder fetches the signing keys with blocking `requests` calls from the event loop.
 Every instance serves under a random path, so botbuilder's per-URL key cache (kept a day,
@@ -14,6 +20,7 @@ process-wide) never hands one test session's keys to another.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import secrets
@@ -45,6 +52,13 @@ class ConnectorCall:
     authorized: bool  # carried the bot's expected bearer token
     status: int  # what the fake answered
     body: dict[str, Any]
+    replay: bool = False  # a delivery key it had already accepted: not shown again
+
+    @property
+    def delivery_key(self) -> str | None:
+        channel_data = self.body.get("channelData")
+        key = channel_data.get("deliveryKey") if isinstance(channel_data, dict) else None
+        return key if isinstance(key, str) else None
 
     @property
     def type(self) -> str:
@@ -80,6 +94,8 @@ class FakeMicrosoftCloud:
         self._lock = threading.Lock()
         self._calls: list[ConnectorCall] = []
         self._failures: deque[_Failure] = deque()
+        self._accepted: dict[str, str] = {}  # delivery key -> the activity id answered
+        self._slow: deque[tuple[str, float]] = deque()  # (activity type, seconds to wait)
         self._key_fetches = 0
         # Local mode (no app id) sends no token; set this to let such calls through.
         self.accept_anonymous = False
@@ -163,12 +179,22 @@ class FakeMicrosoftCloud:
 
     def sent(self, conversation: str | None = None, type: str = "message") -> list[ConnectorCall]:
         """The activities of `type` the connector accepted, i.e. that reach the user."""
-        return [c for c in self.calls(conversation) if c.type == type and c.status == 200]
+        return [
+            c
+            for c in self.calls(conversation)
+            if c.type == type and c.status == 200 and not c.replay
+        ]
+
+    def replays(self, conversation: str | None = None) -> list[ConnectorCall]:
+        """Activities sent again under a delivery key already accepted (dropped here)."""
+        return [c for c in self.calls(conversation) if c.replay]
 
     def clear(self) -> None:
         with self._lock:
             self._calls.clear()
             self._failures.clear()
+            self._accepted.clear()
+            self._slow.clear()
             self.accept_anonymous = False
 
     def fail_next(self, status: int, times: int = 1, **headers: str) -> None:
@@ -178,6 +204,12 @@ class FakeMicrosoftCloud:
                 self._failures.append(
                     _Failure(status, {k.replace("_", "-"): v for k, v in headers.items()})
                 )
+
+    def slow_next(self, seconds: float, type: str = "message") -> None:
+        """Answer the next call that sends an activity of `type` only after `seconds` (it is
+        taken, and counted as sent, when the answer goes out)."""
+        with self._lock:
+            self._slow.append((type, seconds))
 
     @property
     def key_fetches(self) -> int:
@@ -237,6 +269,11 @@ class FakeMicrosoftCloud:
                 except ValueError:
                     self._json(400, {"error": "body is not JSON"})
                     return
+                with cloud._lock:
+                    wait = 0.0
+                    if cloud._slow and cloud._slow[0][0] == body.get("type"):
+                        wait = cloud._slow.popleft()[1]
+                time.sleep(wait)
                 header = self.headers.get("Authorization")
                 authorized = header == f"Bearer {cloud.bot_token}"
                 allowed = authorized or (cloud.accept_anonymous and header is None)
@@ -250,24 +287,30 @@ class FakeMicrosoftCloud:
                             [_Failure(500), _Failure(429, {"Retry-After": "1"})]
                         )
                     status = 401 if not allowed else failure.status if failure else 200
-                    cloud._calls.append(
-                        ConnectorCall(
-                            method=method,
-                            path=path,
-                            conversation=unquote(parts[0]),
-                            reply_to=unquote(parts[2]) if len(parts) == 3 else None,
-                            authorized=authorized,
-                            status=status,
-                            body=body,
-                        )
+                    call = ConnectorCall(
+                        method=method,
+                        path=path,
+                        conversation=unquote(parts[0]),
+                        reply_to=unquote(parts[2]) if len(parts) == 3 else None,
+                        authorized=authorized,
+                        status=status,
+                        body=body,
                     )
+                    key = call.delivery_key if method == "POST" else None
+                    activity_id = f"activity-{number}"
+                    if status == 200 and key is not None:
+                        if key in cloud._accepted:
+                            activity_id = cloud._accepted[key]
+                            call = dataclasses.replace(call, replay=True)
+                        cloud._accepted[key] = activity_id
+                    cloud._calls.append(call)
                 if status == 401:
                     self._json(401, {"error": {"code": "Unauthorized", "message": "bad token"}})
                 elif failure is not None:
                     error = {"code": HTTPStatus(failure.status).phrase, "message": "fake failure"}
                     self._json(failure.status, {"error": error}, failure.headers)
                 else:
-                    self._json(200, {"id": f"activity-{number}"})
+                    self._json(200, {"id": activity_id})
 
             def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body).encode()

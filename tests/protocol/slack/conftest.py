@@ -4,6 +4,7 @@ Slack Web API and the fake Bot Connector.
     fake_slack      FakeSlack on a real socket
     slack_settings  the shared `settings` plus a bot token, signing secret and channel
     desk            a started server with Teams and Slack mounted (`DeskServer`)
+    quiet_desk      the same without its outbox dispatcher (tests drive the outbox by hand)
 """
 
 from __future__ import annotations
@@ -44,4 +45,13 @@ async def desk(
 ) -> AsyncIterator[DeskServer]:
     mounts = [teams, slack_mount(fake_slack.api_url)]
     async with start_server(mounts=mounts, settings=slack_settings) as server:
+        yield DeskServer(server, fake_slack)
+
+
+@pytest.fixture
+async def quiet_desk(
+    start_server: Callable[..., Any], teams: Mount, fake_slack: FakeSlack, slack_settings: Settings
+) -> AsyncIterator[DeskServer]:
+    mounts = [teams, slack_mount(fake_slack.api_url)]
+    async with start_server(mounts=mounts, settings=slack_settings, dispatch=False) as server:
         yield DeskServer(server, fake_slack)

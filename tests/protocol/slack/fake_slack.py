@@ -2,7 +2,9 @@
 
 It records every call (method, arguments) and answers like Slack: `{"ok": true, ...}` with a
 fresh `ts` for new messages. `fail_next(method, status, **headers)` makes the next call of
-a method fail the way Slack does (e.g. 429 with Retry-After).
+a method fail the way Slack does (e.g. 429 with Retry-After). `conversations.history`
+answers from the posts made here (top-level ones, newest first, with their `metadata` when
+asked for it), as Slack does.
 """
 
 from __future__ import annotations
@@ -95,6 +97,8 @@ class FakeSlack:
             ts = f"1700000000.{next(self._ts):06d}"
             self.posts.append((ts, args))
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": ts})
+        if method == "conversations.history":
+            return self._history(args)
         if method == "chat.update":
             return web.json_response({"ok": True, "channel": args.get("channel"), "ts": args["ts"]})
         if method == "apps.connections.open":
@@ -117,6 +121,32 @@ class FakeSlack:
                 }
             )
         return web.json_response({"ok": True})
+
+    def _history(self, args: dict[str, Any]) -> web.Response:
+        try:
+            latest = float(args.get("latest") or "inf")
+            oldest = float(args.get("oldest") or "0")
+            limit = int(args.get("limit") or 100)
+        except ValueError:
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
+        inclusive = str(args.get("inclusive")) in ("1", "true")
+        metadata = str(args.get("include_all_metadata")) in ("1", "true")
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        messages = []
+        for ts, post in reversed(self.posts):
+            if post.get("channel") != args.get("channel") or post.get("thread_ts"):
+                continue
+            if within(float(ts)):
+                message = {"type": "message", "ts": ts, "text": post.get("text", "")}
+                if metadata and isinstance(post.get("metadata"), dict):
+                    message["metadata"] = post["metadata"]
+                messages.append(message)
+        return web.json_response({"ok": True, "messages": messages[:limit]})
 
     @property
     def socket_connected(self) -> bool:

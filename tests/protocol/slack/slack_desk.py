@@ -101,13 +101,21 @@ class DeskServer:
             **options,
         )
 
-    async def click(self, action: dict[str, Any], ticket: Ticket, *, user: str = AGENT) -> Answer:
+    async def click(
+        self,
+        action: dict[str, Any],
+        ticket: Ticket,
+        *,
+        user: str = AGENT,
+        trigger_id: str | None = None,
+    ) -> Answer:
+        """One click as Slack posts it; each click has its own `trigger_id` unless given."""
         payload = {
             "type": "block_actions",
             "team": {"id": "T0001"},
             "user": {"id": user, "name": user.lower()},
             "api_app_id": "A0001",
-            "trigger_id": "1.2.3",
+            "trigger_id": trigger_id or f"{next(_ids)}.1700000000.abcdef",
             "channel": {"id": CHANNEL},
             "container": {"type": "message", "message_ts": ticket.thread},
             "message": {"ts": ticket.thread, "type": "message"},

@@ -3,6 +3,8 @@ Slack's refusals reach the dispatcher."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from slack_desk import CHANNEL
 from slack_sdk.web.async_client import AsyncWebClient
@@ -49,6 +51,29 @@ def outgoing(event, body, conversation=""):
     return Outgoing(
         key=f"BILL-1001:{event}", channel="slack", conversation=conversation, event=event, body=body
     )
+
+
+async def test_a_retried_ticket_post_adopts_the_post_an_earlier_attempt_made(channel, fake_slack):
+    # The first attempt reached Slack, then its process died before recording the `ts`.
+    first = await channel.deliver(outgoing("ticket_opened", {"ticket": TICKET}))
+    [post] = fake_slack.called("chat.postMessage")
+    assert post["metadata"]["event_payload"] == {
+        "ticket": "BILL-1001",
+        "delivery": "BILL-1001:ticket_opened",
+    }
+
+    retried = dataclasses.replace(outgoing("ticket_opened", {"ticket": TICKET}), attempt=2)
+    again = await channel.deliver(retried)
+
+    assert again.reference == first.reference
+    assert len(fake_slack.called("chat.postMessage")) == 1  # not posted twice
+
+
+async def test_a_retry_whose_earlier_attempts_never_reached_slack_posts(channel, fake_slack):
+    retried = dataclasses.replace(outgoing("ticket_opened", {"ticket": TICKET}), attempt=3)
+    delivered = await channel.deliver(retried)
+    [post] = fake_slack.called("chat.postMessage")
+    assert delivered.reference and "BILL-1001" in post["text"]
 
 
 def test_it_is_a_channel_named_slack(channel):

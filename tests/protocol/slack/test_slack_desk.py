@@ -62,6 +62,22 @@ async def test_resolve_closes_the_ticket_and_asks_the_customer(desk):
     assert ticket.number in json.dumps(sent[-1].body)
 
 
+async def test_a_click_delivered_twice_takes_effect_once(desk):
+    ticket = await desk.posted(await desk.open_ticket())
+    resolve = {"action_id": RESOLVE, "type": "button", "value": ticket.number}
+
+    first = await desk.click(resolve, ticket, trigger_id="1111.2222.resolve")
+    again = await desk.click(resolve, ticket, trigger_id="1111.2222.resolve")  # the same click
+
+    assert (first.status, again.status) == (200, 200)
+    assert desk.store.get(ticket.number).status == "resolved"  # done before the answer
+    moves = [e for e in desk.store.events(ticket.number) if e.kind == "status"]
+    assert len(moves) == 1
+    assert desk.slack.called("chat.postEphemeral") == []  # no "already resolved" refusal
+    [told] = await eventually(lambda: desk.bot.cloud.sent(desk.bot.user().conversation))
+    assert ticket.number in json.dumps(told.body)
+
+
 async def test_change_category_moves_the_ticket_to_the_categorys_route(desk):
     ticket = await desk.posted(await desk.open_ticket())
     categories = desk.bot.assistant.knowledge.rules.categories

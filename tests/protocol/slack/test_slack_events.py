@@ -59,6 +59,9 @@ async def test_an_internal_note_stays_with_the_agents(desk):
 async def test_a_retried_event_has_one_effect(desk):
     ticket = await desk.posted(await desk.open_ticket())
     first = await desk.thread_reply(ticket, "Looking into it now.", event_id="EvRETRY001")
+    # Committed before Slack heard 200: had the process died first, Slack would have had no
+    # answer and delivered the event again.
+    assert desk.store.get(ticket.number).transcript[-1].text == "Looking into it now."
     again = await desk.thread_reply(ticket, "Looking into it now.", event_id="EvRETRY001", retry=1)
     assert (first.status, again.status) == (200, 200)
     await eventually(lambda: len(desk.store.get(ticket.number).transcript) == 2)

@@ -25,6 +25,7 @@ METHOD_SCOPES = {
     "chat_postMessage": "chat:write",
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
+    "conversations_history": "channels:history",  # groups:history in a private channel
     "users_info": "users:read",
     "bots_info": "users:read",
     "views_publish": None,

@@ -1,52 +1,32 @@
 """A turn that cannot be lost: whatever the Bot Connector does to the answer (500, 429, a
-refused connection) and whatever goes wrong inside the turn, the customer gets exactly one
-answer, sent inline when it can be and by the outbox when it cannot, and a redelivered
-activity never doubles it."""
+refused connection, an answer slower than the endpoint waits) and whatever goes wrong inside
+the turn, the customer gets exactly one answer, sent inline when it can be and by the outbox
+when it cannot, and a redelivered activity never doubles it. The welcome on install too."""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import numpy as np
 import pytest
 from fakes.cards import texts
 from fakes.harness import BotServer, eventually
 
 from bot.app import Assistant, build_assistant
 from bot.config import Settings
-from bot.retrieval.embedder import HashingEmbedder
+from bot.tickets import Dispatcher
+from bot.tickets.outbox import OutboxStatus
+from bot.turn import INLINE_LEASE
+from tests.conftest import FlakyEmbedder
 
 QUESTION = "When is my invoice due?"
 ANSWER = "NW-2026-0507"  # Contoso's invoice, in the answer's first line
 
 
-class FlakyEmbedder(HashingEmbedder):
-    """The hashing twin; `fail_next()` makes its next call raise, as a model timing out."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.failing = False
-
-    def fail_next(self) -> None:
-        self.failing = True
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if self.failing:
-            self.failing = False
-            raise TimeoutError("embedding server did not answer")
-        return super().embed(texts)
-
-
 @pytest.fixture
-def embedder() -> FlakyEmbedder:
-    return FlakyEmbedder()
-
-
-@pytest.fixture
-def assistant(settings: Settings, embedder: FlakyEmbedder) -> AsyncIterator[Assistant]:
-    core = build_assistant(settings, embedder=embedder)
+def assistant(settings: Settings, flaky_embedder: FlakyEmbedder) -> AsyncIterator[Assistant]:
+    core = build_assistant(settings, embedder=flaky_embedder)
     yield core
     core.storage.close()
 
@@ -114,11 +94,11 @@ async def test_a_refused_connection_then_a_redelivery_gives_one_answer(
 
 
 async def test_a_transient_error_inside_the_turn_then_a_redelivery_gives_one_answer(
-    bot: BotServer, embedder: FlakyEmbedder
+    bot: BotServer, flaky_embedder: FlakyEmbedder
 ) -> None:
     user = bot.user()
     activity = user.message("What is your cancellation policy?")
-    embedder.fail_next()
+    flaky_embedder.fail_next()
 
     failed = await bot.post(activity)
     retried = await bot.post(activity)
@@ -170,3 +150,54 @@ async def test_an_activity_without_an_id_is_still_answered(bot: BotServer) -> No
 
     assert len(answers(bot, user.conversation)) == 1
     assert bot.assistant.storage.outbox.entries() == []
+
+
+async def test_an_answer_slower_than_the_endpoint_waits_is_sent_once(bot: BotServer) -> None:
+    # The connector takes the answer only after the endpoint has stopped waiting, and after
+    # the row's first claim would have run out: the send holds (and renews) its claim, so
+    # neither the redelivery nor the dispatcher sends the answer again meanwhile.
+    user = bot.user()
+    activity = user.message(QUESTION)
+    bot.cloud.slow_next(INLINE_LEASE.total_seconds() + 1)  # and INLINE_TIMEOUT is shorter
+
+    first = await bot.post(activity)
+    again = await bot.post(activity)  # the Bot Connector retries the "not delivered yet"
+
+    assert (first.status, again.status) == (503, 201)
+    assert answers(bot, user.conversation) == []  # still on its way
+    outbox, wait = bot.assistant.storage.outbox, INLINE_LEASE.total_seconds()
+    [row] = await eventually(lambda: outbox.entries(OutboxStatus.DELIVERED), wait)
+    assert row.attempts == 1  # sent by the inline send alone
+    assert len(answers(bot, user.conversation)) == 1
+
+
+async def test_every_attempt_at_a_reply_carries_its_delivery_key(quiet_bot: BotServer) -> None:
+    # The key is what lets the receiver drop the one resend nobody can rule out (a process
+    # killed after the connector took the reply, before it was marked delivered).
+    bot, user = quiet_bot, quiet_bot.user()
+    bot.cloud.fail_next(500, times=2)  # the typing indicator and the inline answer
+    assert (await bot.post(user.message(QUESTION))).status == 503
+
+    dispatcher = Dispatcher(bot.assistant.tickets, bot.channels)
+    assert await dispatcher.run_once() == 1  # proactively, through the stored reference
+
+    inline, proactive = [c for c in bot.cloud.calls(user.conversation) if c.type == "message"]
+    assert (inline.status, proactive.status) == (500, 200)
+    [row] = bot.assistant.storage.outbox.entries()
+    assert inline.delivery_key == proactive.delivery_key == row.key
+
+
+async def test_a_welcome_the_connector_refuses_is_delivered_by_the_outbox_once(
+    bot: BotServer,
+) -> None:
+    user = bot.user()
+    bot.cloud.fail_next(500)
+
+    installed = await bot.post(user.installed())
+    added = await bot.post(user.bot_added())  # the same install: no second welcome
+
+    assert (installed.status, added.status) == (503, 201)
+    [welcome] = await eventually(lambda: bot.cloud.sent(user.conversation))
+    assert "billing assistant" in texts(welcome.card)[0]
+    [row] = bot.assistant.storage.outbox.entries()
+    assert (row.event, row.status) == ("reply", "delivered")

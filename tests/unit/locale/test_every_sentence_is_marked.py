@@ -109,8 +109,8 @@ ALLOWED: dict[str, set[str]] = {
         "None",
     },
     "adapters/teams/turns.py": {
-        "teams-welcome",  # an inbound-event source name
         "inline send: {}",  # why the outbox row was released, for the operator
+        "deliveryKey",  # channelData field carrying the outbox row's key
     },
     "adapters/slack/blocks.py": {  # Block Kit action ids and styles
         "ticket_claim",
@@ -121,9 +121,15 @@ ALLOWED: dict[str, set[str]] = {
         "primary",
         "agent:",  # how the ticket stores an agent's name
     },
-    "adapters/slack/app.py": {"/billing", "billing-desk", "message", "app_home_opened"},
+    "adapters/slack/app.py": {
+        "/billing",
+        "billing-desk",
+        "message",
+        "app_home_opened",
+        "action:{}",  # the inbound-event id of a button click
+    },
     "adapters/slack/desk.py": {"slack", "ask", "customer", "ticket"},  # source, /billing verbs
-    "adapters/slack/channel.py": {"slack"},
+    "adapters/slack/channel.py": {"slack", "billing_ticket"},  # message metadata's event type
     "bot/app.py": {
         "en",
         "customer",  # transcript speakers, shown through `blocks.SPEAKERS`
