@@ -176,6 +176,15 @@ def _mapping(where: str, data: Any) -> Mapping:
     _only(settings, {"delimiter", "encoding", "decimal", "thousands", "dates"}, refuse)
     _only(columns, set(COLUMNS), refuse)
     _only(values, set(WORDS), refuse)
+    written = {  # how the file is written: checked first, as it comes first in the file
+        "delimiter": _choice(settings, "delimiter", ",", DELIMITERS, refuse),
+        "encoding": _encoding(settings, refuse),
+        "decimal": _choice(settings, "decimal", ".", (".", ","), refuse),
+        "thousands": _choice(settings, "thousands", "", ("", ".", ",", "'", " "), refuse),
+        "dates": _dates(settings, refuse),
+    }
+    if written["thousands"] and written["thousands"] == written["decimal"]:
+        raise refuse(settings, "csv: thousands and decimal must differ")
     fields: dict[str, Source] = {}
     for name in COLUMNS:
         spec = columns.get(name)
@@ -189,18 +198,11 @@ def _mapping(where: str, data: Any) -> Mapping:
             fields[name] = Source(column=str(spec).strip())
         else:
             raise refuse(columns, f"columns: {name}: expected a column header or {{value: X}}")
-    mapping = Mapping(
+    return Mapping(
         fields,
-        delimiter=_choice(settings, "delimiter", ",", DELIMITERS, refuse),
-        encoding=_encoding(settings, refuse),
-        decimal=_choice(settings, "decimal", ".", (".", ","), refuse),
-        thousands=_choice(settings, "thousands", "", ("", ".", ",", "'", " "), refuse),
-        dates=_dates(settings, refuse),
+        **written,
         values={name: _words(name, values.get(name), refuse) for name in WORDS},
     )
-    if mapping.thousands and mapping.thousands == mapping.decimal:
-        raise refuse(settings, "csv: thousands and decimal must differ")
-    return mapping
 
 
 def _only(part: dict[str, Any], allowed: set[str], refuse: Refuse) -> None:
