@@ -34,6 +34,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from bot.invoices.bulk import insert_rows
 from bot.invoices.grouping import HEADER, disagreement
 from bot.invoices.models import (
     InvoiceHoldRow,
@@ -190,9 +191,8 @@ def _flush(
         ("invoice_holds", HOLD_COLUMNS, holds),
         ("invoice_reasons", REASON_COLUMNS, reasons),
     ):
-        if found:
-            conn.exec_driver_sql(insert_sql(conn, table, columns), found)
-            found.clear()
+        insert_rows(conn, table, columns, found)
+        found.clear()
 
 
 def _derived(
@@ -241,13 +241,6 @@ def _derived(
 def iso(value: str | date) -> str:
     """A date as the driver returned it, as ISO text (what either driver takes back)."""
     return value if isinstance(value, str) else value.isoformat()
-
-
-def insert_sql(conn: Connection, table: str, columns: tuple[str, ...]) -> str:
-    """A plain INSERT for the driver's executemany: millions of rows are written, and
-    SQLAlchemy's per-value processing would cost more than the database does."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
 
 
 def as_date(value: str | date) -> date:

@@ -11,6 +11,8 @@ died) is deleted a day later.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
-from bot.invoices.regroup import LINES, REJECTIONS, SOURCES, chunks, insert_sql, regroup
+from bot.invoices.bulk import insert_rows
+from bot.invoices.regroup import LINES, REJECTIONS, SOURCES, chunks, regroup
 from bot.knowledge.invoices import InvoiceLine, RejectedLine
 from bot.tickets.database import Database
 
@@ -94,15 +97,22 @@ class InvoiceStore:
         lines: list[tuple[Any, ...]] = []
         rejected: list[tuple[Any, ...]] = []
         counts = [0, 0]
+        writer = _Writer(self._write)  # the database writes a batch while the next is read
         try:
-            for item in items:
-                if isinstance(item, InvoiceLine):
-                    lines.append(_line_row(source_id, item))
-                else:
-                    rejected.append(_rejection_row(source_id, item))
-                if len(lines) + len(rejected) >= BATCH:
-                    self._write(lines, rejected, counts)
-            self._write(lines, rejected, counts)
+            try:
+                for item in items:
+                    if isinstance(item, InvoiceLine):
+                        lines.append(_line_row(source_id, item))
+                    else:
+                        rejected.append(_rejection_row(source_id, item))
+                    if len(lines) + len(rejected) >= BATCH:
+                        writer.put(lines, rejected)
+                        counts = [counts[0] + len(lines), counts[1] + len(rejected)]
+                        lines, rejected = [], []
+                writer.put(lines, rejected)
+                counts = [counts[0] + len(lines), counts[1] + len(rejected)]
+            finally:
+                writer.close()
             digest = sha256()
         except BaseException:
             self.discard([source_id])
@@ -117,20 +127,11 @@ class InvoiceStore:
             source_id, origin, name, digest, 0, position, counts[0] + counts[1], counts[1]
         )
 
-    def _write(
-        self, lines: list[tuple[Any, ...]], rejected: list[tuple[Any, ...]], counts: list[int]
-    ) -> None:
+    def _write(self, lines: list[tuple[Any, ...]], rejected: list[tuple[Any, ...]]) -> None:
         with self.db.write() as session:
             conn = session.connection()
-            if lines:
-                conn.exec_driver_sql(insert_sql(conn, "invoice_lines", LINE_COLUMNS), lines)
-            if rejected:
-                sql = insert_sql(conn, "invoice_rejections", REJECTION_COLUMNS)
-                conn.exec_driver_sql(sql, rejected)
-        counts[0] += len(lines)
-        counts[1] += len(rejected)
-        lines.clear()
-        rejected.clear()
+            insert_rows(conn, "invoice_lines", LINE_COLUMNS, lines)
+            insert_rows(conn, "invoice_rejections", REJECTION_COLUMNS, rejected)
 
     def discard(self, ids: Sequence[int]) -> None:
         """Delete sources that are not live (staged, retired) and their rows; a live one
@@ -254,6 +255,42 @@ class InvoiceStore:
         """Serialise making sources live (SQLite: the write transaction already is)."""
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SWITCH_LOCK})
+
+
+Rows = list[tuple[Any, ...]]
+
+
+class _Writer:
+    """Writes batches on its own thread while the next one is read and checked: the
+    database works while Python parses. `close()` waits for every write and raises the
+    first that failed (`put` raises it too, as soon as it is known)."""
+
+    def __init__(self, write: Callable[[Rows, Rows], None]) -> None:
+        self._write = write
+        self._queue: queue.Queue[tuple[Rows, Rows] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="invoice-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._write(*batch)
+                except BaseException as exc:  # raised again in the reading thread
+                    self._error = exc
+
+    def put(self, lines: Rows, rejected: Rows) -> None:
+        if self._error is not None:
+            raise self._error
+        if lines or rejected:
+            self._queue.put((lines, rejected))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _source(row: Any) -> Source:
