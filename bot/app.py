@@ -30,7 +30,7 @@ from bot.errors import TicketError, UnknownCustomerError
 from bot.invoices.folder import load_served
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge
-from bot.locale import formats, translator
+from bot.locale import N_, Translator, formats, translator
 from bot.reload import build_answerer
 from bot.retrieval.batching import BatchingEmbedder
 from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder, make_embedder
@@ -53,11 +53,7 @@ _STATUS_QUESTION = re.compile(
 )
 
 
-def N_(message: str) -> str:
-    """Marks a sentence for the catalog where it is defined; translated where it is shown."""
-    return message
-
-
+ASKED_FOR_A_PERSON = N_("The customer asked to talk to a person.")
 _STATUS_WORDS = {
     Status.OPEN: N_("Your ticket {number} is waiting for an agent."),
     Status.REOPENED: N_("Your ticket {number} is reopened and waiting for an agent."),
@@ -125,7 +121,8 @@ class Assistant:
         try:
             customer = self._customer(message)
         except UnknownCustomerError:
-            return _just(self._unknown_customer())
+            language = self.detector.language_of(message.text, customer=message.locale[:2])
+            return _just(self._unknown_customer(language))
         if message.value:
             return self._action(message, customer, before.state)
         if message.role == Role.AGENT:
@@ -138,7 +135,7 @@ class Assistant:
             customer=customer.language,
         )
         if owner is not None and owner.status not in UNCLAIMED:
-            return self._while_human_owns(owner, message, language)
+            return _in(language, self._while_human_owns(owner, message, language))
         state = replace(state, language=language)  # kept by `_remembering`
         decision = self.answerer.decide(
             message.text,
@@ -154,7 +151,7 @@ class Assistant:
                 self._escalate,
                 customer,
                 decision,
-                _question_of(message.text, state),
+                _question_of(message.text, state, translator(self.settings.agent_language)),
                 state=state,
                 said=message.text,
                 language=language,
@@ -167,7 +164,7 @@ class Assistant:
             effects = functools.partial(self._unanswered, customer, decision)
         else:
             effects = _just(decision.reply)
-        return self._remembering(message, state, decision, effects)
+        return self._remembering(message, state, decision, _in(language, effects))
 
     # -- conversation state ----------------------------------------------------------------
     def _remembering(
@@ -195,14 +192,16 @@ class Assistant:
         self, message: Message, customer: Customer | None, state: ConversationState
     ) -> Effects:
         """Agents may name the customer (name, id, invoice number), or keep talking about the
-        one they named before; they get the computed answers and are never offered a ticket."""
+        one they named before; they get the computed answers and are never offered a ticket,
+        in the agents' language (AGENT_LANGUAGE)."""
+        language = self.settings.agent_language
         customer = (
             customer
             or self.answerer.named_customer(message.text)
             or (self.knowledge.customer(state.customer) if state.customer else None)
         )
         decision = self.answerer.decide(
-            message.text, customer, agent=True, today=self._today(), state=state
+            message.text, customer, agent=True, today=self._today(), state=state, language=language
         )
 
         def remember(turn: Turn) -> Reply:
@@ -211,7 +210,7 @@ class Assistant:
                 customer=customer.id if customer else state.customer,
                 shown=decision.shown if decision.shown is not None else state.shown,
             )
-            return decision.reply
+            return replace(decision.reply, language=language)
 
         return remember
 
@@ -241,12 +240,15 @@ class Assistant:
             raise StaleTurn(str(exc)) from exc
         return reply
 
-    def _unknown_customer(self) -> Reply:
+    def _unknown_customer(self, language: str = "en") -> Reply:
+        _ = translator(language)
         return Reply(
-            f"Sorry, I can't find a {self.knowledge.partner.name} customer account for your "
-            "organisation, so I can't share any billing details. Please contact "
-            f"{self._contact()} and we'll set you up.",
+            _(
+                "Sorry, I can't find a {partner} customer account for your organisation, so I "
+                "can't share any billing details. Please contact {contact} and we'll set you up."
+            ).format(partner=self.knowledge.partner.name, contact=self._contact(language)),
             ReplyKind.UNKNOWN_CUSTOMER,
+            language=language,
         )
 
     def warm_up(self) -> None:
@@ -259,7 +261,8 @@ class Assistant:
     def welcome(self, tenant_id: str | None = None) -> Reply:
         partner = self.knowledge.partner
         customer = self.knowledge.customer_for_tenant(tenant_id) if tenant_id else None
-        _ = translator(customer.language if customer else None)
+        language = customer.language if customer else "en"
+        _ = translator(language)
         hello = _("Hello {name}!").format(name=customer.name) if customer else _("Hello!")
         return Reply(
             hello
@@ -270,9 +273,12 @@ class Assistant:
                 "support policies, or ask to talk to a person. Our billing team is available "
                 "{hours}; you can also reach us at {contact}."
             ).format(
-                partner=partner.name, hours=partner.support.describe(), contact=self._contact()
+                partner=partner.name,
+                hours=partner.support.describe(language),
+                contact=self._contact(language),
             ),
             ReplyKind.WELCOME,
+            language=language,
         )
 
     # -- who is asking -------------------------------------------------------------------
@@ -360,10 +366,10 @@ class Assistant:
             )
         expected = self.expected_reply(language)
         route = self.knowledge.rules.routes.get(category.route)
-        who = route.name if route else _("our team")
+        who = route.name_in(language) if route else _("our team")
         opened_text = _(
             "I've opened ticket {number} for you ({category}); {who} will take it from here."
-        ).format(number=ticket.number, category=category.name.lower(), who=who)
+        ).format(number=ticket.number, category=category.name_in(language).lower(), who=who)
         figures = (
             " " + _("For reference: {figures}").format(figures=decision.detail)
             if decision.detail
@@ -381,7 +387,9 @@ class Assistant:
         _ = translator(language)
         partner = self.knowledge.partner
         now = self.clock()
-        within = _("Expect a first reply within {time}.").format(time=partner.first_response)
+        within = _("Expect a first reply within {time}.").format(
+            time=partner.first_response_in(language)
+        )
         if not partner.support.hours or partner.support.is_open(now):
             return within
         opening = partner.support.next_opening(now)
@@ -391,7 +399,7 @@ class Assistant:
             "Our team is offline right now (hours: {hours}); expect a reply after we open on "
             "{when} {zone}."
         ).format(
-            hours=partner.support.describe(),
+            hours=partner.support.describe(language),
             when=formats.opening(opening, language),
             zone=opening.tzname(),
         )
@@ -411,10 +419,15 @@ class Assistant:
     def _action(
         self, message: Message, customer: Customer | None, state: ConversationState
     ) -> Effects:
+        language = state.language if state.transcript else (customer.language if customer else "en")
+        return _in(language, self._button(message, customer, state, language))
+
+    def _button(
+        self, message: Message, customer: Customer | None, state: ConversationState, language: str
+    ) -> Effects:
         assert message.value is not None
         value = message.value
         action = str(value.get("action", ""))
-        language = state.language if state.transcript else (customer.language if customer else "en")
         _ = translator(language)
         if action == Action.FEEDBACK:
             return functools.partial(
@@ -424,15 +437,14 @@ class Assistant:
                 language=language,
             )
         if action == Action.TALK_TO_PERSON and customer is not None:
-            question = str(
-                value.get("question") or message.text or "The customer asked to talk to a person."
-            )
+            to_agents = translator(self.settings.agent_language)
+            question = str(value.get("question") or message.text or to_agents(ASKED_FOR_A_PERSON))
             category = self.knowledge.rules.category(HUMAN_REQUEST)
             if category is None:
                 return _just(
                     Reply(
                         _("Please contact {contact}; a person will help you.").format(
-                            contact=self._contact()
+                            contact=self._contact(language)
                         ),
                         ReplyKind.ESCALATE,
                     )
@@ -487,11 +499,11 @@ class Assistant:
             ticket=ticket.info(),
         )
 
-    def _contact(self) -> str:
+    def _contact(self, language: str = "en") -> str:
+        _ = translator(language)
         contact = self.knowledge.partner.contact
-        return (
-            " or ".join(v for k, v in contact.items() if k in ("email", "phone"))
-            or "your account manager"
+        return _(" or ").join(v for k, v in contact.items() if k in ("email", "phone")) or _(
+            "your account manager"
         )
 
     def _today(self) -> date:
@@ -528,10 +540,18 @@ def build_assistant(
     return Assistant(settings, answerer, storage, clock or (lambda: datetime.now(UTC)))
 
 
-def _question_of(text: str, state: ConversationState) -> str:
-    """What the ticket is about: an accepted offer's question, not the "yes" that accepted it."""
+def _question_of(text: str, state: ConversationState, _: Translator) -> str:
+    """What the ticket is about: an accepted offer's question, not the "yes" that accepted it
+    (`_`: the agents' language)."""
     offer = state.pending_offer
-    return f"{offer.question} (accepted: {text})" if offer else text
+    if offer is None:
+        return text
+    return _("{question} (accepted: {answer})").format(question=offer.question, answer=text)
+
+
+def _in(language: str, effects: Effects) -> Effects:
+    """`effects`, its reply marked as written in `language` (for the adapters' own words)."""
+    return lambda turn: replace(effects(turn), language=language)
 
 
 def _just(reply: Reply) -> Effects:

@@ -217,6 +217,10 @@ def index(ctx: click.Context) -> None:
 
 
 def _print_reply(reply: Reply) -> None:
+    """The reply as a customer reads it, its labels in the reply's language."""
+    from bot.locale import translator
+
+    _ = translator(reply.language)
     if reply.text:
         click.echo(reply.text)
     if reply.table:
@@ -227,12 +231,18 @@ def _print_reply(reply: Reply) -> None:
         for row in (reply.table.columns, *reply.table.rows):
             click.echo("  " + "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
     for citation in reply.citations:
-        click.echo(f"  source: {citation.title} › {citation.section} ({citation.path})")
-    if reply.ticket:
-        click.echo(
-            f"  ticket: {reply.ticket.number} [{reply.ticket.status}] "
-            f"{reply.ticket.category} → {reply.ticket.route}"
+        source = _("source: {title} › {section} ({path})").format(
+            title=citation.title, section=citation.section, path=citation.path
         )
+        click.echo(f"  {source}")
+    if reply.ticket:
+        ticket = _("ticket: {number} [{status}] {category} → {route}").format(
+            number=reply.ticket.number,
+            status=reply.ticket.status,
+            category=reply.ticket.category,
+            route=reply.ticket.route,
+        )
+        click.echo(f"  {ticket}")
 
 
 def _knowledge_with(settings: Settings, customer_id: str | None) -> tuple[Knowledge, Storage]:
@@ -288,6 +298,7 @@ def ask(
 @click.pass_context
 def chat(ctx: click.Context, customer_id: str) -> None:
     """Chat with the bot as a customer (Ctrl-D or 'exit' to quit)."""
+    from bot.locale import translator
     from bot.types import Message
 
     with clear_errors():
@@ -317,7 +328,8 @@ def chat(ctx: click.Context, customer_id: str) -> None:
             if reply.text or reply.table:
                 _print_reply(reply)
             else:
-                click.echo("(sent to the agent on your ticket)")
+                _ = translator(reply.language)
+                click.echo(_("(sent to the agent on your ticket)"))
 
 
 @cli.command()

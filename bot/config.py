@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     slack_team_id: str = ""
     # Slack's Web API; GovSlack is https://slack-gov.com/api/ (the chaos benchmark: a fake).
     slack_api_url: str = "https://slack.com/api/"
+    # The language of what the partner's agents read (the Slack desk's posts, buttons and
+    # `/billing` answers, the bot's notes on tickets): a code with a catalog in bot/locale
+    # (en, es). Customers are answered in their own language.
+    agent_language: str = "en"
 
     @property
     def database(self) -> str:

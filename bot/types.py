@@ -129,10 +129,13 @@ class Reply:
     ticket: TicketInfo | None = None
     # Passages and invoice lines the bot considered: shown to agents on escalation.
     evidence: tuple[str, ...] = field(default=(), compare=False)
+    # The language the text is in: adapters write their own words (buttons, labels) in it.
+    language: str = field(default="en", compare=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "text": self.text,
+            "language": self.language,
             "kind": str(self.kind),
             "confidence": round(self.confidence, 4),
             "citations": [
@@ -161,6 +164,7 @@ class Reply:
             if table is None
             else Table(tuple(table["columns"]), tuple(tuple(r) for r in table["rows"])),
             ticket=None if ticket is None else TicketInfo(**ticket),
+            language=str(data.get("language") or "en"),
         )
 
 

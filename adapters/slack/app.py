@@ -31,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import CATEGORY, CLAIM, RELEASE, RESOLVE, WAIT, section
 from adapters.slack.desk import Desk, queue_view
 from bot.errors import BotError
+from bot.locale import N_, translator
 from bot.turn import AlreadyHandled
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,9 @@ class Agent:
     member: bool  # a full member of the partner's own workspace
 
 
-NOT_A_MEMBER = "Only members of the partner's workspace can use the billing desk."
-NOT_CHECKED = "Slack did not tell me who you are just now; please try again in a moment."
+NOT_A_MEMBER = N_("Only members of the partner's workspace can use the billing desk.")
+NOT_CHECKED = N_("Slack did not tell me who you are just now; please try again in a moment.")
+NOT_HERE = N_("{command} is not available in this channel.")
 LOOKUP_RETRIES = (0.2, 0.5, 1.0)  # seconds between look-up attempts
 
 
@@ -121,6 +123,7 @@ def build_bolt_app(
         name="billing-desk",
     )
     agents = Agents(client, lookup_retries)
+    _ = translator(desk.language)  # what the desk itself says to an agent
 
     @app.event(MESSAGE)
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
@@ -166,7 +169,7 @@ def build_bolt_app(
         if not agent.member:
             return
         queue = await run_core(desk.queue, agent.name)
-        await client.views_publish(user_id=agent.id, view=queue_view(queue))
+        await client.views_publish(user_id=agent.id, view=queue_view(queue, desk.language))
 
     async def ticket_action(
         ack: Callable[[], Awaitable[Any]],
@@ -181,10 +184,10 @@ def build_bolt_app(
         try:
             agent = await agents(user)
         except LookupFailed:
-            await _tell(client, channel, user, NOT_CHECKED, thread)
+            await _tell(client, channel, user, _(NOT_CHECKED), thread)
             return
         if not agent.member:
-            await _tell(client, channel, agent.id, NOT_A_MEMBER, thread)
+            await _tell(client, channel, agent.id, _(NOT_A_MEMBER), thread)
             return
         try:
             await run_core(change, number, agent.name)
@@ -225,11 +228,11 @@ def build_bolt_app(
         except LookupFailed:
             agent = None
         if agent is None:
-            blocks = [section(f":warning: {NOT_CHECKED}")]
+            blocks = [section(f":warning: {_(NOT_CHECKED)}")]
         elif not agent.member:
-            blocks = [section(f":no_entry: {NOT_A_MEMBER}")]
+            blocks = [section(f":no_entry: {_(NOT_A_MEMBER)}")]
         elif command_channels and channel not in command_channels:
-            blocks = [section(f":no_entry: {COMMAND} is not available in this channel.")]
+            blocks = [section(f":no_entry: {_(NOT_HERE).format(command=COMMAND)}")]
         else:
             try:
                 blocks = await run_core(

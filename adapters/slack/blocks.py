@@ -3,6 +3,8 @@ queue and `/billing` lookups. Pure functions from plain values to JSON-able dict
 
 A ticket is rendered from its snapshot (`Ticket.to_json()`, the outbox body of
 "ticket_opened" / "ticket_updated"), so a post always shows the ticket as it was queued.
+Their words come from the catalogs in `bot.locale`, in the desk's language (SLACK_LANGUAGE,
+English by default).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.locale import N_, SOURCE_LANGUAGE, translator
 from bot.tickets.status import UNCLAIMED, Status
 
 CLAIM = "ticket_claim"
@@ -23,71 +26,100 @@ TEXT_LIMIT = 2900  # Slack refuses section text over 3000 characters
 TRANSCRIPT_LINES = 12
 EVIDENCE_LINES = 6
 STATUS_WORDS = {
-    "open": ":red_circle: open",
-    "claimed": ":large_yellow_circle: claimed",
-    "waiting_on_customer": ":hourglass: waiting on customer",
-    "resolved": ":white_check_mark: resolved",
-    "reopened": ":red_circle: reopened",
+    "open": (":red_circle:", N_("open")),
+    "claimed": (":large_yellow_circle:", N_("claimed")),
+    "waiting_on_customer": (":hourglass:", N_("waiting on customer")),
+    "resolved": (":white_check_mark:", N_("resolved")),
+    "reopened": (":red_circle:", N_("reopened")),
 }
+
+# Who wrote a transcript line, as the ticket stores it (an agent is "agent:<name>").
+SPEAKERS = {"customer": N_("customer"), "bot": N_("bot")}
 
 Block = dict[str, Any]
 
 
-def ticket_text(ticket: Mapping[str, Any]) -> str:
+def status_words(status: str, language: str = SOURCE_LANGUAGE) -> str:
+    """ ":red_circle: open": the status as agents read it."""
+    if status not in STATUS_WORDS:
+        return status
+    emoji, words = STATUS_WORDS[status]
+    return f"{emoji} {translator(language)(words)}"
+
+
+def ticket_text(ticket: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> str:
     """The plain-text fallback (notifications, screen readers)."""
-    return (
-        f"{ticket['number']} ({ticket['status']}) from {ticket['customer_id']}: "
-        f"{_clip(str(ticket['question']), 200)}"
+    _ = translator(language)
+    return _("{number} ({status}) from {customer}: {question}").format(
+        number=ticket["number"],
+        status=ticket["status"],
+        customer=ticket["customer_id"],
+        question=_clip(str(ticket["question"]), 200),
     )
 
 
-def ticket_blocks(ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]) -> list[Block]:
+def ticket_blocks(
+    ticket: Mapping[str, Any],
+    categories: Sequence[tuple[str, str]],
+    language: str = SOURCE_LANGUAGE,
+) -> list[Block]:
     """The escalation post: facts, question, transcript, evidence, then the buttons.
 
     `categories` are (id, name) pairs for the "Change category" menu.
     """
+    _ = translator(language)
     number = str(ticket["number"])
     status = str(ticket["status"])
-    assignee = ticket.get("assignee") or "nobody yet"
+    assignee = ticket.get("assignee") or _("nobody yet")
     blocks: list[Block] = [
         {"type": "header", "text": _plain(f"{number}: {ticket['category']}")},
         {
             "type": "section",
             "fields": [
-                _md(f"*Customer*\n{ticket['customer_id']}"),
-                _md(f"*Status*\n{STATUS_WORDS.get(status, status)}"),
-                _md(f"*Category*\n{ticket['category']}"),
-                _md(f"*Route*\n{ticket['route']}"),
-                _md(f"*Assignee*\n{assignee}"),
+                _md(field(_("Customer"), ticket["customer_id"])),
+                _md(field(_("Status"), status_words(status, language))),
+                _md(field(_("Category"), ticket["category"])),
+                _md(field(_("Route"), ticket["route"])),
+                _md(field(_("Assignee"), assignee)),
             ],
         },
-        {"type": "section", "text": _md(f"*Question*\n{_quote(str(ticket['question']))}")},
+        {
+            "type": "section",
+            "text": _md(field(_("Question"), _quote(str(ticket["question"])))),
+        },
     ]
     transcript = list(ticket.get("transcript") or [])
     if transcript:
         shown = transcript[-TRANSCRIPT_LINES:]
-        lines = [_transcript_line(entry) for entry in shown]
+        lines = [_transcript_line(entry, language) for entry in shown]
         if len(transcript) > len(shown):
-            lines.insert(0, f"_…{len(transcript) - len(shown)} earlier lines_")
-        blocks.append({"type": "section", "text": _md("*Transcript*\n" + "\n".join(lines))})
+            earlier = _("…{count} earlier lines").format(count=len(transcript) - len(shown))
+            lines.insert(0, f"_{earlier}_")
+        text = field(_("Transcript"), "\n".join(lines))
+        blocks.append({"type": "section", "text": _md(text)})
     evidence = [str(e) for e in ticket.get("evidence") or []]
     if evidence:
         lines = [f"• {_clip(e, 300)}" for e in evidence[:EVIDENCE_LINES]]
-        blocks.append(section("*What the bot considered*\n" + "\n".join(lines)))
+        blocks.append(section(field(_("What the bot considered"), "\n".join(lines))))
     if status != "resolved":
-        elements = _buttons(ticket, categories)
+        elements = _buttons(ticket, categories, language)
         blocks.append({"type": "actions", "block_id": f"ticket:{number}", "elements": elements})
-    hint = "Reply in this thread to answer the customer in Teams; start with `!note` for a note."
+    hint = _("Reply in this thread to answer the customer in Teams; start with `!note` for a note.")
     blocks.append({"type": "context", "elements": [_md(hint)]})
     return blocks
 
 
-def customer_line(body: Mapping[str, Any]) -> str:
+def customer_line(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> str:
     """A customer's message, posted into the ticket's thread."""
-    return f":speech_balloon: *Customer* on {body['number']}:\n{_quote(str(body['text']))}"
+    _ = translator(language)
+    said = _("*Customer* on {number}:").format(number=body["number"])
+    return f":speech_balloon: {said}\n{_quote(str(body['text']))}"
 
 
-def _buttons(ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]) -> list[Block]:
+def _buttons(
+    ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]], language: str
+) -> list[Block]:
+    _ = translator(language)
     number = str(ticket["number"])
     elements: list[Block] = []
     status = Status(ticket["status"])
@@ -96,7 +128,7 @@ def _buttons(ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]) -
             {
                 "type": "button",
                 "action_id": CLAIM,
-                "text": _plain("Claim"),
+                "text": _plain(_("Claim")),
                 "value": number,
                 "style": "primary",
             }
@@ -106,24 +138,29 @@ def _buttons(ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]) -
             {
                 "type": "button",
                 "action_id": WAIT,
-                "text": _plain("Wait on customer"),
+                "text": _plain(_("Wait on customer")),
                 "value": number,
             }
         )
         elements.append(
-            {"type": "button", "action_id": RELEASE, "text": _plain("Release"), "value": number}
+            {
+                "type": "button",
+                "action_id": RELEASE,
+                "text": _plain(_("Release")),
+                "value": number,
+            }
         )
     elements.append(
         {
             "type": "button",
             "action_id": RESOLVE,
-            "text": _plain("Resolve"),
+            "text": _plain(_("Resolve")),
             "value": number,
             "confirm": {
-                "title": _plain(f"Resolve {number}?"),
-                "text": _plain("The customer is asked whether this solved the problem."),
-                "confirm": _plain("Resolve"),
-                "deny": _plain("Cancel"),
+                "title": _plain(_("Resolve {number}?").format(number=number)),
+                "text": _plain(_("The customer is asked whether this solved the problem.")),
+                "confirm": _plain(_("Resolve")),
+                "deny": _plain(_("Cancel")),
             },
         }
     )
@@ -135,7 +172,7 @@ def _buttons(ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]) -
         select: Block = {
             "type": "static_select",
             "action_id": CATEGORY,
-            "placeholder": _plain("Change category"),
+            "placeholder": _plain(_("Change category")),
             "options": options,
         }
         current = next((o for o in options if o["value"] == f"{number}|{ticket['category']}"), None)
@@ -145,11 +182,27 @@ def _buttons(ticket: Mapping[str, Any], categories: Sequence[tuple[str, str]]) -
     return elements
 
 
-def _transcript_line(entry: Mapping[str, Any]) -> str:
+def _transcript_line(entry: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> str:
+    _ = translator(language)
     author = str(entry.get("author", "?"))
     who = author.removeprefix("agent:") if author.startswith("agent:") else author
-    note = " _(internal)_" if entry.get("internal") else ""
+    if author in SPEAKERS:
+        who = _(SPEAKERS[author])
+    note = " " + italic("(" + _("internal") + ")") if entry.get("internal") else ""
     return f"*{who}*{note}: {_clip(str(entry.get('text', '')), 400)}"
+
+
+def field(label: str, value: object) -> str:
+    """A bold label over its value (mrkdwn)."""
+    return f"{bold(label)}\n{value}"
+
+
+def bold(text: str) -> str:
+    return f"*{text}*"
+
+
+def italic(text: str) -> str:
+    return f"_{text}_"
 
 
 def section(text: str) -> Block:

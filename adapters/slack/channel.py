@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import customer_line, ticket_blocks, ticket_text
 from bot.channel import Delivered, OutboxEvent, Outgoing
 from bot.errors import DeliveryError, RetryLater
+from bot.locale import SOURCE_LANGUAGE
 
 DEFAULT_RETRY_AFTER = 1.0
 
@@ -30,11 +31,16 @@ class SlackChannel:
     name = "slack"
 
     def __init__(
-        self, client: AsyncWebClient, channel_id: str, categories: Sequence[tuple[str, str]]
+        self,
+        client: AsyncWebClient,
+        channel_id: str,
+        categories: Sequence[tuple[str, str]],
+        language: str = SOURCE_LANGUAGE,
     ) -> None:
         self._client = client
         self._channel = channel_id
         self._categories = tuple(categories)
+        self._language = language  # the desk's (SLACK_LANGUAGE)
 
     async def deliver(self, message: Outgoing) -> Delivered:
         try:
@@ -60,8 +66,8 @@ class SlackChannel:
             ticket = body["ticket"]
             response = await self._client.chat_postMessage(
                 channel=self._channel,
-                text=ticket_text(ticket),
-                blocks=ticket_blocks(ticket, self._categories),
+                text=ticket_text(ticket, self._language),
+                blocks=ticket_blocks(ticket, self._categories, self._language),
                 unfurl_links=False,
             )
             return Delivered(reference=str(response["ts"]))
@@ -70,15 +76,15 @@ class SlackChannel:
             await self._client.chat_update(
                 channel=self._channel,
                 ts=self._thread(message),
-                text=ticket_text(ticket),
-                blocks=ticket_blocks(ticket, self._categories),
+                text=ticket_text(ticket, self._language),
+                blocks=ticket_blocks(ticket, self._categories, self._language),
             )
             return Delivered(reference=message.conversation)
         if message.event == OutboxEvent.CUSTOMER_MESSAGE:
             response = await self._client.chat_postMessage(
                 channel=self._channel,
                 thread_ts=self._thread(message),
-                text=customer_line(body),
+                text=customer_line(body, self._language),
                 unfurl_links=False,
             )
             return Delivered(reference=str(response["ts"]))

@@ -11,13 +11,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from adapters.slack.blocks import Block, section, ticket_blocks
+from adapters.slack.blocks import Block, bold, field, italic, section, ticket_blocks
 from bot.answering.account import account_summary
 from bot.answering.withheld import agent_evidence
 from bot.errors import TicketError
+from bot.locale import N_, SOURCE_LANGUAGE, formats, translator
 from bot.tickets.inbound import InboundEvents
 from bot.tickets.status import ACTIVE, UNCLAIMED, Status
 from bot.tickets.store import TicketStore
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 INTERNAL = re.compile(r"^\s*(!note\b|\(internal\))\s*", re.IGNORECASE)
 SOURCE = "slack"  # the inbound events' source name
-HELP = (
+HELP = N_(
     "*/billing* commands:\n"
     "• `/billing ask QUESTION`: the bot's answer, agent-only articles included\n"
     "• `/billing customer NAME|ID`: account status, balance, overdue invoices, open tickets\n"
@@ -60,6 +62,7 @@ class Desk:
         self._core = assistant  # answers (`/billing ask`) and the knowledge folder
         self._store = tickets
         self._inbound = inbound
+        self.language = assistant.settings.agent_language or SOURCE_LANGUAGE
 
     @property
     def categories(self) -> list[tuple[str, str]]:
@@ -136,7 +139,7 @@ class Desk:
             return self.customer(rest)
         if verb == "ticket" and rest:
             return self.ticket(rest)
-        return [section(HELP)]
+        return [section(translator(self.language)(HELP))]
 
     def ask(self, question: str, agent: str, agent_id: str, conversation: str) -> list[Block]:
         reply = self._core.handle(
@@ -149,105 +152,138 @@ class Desk:
                 role=Role.AGENT,
             )
         )
-        blocks = [section(f"*Q:* {question}"), section(reply.text or "_(no answer)_")]
+        _ = translator(self.language)
+        answer = reply.text or italic("(" + _("no answer") + ")")
+        blocks = [section(bold(_("Q:")) + f" {question}"), section(answer)]
         if reply.table is not None:
             rows = [" | ".join(reply.table.columns)] + [" | ".join(r) for r in reply.table.rows]
             blocks.append(section("```" + "\n".join(rows) + "```"))
         if reply.citations:
             sources = "\n".join(f"• {c.title}, {c.section} (`{c.path}`)" for c in reply.citations)
-            blocks.append(section("*Sources*\n" + sources))
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {"type": "mrkdwn", "text": f"{reply.kind} · confidence {reply.confidence:.2f}"}
-                ],
-            }
+            blocks.append(section(field(_("Sources"), sources)))
+        confidence = _("{kind} · confidence {confidence}").format(
+            kind=reply.kind, confidence=f"{reply.confidence:.2f}"
         )
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": confidence}]})
         return blocks
 
     def customer(self, query: str) -> list[Block]:
+        _, language = translator(self.language), self.language
         knowledge = self._core.knowledge
         wanted = query.strip().lower()
         found = knowledge.customer(query.strip()) or next(
             (c for c in knowledge.customers if wanted in c.name.lower()), None
         )
         if found is None:
-            return [section(f"No customer matches `{query}` (try an id or part of a name).")]
+            return [
+                section(
+                    _("No customer matches `{query}` (try an id or part of a name).").format(
+                        query=query
+                    )
+                )
+            ]
         zone = ZoneInfo(knowledge.partner.support.timezone)
         account = account_summary(knowledge, found, self._store.now().astimezone(zone).date())
         tickets = [t for t in self._store.find(customer_id=found.id) if Status(t.status) in ACTIVE]
         balance = (
-            " + ".join(f"*{b.amount:,.2f} {b.currency}*" for b in account.balances) or "*0.00*"
+            " + ".join(f"*{_amount(b.amount, b.currency, language)}*" for b in account.balances)
+            or "*0.00*"
         )
         lines = [
             f"*{found.name}* (`{found.id}`)",
-            f"Account: *{found.account_status}* · plan: {found.support_plan}",
-            f"Open balance: {balance} over {account.open_invoices} invoice(s)",
+            _("Account: *{status}* · plan: {plan}").format(
+                status=found.account_status, plan=found.support_plan
+            ),
+            _("Open balance: {balance} over {count} invoice(s)").format(
+                balance=balance, count=account.open_invoices
+            ),
         ]
         withheld = knowledge.withheld_of(found.id)
         if withheld:  # incomplete invoices: the customer is told they can't be shown
-            lines.append("*Withheld from the customer* (not in the balance; fix the lines):")
+            lines.append(_("*Withheld from the customer* (not in the balance; fix the lines):"))
             lines += [f"• {evidence}" for evidence in agent_evidence(withheld)]
         if account.overdue:
-            lines.append("*Overdue*")
+            lines.append(bold(_("Overdue")))
             lines += [
-                f"• {o.invoice.number}: {o.invoice.total:,.2f} {o.invoice.currency}, due "
-                f"{o.invoice.due_date.isoformat()} ({o.days} days overdue)"
+                "• "
+                + _("{number}: {amount}, due {date} ({days} days overdue)").format(
+                    number=o.invoice.number,
+                    amount=_amount(o.invoice.total, o.invoice.currency, language),
+                    date=formats.short_day(o.invoice.due_date, language),
+                    days=o.days,
+                )
                 for o in account.overdue
             ]
         else:
-            lines.append("Nothing overdue.")
+            lines.append(_("Nothing overdue."))
         if tickets:
-            lines.append("*Open tickets*")
+            lines.append(bold(_("Open tickets")))
             lines += [f"• {t.number} {t.category}: {t.status}" for t in tickets]
         else:
-            lines.append("No open tickets.")
+            lines.append(_("No open tickets."))
         return [section("\n".join(lines))]
 
     def ticket(self, number: str) -> list[Block]:
         ticket = self._store.get(number)
-        return ticket_blocks(ticket.to_json(), self.categories)
+        return ticket_blocks(ticket.to_json(), self.categories, self.language)
 
 
-def queue_view(queue: Queue) -> dict[str, Any]:
+def _amount(amount: Decimal, currency: str, language: str) -> str:
+    """ "1,981.98 EUR" on an English desk, as agents have read it; the locale's form otherwise."""
+    if language == SOURCE_LANGUAGE:
+        return f"{amount:,.2f} {currency}"
+    return formats.money(amount, currency, language)
+
+
+def queue_view(queue: Queue, language: str = SOURCE_LANGUAGE) -> dict[str, Any]:
     """The App Home tab: counts, then the three lists."""
-    wait = "nothing waiting" if queue.oldest_wait is None else _age(queue.oldest_wait)
+    _ = translator(language)
+    wait = _("nothing waiting") if queue.oldest_wait is None else _age(queue.oldest_wait, language)
+    title = _("Billing escalations")
     blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Billing escalations"}},
+        {"type": "header", "text": {"type": "plain_text", "text": title}},
         section(
-            f"*{len(queue.unclaimed)}* open · *{len(queue.mine)}* mine · "
-            f"*{len(queue.waiting)}* waiting on customer · oldest open: {wait}"
+            _(
+                "*{open}* open · *{mine}* mine · *{waiting}* waiting on customer · oldest open: "
+                "{wait}"
+            ).format(
+                open=len(queue.unclaimed),
+                mine=len(queue.mine),
+                waiting=len(queue.waiting),
+                wait=wait,
+            )
         ),
     ]
-    for title, tickets in (
-        ("Open (nobody has it)", queue.unclaimed),
-        ("Mine", queue.mine),
-        ("Waiting on customer", queue.waiting),
+    for heading, tickets in (
+        (_("Open (nobody has it)"), queue.unclaimed),
+        (_("Mine"), queue.mine),
+        (_("Waiting on customer"), queue.waiting),
     ):
         blocks.append({"type": "divider"})
-        blocks.append(section(f"*{title}*\n" + _ticket_lines(tickets)))
+        blocks.append(section(f"*{heading}*\n" + _ticket_lines(tickets, language)))
     return {"type": "home", "blocks": blocks[:100]}
 
 
-def _ticket_lines(tickets: Sequence[Ticket]) -> str:
+def _ticket_lines(tickets: Sequence[Ticket], language: str) -> str:
+    _ = translator(language)
     if not tickets:
-        return "_none_"
+        return italic(_("none"))
     lines = [
         f"• *{t.number}* {t.customer_id} · {t.category}"
         + (f" · {t.assignee}" if t.assignee else "")
         for t in tickets[:20]
     ]
     if len(tickets) > 20:
-        lines.append(f"…and {len(tickets) - 20} more")
+        lines.append(_("…and {count} more").format(count=len(tickets) - 20))
     return "\n".join(lines)
 
 
-def _age(delta: timedelta) -> str:
+def _age(delta: timedelta, language: str = SOURCE_LANGUAGE) -> str:
+    _ = translator(language)
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return _("{minutes} min").format(minutes=minutes)
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min"
-    return f"{hours // 24} days"
+        return _("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
+    return _("{days} days").format(days=hours // 24)

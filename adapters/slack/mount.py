@@ -93,7 +93,9 @@ def slack_mount(api_url: str | None = None) -> Mount:
                 EVENTS_PATH,
                 settings.slack_escalation_channel,
             )
-        return [SlackChannel(client, settings.slack_escalation_channel, desk.categories)]
+        return [
+            SlackChannel(client, settings.slack_escalation_channel, desk.categories, desk.language)
+        ]
 
     return mount
 

@@ -5,6 +5,9 @@ it is and the bot's reply arrives as a new message, so the answer is never lost.
 solve your problem?" card uses `Action.Execute` (Universal Actions): Teams replaces the card
 with the one the bot returns, so the question cannot be answered twice; hosts without
 Universal Actions (the Bot Framework Emulator) fall back to `Action.Submit`.
+
+The card's own words (buttons, labels) come from the catalogs in `bot.locale`, in the
+language of the reply (`Reply.language`) or, for a notice, of the conversation.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.channel import OutboxEvent
+from bot.locale import N_, SOURCE_LANGUAGE, Translator, translator
 from bot.types import Action, Citation, Reply, ReplyKind, Table, TicketInfo
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -26,6 +30,14 @@ Card = dict[str, Any]
 # Replies the customer can rate, and replies that offer a human.
 _RATED = {ReplyKind.ANSWER, ReplyKind.INVOICE}
 _OFFERS_PERSON = {ReplyKind.ANSWER, ReplyKind.INVOICE, ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE}
+# A ticket's status as a customer reads it (`bot.tickets.status.Status` values).
+STATUS_NAMES = {
+    "open": N_("open"),
+    "claimed": N_("with an agent"),
+    "waiting_on_customer": N_("waiting for your answer"),
+    "resolved": N_("resolved"),
+    "reopened": N_("reopened"),
+}
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
@@ -56,59 +68,75 @@ def reply_card(reply: Reply, question: str = "") -> Card:
 
     `question` is what the customer asked; "Talk to a person" carries it to the ticket.
     """
+    _ = translator(reply.language)
     body: list[dict[str, Any]] = [text_block(reply.text)]
     if reply.table is not None:
-        body.extend(table_elements(reply.table))
+        body.extend(table_elements(reply.table, reply.language))
     if reply.ticket is not None:
-        body.append(ticket_facts(reply.ticket))
+        body.append(ticket_facts(reply.ticket, reply.language))
     if reply.citations:
-        body.append(sources(reply.citations))
+        body.append(sources(reply.citations, reply.language))
     actions: list[dict[str, Any]] = []
     if reply.kind in _RATED:
         about = feedback_about(reply)
-        body.append(text_block("Was this helpful?", subtle=True, spacing="Medium"))
+        body.append(text_block(_("Was this helpful?"), subtle=True, spacing="Medium"))
         actions.append(
-            submit("Yes", {"action": str(Action.FEEDBACK), "helpful": True, "about": about})
+            submit(_("Yes"), {"action": str(Action.FEEDBACK), "helpful": True, "about": about})
         )
         actions.append(
-            submit("No", {"action": str(Action.FEEDBACK), "helpful": False, "about": about})
+            submit(_("No"), {"action": str(Action.FEEDBACK), "helpful": False, "about": about})
         )
     if reply.kind in _OFFERS_PERSON:
         person: dict[str, Any] = {"action": str(Action.TALK_TO_PERSON)}
         if question:
             person["question"] = question
-        actions.append(submit("Talk to a person", person))
+        actions.append(submit(_("Talk to a person"), person))
     return card(body, actions)
 
 
-def outgoing_card(event: OutboxEvent, body: Mapping[str, Any]) -> Card:
-    """The card for an outbox row addressed to a customer: the bot's reply to a message, an
-    agent's reply, or a resolution."""
+def outgoing_card(
+    event: OutboxEvent, body: Mapping[str, Any], language: str = SOURCE_LANGUAGE
+) -> Card:
+    """The card for an outbox row addressed to a customer: the bot's reply to a message (in
+    its own language), an agent's reply, or a resolution (in `language`, the
+    conversation's)."""
     if event == OutboxEvent.REPLY:
         return reply_card(Reply.from_json(body["reply"]), str(body.get("question") or ""))
-    return notice_card(event, body)
+    return notice_card(event, body, language)
 
 
-def notice_card(event: OutboxEvent, body: Mapping[str, Any]) -> Card:
+def notice_card(
+    event: OutboxEvent, body: Mapping[str, Any], language: str = SOURCE_LANGUAGE
+) -> Card:
     """A proactive message about a ticket: an agent's reply or a resolution."""
-    number = str(body.get("number") or "your ticket")
+    _ = translator(language)
+    number = str(body.get("number") or _("your ticket"))
     agent = str(body.get("agent") or "")
     text = str(body.get("text") or "")
     if event == OutboxEvent.AGENT_REPLY:
-        heading = f"{agent} replied on {number}" if agent else f"Reply on {number}"
+        heading = (
+            _("{agent} replied on {number}").format(agent=agent, number=number)
+            if agent
+            else _("Reply on {number}").format(number=number)
+        )
         return card([text_block(heading, weight="Bolder"), text_block(text)])
     if event == OutboxEvent.TICKET_RESOLVED:
-        heading = f"{number} was resolved" + (f" by {agent}" if agent else "")
+        heading = (
+            _("{number} was resolved by {agent}").format(number=number, agent=agent)
+            if agent
+            else _("{number} was resolved").format(number=number)
+        )
         elements = [text_block(heading, weight="Bolder")]
         if text:
             elements.append(text_block(text))
-        elements.append(text_block("Did this solve your problem?", spacing="Medium"))
+        elements.append(text_block(_("Did this solve your problem?"), spacing="Medium"))
         actions = [
             execute(
-                "Yes, solved", {"action": str(Action.SOLVED), "ticket": number, "solved": True}
+                _("Yes, solved"), {"action": str(Action.SOLVED), "ticket": number, "solved": True}
             ),
             execute(
-                "No, reopen it", {"action": str(Action.SOLVED), "ticket": number, "solved": False}
+                _("No, reopen it"),
+                {"action": str(Action.SOLVED), "ticket": number, "solved": False},
             ),
         ]
         return card(elements, actions)
@@ -131,9 +159,10 @@ def text_block(text: str, *, subtle: bool = False, **extra: Any) -> dict[str, An
     return block
 
 
-def sources(citations: tuple[Citation, ...]) -> dict[str, Any]:
+def sources(citations: tuple[Citation, ...], language: str = SOURCE_LANGUAGE) -> dict[str, Any]:
+    _ = translator(language)
     items: list[dict[str, Any]] = [
-        text_block("Sources", weight="Bolder", size="Small", spacing="Medium")
+        text_block(_("Sources"), weight="Bolder", size="Small", spacing="Medium")
     ]
     seen: set[Citation] = set()
     for citation in citations:
@@ -147,8 +176,9 @@ def sources(citations: tuple[Citation, ...]) -> dict[str, Any]:
     return {"type": "Container", "items": items}
 
 
-def table_elements(table: Table) -> list[dict[str, Any]]:
+def table_elements(table: Table, language: str = SOURCE_LANGUAGE) -> list[dict[str, Any]]:
     """An Adaptive Card `Table` (1.5), first row as header; long tables are cut with a note."""
+    _ = translator(language)
     rows = table.rows[:MAX_TABLE_ROWS]
     header = _table_row(table.columns, bold=True)
     element = {
@@ -161,7 +191,8 @@ def table_elements(table: Table) -> list[dict[str, Any]]:
     elements: list[dict[str, Any]] = [element]
     if len(table.rows) > len(rows):
         more = len(table.rows) - len(rows)
-        elements.append(text_block(f"… and {more} more rows.", subtle=True, size="Small"))
+        note = _("… and {count} more rows.").format(count=more)
+        elements.append(text_block(note, subtle=True, size="Small"))
     return elements
 
 
@@ -176,14 +207,20 @@ def _table_row(cells: tuple[str, ...], *, bold: bool = False) -> dict[str, Any]:
     }
 
 
-def ticket_facts(ticket: TicketInfo) -> dict[str, Any]:
+def ticket_facts(ticket: TicketInfo, language: str = SOURCE_LANGUAGE) -> dict[str, Any]:
+    _ = translator(language)
     facts = [
-        {"title": "Ticket", "value": ticket.number},
-        {"title": "Status", "value": ticket.status},
+        {"title": _("Ticket"), "value": ticket.number},
+        {"title": _("Status"), "value": status_name(ticket.status, _)},
     ]
     if ticket.expected_reply:
-        facts.append({"title": "Expected reply", "value": ticket.expected_reply})
+        facts.append({"title": _("Expected reply"), "value": ticket.expected_reply})
     return {"type": "FactSet", "facts": facts, "spacing": "Medium"}
+
+
+def status_name(status: str, _: Translator) -> str:
+    name = STATUS_NAMES.get(status)
+    return _(name) if name else status
 
 
 def submit(title: str, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from adapters.teams.turns import CoreRunner, card_activity
 from bot.channel import Delivered, OutboxEvent, Outgoing
 from bot.conversation.store import Conversations
 from bot.errors import DeliveryError, RetryLater
+from bot.locale import SOURCE_LANGUAGE
 
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when a 429 names no Retry-After
 
@@ -48,7 +49,12 @@ class TeamsChannel:
                 "not written to the bot from it (or its reference was never saved)"
             )
         reference = ConversationReference().deserialize(stored)
-        activity = card_activity(cards.outgoing_card(OutboxEvent(message.event), message.body))
+        event = OutboxEvent(message.event)
+        language = SOURCE_LANGUAGE
+        if event != OutboxEvent.REPLY:  # a reply carries its language; a notice follows the chat
+            state = await self._run_core(self._conversations.state, CHANNEL, message.conversation)
+            language = state.language
+        activity = card_activity(cards.outgoing_card(event, message.body, language))
         sent: list[str | None] = []
         failures: list[BaseException] = []
 

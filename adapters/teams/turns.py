@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.teams import activities, cards
 from bot.channel import OutboxEvent
 from bot.conversation.store import Conversations
+from bot.locale import N_, Translator, translator
 from bot.tickets.inbound import InboundEvents
 from bot.tickets.outbox import Claimed, Outbox
 from bot.turn import INLINE_LEASE
@@ -36,9 +37,10 @@ log = logging.getLogger(__name__)
 
 CoreRunner = Callable[..., Awaitable[Any]]  # run_core(fn, *args) -> fn(*args), off the loop
 WELCOME_SOURCE = "teams-welcome"
-NOTHING_TO_READ = "I can only read typed questions: please type yours."
+NOTHING_TO_READ = N_("I can only read typed questions: please type yours.")
 MAX_REMEMBERED = 10_000  # conversations whose stored reference this process knows
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+SORRY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
+DONE = N_("Done.")
 # Turn state the endpoint reads: the turn failed, or its reply could not be sent inline.
 NOT_DELIVERED = activities.NOT_DELIVERED
 # An inline send gives up well before its claim on the row runs out, so the dispatcher
@@ -86,6 +88,7 @@ class TeamsTurns:
         else:
             log.error("Teams turn failed", exc_info=(type(error), error, error.__traceback__))
         wire = turn.activity.serialize()
+        _ = _in_locale_of(wire)
         turn.turn_state[NOT_DELIVERED] = True  # nothing was committed: a redelivery is welcome
         try:
             if activities.is_card_action(wire):
@@ -94,11 +97,11 @@ class TeamsTurns:
                     {
                         "statusCode": 500,
                         "type": "application/vnd.microsoft.error",
-                        "value": {"code": "InternalError", "message": SORRY},
+                        "value": {"code": "InternalError", "message": _(SORRY)},
                     },
                 )
             elif wire.get("type") == "message":
-                await turn.send_activity(SORRY)
+                await turn.send_activity(_(SORRY))
         except Exception as exc:
             log.warning("could not tell the customer about the failed turn: %s", exc)
 
@@ -107,7 +110,7 @@ class TeamsTurns:
 
         message = self._with_tenant(activities.message_from_activity(wire))
         if not message.text and not message.value:
-            await turn.send_activity(NOTHING_TO_READ)
+            await turn.send_activity(_in_locale_of(wire)(NOTHING_TO_READ))
             return
         try:  # cosmetic: a failed typing indicator must not cost the customer the answer
             await turn.send_activity(Activity(type=ActivityTypes.typing))
@@ -152,7 +155,7 @@ class TeamsTurns:
             body = {
                 "statusCode": 200,
                 "type": "application/vnd.microsoft.activity.message",
-                "value": "Done.",
+                "value": translator(reply.language)(DONE),
             }
         await _invoke_reply(turn, body)
 
@@ -192,6 +195,11 @@ class TeamsTurns:
         if len(self._remembered) >= MAX_REMEMBERED:
             self._remembered.clear()
         self._remembered[conversation] = reference
+
+
+def _in_locale_of(wire: dict[str, Any]) -> Translator:
+    """What the core has not answered yet is said in the language of the user's Teams."""
+    return translator(str(wire.get("locale") or "") or None)
 
 
 def card_activity(content: cards.Card) -> Any:

@@ -28,7 +28,7 @@ from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
 from bot.knowledge.escalation import Category
 from bot.knowledge.folder import Knowledge
-from bot.locale import formats, translator
+from bot.locale import N_, formats, translator
 from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Reply, ReplyKind
 from bot.understanding import intents as I
@@ -142,7 +142,7 @@ class Answerer:
         if category is not None and guess.confidence < ESCALATE_AT:
             category, intent = None, None  # near a topic is not a request: retrieval decides
         if category is not None and not agent:
-            return self._escalation(text, customer, category, guess, today)
+            return self._escalation(text, customer, category, guess, today, language)
         if I.is_invoice(intent) and customer is None and not agent:
             intent = None  # no account to look up: a question about invoices in general
         if I.is_invoice(intent):
@@ -154,9 +154,12 @@ class Answerer:
                 if policy.reply.kind is ReplyKind.ANSWER:
                     return policy
             if customer is None:
+                _ = translator(language)
                 reply = Reply(
-                    "Which customer is this about? Name the customer, its id or an invoice "
-                    "number, and I'll compute the answer from its invoices.",
+                    _(
+                        "Which customer is this about? Name the customer, its id or an invoice "
+                        "number, and I'll compute the answer from its invoices."
+                    ),
                     ReplyKind.NOT_SURE,
                     0.0,
                 )
@@ -237,19 +240,23 @@ class Answerer:
         return Decision(reply, CategoryMatch(category, 1.0, "accepted offer"), (), guess)
 
     def _category(self, category_id: str) -> Category:
+        name = N_("Request for a person")
         return (
             self.knowledge.rules.category(category_id)
             or self.knowledge.rules.category(HUMAN_REQUEST)
             or Category(
                 HUMAN_REQUEST,
-                "Request for a person",
+                name,
                 next(iter(self.knowledge.rules.routes), ""),
                 "",
                 (),
+                names=tuple((code, translator(code)(name)) for code in sorted(SERVED_LANGUAGES)),
             )
         )
 
-    def _lines_in_question(self, text: str, customer: Customer | None, today: date) -> str:
+    def _lines_in_question(
+        self, text: str, customer: Customer | None, today: date, language: str = DEFAULT_LANGUAGE
+    ) -> str:
         """The invoice line a complaint names ("too many Teams Phone licences"), so the
         customer and the agents see the same figures."""
         if customer is None:
@@ -258,9 +265,11 @@ class Answerer:
         names = {line.product for inv in invoices for line in inv.lines}
         if not matching_products(text, names):
             return ""
-        ask = InvoiceAsk(text, customer, invoices, self.knowledge.partner.collections, today)
+        collections = self.knowledge.partner.collections
+        ask = InvoiceAsk(text, customer, invoices, collections, today, language)
         found = invoice_requests.answer(I.LINE, text, extract_slots(text), ask, Shown())
-        if found.answer.text.startswith("I couldn't tell"):
+        not_found = translator(language)(invoice_requests.LINE_NOT_FOUND).partition("{")[0]
+        if found.answer.text.startswith(not_found):
             return ""
         return found.answer.text
 
@@ -271,7 +280,9 @@ class Answerer:
         category_id: str,
         guess: IntentGuess,
         today: date,
+        language: str = DEFAULT_LANGUAGE,
     ) -> Decision:
+        _ = translator(language)
         category = self._category(category_id)
         invoice_evidence = (
             escalation_evidence(text, self.knowledge.invoices_of(customer.id))
@@ -281,14 +292,16 @@ class Answerer:
         )
         route = self.knowledge.rules.routes.get(category.route)
         reply = Reply(
-            f"This needs a person: {category.name.lower()}, handled by "
-            f"{route.name if route else category.route}.",
+            _("This needs a person: {category}, handled by {route}.").format(
+                category=category.name_in(language).lower(),
+                route=route.name_in(language) if route else category.route,
+            ),
             ReplyKind.ESCALATE,
             guess.confidence,
             evidence=invoice_evidence,
         )
         match = CategoryMatch(category, guess.confidence, "intent")
-        detail = self._lines_in_question(text, customer, today)
+        detail = self._lines_in_question(text, customer, today, language)
         return Decision(reply, match, (), guess, Shown(I.ESCALATE + category.id), detail=detail)
 
     def _invoice(
@@ -315,7 +328,7 @@ class Answerer:
         )
         # Never an incomplete invoice told as fact: a withheld one is named, not counted.
         answer = withheld.qualify(
-            text, self.knowledge.withheld_of(customer.id), lambda: found.answer
+            text, self.knowledge.withheld_of(customer.id), lambda: found.answer, language
         )
         citations = self._collections_citation_in(language) if intent in (I.STATUS, I.DUE) else ()
         reply = Reply(
@@ -388,7 +401,7 @@ class Answerer:
             return Decision(reply, None, hits, guess, offer=HUMAN_REQUEST)
         if agent:  # agents are never offered a ticket
             reply = Reply(
-                "I found no sure answer to that in the knowledge folder.",
+                _("I found no sure answer to that in the knowledge folder."),
                 ReplyKind.NOT_SURE,
                 confidence,
                 evidence=evidence,

@@ -8,29 +8,30 @@ invoices, never retrieved.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from bot.answering import invoices as base
-from bot.answering.invoices import InvoiceAnswer, InvoiceAsk, money
+from bot.answering.invoices import InvoiceAnswer, InvoiceAsk, charge_name, line_columns, money
 from bot.conversation.state import Shown
 from bot.knowledge.invoices import Invoice, InvoiceLine
-from bot.locale import translator
+from bot.locale import N_, SOURCE_LANGUAGE, formats, translator
 from bot.types import Table
 from bot.understanding import intents as I
 from bot.understanding.slots import Slots, matching_products
 
 CHARGE_MEANING = {
-    "new": "the first charge for a subscription just bought",
-    "renewal": "the regular charge for an existing subscription",
-    "prorate": "licences added mid-term, charged pro rata from the change to the period end",
-    "cancel": "a refund for licences cancelled within the 7-day window",
-    "usage": "consumption (Azure) for the period shown",
-    "credit": "a correction or goodwill credit agreed with the billing team",
+    "new": N_("the first charge for a subscription just bought"),
+    "renewal": N_("the regular charge for an existing subscription"),
+    "prorate": N_("licences added mid-term, charged pro rata from the change to the period end"),
+    "cancel": N_("a refund for licences cancelled within the 7-day window"),
+    "usage": N_("consumption (Azure) for the period shown"),
+    "credit": N_("a correction or goodwill credit agreed with the billing team"),
 }
+# The start of a line look-up that found no line: the invoice's lines follow.
+LINE_NOT_FOUND = N_("I couldn't tell which line you mean; here are the lines of {invoice}")
 _CHARGE_WORDS = {
     "prorate": ("prorat", "pro rata", "pro-rata", "prorrat"),
     "credit": ("credit", "crédit", "abono", "credited"),
@@ -46,15 +47,13 @@ class Lookup:
     shown: Shown
 
 
-def unit_money(amount: Decimal, currency: str) -> str:
+def unit_money(amount: Decimal, currency: str, language: str = SOURCE_LANGUAGE) -> str:
     """A unit price with the precision it is stored with (Azure meters: 4+ decimals)."""
-    exponent = amount.as_tuple().exponent
-    places = max(2, -exponent) if isinstance(exponent, int) else 2
-    return f"{currency} {amount:,.{places}f}"
+    return formats.unit_money(amount, currency, language)
 
 
-def _month_name(number: int) -> str:
-    return calendar.month_name[number]
+def _month_name(number: int, language: str = SOURCE_LANGUAGE) -> str:
+    return formats.month_name(number, language)
 
 
 def _by_month(invoices: Sequence[Invoice], month: int, today: date) -> Invoice | None:
@@ -74,7 +73,14 @@ class Selection:
     missing: tuple[str, ...]  # what was named but does not exist on this account
 
 
-def select(slots: Slots, invoices: Sequence[Invoice], shown: Shown, today: date) -> Selection:
+def select(
+    slots: Slots,
+    invoices: Sequence[Invoice],
+    shown: Shown,
+    today: date,
+    language: str = SOURCE_LANGUAGE,
+) -> Selection:
+    _ = translator(language)
     ordered = sorted(invoices, key=lambda inv: inv.issue_date)
     by_number = {inv.number.upper(): inv for inv in ordered}
     chosen: list[Invoice] = []
@@ -83,7 +89,7 @@ def select(slots: Slots, invoices: Sequence[Invoice], shown: Shown, today: date)
         if number in by_number:
             chosen.append(by_number[number])
         else:
-            missing.append(f"invoice {number}")
+            missing.append(_("invoice {number}").format(number=number))
     for short in slots.short_numbers:
         found = [inv for inv in ordered if inv.number.endswith(f"-{short}")]
         chosen += found
@@ -92,7 +98,9 @@ def select(slots: Slots, invoices: Sequence[Invoice], shown: Shown, today: date)
         if inv:
             chosen.append(inv)
         else:
-            missing.append(f"an invoice issued in {_month_name(month)}")
+            missing.append(
+                _("an invoice issued in {month}").format(month=_month_name(month, language))
+            )
     if slots.last_month:
         month = 12 if today.month == 1 else today.month - 1
         inv = _by_month(ordered, month, today)
@@ -106,7 +114,7 @@ def select(slots: Slots, invoices: Sequence[Invoice], shown: Shown, today: date)
         previous = _previous(ordered, anchor) if anchor else None
         chosen += [previous] if previous else []
         if anchor and not previous:
-            missing.append(f"an invoice before {anchor.number}")
+            missing.append(_("an invoice before {number}").format(number=anchor.number))
     if slots.latest and not chosen and ordered:
         chosen.append(ordered[-1])
     return Selection(tuple(dict.fromkeys(chosen)), tuple(missing))
@@ -126,17 +134,18 @@ def answer(
     *,
     product_hint: str | None = None,
 ) -> Lookup:
+    _, lang = translator(ask.language), ask.language
     invoices = sorted(ask.invoices, key=lambda inv: inv.issue_date)
     if not invoices:
-        text = f"I have no invoices on record for {ask.customer.name}."
+        text = base.no_invoices(ask.customer, lang)
         return Lookup(InvoiceAnswer(text, None, ()), Shown(intent))
-    selection = select(slots, invoices, shown, ask.today)
+    selection = select(slots, invoices, shown, ask.today, lang)
     named = list(selection.invoices)
     if selection.missing and not named:
-        text = (
-            f"I can't find {' or '.join(selection.missing)} on the {ask.customer.name} account. "
-            "Ask me for your recent invoices to see them all."
-        )
+        text = _(
+            "I can't find {missing} on the {customer} account. Ask me for your recent invoices "
+            "to see them all."
+        ).format(missing=_(" or ").join(selection.missing), customer=ask.customer.name)
         recent = base._recent(
             InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today, ask.language)
         )
@@ -157,14 +166,13 @@ def answer(
         )
         text = found.text
         if inv.status == "disputed":
-            text += " It is under dispute: collections are paused on the disputed amount."
+            text += " " + _("It is under dispute: collections are paused on the disputed amount.")
         if intent == I.COPY:
-            text += (
-                " The PDF and a CSV of every line were emailed to your billing contacts on "
-                f"{base._day(inv.issue_date)}; to have it sent again, reply 'yes' to a ticket "
-                "offer or email us."
-            )
-        table = _precise_lines(inv) if found.table else None
+            text += " " + _(
+                "The PDF and a CSV of every line were emailed to your billing contacts on "
+                "{date}; to have it sent again, reply 'yes' to a ticket offer or email us."
+            ).format(date=base._day(inv.issue_date, lang))
+        table = _precise_lines(inv, lang) if found.table else None
         return Lookup(InvoiceAnswer(text, table, found.evidence), Shown(intent, (inv.number,)))
     handler = {
         I.BALANCE: base._balance,
@@ -179,26 +187,28 @@ def answer(
     disputed = [inv for inv in invoices if inv.status == "disputed"]
     if disputed and intent in (I.BALANCE, I.STATUS, I.DUE) and "disput" not in text:
         text += " " + " ".join(
-            f"Invoice {inv.number} ({money(inv.total, inv.currency)}) is disputed: collections "
-            "are paused on it while our billing team investigates."
+            _(
+                "Invoice {number} ({amount}) is disputed: collections are paused on it while our "
+                "billing team investigates."
+            ).format(number=inv.number, amount=money(inv.total, inv.currency, lang))
             for inv in disputed
         )
     open_numbers = tuple(inv.number for inv in invoices if inv.is_open)
     return Lookup(InvoiceAnswer(text, found.table, found.evidence), Shown(intent, open_numbers))
 
 
-def _precise_lines(inv: Invoice) -> Table:
+def _precise_lines(inv: Invoice, language: str = SOURCE_LANGUAGE) -> Table:
     rows = tuple(
         (
             line.product,
-            line.charge_type,
-            f"{line.quantity:g}",
-            unit_money(line.unit_price, inv.currency),
-            money(line.amount, inv.currency),
+            charge_name(line.charge_type, language),
+            formats.quantity(line.quantity, language),
+            unit_money(line.unit_price, inv.currency, language),
+            money(line.amount, inv.currency, language),
         )
         for line in inv.lines
     )
-    return Table(("Product", "Charge", "Qty", "Unit price", "Amount"), rows)
+    return Table(line_columns(language), rows)
 
 
 def _status_of(named: Sequence[Invoice], ask: InvoiceAsk) -> Lookup:
@@ -314,39 +324,53 @@ def _line(
                 score = _line_matches(line, question, slots, products)
                 if score > 0:
                     best.append((score - 0.01 * rank, inv, line))
+    _, lang = translator(ask.language), ask.language
     if not best:
         inv = candidates[0]
         found = base._detail(
             InvoiceAsk(inv.number, ask.customer, [inv], ask.collections, ask.today, ask.language)
         )
-        text = "I couldn't tell which line you mean; here are the lines of " + found.text
+        text = _(LINE_NOT_FOUND).format(invoice=found.text)
         return Lookup(
-            InvoiceAnswer(text, _precise_lines(inv), found.evidence), Shown(I.LINE, (inv.number,))
+            InvoiceAnswer(text, _precise_lines(inv, lang), found.evidence),
+            Shown(I.LINE, (inv.number,)),
         )
     best.sort(key=lambda entry: -entry[0])
     top = best[0][0]
     chosen = [(inv, line) for score, inv, line in best if score >= top - 0.5][:4]
     parts = []
     for inv, line in chosen:
-        meaning = CHARGE_MEANING.get(line.charge_type, line.charge_type)
-        period = f"{base._day(line.period_start)} to {base._day(line.period_end)}"
+        meaning = CHARGE_MEANING.get(line.charge_type)
         parts.append(
-            f"On invoice {inv.number} (issued {base._day(inv.issue_date)}), {line.product} "
-            f"({line.charge_type}: {meaning}), {period}: {line.quantity:g} × "
-            f"{unit_money(line.unit_price, line.currency)} = {money(line.amount, line.currency)} "
-            "before tax."
+            _(
+                "On invoice {number} (issued {issued}), {product} ({charge}: {meaning}), {start} "
+                "to {end}: {quantity} × {unit_price} = {amount} before tax."
+            ).format(
+                number=inv.number,
+                issued=base._day(inv.issue_date, lang),
+                product=line.product,
+                charge=charge_name(line.charge_type, lang),
+                meaning=_(meaning) if meaning else line.charge_type,
+                start=base._day(line.period_start, lang),
+                end=base._day(line.period_end, lang),
+                quantity=formats.quantity(line.quantity, lang),
+                unit_price=unit_money(line.unit_price, line.currency, lang),
+                amount=money(line.amount, line.currency, lang),
+            )
         )
     inv = chosen[0][0]
     rows = tuple(
         (
             line.product,
-            line.charge_type,
-            f"{line.quantity:g}",
-            unit_money(line.unit_price, line.currency),
-            money(line.amount, line.currency),
+            charge_name(line.charge_type, lang),
+            formats.quantity(line.quantity, lang),
+            unit_money(line.unit_price, line.currency, lang),
+            money(line.amount, line.currency, lang),
         )
-        for _, line in chosen
+        for _inv, line in chosen
     )
-    table = Table(("Product", "Charge", "Qty", "Unit price", "Amount"), rows)
-    shown = Shown(I.LINE, tuple(dict.fromkeys(i.number for i, _ in chosen)), chosen[0][1].product)
+    table = Table(line_columns(lang), rows)
+    shown = Shown(
+        I.LINE, tuple(dict.fromkeys(i.number for i, _line in chosen)), chosen[0][1].product
+    )
     return Lookup(InvoiceAnswer(" ".join(parts), table, base._evidence([inv])), shown)

@@ -16,7 +16,7 @@ from bot.answering.invoice_questions import INVOICE_NUMBER, InvoiceQuestion
 from bot.knowledge.customers import Customer
 from bot.knowledge.invoices import Invoice
 from bot.knowledge.partner import Collections
-from bot.locale import SOURCE_LANGUAGE, formats, translator
+from bot.locale import N_, SOURCE_LANGUAGE, formats, translator
 from bot.types import Table
 
 
@@ -39,6 +39,22 @@ class InvoiceAnswer:
     evidence: tuple[str, ...]  # invoice lines considered, as "path:line: ..."
 
 
+# What a charge type is called on an invoice line (`charge_type` in invoices.csv).
+CHARGE_NAMES = {
+    "new": N_("new"),
+    "renewal": N_("renewal"),
+    "prorate": N_("prorate"),
+    "cancel": N_("cancel"),
+    "usage": N_("usage"),
+    "credit": N_("credit"),
+}
+
+
+def charge_name(charge_type: str, language: str = SOURCE_LANGUAGE) -> str:
+    name = CHARGE_NAMES.get(charge_type)
+    return translator(language)(name) if name else charge_type
+
+
 def money(amount: Decimal, currency: str, language: str = SOURCE_LANGUAGE) -> str:
     return formats.money(amount, currency, language)
 
@@ -54,8 +70,8 @@ def _invoice_table(
     rows = tuple(
         (
             inv.number,
-            inv.issue_date.isoformat(),
-            inv.due_date.isoformat(),
+            formats.short_day(inv.issue_date, language),
+            formats.short_day(inv.due_date, language),
             money(inv.total, inv.currency, language),
             _status(inv, today, language),
         )
@@ -69,7 +85,7 @@ def _status(invoice: Invoice, today: date, language: str = SOURCE_LANGUAGE) -> s
     late = invoice.days_overdue(today)
     if invoice.status == "paid":
         if invoice.paid_date:
-            return _("paid {date}").format(date=invoice.paid_date.isoformat())
+            return _("paid {date}").format(date=formats.short_day(invoice.paid_date, language))
         return _("paid")
     if invoice.status == "disputed":
         return _("disputed")
@@ -100,9 +116,10 @@ def answer(
     invoices: Sequence[Invoice],
     collections: Collections,
     today: date,
+    language: str = SOURCE_LANGUAGE,
 ) -> InvoiceAnswer:
     if not invoices:
-        return InvoiceAnswer(f"I have no invoices on record for {customer.name}.", None, ())
+        return InvoiceAnswer(no_invoices(customer, language), None, ())
     handlers = {
         InvoiceQuestion.DETAIL: _detail,
         InvoiceQuestion.COMPARE: _compare,
@@ -111,7 +128,12 @@ def answer(
         InvoiceQuestion.DUE: _due,
         InvoiceQuestion.RECENT: _recent,
     }
-    return handlers[kind](InvoiceAsk(question, customer, invoices, collections, today))
+    return handlers[kind](InvoiceAsk(question, customer, invoices, collections, today, language))
+
+
+def no_invoices(customer: Customer, language: str = SOURCE_LANGUAGE) -> str:
+    _ = translator(language)
+    return _("I have no invoices on record for {customer}.").format(customer=customer.name)
 
 
 def _open(invoices: Sequence[Invoice]) -> list[Invoice]:
@@ -119,14 +141,17 @@ def _open(invoices: Sequence[Invoice]) -> list[Invoice]:
 
 
 def _detail(ask: InvoiceAsk) -> InvoiceAnswer:
+    _, lang = translator(ask.language), ask.language
     wanted = {m.upper() for m in INVOICE_NUMBER.findall(ask.question)}
     found = [inv for inv in ask.invoices if inv.number.upper() in wanted]
     if not found:
         # The same words whether the number exists for someone else or not at all.
         numbers = ", ".join(sorted(wanted))
         return InvoiceAnswer(
-            f"I can't find invoice {numbers} on the {ask.customer.name} account. Please check the "
-            "number on the PDF, or ask me for your recent invoices.",
+            _(
+                "I can't find invoice {numbers} on the {customer} account. Please check the "
+                "number on the PDF, or ask me for your recent invoices."
+            ).format(numbers=numbers, customer=ask.customer.name),
             None,
             (),
         )
@@ -134,27 +159,38 @@ def _detail(ask: InvoiceAsk) -> InvoiceAnswer:
     rows = tuple(
         (
             line.product,
-            line.charge_type,
-            f"{line.quantity:g}",
-            money(line.unit_price, inv.currency),
-            money(line.amount, inv.currency),
+            charge_name(line.charge_type, lang),
+            formats.quantity(line.quantity, lang),
+            money(line.unit_price, inv.currency, lang),
+            money(line.amount, inv.currency, lang),
         )
         for line in inv.lines
     )
-    text = (
-        f"Invoice {inv.number}, issued {_day(inv.issue_date)}, due {_day(inv.due_date)}: "
-        f"{money(inv.subtotal, inv.currency)} + tax {money(inv.tax, inv.currency)} = "
-        f"{money(inv.total, inv.currency)} ({_status(inv, ask.today)})."
+    text = _(
+        "Invoice {number}, issued {issued}, due {due}: {subtotal} + tax {tax} = {total} ({status})."
+    ).format(
+        number=inv.number,
+        issued=_day(inv.issue_date, lang),
+        due=_day(inv.due_date, lang),
+        subtotal=money(inv.subtotal, inv.currency, lang),
+        tax=money(inv.tax, inv.currency, lang),
+        total=money(inv.total, inv.currency, lang),
+        status=_status(inv, ask.today, lang),
     )
-    return InvoiceAnswer(
-        text, Table(("Product", "Charge", "Qty", "Unit price", "Amount"), rows), _evidence([inv])
-    )
+    return InvoiceAnswer(text, Table(line_columns(lang), rows), _evidence([inv]))
+
+
+def line_columns(language: str = SOURCE_LANGUAGE) -> tuple[str, ...]:
+    """The columns of a table of invoice lines."""
+    _ = translator(language)
+    return (_("Product"), _("Charge"), _("Qty"), _("Unit price"), _("Amount"))
 
 
 def _compare(ask: InvoiceAsk) -> InvoiceAnswer:
+    _, lang = translator(ask.language), ask.language
     if len(ask.invoices) < 2:
         return InvoiceAnswer(
-            "You have only one invoice so far, so there is nothing to compare it with.",
+            _("You have only one invoice so far, so there is nothing to compare it with."),
             None,
             _evidence(ask.invoices),
         )
@@ -174,41 +210,64 @@ def _compare(ask: InvoiceAsk) -> InvoiceAnswer:
         ),
         key=lambda entry: -abs(entry[1]),
     )
-    direction = "higher" if change > 0 else "lower" if change < 0 else "the same as"
-    text = (
-        f"Invoice {latest.number} ({money(latest.total, latest.currency)}) is "
-        f"{money(abs(change), latest.currency) + ' ' if change else ''}{direction} "
-        f"{'than ' if change else ''}invoice {previous.number} "
-        f"({money(previous.total, previous.currency)}), tax included."
+    if change > 0:
+        sentence = _(
+            "Invoice {latest} ({latest_total}) is {change} higher than invoice {previous} "
+            "({previous_total}), tax included."
+        )
+    elif change < 0:
+        sentence = _(
+            "Invoice {latest} ({latest_total}) is {change} lower than invoice {previous} "
+            "({previous_total}), tax included."
+        )
+    else:
+        sentence = _(
+            "Invoice {latest} ({latest_total}) is the same as invoice {previous} "
+            "({previous_total}), tax included."
+        )
+    text = sentence.format(
+        latest=latest.number,
+        latest_total=money(latest.total, latest.currency, lang),
+        change=money(abs(change), latest.currency, lang),
+        previous=previous.number,
+        previous_total=money(previous.total, previous.currency, lang),
     )
     reasons = []
     for (product, charge), delta, _amounts in diffs[:4]:
         sign = "+" if delta > 0 else "−"
-        why = {
-            "prorate": "licences added mid-term, charged pro rata to the term end",
-            "new": "a new subscription",
-            "usage": "usage changed",
-            "credit": "a credit",
-            "cancel": "a cancellation",
-            "renewal": "the recurring charge changed",
-        }[charge]
+        why = _(
+            {
+                "prorate": N_("licences added mid-term, charged pro rata to the term end"),
+                "new": N_("a new subscription"),
+                "usage": N_("usage changed"),
+                "credit": N_("a credit"),
+                "cancel": N_("a cancellation"),
+                "renewal": N_("the recurring charge changed"),
+            }[charge]
+        )
         before, after = quantities[(product, charge)]
-        count = f" ({before:g} → {after:g})" if charge != "usage" and before != after else ""
+        count = (
+            f" ({formats.quantity(before, lang)} → {formats.quantity(after, lang)})"
+            if charge != "usage" and before != after
+            else ""
+        )
         reasons.append(
-            f"- {product} ({charge}){count}: {sign}{money(abs(delta), latest.currency)}, {why}"
+            f"- {product} ({charge_name(charge, lang)}){count}: "
+            f"{sign}{money(abs(delta), latest.currency, lang)}, {why}"
         )
     if reasons:
-        text += " The difference, before tax, by line item:\n" + "\n".join(reasons)
+        text += " " + _("The difference, before tax, by line item:") + "\n" + "\n".join(reasons)
     rows = tuple(
         (
-            f"{product} ({charge})",
-            money(amounts[0], latest.currency),
-            money(amounts[1], latest.currency),
-            money(delta, latest.currency),
+            f"{product} ({charge_name(charge, lang)})",
+            money(amounts[0], latest.currency, lang),
+            money(amounts[1], latest.currency, lang),
+            money(delta, latest.currency, lang),
         )
         for (product, charge), delta, amounts in diffs
     )
-    table = Table(("Item", previous.number, latest.number, "Change"), rows) if rows else None
+    columns = (_("Item"), previous.number, latest.number, _("Change"))
+    table = Table(columns, rows) if rows else None
     return InvoiceAnswer(text, table, _evidence([previous, latest]))
 
 
@@ -226,7 +285,7 @@ def collections_outlook(
             _(
                 "It is past the {days}-day limit, so access to your services can be suspended now."
             ).format(days=collections.suspension_days)
-            + f" {collections.reinstatement}"
+            + f" {collections.reinstatement_in(language)}"
         ).strip()
     if late >= collections.suspension_notice_days:
         return _(
@@ -283,7 +342,7 @@ def _overdue(ask: InvoiceAsk) -> InvoiceAnswer:
     )
     if ask.customer.account_status == "suspended":
         text += " " + _("Your account is currently suspended.") + " "
-        text += ask.collections.reinstatement
+        text += ask.collections.reinstatement_in(lang)
     return InvoiceAnswer(text, _invoice_table(late, ask.today, lang), _evidence(late))
 
 
@@ -347,6 +406,9 @@ def _due(ask: InvoiceAsk) -> InvoiceAnswer:
 
 
 def _recent(ask: InvoiceAsk) -> InvoiceAnswer:
+    _ = translator(ask.language)
     recent = list(ask.invoices[-6:])[::-1]
-    text = f"The {len(recent)} most recent invoices for {ask.customer.name}:"
-    return InvoiceAnswer(text, _invoice_table(recent, ask.today), ())
+    text = _("The {count} most recent invoices for {customer}:").format(
+        count=len(recent), customer=ask.customer.name
+    )
+    return InvoiceAnswer(text, _invoice_table(recent, ask.today, ask.language), ())

@@ -3,9 +3,9 @@ taken from an article in another language than the question's."""
 
 from __future__ import annotations
 
-from bot.locale import translator
+from bot.locale import N_, translator
 
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+LANGUAGE_NAMES = {"en": N_("English"), "es": N_("Spanish")}
 
 
 def unserved_sentence(language: str) -> str:

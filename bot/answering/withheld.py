@@ -15,19 +15,26 @@ from collections.abc import Callable, Sequence
 from bot.answering.invoice_questions import INVOICE_NUMBER
 from bot.answering.invoices import InvoiceAnswer
 from bot.knowledge.invoices import WithheldInvoice
+from bot.locale import SOURCE_LANGUAGE, translator
 
 log = logging.getLogger(__name__)
 
 
-def cannot_show(numbers: Sequence[str]) -> str:
-    invoices = f"invoice {numbers[0]}" if len(numbers) == 1 else "invoices " + _list(numbers)
-    return f"I can't show {invoices} right now; our billing team has been told."
+def cannot_show(numbers: Sequence[str], language: str = SOURCE_LANGUAGE) -> str:
+    _ = translator(language)
+    if len(numbers) == 1:
+        sentence = _("I can't show invoice {number} right now; our billing team has been told.")
+        return sentence.format(number=numbers[0])
+    return _("I can't show invoices {numbers} right now; our billing team has been told.").format(
+        numbers=_list(numbers, language)
+    )
 
 
 def qualify(
     question: str,
     withheld: Sequence[WithheldInvoice],
     compute: Callable[[], InvoiceAnswer],
+    language: str = SOURCE_LANGUAGE,
 ) -> InvoiceAnswer:
     """The answer `compute` gives, unless `withheld` (the asker's withheld invoices) makes
     it incomplete: then the customer hears which invoice is missing from it."""
@@ -43,12 +50,19 @@ def qualify(
             "; ".join(str(reason) for reason in invoice.reasons),
         )
     if asked:
-        return InvoiceAnswer(cannot_show([w.number for w in asked]), None, agent_evidence(asked))
+        return InvoiceAnswer(
+            cannot_show([w.number for w in asked], language), None, agent_evidence(asked)
+        )
+    _ = translator(language)
     found = compute()
     numbers = [w.number for w in withheld]
-    them = "it" if len(numbers) == 1 else "them"
+    rest = (
+        _("Leaving it out, here is what I can tell you: {answer}")
+        if len(numbers) == 1
+        else _("Leaving them out, here is what I can tell you: {answer}")
+    )
     return InvoiceAnswer(
-        f"{cannot_show(numbers)} Leaving {them} out, here is what I can tell you: {found.text}",
+        f"{cannot_show(numbers, language)} {rest.format(answer=found.text)}",
         found.table,
         found.evidence + agent_evidence(withheld),
     )
@@ -64,5 +78,6 @@ def agent_evidence(withheld: Sequence[WithheldInvoice]) -> tuple[str, ...]:
     )
 
 
-def _list(items: Sequence[str]) -> str:
-    return ", ".join(items[:-1]) + f" and {items[-1]}"
+def _list(items: Sequence[str], language: str = SOURCE_LANGUAGE) -> str:
+    _ = translator(language)
+    return ", ".join(items[:-1]) + _(" and ") + items[-1]

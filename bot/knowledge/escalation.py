@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.knowledge.problems import FileRejected, Problem, Severity
+from bot.knowledge.translations import Translations, pick, translations_of
 from bot.knowledge.yaml_lines import line_of
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -17,6 +18,10 @@ class Route:
     id: str
     name: str
     description: str
+    names: Translations = ()  # `name_es: ...`: what a customer writing Spanish reads
+
+    def name_in(self, language: str | None) -> str:
+        return pick(self.name, self.names, language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,10 @@ class Category:
     # Policy questions that sound like this category ("how do I dispute an invoice?"):
     # they teach the intent classifier what is NOT a request of this kind.
     counter_examples: tuple[str, ...] = ()
+    names: Translations = ()  # `name_es: ...`: what a customer writing Spanish reads
+
+    def name_in(self, language: str | None) -> str:
+        return pick(self.name, self.names, language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +69,12 @@ def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Proble
                 Problem(path, line_of(record, line_of(data)), f"route {rid!r} needs a 'name'")
             )
             continue
-        routes[str(rid)] = Route(str(rid), str(record["name"]), str(record.get("description", "")))
+        routes[str(rid)] = Route(
+            str(rid),
+            str(record["name"]),
+            str(record.get("description", "")),
+            translations_of(record, "name", path, problems),
+        )
     categories: list[Category] = []
     raw_categories = data.get("categories")
     if not isinstance(raw_categories, list):
@@ -104,6 +118,7 @@ def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Proble
                 str(record.get("description", "")),
                 examples,
                 tuple(str(e) for e in record.get("counter_examples") or () if str(e).strip()),
+                translations_of(record, "name", path, problems),
             )
         )
     if raw_categories and not categories:

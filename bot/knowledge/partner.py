@@ -9,7 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.knowledge.problems import FileRejected, Problem
+from bot.knowledge.translations import Translations, pick, translations_of
 from bot.knowledge.yaml_lines import LINE, line_of
+from bot.locale import SOURCE_LANGUAGE, formats, translator
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -43,9 +45,11 @@ class SupportHours:
                 return opening
         return None
 
-    def describe(self) -> str:
+    def describe(self, language: str = SOURCE_LANGUAGE) -> str:
+        """ "Mon–Fri 08:00–18:00 (Europe/Amsterdam), except public holidays", in `language`."""
+        _ = translator(language)
         if not self.hours:
-            return "Support hours are not published."
+            return _("Support hours are not published.")
         groups: list[tuple[list[str], tuple[time, time]]] = []
         for day in WEEKDAYS:
             window = self.hours.get(day)
@@ -60,11 +64,18 @@ class SupportHours:
             else:
                 groups.append(([day], window))
         parts = [
-            f"{days[0].capitalize()}{'–' + days[-1].capitalize() if len(days) > 1 else ''} "
+            f"{self._day(days[0], language)}"
+            f"{'–' + self._day(days[-1], language) if len(days) > 1 else ''} "
             f"{w[0]:%H:%M}–{w[1]:%H:%M}"
             for days, w in groups
         ]
-        return f"{', '.join(parts)} ({self.timezone}), except public holidays"
+        return _("{days} ({timezone}), except public holidays").format(
+            days=", ".join(parts), timezone=self.timezone
+        )
+
+    @staticmethod
+    def _day(day: str, language: str) -> str:
+        return formats.weekday(WEEKDAYS.index(day), language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,10 @@ class Collections:
     suspension_notice_days: int = 23
     suspension_days: int = 30
     reinstatement: str = ""
+    reinstatements: Translations = ()  # `reinstatement_es: ...`
+
+    def reinstatement_in(self, language: str | None) -> str:
+        return pick(self.reinstatement, self.reinstatements, language)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +99,10 @@ class Partner:
     price: str = ""
     microsoft_support_plan: str = ""
     collections: Collections = field(default_factory=Collections)
+    first_responses: Translations = ()  # `first_response_es: ...`
+
+    def first_response_in(self, language: str | None) -> str:
+        return pick(self.first_response, self.first_responses, language)
 
 
 MAX_DAYS = 3650  # a collections step ten years after the due date is a typo
@@ -127,6 +146,7 @@ def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
             ),
             suspension_days=_days(raw_collections.get("suspension_days", 30), "suspension_days"),
             reinstatement=str(raw_collections.get("reinstatement", "")),
+            reinstatements=translations_of(raw_collections, "reinstatement", path, problems),
         )
     except ValueError as exc:
         problems.append(
@@ -145,6 +165,7 @@ def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
             price=str(support.get("price", "")),
             microsoft_support_plan=str(data.get("microsoft_support_plan", "")),
             collections=collections,
+            first_responses=translations_of(support, "first_response", path, problems),
         ),
         problems,
     )

@@ -4,7 +4,10 @@ files read with Babel, `<language>/LC_MESSAGES/messages.po` beside this module).
 The idiom is gettext's: bind `_ = translator(language)` where a reply is written and wrap each
 sentence in `_("...")`, formatting after translating (`_("Ticket {number}").format(...)`), so
 Babel's extractor finds them (`pybabel extract -F babel.cfg`); `tests/unit/locale` fails when
-the Spanish catalog misses one. English is the source language: its sentences are the ids.
+the Spanish catalog misses one, and when a sentence a customer or an agent can see is not
+marked. A sentence defined away from where it is shown (a table of words) is marked `N_()`
+and translated with `_()` where it is used. English is the source language: its sentences
+are the ids.
 Amounts and dates are formatted for the language in `bot.locale.formats`.
 """
 
@@ -34,6 +37,11 @@ def _messages(language: str) -> dict[str, str]:
         for m in catalog
         if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
     }
+
+
+def N_(message: str) -> str:
+    """Marks a sentence for the catalog where it is defined; translated where it is shown."""
+    return message
 
 
 def has_catalog(language: str) -> bool:

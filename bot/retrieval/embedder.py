@@ -8,11 +8,13 @@ embed (`check`, `tickets`, `--help`) start fast.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import re
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Protocol
 
 import numpy as np
@@ -47,6 +49,16 @@ def make_embedder(model: str) -> Embedder:
 
         return E5Embedder()
     return SentenceTransformerEmbedder(model)
+
+
+def import_model_package(module: str, *, model: str, package: str) -> ModuleType:
+    """The module that carries `model`'s weights, or a ConfigError saying what to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConfigError(
+            f"EMBEDDING_MODEL={model} but the package is not installed: pip install {package}"
+        ) from None
 
 
 def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:

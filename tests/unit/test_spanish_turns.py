@@ -5,7 +5,7 @@ import pytest
 from bot.app import build_assistant
 from bot.config import load_settings
 from bot.retrieval.embedder import HashingEmbedder
-from bot.types import Message, ReplyKind
+from bot.types import Message, Reply, ReplyKind
 from tests.conftest import NOW, SAMPLE_KNOWLEDGE
 
 COHO_TENANT = "5f7a55ab-5a44-4eec-bd45-a7f4294bc649"
@@ -45,3 +45,36 @@ def test_a_language_the_partner_does_not_serve_is_offered_a_person_in_it(assista
     )
     assert reply.kind is ReplyKind.NOT_SURE
     assert "Abrechnungsteam" in reply.text
+
+
+def test_a_ticket_is_opened_in_spanish_with_the_folders_spanish_names(assistant):
+    reply = assistant.handle(teams("quiero hablar con una persona", conversation="person"))
+    assert reply.kind is ReplyKind.ESCALATE and reply.ticket is not None
+    assert reply.text.startswith(
+        f"He abierto el ticket {reply.ticket.number} (solicitud de hablar con una persona); el "
+        "equipo de facturación de Northwind se encargará a partir de aquí."
+    )
+    assert reply.ticket.expected_reply == (
+        "Recibirá una primera respuesta en un plazo de 4 horas hábiles."
+    )
+    assert reply.language == "es"
+
+
+def test_an_unknown_organisation_writing_spanish_is_told_in_spanish(assistant):
+    unknown = "00000000-0000-4000-8000-000000000000"
+    reply = assistant.handle(
+        teams("¿Cuánto debo en total? Necesito saberlo hoy", tenant=unknown, conversation="who")
+    )
+    assert reply.kind is ReplyKind.UNKNOWN_CUSTOMER
+    assert reply.text.startswith("Lo siento, no encuentro ninguna cuenta de cliente")
+
+
+def test_the_welcome_gives_the_hours_in_spanish(assistant):
+    reply = assistant.welcome(COHO_TENANT)
+    assert "lun–vie 08:00–18:00 (Europe/Amsterdam), salvo festivos" in reply.text
+    assert reply.language == "es"
+
+
+def test_the_replys_language_survives_the_outbox(assistant):
+    reply = assistant.handle(teams("¿Cuándo vence mi factura?", conversation="outbox"))
+    assert Reply.from_json(reply.to_json()).language == "es"

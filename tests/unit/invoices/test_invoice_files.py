@@ -54,7 +54,7 @@ def test_the_scan_finds_what_reading_the_whole_file_would(tmp_path_factory, data
 
 def test_text_comes_line_by_line_without_the_byte_order_mark(tmp_path: Path):
     path = tmp_path / "invoices.csv"
-    data = codecs.BOM_UTF8 + "a,b\r\nc\rd,é\n\"x\ny\",z".encode()
+    data = codecs.BOM_UTF8 + 'a,b\r\nc\rd,é\n"x\ny",z'.encode()
     path.write_bytes(data)
     with open_text(path) as reading:
         assert list(reading.lines) == ["a,b\r\n", "c\rd,é\n", '"x\n', 'y",z']

@@ -252,9 +252,7 @@ def test_the_newest_copy_of_an_invoice_is_served(store: InvoiceStore, tmp_path: 
     import_file(store, write(tmp_path, "october.csv", paid), mapping)
 
     (invoice,) = [i for i in StoredBook(store.db).of("fabrikam") if i.number == "NW-2026-0466"]
-    assert invoice.status == "paid" and [line.source for line in invoice.lines] == [
-        "october.csv:2"
-    ]
+    assert invoice.status == "paid" and [line.source for line in invoice.lines] == ["october.csv:2"]
     # A later export naming it again wins over the earlier one.
     import_file(store, write(tmp_path, "later.csv", paid.replace(";Paid;", ";In Dispute;")),
                 mapping)  # fmt: skip

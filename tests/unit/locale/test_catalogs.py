@@ -33,11 +33,13 @@ def test_the_spanish_catalog_translates_every_sentence_the_code_marks():
     assert not missing, f"bot/locale/es/LC_MESSAGES/messages.po lacks: {sorted(missing)}"
 
 
-def test_a_translation_uses_only_the_placeholders_of_its_sentence():
+def test_a_translation_uses_the_placeholders_of_its_sentence_all_of_them():
+    """None dropped: a value the partner wrote in English has its Spanish version in the
+    folder (`name_es`, `first_response_es`, see knowledge/README.md), not a gap here."""
     for message in catalog("es"):
         if message.id:
             used = set(_PLACEHOLDER.findall(message.string))
-            assert used <= set(_PLACEHOLDER.findall(message.id)), message.id
+            assert used == set(_PLACEHOLDER.findall(message.id)), message.id
 
 
 @pytest.mark.parametrize("language", ["nl", "de", "fr", "pt", "it"])

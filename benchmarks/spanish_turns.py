@@ -1,0 +1,167 @@
+"""Spanish-speaking customers: untranslated sentences shown to them, and a Spanish turn's time
+next to an English one's.
+
+    .venv/bin/python benchmarks/spanish_turns.py [--conversations FILE] [--show]
+
+Runs every customer conversation of ../shared/data/conversations-dev/ (as
+`billing-bot eval --conversations` does: a throwaway ticket store, the clock pinned to each
+conversation's day, the real models) and prints:
+- for the Spanish ones, every sentence shown to the customer that reads as English: the
+  reply's text and everything its Teams card adds (table headings and status cells, ticket
+  facts, buttons, "was this helpful?"), judged by `bot.locale.audit` (lingua, with invoice
+  product names, names, numbers and paths taken out). Counted apart: the turns the bot took
+  for English (language detection, `Reply.language`), whose replies are English throughout,
+  and the passages of an English article quoted when no Spanish one answers (said first);
+- the p50 and p95 time of `Assistant.handle` per customer turn, Spanish and English, measured
+  in the same run after a warm-up, and their ratio (target: Spanish p50 <= 1.5x English).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from adapters.teams.cards import reply_card  # noqa: E402
+from bot.app import Assistant  # noqa: E402
+from bot.cli import assistant_with_progress  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.conversation_eval import (  # noqa: E402
+    Conversation,
+    load_conversations,
+    pinned_clock,
+    run_conversation,
+)
+from bot.locale.audit import english_sentences  # noqa: E402
+from bot.storage import Storage  # noqa: E402
+from bot.tickets.database import Database  # noqa: E402
+from bot.types import Message, Reply, Role  # noqa: E402
+
+CONVERSATIONS = ROOT.parent / "shared" / "data" / "conversations-dev" / "conversations.jsonl"
+
+
+def card_texts(reply: Reply, question: str) -> list[str]:
+    """Every word of the Teams card for `reply`: text blocks, table cells, facts, buttons."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("text", "title", "value"):
+                if isinstance(node.get(key), str):
+                    found.append(node[key])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    card = reply_card(reply, question)
+    walk(card["body"])
+    walk([{"title": a["title"]} for a in card.get("actions", [])])
+    return found
+
+
+def quoted_names(assistant: Assistant) -> set[str]:
+    """What a reply quotes as the folder has it: product names, customers, the partner."""
+    knowledge = assistant.knowledge
+    names = {line.product for invoice in knowledge.invoices for line in invoice.lines}
+    names |= {c.name for c in knowledge.customers} | {knowledge.partner.name}
+    return names
+
+
+def timed_turns(
+    conversations: list[Conversation], built: Assistant, settings: Any
+) -> Iterator[tuple[Conversation, str, Reply, float]]:
+    """(conversation, what the customer said, the reply, seconds) for every turn."""
+    with tempfile.TemporaryDirectory(prefix="spanish-turns-") as scratch:
+        throwaway = Database.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
+        seconds: list[float] = []
+        for conversation in conversations:
+            clock = pinned_clock(conversation.today)
+            storage = Storage(Database(throwaway.engine, clock=clock))
+            assistant = Assistant(settings, built.answerer, storage, clock, built.detector)
+            customer = built.knowledge.customer(conversation.customer or "")
+            tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
+
+            def handle(message: Message, handle: Callable[[Message], Reply] = assistant.handle):
+                started = time.perf_counter()
+                reply = handle(message)
+                seconds.append(time.perf_counter() - started)
+                return reply
+
+            count = functools.partial(lambda s: len(s.tickets.find()), storage)
+            for result in run_conversation(conversation, handle, count, tenant):
+                say = conversation.turns[result.index].say
+                yield conversation, say, result.reply, seconds[-1]
+        throwaway.close()
+
+
+def p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--conversations", type=Path, default=CONVERSATIONS)
+    parser.add_argument("--show", action="store_true", help="print every English sentence")
+    args = parser.parse_args()
+
+    settings = load_settings()
+    built = assistant_with_progress(settings)
+    built.warm_up()
+    conversations = [c for c in load_conversations(args.conversations) if c.role is Role.CUSTOMER]
+    names = quoted_names(built)
+    times: dict[str, list[float]] = {"en": [], "es": []}
+    english: list[tuple[str, str]] = []
+    fallback: list[tuple[str, str]] = []
+    taken_for_english: list[tuple[str, str]] = []
+    spanish_turns = 0
+    for conversation, say, reply, seconds in timed_turns(conversations, built, settings):
+        times.setdefault(conversation.language, []).append(seconds)
+        if conversation.language != "es":
+            continue
+        spanish_turns += 1
+        if reply.language != "es":
+            taken_for_english.append((conversation.id, say))
+            continue
+        quoted = reply.citations and not reply.citations[0].path.endswith(".es.md")
+        # A quoted English article is shown after a sentence saying so: counted apart.
+        shown = card_texts(reply, say)
+        body, rest = (shown[0], shown[1:]) if quoted else ("", shown)
+        english += [(conversation.id, s) for s in english_sentences(rest, names, built.detector)]
+        fallback += [(conversation.id, s) for s in english_sentences([body], names, built.detector)]
+
+    print(f"Spanish customer turns: {spanish_turns}")
+    print(f"untranslated sentences shown to a Spanish-speaking customer: {len(english)}")
+    print(f"sentences quoted from an English article (declared fallback): {len(fallback)}")
+    print(f"turns the bot took for English (answered in English): {len(taken_for_english)}")
+    if args.show:
+        for where, said in taken_for_english:
+            print(f"  {where} (taken for English): {said!r}")
+        for where, sentence in english:
+            print(f"  {where}: {sentence}")
+        for where, sentence in fallback:
+            print(f"  {where} (English article): {sentence}")
+    en, es = times["en"], times["es"]
+    print(
+        f"turn time, English: p50 {statistics.median(en) * 1000:.0f} ms, "
+        f"p95 {p(en, 95) * 1000:.0f} ms ({len(en)} turns)"
+    )
+    print(
+        f"turn time, Spanish: p50 {statistics.median(es) * 1000:.0f} ms, "
+        f"p95 {p(es, 95) * 1000:.0f} ms ({len(es)} turns)"
+    )
+    print(f"Spanish p50 / English p50: {statistics.median(es) / statistics.median(en):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
