@@ -38,14 +38,18 @@ def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     settings = settings_of(ctx)
     from adapters.server import serve as run_server
-    from bot.knowledge.folder import load_knowledge
+    from bot.invoices.folder import load_served
     from bot.knowledge.report import consequences, require_servable
+    from bot.storage import Storage
 
     with clear_errors():
-        knowledge = require_servable(load_knowledge(settings.knowledge_dir))
+        storage = Storage.from_url(settings.database)  # the folder's invoices are kept there
+        knowledge = require_servable(load_served(settings.knowledge_dir, storage.db))
         for sentence in consequences(knowledge):  # e.g. withheld invoices: the agents' to fix
             logging.getLogger("bot.knowledge").warning("knowledge folder: %s", sentence)
-        assistant = assistant_with_progress(settings, knowledge, batch_queries=True)
+        assistant = assistant_with_progress(
+            settings, knowledge, storage=storage, batch_queries=True
+        )
         host, port = host or settings.host, settings.port if port is None else port
         click.echo(f"billing-bot serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
         run_server(settings, assistant, host=host, port=port)

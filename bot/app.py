@@ -28,8 +28,9 @@ from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.config import Settings
 from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
 from bot.errors import TicketError, UnknownCustomerError
+from bot.invoices.folder import load_served
 from bot.knowledge.customers import Customer
-from bot.knowledge.folder import Knowledge, load_knowledge
+from bot.knowledge.folder import Knowledge
 from bot.locale import N_, Translator, formats, translator
 from bot.reload import build_answerer
 from bot.retrieval.batching import BatchingEmbedder
@@ -531,11 +532,13 @@ def build_assistant(
     batch_queries: bool = False,
     others: Mapping[str, Embedder] | None = None,
 ) -> Assistant:
-    """Load the knowledge folder, build (or refresh from the cache) the index, open storage.
+    """Open storage, load the knowledge folder (its invoices into the database), build (or
+    refresh from the cache) the index.
 
     `batch_queries` (the server): concurrent turns' questions are encoded together, by one
     thread, in one call (see `bot.retrieval.batching`)."""
-    knowledge = knowledge or load_knowledge(settings.knowledge_dir)
+    storage = storage or Storage.from_url(settings.database)
+    knowledge = knowledge or load_served(settings.knowledge_dir, storage.db)
     # `others`: another language's embedder (Spanish: EMBEDDING_MODEL_ES). Made from the
     # settings when the English one is too; a caller passing only a twin gets it for all.
     if others is None:
@@ -544,7 +547,6 @@ def build_assistant(
     if batch_queries:
         embedder = BatchingEmbedder(embedder, threads=settings.embed_threads or None)
     answerer = build_answerer(settings, knowledge, embedder, progress, others)
-    storage = storage or Storage.from_url(settings.database)
     return Assistant(settings, answerer, storage, clock or (lambda: datetime.now(UTC)))
 
 

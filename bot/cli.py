@@ -84,7 +84,11 @@ class LazyGroup(click.Group):
         "tickets": (
             "bot.tickets.cli:tickets",
             "Tickets handed to people, and the outbox that carries their messages.",
-        )
+        ),
+        "import": (
+            "bot.invoices.cli:import_group",
+            "Import data into the database: partners' invoice exports.",
+        ),
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -121,12 +125,13 @@ def check(ctx: click.Context, folder: Path | None) -> None:
 
     Exits 0 when there is no error (warnings allowed), 1 otherwise.
     """
+    from bot.invoices.book import InMemory
     from bot.knowledge.folder import load_knowledge
     from bot.knowledge.report import consequences, counts
 
     folder = folder or ctx.meta[_OVERRIDES].get("knowledge_dir") or settings_of(ctx).knowledge_dir
-    with clear_errors():
-        knowledge = load_knowledge(folder)
+    with clear_errors():  # invoices validated as they stream by, not kept
+        knowledge = load_knowledge(folder, InMemory(keep_lines=False))
     for problem in knowledge.problems:
         click.echo(f"{folder.as_posix().rstrip('/')}/{problem}")
     click.echo(counts(knowledge), err=True)
@@ -165,21 +170,28 @@ def _progress(total: int, label: str) -> Iterator[Any]:
 
 
 def assistant_with_progress(
-    settings: Settings, knowledge: Knowledge | None = None, *, batch_queries: bool = False
+    settings: Settings,
+    knowledge: Knowledge | None = None,
+    *,
+    storage: Storage | None = None,
+    batch_queries: bool = False,
 ) -> Assistant:
     """The real assistant, with a progress bar while the folder is (re-)embedded;
     `batch_queries` for the server (see `build_assistant`)."""
     from bot.app import build_assistant
-    from bot.knowledge.folder import load_knowledge
+    from bot.invoices.folder import load_served
     from bot.retrieval.embedder import make_embedder
+    from bot.storage import Storage
 
-    knowledge = knowledge or load_knowledge(settings.knowledge_dir)
+    storage = storage or Storage.from_url(settings.database)
+    knowledge = knowledge or load_served(settings.knowledge_dir, storage.db)
     embedder = make_embedder(settings.embedding_model)
     with _progress(len(knowledge.passages), "indexing") as progress:
         return build_assistant(
             settings,
             embedder=embedder,
             knowledge=knowledge,
+            storage=storage,
             progress=progress,
             batch_queries=batch_queries,
             others={"es": make_embedder(settings.embedding_model_es)},
@@ -233,15 +245,19 @@ def _print_reply(reply: Reply) -> None:
         click.echo(f"  {ticket}")
 
 
-def _knowledge_with(settings: Settings, customer_id: str | None) -> Knowledge:
-    """The knowledge folder, checked to know `customer_id` before anything slow starts."""
-    from bot.knowledge.folder import load_knowledge
+def _knowledge_with(settings: Settings, customer_id: str | None) -> tuple[Knowledge, Storage]:
+    """The knowledge folder (its invoices in the database), checked to know `customer_id`
+    before anything slow starts."""
+    from bot.invoices.folder import load_served
+    from bot.storage import Storage
 
-    knowledge = load_knowledge(settings.knowledge_dir)
+    storage = Storage.from_url(settings.database)
+    knowledge = load_served(settings.knowledge_dir, storage.db)
     if customer_id and knowledge.customer(customer_id) is None:
-        known = ", ".join(c.id for c in knowledge.customers) or "none"
-        raise click.UsageError(f"no customer {customer_id!r} (known: {known})")
-    return knowledge
+        known = ", ".join(c.id for c in knowledge.customers[:20]) or "none"
+        more = " …" if len(knowledge.customers) > 20 else ""
+        raise click.UsageError(f"no customer {customer_id!r} (known: {known}{more})")
+    return knowledge, storage
 
 
 @cli.command()
@@ -259,8 +275,8 @@ def ask(
     if not customer_id and not agent:
         raise click.UsageError("say who is asking: --customer ID or --agent")
     with clear_errors():
-        knowledge = _knowledge_with(settings_of(ctx), customer_id)
-        assistant = assistant_with_progress(settings_of(ctx), knowledge)
+        knowledge, storage = _knowledge_with(settings_of(ctx), customer_id)
+        assistant = assistant_with_progress(settings_of(ctx), knowledge, storage=storage)
         reply = assistant.handle(
             Message(
                 question,
@@ -286,10 +302,10 @@ def chat(ctx: click.Context, customer_id: str) -> None:
     from bot.types import Message
 
     with clear_errors():
-        knowledge = _knowledge_with(settings_of(ctx), customer_id)
+        knowledge, storage = _knowledge_with(settings_of(ctx), customer_id)
         customer = knowledge.customer(customer_id)
         assert customer is not None
-        assistant = assistant_with_progress(settings_of(ctx), knowledge)
+        assistant = assistant_with_progress(settings_of(ctx), knowledge, storage=storage)
         conversation = f"cli-{uuid.uuid4()}"
         _print_reply(assistant.welcome(customer.tenant_ids[0] if customer.tenant_ids else None))
         while True:
@@ -420,9 +436,9 @@ def _eval_questions(settings: Settings, questions: Path, day: Any, as_json: bool
     from bot.eval import evaluate as run_eval
     from bot.eval import load_questions
 
-    with clear_errors():
+    with clear_errors(), _scratch_storage() as storage:  # evaluating changes nothing served
         labelled = load_questions(questions)
-        assistant = assistant_with_progress(settings)
+        assistant = assistant_with_progress(settings, storage=storage)
         report = run_eval(assistant.answerer, labelled, day or date.today())
     if as_json:
         click.echo(json.dumps(report))
@@ -445,9 +461,22 @@ def _eval_questions(settings: Settings, questions: Path, day: Any, as_json: bool
             click.echo(f"  {wrong['question']!r}: {wrong['why']}")
 
 
-def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool) -> None:
+@contextmanager
+def _scratch_storage() -> Iterator[Storage]:
+    """A throwaway SQLite database (tickets, invoices), deleted when the block ends."""
     import tempfile
 
+    from bot.storage import Storage
+
+    with tempfile.TemporaryDirectory(prefix="billing-eval-") as scratch:
+        storage = Storage.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
+        try:
+            yield storage
+        finally:
+            storage.close()
+
+
+def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool) -> None:
     from bot.app import Assistant
     from bot.conversation_eval import (
         Summary,
@@ -459,10 +488,10 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
     from bot.storage import Storage
     from bot.tickets.database import Database
 
-    with clear_errors(), tempfile.TemporaryDirectory(prefix="billing-eval-") as scratch:
+    with clear_errors(), _scratch_storage() as scratch:  # evaluating changes nothing served
         conversations = load_conversations(path, day)
-        built = assistant_with_progress(settings)
-        throwaway = Database.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
+        built = assistant_with_progress(settings, storage=scratch)
+        throwaway = scratch.db
         summary, records = Summary(), []
         from tqdm import tqdm
 
@@ -489,7 +518,6 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
                 else:
                     for line in format_turn(result):
                         click.echo(line)
-        throwaway.close()
     if as_json:
         click.echo(json.dumps({"turns": records, "summary": summary.to_json()}, ensure_ascii=False))
         return

@@ -3,6 +3,8 @@
     BotError
     ├── ConfigError            a setting is missing or malformed
     ├── KnowledgeError         the knowledge folder cannot be used at all
+    ├── ImportRefused          an export (or its mapping) cannot be imported: nothing was
+    │                          stored
     ├── UnknownCustomerError   a customer id or tenant id that maps to no customer
     ├── TicketError            a ticket that does not exist, or a refused state change
     │   └── InvalidTransition
@@ -24,6 +26,10 @@ class ConfigError(BotError):
 
 
 class KnowledgeError(BotError):
+    pass
+
+
+class ImportRefused(BotError):
     pass
 
 

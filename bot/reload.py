@@ -109,8 +109,11 @@ class KnowledgeReloader:
         with self._lock:
             folder = self._settings.knowledge_dir
             try:
-                knowledge = require_servable(load_knowledge(folder))
                 serving = self._serving.answerer
+                # Invoices load where they were loaded from (the database, when serving).
+                knowledge = require_servable(
+                    load_knowledge(folder, serving.knowledge.invoice_source)
+                )
                 answerer = build_answerer(
                     self._settings,
                     knowledge,

@@ -189,9 +189,7 @@ class Answerer:
         lowered = text.lower()
         slots = extract_slots(text)
         for number in slots.invoice_numbers:
-            owner = next(
-                (i.customer_id for i in self.knowledge.invoices if i.number == number), None
-            )
+            owner = self.knowledge.owner_of(number)
             if owner:
                 return self.knowledge.customer(owner)
         words = set(re.findall(r"\w+", lowered))

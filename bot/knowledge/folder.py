@@ -5,30 +5,31 @@ it, so `billing-bot check` can list them all and the server keeps serving the re
 a whole file that customers' answers depend on (customers, invoices, partner settings,
 escalation rules) is `Severity.FATAL`: `serve` refuses to start with it. An invoice with a
 rejected line is withheld as a whole (`Knowledge.withheld`), never served in part.
+
+Invoice files, of any size, are read as streams by an `InvoiceSource`: into memory by
+default (`check`, tests), into the database for every command that answers customers
+(`bot.invoices.folder.InDatabase`); `Knowledge.invoices` answers lookups either way.
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import stat
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bot.errors import KnowledgeError
+from bot.invoices.book import InMemory, InvoiceBook, InvoiceSource, MemoryBook
 from bot.knowledge.customers import Customer, parse_customers
 from bot.knowledge.escalation import EMPTY_RULES, EscalationRules, parse_escalation
 from bot.knowledge.faq_yaml import is_faq, parse_faq
-from bot.knowledge.invoices import (
-    Invoice,
-    InvoiceLine,
-    RejectedLine,
-    WithheldInvoice,
-    group_invoices,
-    parse_invoices,
-)
+from bot.knowledge.invoices import LOST as INVOICES_LOST
+from bot.knowledge.invoices import Invoice, WithheldInvoice
 from bot.knowledge.markdown import parse_markdown
 from bot.knowledge.partner import Partner, parse_partner
 from bot.knowledge.problems import FileRejected, Problem, Severity
@@ -36,7 +37,7 @@ from bot.knowledge.walk import Entry, walk
 from bot.knowledge.yaml_lines import load_yaml
 from bot.types import Passage
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = 5 * 1024 * 1024  # invoice files excepted: they are read as streams
 MARKDOWN = (".md", ".markdown")
 YAML = (".yaml", ".yml")
 
@@ -58,7 +59,7 @@ class Kind(StrEnum):
 # (`serve` refuses to start, a reload keeps the last good snapshot).
 LOST: dict[Kind, str] = {
     Kind.CUSTOMERS: "no customers loaded from it: every customer will be refused",
-    Kind.INVOICES: "no invoices loaded from it: its customers will be told nothing of them",
+    Kind.INVOICES: INVOICES_LOST,
     Kind.PARTNER: "partner settings not loaded: the bot would not know your name, support "
     "hours or collections policy",
     Kind.ESCALATION: "escalation rules not loaded: requests that need a person would not be "
@@ -90,11 +91,14 @@ class Knowledge:
     root: Path
     passages: tuple[Passage, ...] = ()
     customers: tuple[Customer, ...] = ()
-    invoices: tuple[Invoice, ...] = ()  # complete invoices only: never a withheld one
+    # Complete invoices only, never a withheld one; looked up, never scanned.
+    invoices: InvoiceBook = field(default_factory=MemoryBook)
     rules: EscalationRules = EMPTY_RULES
     partner: Partner = field(default_factory=Partner)
     problems: tuple[Problem, ...] = ()
-    withheld: tuple[WithheldInvoice, ...] = ()  # invoices with a rejected line
+    withheld: tuple[WithheldInvoice, ...] = ()  # invoices with a rejected line, when loaded
+    # Where the invoices were loaded from: a reload loads them the same way.
+    invoice_source: InvoiceSource = field(default_factory=InMemory)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -106,63 +110,80 @@ class Knowledge:
         return tuple(p for p in self.problems if p.severity is Severity.FATAL)
 
     def customer(self, customer_id: str) -> Customer | None:
-        return next((c for c in self.customers if c.id == customer_id), None)
+        return self._by_id.get(customer_id)
 
     def customer_for_tenant(self, tenant_id: str) -> Customer | None:
-        tenant = tenant_id.strip().lower()
-        return next((c for c in self.customers if tenant in c.tenant_ids), None)
+        return self._by_tenant.get(tenant_id.strip().lower())
 
     def invoices_of(self, customer_id: str) -> list[Invoice]:
-        return [inv for inv in self.invoices if inv.customer_id == customer_id]
+        return self.invoices.of(customer_id)
+
+    def owner_of(self, number: str) -> str | None:
+        """The customer whose complete invoice `number` is."""
+        return self.invoices.owner_of(number)
 
     def withheld_of(self, customer_id: str) -> list[WithheldInvoice]:
         """The customer's invoices that exist but cannot be shown (a line was rejected)."""
-        return [w for w in self.withheld if customer_id in w.customer_ids]
+        return self.invoices.withheld_of(customer_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Customer]:
+        return {c.id: c for c in self.customers}
+
+    @cached_property
+    def _by_tenant(self) -> dict[str, Customer]:
+        found: dict[str, Customer] = {}
+        for customer in self.customers:
+            for tenant in customer.tenant_ids:
+                found.setdefault(tenant, customer)  # a tenant claimed twice: the first
+        return found
 
 
 @dataclass
 class _Collected:
     passages: list[Passage] = field(default_factory=list)
     customers: list[Customer] = field(default_factory=list)
-    invoice_lines: list[InvoiceLine] = field(default_factory=list)
-    rejected_lines: list[RejectedLine] = field(default_factory=list)
     rules: EscalationRules = EMPTY_RULES
     partner: Partner = field(default_factory=Partner)
     problems: list[Problem] = field(default_factory=list)
 
 
-def load_knowledge(root: Path | str) -> Knowledge:
+def load_knowledge(root: Path | str, invoices: InvoiceSource | None = None) -> Knowledge:
+    """The folder at `root`; its invoice files loaded by `invoices` (default: into memory)."""
     root = Path(root)
+    source = invoices or InMemory()
     if not root.is_dir():
         raise KnowledgeError(f"knowledge folder {root} does not exist or is not a folder")
     found = _Collected()
     entries, refused = walk(root)
-    found.problems.extend(_lost_if_needed(problem) for problem in refused)
+    # Each entry's problems, in load order; an invoice file's are filled in once its source
+    # has read them all (lines of one invoice may be in several files).
+    sections: list[list[Problem]] = [[_lost_if_needed(problem) for problem in refused]]
+    invoice_files: list[Entry] = []
+    of_invoice_file: dict[str, list[Problem]] = {}
     for entry in entries:
+        if kind_of(entry.relative) is Kind.INVOICES:
+            invoice_files.append(entry)
+            sections.append(of_invoice_file.setdefault(entry.relative, []))
+            continue
+        found.problems = []
         _load_entry(entry, found)
-    invoices, withheld, problems = group_invoices(found.invoice_lines, found.rejected_lines)
-    found.problems.extend(problems)
-    known = {c.id for c in found.customers}
-    if found.customers:
-        for invoice in invoices:
-            if invoice.customer_id not in known:
-                path, line = invoice.lines[0].source.rsplit(":", 1)
-                found.problems.append(
-                    Problem(
-                        path,
-                        int(line),
-                        f"invoice {invoice.number}: unknown customer_id {invoice.customer_id!r}",
-                    )
-                )
+        sections.append(found.problems)
+    servable = not any(p.severity is Severity.FATAL for section in sections for p in section)
+    known = frozenset(c.id for c in found.customers) if found.customers else None
+    loaded = source.load(invoice_files, known=known, servable=servable)
+    for relative, problems in loaded.files.items():
+        of_invoice_file[relative].extend(problems)
     return Knowledge(
         root=root,
         passages=tuple(found.passages),
         customers=tuple(found.customers),
-        invoices=tuple(invoices),
+        invoices=loaded.book,
         rules=found.rules,
         partner=found.partner,
-        problems=tuple(found.problems),
-        withheld=tuple(withheld),
+        problems=tuple(p for section in sections for p in section) + loaded.problems,
+        withheld=loaded.withheld,
+        invoice_source=source,
     )
 
 
@@ -215,11 +236,6 @@ def _parse(relative: str, kind: Kind, text: str, found: _Collected) -> None:
     if kind is Kind.ARTICLE:
         passages, problems = parse_markdown(relative, text)
         found.passages.extend(passages)
-    elif kind is Kind.INVOICES:
-        lines, rejected = parse_invoices(relative, text)
-        found.invoice_lines.extend(lines)
-        found.rejected_lines.extend(rejected)
-        problems = [row.problem for row in rejected]
     else:
         data, problems = load_yaml(relative, text)
         if problems:
@@ -283,10 +299,10 @@ def _read_text(entry: Entry) -> str | None:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        start = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        line = data[:start].count(b"\n") + 1
         raise FileRejected(
             line,
-            f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file "
-            "as UTF-8",
+            f"not UTF-8 (byte 0x{data[start]:02x} at offset {start}); save the file as UTF-8",
         ) from None
     return text if text.strip() else None

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
-from typing import Any
 
 from bot.knowledge.problems import FileRejected, Problem, Severity
 
@@ -25,6 +24,9 @@ DECIMALS = 6  # unit prices have up to 4 decimals; usage quantities a few more
 SMALLEST = Decimal(1).scaleb(-DECIMALS)
 # Room to quantize any number under LIMIT, whatever its exponent, without a signal.
 _WIDE = Context(prec=40, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
+MAX_ID = 200  # characters of an invoice number or customer id (both are looked up by index)
+# What losing a whole invoices file means for customers (`check`, and `serve` refusing).
+LOST = "no invoices loaded from it: its customers will be told nothing of them"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +104,21 @@ class WithheldInvoice:
     reasons: tuple[Problem, ...]
 
 
-def parse_invoices(path: str, text: str) -> tuple[list[InvoiceLine], list[RejectedLine]]:
-    """The file's lines and its rejected rows; `FileRejected` when no row can be trusted."""
-    reader = csv.DictReader(io.StringIO(text))
+class FieldError(ValueError):
+    """A value of one row that cannot be used; `field` names which (for the column an
+    importer reports)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def read_invoices(path: str, lines: Iterable[str]) -> Iterator[InvoiceLine | RejectedLine]:
+    """The file's lines and rejected rows, in file order, read as they come: `lines` is
+    any iterable of text lines (a file opened with `newline="\\n"`), never held whole.
+    `FileRejected` when the header is unusable or the file cannot be read past a line
+    (what was yielded before is then not to be trusted either)."""
+    reader = csv.DictReader(lines)
     try:
         header = reader.fieldnames or ()
     except csv.Error as exc:
@@ -112,33 +126,52 @@ def parse_invoices(path: str, text: str) -> tuple[list[InvoiceLine], list[Reject
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise FileRejected(1, f"missing column(s): {', '.join(missing)}")
-    lines: list[InvoiceLine] = []
-    rejected: list[RejectedLine] = []
     rows = iter(reader)
     while True:
         try:
             row = next(rows)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:  # e.g. a field over the csv module's size limit
             raise FileRejected(reader.line_num, f"cannot be read past this line: {exc}") from None
         line_no = reader.line_num
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue  # a row of empty cells (spreadsheets export them) carries nothing
+        get = {k: v.strip() if isinstance(v, str) else "" for k, v in row.items() if k}
         try:
-            lines.append(_line(row, f"{path}:{line_no}"))
+            yield build_line(get, f"{path}:{line_no}")
         except ValueError as exc:
-            rejected.append(_rejected(row, Problem(path, line_no, str(exc))))
+            yield rejected_row(get, Problem(path, line_no, str(exc)))
+
+
+def parse_invoices(path: str, text: str) -> tuple[list[InvoiceLine], list[RejectedLine]]:
+    """The lines and rejected rows of a whole file's text; `FileRejected` when no row can
+    be trusted."""
+    lines: list[InvoiceLine] = []
+    rejected: list[RejectedLine] = []
+    for item in read_invoices(path, io.StringIO(text)):
+        if isinstance(item, InvoiceLine):
+            lines.append(item)
+        else:
+            rejected.append(item)
     return lines, rejected
 
 
-def _rejected(row: dict[str, Any], problem: Problem) -> RejectedLine:
+def file_lost(path: str, line: int, message: str) -> Problem:
+    """The fatal problem of an invoices file that cannot be used at all."""
+    return Problem(path, line, f"{message}; {LOST}", Severity.FATAL)
+
+
+def rejected_row(row: Mapping[str, str], problem: Problem) -> RejectedLine:
+    """A row that could not be read, withholding the invoice it names (any invoice at all,
+    a fatal problem, when it names none)."""
     number = str(row.get("invoice_number") or "").strip()
     customer = str(row.get("customer_id") or "").strip()
-    if number:
+    customer = customer if len(customer) <= MAX_ID else ""
+    if number and len(number) <= MAX_ID:
         message = f"{problem.message}; invoice {number} is withheld from customers until fixed"
         return RejectedLine(number, customer, replace(problem, message=message))
-    # No number: any of the invoices could be the incomplete one.
+    # No number (or none an invoice could have): any of the invoices could be the incomplete one.
     message = (
         f"{problem.message}; the line names no invoice_number, so any invoice could be "
         "incomplete: every invoice answer could be wrong"
@@ -146,122 +179,95 @@ def _rejected(row: dict[str, Any], problem: Problem) -> RejectedLine:
     return RejectedLine("", customer, replace(problem, message=message, severity=Severity.FATAL))
 
 
-def _line(row: dict[str, Any], source: str) -> InvoiceLine:
-    get = {k: v.strip() if isinstance(v, str) else "" for k, v in row.items() if k}
+def build_line(
+    get: Mapping[str, str],
+    source: str,
+    *,
+    to_date: Callable[[str, str], date] | None = None,
+    to_number: Callable[[str, str], Decimal] | None = None,
+) -> InvoiceLine:
+    """One invoice line from its fields' stripped text (`get`, by column name), checked;
+    `FieldError` naming the field otherwise. `to_date(column, text)` and `to_number` read
+    values written another way (an importer's date format, a decimal comma)."""
+    day = to_date or _date
+    number = to_number or _number
     for required in ("invoice_number", "customer_id", "product", "currency"):
         if not get[required]:
-            raise ValueError(f"{required} is empty")
+            raise FieldError(required, f"{required} is empty")
+    for identifier in ("invoice_number", "customer_id"):
+        if len(get[identifier]) > MAX_ID:
+            raise FieldError(identifier, f"{identifier} is longer than {MAX_ID} characters")
     if get["charge_type"] not in CHARGE_TYPES:
-        raise ValueError(
-            f"charge_type must be one of {', '.join(CHARGE_TYPES)}, not {get['charge_type']!r}"
+        raise FieldError(
+            "charge_type",
+            f"charge_type must be one of {', '.join(CHARGE_TYPES)}, not {get['charge_type']!r}",
         )
     if get["status"] not in STATUSES:
-        raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {get['status']!r}")
+        raise FieldError(
+            "status", f"status must be one of {', '.join(STATUSES)}, not {get['status']!r}"
+        )
     line = InvoiceLine(
         invoice_number=get["invoice_number"],
         customer_id=get["customer_id"],
-        issue_date=_date(get, "issue_date"),
-        due_date=_date(get, "due_date"),
-        period_start=_date(get, "period_start"),
-        period_end=_date(get, "period_end"),
+        issue_date=day("issue_date", get["issue_date"]),
+        due_date=day("due_date", get["due_date"]),
+        period_start=day("period_start", get["period_start"]),
+        period_end=day("period_end", get["period_end"]),
         product=get["product"],
         sku=get["sku"],
         charge_type=get["charge_type"],
-        quantity=_number(get, "quantity"),
-        unit_price=_number(get, "unit_price"),
-        amount=_number(get, "amount"),
-        tax=_number(get, "tax"),
+        quantity=number("quantity", get["quantity"]),
+        unit_price=number("unit_price", get["unit_price"]),
+        amount=number("amount", get["amount"]),
+        tax=number("tax", get["tax"]),
         currency=get["currency"].upper(),
         status=get["status"],
-        paid_date=_date(get, "paid_date") if get["paid_date"] else None,
+        paid_date=day("paid_date", get["paid_date"]) if get["paid_date"] else None,
         source=source,
     )
     if line.status == "paid" and line.paid_date is None:
-        raise ValueError("status is 'paid' but paid_date is empty")
+        raise FieldError("paid_date", "status is 'paid' but paid_date is empty")
     if abs(line.quantity * line.unit_price - line.amount) > Decimal("0.01"):
-        raise ValueError(
+        raise FieldError(
+            "amount",
             f"amount {line.amount} is not quantity × unit_price "
-            f"({line.quantity} × {line.unit_price})"
+            f"({line.quantity} × {line.unit_price})",
         )
     return line
 
 
-def _date(row: dict[str, str], column: str) -> date:
+def _date(column: str, text: str) -> date:
     try:
-        return date.fromisoformat(row[column])
+        return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{column} {row[column]!r} is not a date (YYYY-MM-DD)") from None
+        raise FieldError(column, f"{column} {text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _number(row: dict[str, str], column: str) -> Decimal:
+def _number(column: str, text: str) -> Decimal:
     try:
-        value = Decimal(row[column])
+        value = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{column} {row[column]!r} is not a number") from None
+        raise FieldError(column, f"{column} {text!r} is not a number") from None
+    return checked_number(column, text, value)
+
+
+def checked_number(column: str, text: str, value: Decimal, plain: str | None = None) -> Decimal:
+    """`value` (read from `text`; `plain`: the text Decimal read, if not `text`) if an
+    invoice line may hold it."""
     if not value.is_finite():
-        raise ValueError(f"{column} {row[column]!r} is not a finite number")
+        raise FieldError(column, f"{column} {text!r} is not a finite number")
     # `adjusted()` is the exponent of the leading digit: no arithmetic, so no overflow.
-    if value.adjusted() >= LIMIT_DIGITS or value != value.quantize(SMALLEST, context=_WIDE):
-        raise ValueError(
-            f"{column} {row[column]!r} is out of range (under {LIMIT:,} with at most "
-            f"{DECIMALS} decimals)"
+    if value.adjusted() >= LIMIT_DIGITS or (
+        not _few_decimals(plain or text) and value != value.quantize(SMALLEST, context=_WIDE)
+    ):
+        raise FieldError(
+            column,
+            f"{column} {text!r} is out of range (under {LIMIT:,} with at most {DECIMALS} decimals)",
         )
     return value
 
 
-def group_invoices(
-    lines: Iterable[InvoiceLine], rejected: Iterable[RejectedLine] = ()
-) -> tuple[list[Invoice], list[WithheldInvoice], list[Problem]]:
-    """Lines sharing an invoice number form one invoice; its header fields must agree.
-
-    An invoice with a rejected line, or whose lines disagree on a header field, is withheld
-    as a whole; the problems returned are the disagreements (rejected lines carry their own).
-    """
-    by_number: dict[str, list[InvoiceLine]] = {}
-    for line in lines:
-        by_number.setdefault(line.invoice_number, []).append(line)
-    reasons: dict[str, list[Problem]] = {}
-    customers: dict[str, set[str]] = {}
-    for row in rejected:
-        if row.invoice_number:
-            reasons.setdefault(row.invoice_number, []).append(row.problem)
-            customers.setdefault(row.invoice_number, set()).add(row.customer_id)
-    invoices: list[Invoice] = []
-    problems: list[Problem] = []
-    for number, items in by_number.items():
-        first = items[0]
-        customers.setdefault(number, set()).update(item.customer_id for item in items)
-        header = ("customer_id", "issue_date", "due_date", "currency", "status")
-        for other in items[1:]:
-            for field in header:
-                if getattr(other, field) != getattr(first, field):
-                    path, line_no = other.source.rsplit(":", 1)
-                    problem = Problem(
-                        path,
-                        int(line_no),
-                        f"invoice {number}: {field} {getattr(other, field)} differs from "
-                        f"{getattr(first, field)} on its first line; the invoice is withheld "
-                        "from customers until fixed",
-                    )
-                    problems.append(problem)
-                    reasons.setdefault(number, []).append(problem)
-        if number in reasons:
-            continue
-        invoices.append(
-            Invoice(
-                number,
-                first.customer_id,
-                first.issue_date,
-                first.due_date,
-                first.currency,
-                first.status,
-                first.paid_date,
-                tuple(items),
-            )
-        )
-    invoices.sort(key=lambda inv: (inv.issue_date, inv.number))
-    withheld = [
-        WithheldInvoice(number, frozenset(customers[number] - {""}), tuple(found))
-        for number, found in sorted(reasons.items())
-    ]
-    return invoices, withheld, problems
+def _few_decimals(text: str) -> bool:
+    """Plainly written with at most DECIMALS decimals (the common case, checked fast)."""
+    point = text.find(".")
+    return (point < 0 or len(text) - point <= DECIMALS + 1) and "e" not in text and "E" not in text

@@ -1,4 +1,5 @@
-"""A problem found in a knowledge file, printed as `path:line: message`."""
+"""A problem found in a knowledge file, printed as `path:line: message` (an imported
+export's: `path:line:column: message`)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ class Problem:
     line: int
     message: str
     severity: Severity = Severity.ERROR
+    column: int | None = None  # 1-based, when a column is at fault
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity is Severity.WARNING else ""
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
+        where = f"{self.path}:{self.line}" + (f":{self.column}" if self.column else "")
+        return f"{where}: {prefix}{self.message}"
 
 
 class FileRejected(Exception):

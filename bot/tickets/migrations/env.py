@@ -12,6 +12,7 @@ from logging.config import fileConfig
 
 from alembic import context
 
+import bot.invoices.models  # noqa: F401  (its tables share the schema)
 from bot.tickets.database import make_engine
 from bot.tickets.models import Base
 

@@ -71,6 +71,7 @@ OPERATOR_MODULES = {
 }
 OPERATOR_PACKAGES = {
     "bot/knowledge/": "the knowledge check's problems (`billing-bot check`), file formats",
+    "bot/invoices/": "invoice files' problems (as `check`'s), their storage, `import invoices`",
     "bot/retrieval/": "search internals: tokens, model names, cache keys",
     "bot/tickets/": "ticket storage, its migrations and the ticket admin commands",
     "bot/understanding/": "intents, slots and language detection: words read, not written",
