@@ -65,8 +65,8 @@ def full_sort_fusion(dense: np.ndarray, lexical: np.ndarray, k: int = 5) -> list
     return [int(i) for i in np.argsort(-fused, kind="stable")[:k]]
 
 
-def search_at_scale(size: int) -> None:
-    corpus = load_knowledge(SHARED / "partner-center-docs").passages
+def search_at_scale(size: int, data: Path) -> None:
+    corpus = load_knowledge(data / "partner-center-docs").passages
     passages = [
         replace(p, id=f"{p.id}~{n}", text=f"{p.text} (edition {n // len(corpus)})")
         for n, p in ((n, corpus[n % len(corpus)]) for n in range(size))
@@ -75,7 +75,7 @@ def search_at_scale(size: int) -> None:
     index = SearchIndex(passages, embedder)
     questions = [
         json.loads(line)["question"]
-        for line in (SHARED / "questions-dev.jsonl").read_text(encoding="utf-8").splitlines()
+        for line in (data / "questions-dev.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     runs = [(q, v) for q, v in zip(questions, embedder.embed(questions), strict=True)] * 3
 
@@ -139,9 +139,12 @@ def startup() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--passages", type=int, default=20_000)
+    parser.add_argument(
+        "--data", type=Path, default=SHARED, help="the shared data folder (default: %(default)s)"
+    )
     args = parser.parse_args()
     startup()
-    search_at_scale(args.passages)
+    search_at_scale(args.passages, args.data)
 
 
 if __name__ == "__main__":
