@@ -125,7 +125,7 @@ class Assistant:
             customer = self._customer(message)
         except UnknownCustomerError:
             return _just(self._unknown_customer())
-        if message.value:
+        if message.value is not None:  # a button, even one whose data is empty
             return self._action(message, customer, before.state)
         if message.role == Role.AGENT:
             return self._for_agent(message, customer, before.state)
