@@ -17,7 +17,7 @@ import email.utils
 import time
 from typing import Any
 
-from adapters.teams import cards, turns
+from adapters.teams import cards
 from adapters.teams.activities import CHANNEL
 from adapters.teams.turns import CoreRunner, card_activity
 from bot.channel import Delivered, OutboxEvent, Outgoing
@@ -55,7 +55,8 @@ class TeamsChannel:
         async def send(turn: Any) -> None:
             # Errors are kept, not raised: the adapter would hand them to on_turn_error.
             try:
-                sent.append(await turns.send(turn, activity))
+                response = await turn.send_activity(activity)
+                sent.append(getattr(response, "id", None) or None)
             except Exception as exc:
                 failures.append(exc)
 

@@ -7,13 +7,15 @@ re-serialising every outgoing card field by field, and handing each send to a `r
 call in the event loop's default thread pool. The GIL makes that work serial, so it, not the
 encoder, capped throughput.
 
-For `message` activities (what customers send), `DirectTurn` keeps the activity as the JSON
-it arrived as and `Connector` posts replies as JSON over one shared aiohttp session, with
-the same addressing botbuilder's `TurnContext.send_activity` gives a reply (channel, service
-URL, conversation, from/recipient swapped, `replyToId`, locale, `inputHint`) and the same
-bearer token (from the credentials botbuilder's authentication made for this request).
+For `message` activities (what customers send), `DirectTurn` stands in for botbuilder's
+`TurnContext` where `TeamsTurns` uses one (`activity.serialize()`, `turn_state`,
+`send_activity`): it keeps the activity as the JSON it arrived as, turns the schema objects
+it is asked to send into JSON by their attribute maps (`wire_json`), and `Connector` posts
+them over one shared aiohttp session, with the addressing botbuilder gives a reply (channel,
+service URL, conversation, from/recipient swapped, `replyToId`, locale, `inputHint`) and the
+same bearer token (from the credentials botbuilder's authentication made for the request).
 Authentication stays botbuilder's (`TeamsEndpoint`). Other activities (invokes, installs,
-`expectReplies`) still go through botbuilder's `TurnContext`.
+`expectReplies`) still go through botbuilder's adapter.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from datetime import datetime
+from enum import Enum
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
@@ -95,16 +99,57 @@ def _authorization(credentials: Any) -> str | None:
     return headers.get("Authorization")
 
 
+def wire_json(model: Any) -> Any:
+    """A botbuilder schema object as the protocol's JSON, by its msrest attribute map (None
+    values left out, as msrest leaves them); other values as they are."""
+    attributes = getattr(model, "_attribute_map", None)
+    if attributes is not None:
+        found = {}
+        for name, spec in attributes.items():
+            value = getattr(model, name, None)
+            if value is not None:
+                found[spec["key"]] = wire_json(value)
+        return found
+    if isinstance(model, list):
+        return [wire_json(item) for item in model]
+    if isinstance(model, Enum):
+        return model.value
+    if isinstance(model, datetime):
+        return model.isoformat()
+    return model
+
+
+class _Wire:
+    """`turn.activity`: the incoming activity; `serialize()` gives its JSON, as msrest's does."""
+
+    def __init__(self, wire: dict[str, Any]) -> None:
+        self._wire = wire
+        self.type = wire.get("type")
+        self.id = wire.get("id")
+
+    def serialize(self) -> dict[str, Any]:
+        return self._wire
+
+
 class DirectTurn:
     """One `message` activity's turn: what `TeamsTurns` needs of botbuilder's `TurnContext`
     (the activity, a per-turn state, sending), on the JSON wire dict."""
 
     def __init__(self, wire: dict[str, Any], connector: Connector, authenticated: Any) -> None:
         self.wire = wire
+        self.activity = _Wire(wire)
         self.turn_state: dict[str, Any] = {}
         self._connector = connector
         self._authenticated = authenticated
         self._credentials: asyncio.Future[Any] | None = None
+
+    async def send_activity(self, activity: Any) -> Any:
+        """`TurnContext.send_activity`: a text, or a schema `Activity`; its `ResourceResponse`."""
+        from botbuilder.schema import ResourceResponse
+
+        body = {"type": "message", "text": activity} if isinstance(activity, str) else None
+        sent = await self.send(body if body is not None else wire_json(activity))
+        return ResourceResponse(id=sent)
 
     async def send(self, activity: Mapping[str, Any]) -> str | None:
         """Send `activity` (type and content) as a reply to this turn's activity."""

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from adapters.teams import activities, cards
-from adapters.teams.direct import ConnectorError, DirectTurn
+from adapters.teams.direct import ConnectorError
 from bot.channel import OutboxEvent
 from bot.conversation.store import Conversations
 from bot.tickets.inbound import InboundEvents
@@ -68,7 +68,7 @@ class TeamsTurns:
         self._remembered: dict[str, dict[str, Any]] = {}  # conversation -> stored reference
 
     async def on_turn(self, turn: Any) -> None:
-        wire = wire_of(turn)
+        wire = turn.activity.serialize()
         kind = wire.get("type")
         if kind in ("message", "invoke", "conversationUpdate", "installationUpdate"):
             await self._remember(wire)
@@ -86,7 +86,7 @@ class TeamsTurns:
             log.error("Teams turn failed: Bot Connector unreachable or refused: %s", error)
         else:
             log.error("Teams turn failed", exc_info=(type(error), error, error.__traceback__))
-        wire = wire_of(turn)
+        wire = turn.activity.serialize()
         turn.turn_state[NOT_DELIVERED] = True  # nothing was committed: a redelivery is welcome
         try:
             if activities.is_card_action(wire):
@@ -99,36 +99,39 @@ class TeamsTurns:
                     },
                 )
             elif wire.get("type") == "message":
-                await send(turn, text_activity(SORRY))
+                await turn.send_activity(SORRY)
         except Exception as exc:
             log.warning("could not tell the customer about the failed turn: %s", exc)
 
     async def _on_message(self, turn: Any, wire: dict[str, Any]) -> None:
+        from botbuilder.schema import Activity, ActivityTypes
+
         message = self._with_tenant(activities.message_from_activity(wire))
         if not message.text and not message.value:
-            await send(turn, text_activity(NOTHING_TO_READ))
+            await turn.send_activity(NOTHING_TO_READ)
             return
-        typing = asyncio.ensure_future(_typing(turn))  # goes out while the core works
-        try:
+        typing = asyncio.ensure_future(_typing(turn, Activity(type=ActivityTypes.typing)))
+        try:  # the indicator goes out while the core works, and before the answer
             handled = await self._run_core(self._assistant.respond, message)
         finally:
-            await typing  # before the answer
+            await typing
         if handled.delivery is not None:
             await self._send_inline(turn, handled.delivery)
         elif not handled.repeat and handled.reply.text:  # an activity without an id: no row
-            await send(turn, card_activity(cards.reply_card(handled.reply, message.text)))
+            await turn.send_activity(card_activity(cards.reply_card(handled.reply, message.text)))
         # Otherwise nothing to say, or the reply went out already (or is going out elsewhere).
 
     async def _send_inline(self, turn: Any, delivery: Claimed) -> None:
         outgoing = delivery.outgoing
         activity = card_activity(cards.outgoing_card(OutboxEvent(outgoing.event), outgoing.body))
         try:
-            reference = await asyncio.wait_for(send(turn, activity), INLINE_TIMEOUT)
+            response = await asyncio.wait_for(turn.send_activity(activity), INLINE_TIMEOUT)
         except Exception as exc:
             log.warning("reply %s not sent inline (%s); the outbox delivers it", outgoing.key, exc)
             await self._run_core(self._release, delivery, f"inline send: {exc!r}")
             turn.turn_state[NOT_DELIVERED] = True
             return
+        reference = getattr(response, "id", None) or None
         await self._run_core(self._settle, delivery, reference)
 
     def _release(self, delivery: Claimed, error: str) -> None:
@@ -165,7 +168,7 @@ class TeamsTurns:
         tenant = activities.tenant_id(wire) or self._local_tenant
         reply = await self._run_core(self._assistant.welcome, tenant)
         if reply.text:
-            await send(turn, card_activity(cards.reply_card(reply)))
+            await turn.send_activity(card_activity(cards.reply_card(reply)))
 
     def _with_tenant(self, message: Message) -> Message:
         if message.tenant_id or not self._local_tenant:
@@ -192,40 +195,14 @@ class TeamsTurns:
         self._remembered[conversation] = reference
 
 
-def card_activity(content: cards.Card) -> dict[str, Any]:
-    """A message carrying one Adaptive Card, as the protocol's JSON."""
-    return {"type": "message", "attachments": [cards.attachment(content)]}
+def card_activity(content: cards.Card) -> Any:
+    from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-
-def text_activity(text: str) -> dict[str, Any]:
-    return {"type": "message", "text": text}
-
-
-def wire_of(turn: Any) -> dict[str, Any]:
-    """The turn's activity as its JSON wire dict."""
-    if isinstance(turn, DirectTurn):
-        return turn.wire
-    wire: dict[str, Any] = turn.activity.serialize()
-    return wire
-
-
-async def send(turn: Any, activity: dict[str, Any]) -> str | None:
-    """Send `activity` (the protocol's JSON) as a reply in the turn's conversation, on a
-    `DirectTurn` or a botbuilder `TurnContext`; the id the Bot Connector gave it."""
-    if isinstance(turn, DirectTurn):
-        return await turn.send(activity)
-    from botbuilder.schema import Activity
-
-    response = await turn.send_activity(Activity().deserialize(activity))
-    return getattr(response, "id", None) or None
-
-
-async def _typing(turn: Any) -> None:
-    """Cosmetic: a failed typing indicator must not cost the customer the answer."""
-    try:
-        await send(turn, {"type": "typing"})
-    except Exception as exc:
-        log.warning("typing indicator not sent: %s", exc)
+    attachment = cards.attachment(content)
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=attachment["contentType"], content=content)],
+    )
 
 
 async def _invoke_reply(turn: Any, body: dict[str, Any]) -> None:
@@ -241,10 +218,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _typing(turn: Any, typing: Any) -> None:
+    """Cosmetic: a failed typing indicator must not cost the customer the answer."""
+    try:
+        await turn.send_activity(typing)
+    except Exception as exc:
+        log.warning("typing indicator not sent: %s", exc)
+
+
 def _is_connector_failure(error: BaseException) -> bool:
     import aiohttp
     from msrest.exceptions import ClientRequestError, HttpOperationError
 
-    return isinstance(
-        error, ClientRequestError | HttpOperationError | ConnectorError | aiohttp.ClientError
-    )
+    failures = (ClientRequestError, HttpOperationError, ConnectorError, aiohttp.ClientError)
+    return isinstance(error, failures)
