@@ -133,7 +133,7 @@ class Assistant:
         except UnknownCustomerError:
             language = self.detector.language_of(message.text, customer=message.locale[:2])
             return _just(self._unknown_customer(language))
-        if message.value:
+        if message.value is not None:  # a button, even one whose data is empty
             return self._action(message, customer, before.state)
         if message.role == Role.AGENT:
             return self._for_agent(message, customer, before.state)

@@ -17,16 +17,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete
+from sqlalchemy import CursorResult, and_, bindparam, delete, literal_column, select
 
 from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
 from bot.tickets.database import Clock, Database, utcnow
 from bot.tickets.feedback import FeedbackLog
 from bot.tickets.inbound import InboundEvents, Result
-from bot.tickets.models import OutboxRow
+from bot.tickets.models import ConversationRow, InboundEventRow, OutboxRow, TicketRow
 from bot.tickets.outbox import OutboxStatus
-from bot.tickets.store import TicketStore
+from bot.tickets.prepared import Prepared
+from bot.tickets.status import ACTIVE, Status
+from bot.tickets.store import TicketStore, ticket_of
 from bot.tickets.values import Ticket
 from bot.turn import AlreadyHandled, Turn
 from bot.types import Message
@@ -50,6 +52,7 @@ class Storage:
         self.conversations = Conversations(db)
         self.feedback = FeedbackLog(db)
         self.outbox = self.tickets.outbox
+        self._before_turn = Prepared(_before_turn_query(), db.engine.dialect)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utcnow) -> Storage:
@@ -57,28 +60,36 @@ class Storage:
         return cls(Database.from_url(url, clock=clock))
 
     def before_turn(self, message: Message) -> BeforeTurn:
-        """What a turn reads before it decides, in one read transaction."""
-        channel, conversation = message.channel, message.conversation
-        with self.db.read() as session:
-            return BeforeTurn(
-                seen=self.inbound.seen_in(session, channel, message.event_id)
-                if message.event_id
-                else None,
-                state=self.conversations.state_in(session, channel, conversation),
-                owner=self.tickets.open_ticket_for_in(session, channel, conversation),
+        """What a turn reads before it decides, in one statement: what an earlier delivery
+        of the event produced, the conversation's state, its active ticket (at most one: a
+        unique index says so)."""
+        with self.db.single() as conn:
+            (row,) = self._before_turn.run(
+                conn,
+                {
+                    "b_channel": message.channel,
+                    "b_event_id": message.event_id or None,
+                    "b_conversation": message.conversation,
+                },
             )
+        return BeforeTurn(
+            seen=None if row.seen_id is None else dict(row.result or {}),
+            state=ConversationState.from_json(row.state),
+            owner=None if row.id is None else ticket_of(row),
+        )
 
     @contextmanager
     def turn(self, message: Message, state: ConversationState) -> Iterator[Turn]:
         """One transaction for one incoming event: its id is marked first (a concurrent
         delivery of the same event waits here, then raises `AlreadyHandled`), then whatever
         the turn changes; it all commits when the block ends, or none of it."""
-        with self.db.write() as session:
+        with self.db.transaction() as conn:
             if message.event_id and not self.inbound.claim_in(
-                session, message.channel, message.event_id
+                conn, message.channel, message.event_id
             ):
                 raise AlreadyHandled(f"{message.channel} event {message.event_id}")
-            yield Turn(self, session, message, state)
+            with Turn(self, conn, message, state) as turn:
+                yield turn
 
     def prune(self, older_than: timedelta) -> tuple[int, int]:
         """Forget inbound event ids and settled (delivered or superseded) outbox rows older
@@ -103,3 +114,43 @@ class Storage:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _before_turn_query() -> Any:
+    """`Storage.before_turn`'s statement: three outer joins on one row, each a primary key
+    or unique index lookup (a conversation has one active ticket at most)."""
+    assert frozenset(Status) - {Status.RESOLVED} == ACTIVE  # the unique index's condition
+    here = select(literal_column("1").label("one")).subquery("here")
+    return (
+        select(
+            InboundEventRow.id.label("seen_id"),
+            InboundEventRow.result,
+            ConversationRow.state,
+            *TicketRow.__table__.columns,
+        )
+        .select_from(here)
+        .outerjoin(
+            InboundEventRow,
+            and_(
+                InboundEventRow.source == bindparam("b_channel"),
+                InboundEventRow.event_id == bindparam("b_event_id"),
+            ),
+        )
+        .outerjoin(
+            ConversationRow,
+            and_(
+                ConversationRow.channel == bindparam("b_channel"),
+                ConversationRow.conversation == bindparam("b_conversation"),
+            ),
+        )
+        .outerjoin(
+            TicketRow,
+            and_(
+                TicketRow.channel == bindparam("b_channel"),
+                TicketRow.conversation == bindparam("b_conversation"),
+                # Written out, not bound: SQLite re-plans a statement on every execution
+                # when a bound value decides whether a partial index applies.
+                TicketRow.status != literal_column(f"'{Status.RESOLVED.value}'"),
+            ),
+        )
+    )

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.channel import OutboxEvent
 from bot.conversation.state import ConversationState
-from bot.tickets.outbox import Claimed, enqueue_claimed
+from bot.tickets.outbox import Claimed
 from bot.tickets.values import Ticket
 from bot.types import Message, Reply, ReplyKind
 
@@ -59,14 +60,43 @@ def reply_key(message: Message) -> str:
 
 
 class Turn:
+    """The verbs of one event's transaction, on its connection. Most turns only reply: their
+    statements run on the connection directly; an ORM session on the same connection and
+    transaction is opened for the verbs that need one (tickets, feedback) and flushed before
+    the reply is written, so statements keep the order they were called in."""
+
     def __init__(
-        self, storage: Storage, session: Session, message: Message, state: ConversationState
+        self, storage: Storage, conn: Connection, message: Message, state: ConversationState
     ) -> None:
         self._storage = storage
-        self._session = session
+        self._conn = conn
+        self._orm: Session | None = None
         self.message = message
         self.loaded = state
         self.state = state  # replace it to change what is remembered; written by `reply`
+
+    @property
+    def _session(self) -> Session:
+        if self._orm is None:
+            # Joins the connection's transaction; never commits or ends it (the turn does).
+            self._orm = Session(
+                bind=self._conn, expire_on_commit=False, join_transaction_mode="rollback_only"
+            )
+        return self._orm
+
+    def _flushed(self) -> Connection:
+        if self._orm is not None:
+            self._orm.flush()
+        return self._conn
+
+    def __enter__(self) -> Turn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._orm is not None:
+            if exc[0] is None:
+                self._orm.flush()
+            self._orm.close()
 
     # --- tickets ---------------------------------------------------------------------------
 
@@ -139,16 +169,17 @@ class Turn:
         """Queue the reply (for an event a platform delivered: an outbox row claimed by this
         process, to send inline after the commit), keep the state and the event's result."""
         message = self.message
+        conn = self._flushed()
         if self.state != self.loaded:
             self._storage.conversations.save_state_in(
-                self._session, message.channel, message.conversation, self.state
+                conn, message.channel, message.conversation, self.state
             )
         if not message.event_id:
             return Handled(reply)
         delivery = None
         if reply.text:
-            delivery = enqueue_claimed(
-                self._session,
+            delivery = self._storage.outbox.enqueue_claimed_in(
+                conn,
                 key=reply_key(message),
                 channel=message.channel,
                 conversation=message.conversation,
@@ -158,7 +189,7 @@ class Turn:
                 lease=INLINE_LEASE,
             )
         self._storage.inbound.finish_in(
-            self._session,
+            conn,
             message.channel,
             message.event_id,
             {

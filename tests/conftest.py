@@ -16,7 +16,11 @@ from bot.retrieval.embedder import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_KNOWLEDGE = ROOT / "knowledge"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# Beside the checkout (../shared/data); a worktree (../wt/<name>) finds it further up.
+SHARED_DATA = next(
+    (up / "shared" / "data" for up in ROOT.parents if (up / "shared" / "data").is_dir()),
+    ROOT.parent / "shared" / "data",
+)
 CORPUS = SHARED_DATA / "partner-center-docs"
 # A Tuesday afternoon in Amsterdam, inside support hours; the sample invoices are dated for it.
 NOW = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)

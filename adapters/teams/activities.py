@@ -42,6 +42,7 @@ def conversation_id(activity: Activity) -> str:
 def message_from_activity(activity: Activity) -> Message:
     """A `message` activity (typed text or an Action.Submit) as a core `Message`."""
     value = activity.get("value")
+    value = value if isinstance(value, Mapping) and value else None  # {}: no button data
     return _message(activity, text=clean_text(activity.get("text")), value=value)
 
 
@@ -98,7 +99,8 @@ def clean_text(text: object) -> str:
     return _MENTION.sub("", text).strip()
 
 
-def _message(activity: Activity, *, text: str, value: object) -> Message:
+def _message(activity: Activity, *, text: str, value: Mapping[str, Any] | None) -> Message:
+    """A card action's data is kept even when empty: it is a button, not a message."""
     user = _mapping(activity.get("from"))
     return Message(
         text=text,
@@ -109,7 +111,7 @@ def _message(activity: Activity, *, text: str, value: object) -> Message:
         tenant_id=tenant_id(activity),
         locale=str(activity.get("locale") or "en-US"),
         event_id=str(activity["id"]) if activity.get("id") else None,
-        value=dict(value) if isinstance(value, Mapping) and value else None,
+        value=dict(value) if isinstance(value, Mapping) else None,
     )
 
 

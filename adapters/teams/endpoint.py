@@ -23,11 +23,13 @@ from adapters.http_limits import one_line, refuse
 from adapters.teams import activities
 from adapters.teams.activities import NOT_DELIVERED
 from adapters.teams.auth import has_expiry
+from adapters.teams.direct import Connector, DirectTurn
 from adapters.wire import MalformedBody, parse_json
 
 log = logging.getLogger(__name__)
 
 TurnLogic = Callable[[Any], Awaitable[None]]
+TurnError = Callable[[Any, Exception], Awaitable[None]]
 
 
 class TeamsEndpoint:
@@ -38,7 +40,9 @@ class TeamsEndpoint:
     the body (size-bounded by the server) as plain JSON within `adapters.wire`'s bounds;
     the token again, bound to the two fields of the activity it vouches for (`channelId`:
     the signing key's endorsement; `serviceUrl`: the token's `serviceurl` claim); the whole
-    activity's shape; only then botbuilder. Every refusal is one log line.
+    activity's shape; only then the turn: a customer's `message` as a `DirectTurn` (see
+    `adapters.teams.direct`), anything else through botbuilder's adapter. Every refusal is
+    one log line.
     """
 
     def __init__(
@@ -48,11 +52,15 @@ class TeamsEndpoint:
         count: Callable[[str], None] = lambda _outcome: None,
         *,
         authenticated: bool = True,
+        on_error: TurnError | None = None,
+        connector: Connector | None = None,
     ) -> None:
         self._adapter = adapter  # botbuilder CloudAdapter
         self._logic = logic
         self._count = count
         self._authenticated = authenticated  # False only in local mode (no app id)
+        self._on_error = on_error
+        self._connector = connector  # None: every activity goes through botbuilder
 
     async def handle(self, request: web.Request) -> web.Response:
         from botbuilder.schema import Activity
@@ -87,10 +95,12 @@ class TeamsEndpoint:
         problem = activities.shape_problem(body)
         if problem is not None:
             return self._refuse(request, 400, f"malformed activity: {problem}")
-        try:
+        try:  # what botbuilder would refuse to read is refused here, on either path
             activity = Activity().deserialize(body)
         except Exception as exc:  # msrest raises DeserializationError and friends
             return self._refuse(request, 400, "malformed activity", detail=str(exc))
+        if self._direct(body):
+            return await self._direct_turn(request, body, authenticated)
 
         turns: list[Any] = []
 
@@ -112,6 +122,30 @@ class TeamsEndpoint:
         if payload is None:
             return web.Response(status=int(invoke_response.status))
         return web.json_response(payload, status=int(invoke_response.status))
+
+    def _direct(self, body: dict[str, Any]) -> bool:
+        return (
+            self._connector is not None
+            and self._on_error is not None
+            and body["type"] == "message"
+            and body.get("deliveryMode") != "expectReplies"  # replies in the HTTP body
+        )
+
+    async def _direct_turn(
+        self, request: web.Request, body: dict[str, Any], authenticated: Any
+    ) -> web.Response:
+        """A customer's message, as botbuilder's adapter would run it (errors go to the
+        turn-error handler) without its per-request work."""
+        assert self._connector is not None and self._on_error is not None
+        turn = DirectTurn(body, self._connector, authenticated)
+        try:
+            await self._logic(turn)
+        except Exception as exc:
+            await self._on_error(turn, exc)
+        self._count(str(body["type"]))
+        if turn.turn_state.get(NOT_DELIVERED):  # as below
+            return self._refuse(request, 503, "the reply is not delivered yet", retry_after=5)
+        return web.Response(status=201)
 
     async def _authenticate(
         self, request: web.Request, addressing: Any, header: str | None, what: str

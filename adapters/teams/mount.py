@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from adapters.teams.auth import CloudEndpoints, build_authentication
@@ -26,6 +26,7 @@ def teams_mount(endpoints: CloudEndpoints | None = None) -> Mount:
         from botbuilder.integration.aiohttp import CloudAdapter
 
         from adapters.teams.channel import TeamsChannel
+        from adapters.teams.direct import Connector
         from adapters.teams.endpoint import TeamsEndpoint
         from adapters.teams.turns import TeamsTurns
 
@@ -46,13 +47,22 @@ def teams_mount(endpoints: CloudEndpoints | None = None) -> Mount:
             await turns.drain()
 
         app.on_shutdown.append(drain)
+        connector = Connector()
         endpoint = TeamsEndpoint(
             adapter,
             turns.on_turn,
             count=lambda outcome: context.metrics.inc("teams_activities_total", outcome=outcome),
             authenticated=bool(settings.teams_app_id),
+            on_error=turns.on_error,
+            connector=connector,
         )
         app.router.add_post(MESSAGES_PATH, endpoint.handle)
+
+        async def connector_lifetime(_app: web.Application) -> AsyncIterator[None]:
+            yield
+            await connector.close()
+
+        app.cleanup_ctx.append(connector_lifetime)
         if settings.teams_app_id:
             log.info("Teams: app %s (%s)", settings.teams_app_id, settings.teams_app_type)
         else:

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.http_limits import one_line
 from adapters.teams import activities, cards
+from adapters.teams.direct import ConnectorError
 from bot.channel import OutboxEvent
 from bot.conversation.store import Conversations
 from bot.locale import N_, Translator, translator
@@ -129,11 +130,11 @@ class TeamsTurns:
         if not message.text and not message.value:
             await turn.send_activity(_in_locale_of(wire)(NOTHING_TO_READ))
             return
-        try:  # cosmetic: a failed typing indicator must not cost the customer the answer
-            await turn.send_activity(Activity(type=ActivityTypes.typing))
-        except Exception as exc:
-            log.warning("typing indicator not sent: %s", exc)
-        handled = await self._run_core(self._assistant.respond, message)
+        typing = asyncio.ensure_future(_typing(turn, Activity(type=ActivityTypes.typing)))
+        try:  # the indicator goes out while the core works, and before the answer
+            handled = await self._run_core(self._assistant.respond, message)
+        finally:
+            await typing
         if handled.delivery is not None:
             await self._send_inline(turn, handled.delivery)
         elif not handled.repeat and handled.reply.text:  # an activity without an id: no row
@@ -305,7 +306,17 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _typing(turn: Any, typing: Any) -> None:
+    """Cosmetic: a failed typing indicator must not cost the customer the answer."""
+    try:
+        await turn.send_activity(typing)
+    except Exception as exc:
+        log.warning("typing indicator not sent: %s", exc)
+
+
 def _is_connector_failure(error: BaseException) -> bool:
+    import aiohttp
     from msrest.exceptions import ClientRequestError, HttpOperationError
 
-    return isinstance(error, ClientRequestError | HttpOperationError)
+    failures = (ClientRequestError, HttpOperationError, ConnectorError, aiohttp.ClientError)
+    return isinstance(error, failures)

@@ -6,17 +6,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import Session
 
 from bot.conversation.state import ConversationState
-from bot.tickets.database import Database
+from bot.tickets.database import Database, Executor, connection_of
 from bot.tickets.models import ConversationRow
+from bot.tickets.prepared import Prepared
 
 
 class Conversations:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Prepared once: most turns run it.
+        save = db.insert(ConversationRow).values(
+            channel=bindparam("b_channel"),
+            conversation=bindparam("b_conversation"),
+            reference={},
+            customer_id=None,
+            updated_at=bindparam("b_updated_at"),
+            state=bindparam("b_state"),
+        )
+        self._save_state = Prepared(
+            save.on_conflict_do_update(
+                index_elements=["channel", "conversation"],
+                set_={"state": save.excluded.state, "updated_at": save.excluded.updated_at},
+            ),
+            db.engine.dialect,
+        )
 
     def remember(
         self,
@@ -66,20 +83,16 @@ class Conversations:
         return ConversationState.from_json(None if row is None else row.state)
 
     def save_state_in(
-        self, session: Session, channel: str, conversation: str, state: ConversationState
+        self, where: Executor, channel: str, conversation: str, state: ConversationState
     ) -> None:
         """Write the state in the caller's transaction (the row is created if missing: a
         conversation without a stored reference still has a state)."""
-        statement = self._db.insert(ConversationRow).values(
-            channel=channel,
-            conversation=conversation,
-            reference={},
-            customer_id=None,
-            updated_at=self._db.now(),
-            state=state.to_json(),
+        self._save_state.run(
+            connection_of(where),
+            {
+                "b_channel": channel,
+                "b_conversation": conversation,
+                "b_updated_at": self._db.now(),
+                "b_state": state.to_json(),
+            },
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=["channel", "conversation"],
-            set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},
-        )
-        session.execute(statement)

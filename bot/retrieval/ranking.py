@@ -34,10 +34,13 @@ def fused_top(
     item; an item scoring 0 or less in a list earns nothing from it), best first, with their
     fused scores: exactly what fusing the full rankings would give.
 
-    Only the leaders of each list are scored. An item outside the top `m` of every list has
-    a fused score of at most `len(lists) / (RRF_K + m + 1)`; once the k-th best candidate
-    beats that, nobody outside can enter. With two lists and no ineligible items,
-    `m = 2k + RRF_K` always suffices (the top k of one list alone score 1/(RRF_K + k)).
+    Only the leaders of each list (its top `m`) are ranked. A leader's place in a list is
+    known; an item outside a list's leaders earns at most `1 / (RRF_K + m + 1)` from it. So
+    each candidate (a leader of some list) has a known part and a bound on the rest; only
+    the few whose bound could reach the k-th best known score are ranked exactly (one count
+    over the list each). Once the k-th best beats what an item outside every list's leaders
+    could earn, nobody outside can enter; else `m` doubles. With two lists and no ineligible
+    items, `m = 2k + RRF_K` always suffices (the top k of one list alone score 1/(RRF_K + k)).
     """
     n = len(lists[0])
     m = len(lists) * (k + RRF_K)
@@ -47,35 +50,47 @@ def fused_top(
         candidates = np.unique(np.concatenate(leaders))  # ascending: ties go by index
         if eligible is not None:
             candidates = candidates[eligible[candidates]]
-        fused = np.zeros(len(candidates), dtype=np.float64)
-        for scores, leading in zip(lists, leaders, strict=True):
-            earns = scores[candidates] > 0
-            fused[earns] += 1.0 / (RRF_K + ranks(scores, leading, candidates[earns]))
+        parts = [
+            _places(scores, leading, candidates)
+            for scores, leading in zip(lists, leaders, strict=True)
+        ]
+        ceiling = 1.0 / (RRF_K + m + 1)  # the most a list gives an item outside its leaders
+        known = np.zeros(len(candidates), dtype=np.float64)
+        unknown = np.zeros(len(candidates), dtype=np.int64)
+        for place in parts:
+            known[place > 0] += 1.0 / (RRF_K + place[place > 0])
+            unknown += place < 0
+        if len(candidates) > k:  # only those that could reach the k-th best need their places
+            threshold = np.partition(known, len(known) - k)[len(known) - k]
+            contenders = np.flatnonzero(known + unknown * ceiling >= threshold)
+        else:
+            contenders = np.arange(len(candidates))
+        fused = np.zeros(len(contenders), dtype=np.float64)
+        for scores, place in zip(lists, parts, strict=True):
+            mine = place[contenders]
+            for slot in np.flatnonzero(mine < 0):  # earns, outside the leaders: count its place
+                mine[slot] = _place(scores, int(candidates[contenders[slot]]))
+            fused[mine > 0] += 1.0 / (RRF_K + mine[mine > 0])
         order = np.argsort(-fused, kind="stable")[:k]
-        bound = len(lists) / (RRF_K + m + 1)
+        bound = len(lists) * ceiling
         if m == n or (len(order) == k and fused[order[-1]] > bound):
-            return candidates[order], fused[order]
+            return candidates[contenders[order]], fused[order]
         m *= 2
 
 
-def ranks(scores: np.ndarray, leading: np.ndarray, items: np.ndarray) -> np.ndarray:
-    """1-based places of `items` in the stable descending order of `scores`, given its first
-    places `leading` (from `top_k`); the items outside them are counted."""
-    place = np.empty(len(items), dtype=np.int64)
+def _places(scores: np.ndarray, leading: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Per item (ascending indices): its 1-based place in the stable descending order of
+    `scores` if it is among `leading` (that order's first places), -1 if it is not but still
+    scores above 0, 0 if it earns nothing from this list."""
     by_index = np.argsort(leading)
     at = np.minimum(np.searchsorted(leading[by_index], items), len(leading) - 1)
     led = leading[by_index[at]] == items
-    place[led] = by_index[at[led]] + 1
-    rest = np.flatnonzero(~led)
-    if len(rest):
-        values = scores[items[rest]]
-        ascending = np.sort(scores)  # values only, no index sort: cheap next to argsort
-        above = len(scores) - np.searchsorted(ascending, values, side="right")
-        equal = np.searchsorted(ascending, values, side="right") - np.searchsorted(
-            ascending, values, side="left"
-        )
-        place[rest] = above + 1
-        for slot in np.flatnonzero(equal > 1):  # a tie: the lower index goes first
-            i, value = items[rest[slot]], scores[items[rest[slot]]]
-            place[rest[slot]] += int(np.count_nonzero(scores[:i] == value))
+    place = np.where(led, by_index[at] + 1, -1)
+    place[scores[items] <= 0] = 0
     return place
+
+
+def _place(scores: np.ndarray, item: int) -> int:
+    """The 1-based place of `item` in the stable descending order of `scores`."""
+    value = scores[item]
+    return 1 + int(np.count_nonzero(scores > value)) + int(np.count_nonzero(scores[:item] == value))

@@ -6,7 +6,12 @@ SQLite (the default, one file) and PostgreSQL (several replicas) behave the same
   `BEGIN IMMEDIATE`: writers queue for the lock up front instead of failing half-way with
   "database is locked" when a read lock cannot be upgraded. Read-only sessions (the
   `READ_ONLY` execution option) use a plain deferred `BEGIN`, so reads never wait on writes.
-* PostgreSQL uses psycopg 3; a bare `postgresql://` URL is mapped to it.
+* PostgreSQL uses psycopg 3; a bare `postgresql://` URL is mapped to it. A pooled connection
+  is pinged before use only when it sat idle for a while (a round trip per checkout is
+  most of a short statement's cost); one that died meanwhile is replaced.
+* `single()`: one statement on its own, no BEGIN/COMMIT around it (a lone statement is its
+  own transaction on both databases; a SQLite write statement takes the write lock when it
+  starts, as `BEGIN IMMEDIATE` would): what the turn's read and a delivery's settling use.
 
 `upgrade()` brings the schema to the newest Alembic revision under a lock (an advisory lock on
 PostgreSQL, the write lock on SQLite), so replicas starting together migrate once.
@@ -14,10 +19,11 @@ PostgreSQL, the write lock on SQLite), so replicas starting together migrate onc
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,18 +31,32 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
 
 from bot.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "billing_read_only"  # execution option: a read-only session on SQLite
+SINGLE = "billing_single_statement"  # execution option: no BEGIN on SQLite (see `single`)
 _BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock before giving up
 _MIGRATION_LOCK = 0x42494C4C  # "BILL": the PostgreSQL advisory lock key for upgrades
+PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may idle before a ping
 
 
 Clock = Callable[[], datetime]
+# Where a store's `*_in` functions run their statements: a caller's ORM session, or the
+# connection of a Core transaction (`Database.transaction`).
+Executor = Session | Connection
+
+
+def connection_of(where: Executor) -> Connection:
+    """The connection under `where`: Core statements run there without the ORM's overhead
+    (a session's pending objects are flushed first, so the statements' order is kept)."""
+    if isinstance(where, Session):
+        where.flush()
+        return where.connection()
+    return where
 
 
 def utcnow() -> datetime:
@@ -54,6 +74,7 @@ class Database:
     def __init__(self, engine: Engine, *, clock: Clock = utcnow) -> None:
         self.engine = engine
         self._reader = engine.execution_options(**{READ_ONLY: True})
+        self._single = single_statement(engine)
         self.now = clock
 
     @classmethod
@@ -72,6 +93,15 @@ class Database:
     def read(self) -> Iterator[Session]:
         with Session(self._reader) as session, session.begin():
             yield session
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """`write()` without the ORM: one transaction on a connection (Core statements)."""
+        return self.engine.begin()
+
+    def single(self) -> Connection:
+        """A connection for statements that each stand alone (no transaction around them);
+        use it as a context manager (`with db.single() as conn:`), which returns it."""
+        return self._single.connect()
 
     def insert(self, table: Any) -> Any:
         """The dialect's INSERT (with ON CONFLICT) for `table`."""
@@ -100,11 +130,15 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; creates the SQLite file's folder if missing."""
+def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE) -> Engine:
+    """An engine for `url`; creates the SQLite file's folder if missing. A pooled PostgreSQL
+    connection idle for `ping_after_idle` seconds is checked before it is handed out."""
     parsed = parse_url(url)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "checkin", _idle_since)
+        event.listen(engine, "checkout", functools.partial(_ping_if_idle, ping_after_idle))
+        return engine
     assert parsed.database is not None
     Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT})
@@ -144,10 +178,45 @@ def _use_wal(cursor: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    if conn.get_execution_options().get(READ_ONLY):
-        conn.exec_driver_sql("BEGIN")
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    options = conn.get_execution_options()
+    if options.get(SINGLE):
+        return  # the driver runs each statement as its own transaction
+    # On the driver: every transaction pays this, and `exec_driver_sql` costs ten times it.
+    statement = "BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE"
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        driver.execute(statement)
+    except sqlite3.Error as exc:  # raised as `exec_driver_sql` would (e.g. OperationalError)
+        raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
+
+
+def single_statement(engine: Engine) -> Engine:
+    """`engine` for statements that stand alone: autocommit on PostgreSQL (no BEGIN/COMMIT
+    round trips); on SQLite, whose driver already runs outside transactions here, no BEGIN."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine.execution_options(**{SINGLE: True})
+
+
+def _idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(after: float, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Check a connection that idled (the server may have restarted meanwhile); a dead one
+    is replaced by the pool. A busy pool's connections are never idle long: no round trip."""
+    if time.monotonic() - record.info.get("idle_since", time.monotonic()) < after:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()
+    except Exception as exc:
+        raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
 def upgrade(engine: Engine) -> None:

@@ -54,6 +54,7 @@ class Dispatcher:
         delivery_timeout: float = 60.0,
         batch: int = 20,
         poll_interval: float = 1.0,
+        wake_gap: float = 0.1,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:
@@ -73,6 +74,9 @@ class Dispatcher:
         self._timeout = delivery_timeout
         self._batch = batch
         self._poll = poll_interval
+        # A busy server wakes the dispatcher after every core call; a round that found
+        # nothing is followed by another no sooner than this (a claim is a write).
+        self._wake_gap = min(wake_gap, poll_interval)
         self._clock = clock
         self._rng = rng or random.Random()
         self._wake: asyncio.Event | None = None
@@ -129,7 +133,11 @@ class Dispatcher:
                 pause = min(pause * 2, 60.0)
             if delivered or stop.is_set():
                 continue
+            quiet_since = self._loop.time()
             await self._idle(stop, pause)
+            rest = self._wake_gap - (self._loop.time() - quiet_since)
+            if rest > 0 and not stop.is_set():
+                await self._idle(stop, rest, wakeable=False)
 
     def wake(self) -> None:
         """Ask a running `run_forever` to look at the outbox now (callable from any thread)."""
@@ -137,9 +145,11 @@ class Dispatcher:
         if loop is not None and wake is not None and not loop.is_closed():
             loop.call_soon_threadsafe(wake.set)
 
-    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+    async def _idle(self, stop: asyncio.Event, seconds: float, *, wakeable: bool = True) -> None:
         assert self._wake is not None
-        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wakeable:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
         try:
             await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:

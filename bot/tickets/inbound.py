@@ -12,11 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.tickets.database import Database
+from bot.tickets.database import Database, Executor, connection_of
 from bot.tickets.models import InboundEventRow
+from bot.tickets.prepared import Prepared
 
 Result = dict[str, Any]
 
@@ -24,25 +25,42 @@ Result = dict[str, Any]
 class InboundEvents:
     def __init__(self, db: Database) -> None:
         self._db = db
-
-    def claim_in(self, session: Session, source: str, event_id: str) -> bool:
-        """Mark (source, event_id) in the caller's transaction: True the first time, False
-        when it is already marked (a unique constraint decides, across every replica; a
-        concurrent first delivery makes this wait for its commit)."""
-        statement = (
-            self._db.insert(InboundEventRow)
-            .values(source=source, event_id=event_id, received_at=self._db.now())
+        # Prepared once: every turn runs them.
+        claim = (
+            db.insert(InboundEventRow)
+            .values(
+                source=bindparam("b_source"),
+                event_id=bindparam("b_event_id"),
+                received_at=bindparam("b_received_at"),
+            )
             .on_conflict_do_nothing()
             .returning(InboundEventRow.id)
         )
-        return session.execute(statement).first() is not None
-
-    def finish_in(self, session: Session, source: str, event_id: str, result: Result) -> None:
-        """Keep what handling the event produced, in the caller's transaction."""
-        session.execute(
+        finish = (
             update(InboundEventRow)
-            .where(InboundEventRow.source == source, InboundEventRow.event_id == event_id)
-            .values(result=result)
+            .where(
+                InboundEventRow.source == bindparam("b_source"),
+                InboundEventRow.event_id == bindparam("b_event_id"),
+            )
+            .values(result=bindparam("b_result"))
+        )
+        self._claim = Prepared(claim, db.engine.dialect)
+        self._finish = Prepared(finish, db.engine.dialect)
+
+    def claim_in(self, where: Executor, source: str, event_id: str) -> bool:
+        """Mark (source, event_id) in the caller's transaction: True the first time, False
+        when it is already marked (a unique constraint decides, across every replica; a
+        concurrent first delivery makes this wait for its commit)."""
+        found = self._claim.run(
+            connection_of(where),
+            {"b_source": source, "b_event_id": event_id, "b_received_at": self._db.now()},
+        )
+        return bool(found)
+
+    def finish_in(self, where: Executor, source: str, event_id: str, result: Result) -> None:
+        """Keep what handling the event produced, in the caller's transaction."""
+        self._finish.run(
+            connection_of(where), {"b_source": source, "b_event_id": event_id, "b_result": result}
         )
 
     def first_delivery(self, source: str, event_id: str) -> bool:

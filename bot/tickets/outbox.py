@@ -18,10 +18,10 @@ write lock there):
   a row is checked again just before it is sent (`still_pending`): the row's status is the
   persisted delivery key, shared by every process and replica and kept across restarts.
 
-A row can be born claimed (`enqueue_claimed`): the bot's reply to a customer is written in the
-turn's transaction already leased to the process that sends it inline right after the commit;
-if that send fails (or the process dies), the row is released (or its lease runs out) and the
-dispatcher delivers it.
+A row can be born claimed (`Outbox.enqueue_claimed_in`): the bot's reply to a customer is
+written in the turn's transaction already leased to the process that sends it inline right
+after the commit; if that send fails (or the process dies), the row is released (or its lease
+runs out) and the dispatcher delivers it.
 
 A row whose thread is not known yet (its "ticket_opened" post is dead) is deferred, not
 attempted. A row that keeps failing is parked as `dead` with its last error: never deleted,
@@ -30,7 +30,6 @@ listed by `billing-bot tickets outbox`, put back with `billing-bot tickets reque
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -38,13 +37,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, exists, func, or_, select, update
+from sqlalchemy import CursorResult, Engine, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.channel import OutboxEvent, Outgoing
 from bot.errors import TicketError
-from bot.tickets.database import READ_ONLY
+from bot.tickets.database import READ_ONLY, Executor, connection_of, single_statement
 from bot.tickets.models import OutboxRow, TicketRow
+from bot.tickets.prepared import Prepared
 from bot.tickets.values import OutboxEntry, format_number
 
 
@@ -96,30 +96,25 @@ def enqueue(
     return row
 
 
-def enqueue_claimed(
-    session: Session,
-    *,
-    key: str,
-    channel: str,
-    conversation: str,
-    event: OutboxEvent,
-    body: dict[str, Any],
-    now: datetime,
-    lease: timedelta,
-) -> Claimed:
-    """Add an outbox row already claimed by the caller until `now + lease`."""
-    row = enqueue(
-        session,
-        key=key,
-        channel=channel,
-        conversation=conversation,
-        event=event,
-        body=body,
-        now=now,
+_INSERT_CLAIMED = (
+    insert(OutboxRow)
+    .values(
+        key=bindparam("b_key"),
+        ticket_id=None,
+        channel=bindparam("b_channel"),
+        conversation=bindparam("b_conversation"),
+        thread_mode=ThreadMode.NONE.value,
+        event=bindparam("b_event"),
+        body=bindparam("b_body"),
+        status=OutboxStatus.PENDING.value,
+        attempts=1,
+        next_attempt_at=bindparam("b_now"),
+        lease_until=bindparam("b_lease_until"),
+        claim_token=bindparam("b_claim_token"),
+        created_at=bindparam("b_now"),
     )
-    claimed = _lease(row, None, now + lease)  # leased as it is inserted: one statement
-    session.flush()  # the id
-    return dataclasses.replace(claimed, id=row.id)
+    .returning(OutboxRow.id)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +132,47 @@ class Outbox:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._reader = engine.execution_options(**{READ_ONLY: True})
+        self._single = single_statement(engine)
+        self._insert_claimed = Prepared(_INSERT_CLAIMED, engine.dialect)
+        self._settle = Prepared(_SETTLE, engine.dialect)
+
+    def enqueue_claimed_in(
+        self,
+        where: Executor,
+        *,
+        key: str,
+        channel: str,
+        conversation: str,
+        event: OutboxEvent,
+        body: dict[str, Any],
+        now: datetime,
+        lease: timedelta,
+    ) -> Claimed:
+        """Add an outbox row to the caller's transaction, already claimed by the caller until
+        `now + lease` (one statement: every turn with a reply runs it)."""
+        token = str(uuid.uuid4())
+        inserted = self._insert_claimed.run(
+            connection_of(where),
+            {
+                "b_key": key,
+                "b_channel": channel,
+                "b_conversation": conversation,
+                "b_event": event.value,
+                "b_body": body,
+                "b_now": now,
+                "b_lease_until": now + lease,
+                "b_claim_token": token,
+            },
+        )
+        return Claimed(
+            id=inserted[0].id,
+            token=token,
+            attempts=1,
+            outgoing=Outgoing(
+                key=key, channel=channel, conversation=conversation, event=event.value, body=body
+            ),
+            opens_thread=False,
+        )
 
     def claim(
         self,
@@ -244,24 +280,17 @@ class Outbox:
         Settles even when the claim was lost (the lease ran out meanwhile): the message was
         sent, so nobody may send it again. False when the row was settled already.
         """
-        with Session(self._engine) as session, session.begin():
-            done = session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == item.id)
-                .where(OutboxRow.status == OutboxStatus.PENDING.value)
-                .values(
-                    status=OutboxStatus.DELIVERED.value,
-                    delivered_at=now,
-                    reference=reference,
-                    lease_until=None,
-                    last_error=None,
-                )
-                .returning(OutboxRow.ticket_id)
-            ).first()
-            if done is None:
+        values = {"b_id": item.id, "b_reference": reference, "b_now": now}
+        if not item.opens_thread:  # one statement (every inline reply ends here)
+            with self._single.connect() as conn:
+                return bool(self._settle.run(conn, values))
+        with self._engine.begin() as conn:
+            settled = self._settle.run(conn, values)
+            if not settled:
                 return False
-            if item.opens_thread and reference is not None and done.ticket_id is not None:
-                session.execute(
+            done = settled[0]
+            if reference is not None and done.ticket_id is not None:
+                conn.execute(
                     update(TicketRow)
                     .where(TicketRow.id == done.ticket_id, TicketRow.thread.is_(None))
                     .values(thread=reference)
@@ -310,6 +339,21 @@ class Outbox:
             row.next_attempt_at = now
             row.lease_until = None
             return _entry(row)
+
+
+_SETTLE = (
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("b_id"))
+    .where(OutboxRow.status == OutboxStatus.PENDING.value)
+    .values(
+        status=OutboxStatus.DELIVERED.value,
+        delivered_at=bindparam("b_now"),
+        reference=bindparam("b_reference"),
+        lease_until=None,
+        last_error=None,
+    )
+    .returning(OutboxRow.ticket_id)
+)
 
 
 def _lease(row: OutboxRow, thread: str | None, until: datetime) -> Claimed:

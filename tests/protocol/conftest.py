@@ -12,6 +12,7 @@ Other channels' tests (Slack) reuse `start_server` with their own mount next to
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -76,6 +77,9 @@ async def start_server(
             settings, assistant, mounts=[teams] if mounts is None else mounts, **options
         )
         async with serving(app) as url, aiohttp.ClientSession() as http:
+            # As a load balancer would: no traffic before the warm-up is done (a test's
+            # embedder failure must meet its turn, not the warm-up's question).
+            await eventually_ready(http, url)
             yield BotServer(url, app, cloud, http, assistant)
 
     cloud.clear()
@@ -91,3 +95,13 @@ async def start_server(
 async def bot(start_server: Callable[..., Any]) -> AsyncIterator[BotServer]:
     async with start_server() as server:
         yield server
+
+
+async def eventually_ready(http: aiohttp.ClientSession, url: str, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with http.get(url + "/readyz") as ready:
+            if ready.status == 200:
+                return
+        assert asyncio.get_running_loop().time() < deadline, "the server never became ready"
+        await asyncio.sleep(0.01)

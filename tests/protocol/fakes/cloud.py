@@ -226,6 +226,9 @@ class FakeMicrosoftCloud:
         cloud = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as the real Bot Connector: a bot reuses its connections.
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, *_args: Any) -> None:  # keep test output quiet
                 pass
 

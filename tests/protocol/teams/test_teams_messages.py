@@ -116,6 +116,20 @@ async def test_action_execute_is_answered_in_the_invoke_response_with_a_card(
     assert bot.assistant.storage.feedback.votes()[0][2] is False
 
 
+async def test_a_card_action_without_data_beside_an_open_ticket_is_a_button_not_a_message(
+    bot: BotServer,
+) -> None:
+    # Found by the fuzz test: the empty data was taken for an empty message, which the
+    # ticket refused, so the turn kept failing (a 5xx).
+    user = bot.user()
+    assert (await bot.post(user.message("talk to a person"))).status == 201
+
+    answer = await bot.post(user.execute({}))
+
+    assert answer.status == 200
+    assert "didn't understand that button" in texts(answer.body["value"])[0]
+
+
 async def test_an_unknown_invoke_gets_not_implemented(bot: BotServer) -> None:
     activity = bot.user().message("")
     activity.update({"type": "invoke", "name": "composeExtension/query", "value": {}})

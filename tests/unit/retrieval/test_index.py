@@ -58,3 +58,25 @@ def test_hybrid_search_ranks_the_sample_folder(tmp_path):
     top = index.search("How much VAT do you charge?", k=1)[0]
     assert top.passage.path == "articles/vat-tax-and-currency.md"
     assert top.coverage == 1.0 and 0 < top.similarity <= 1
+
+
+def test_a_heading_shared_by_several_passages_is_embedded_and_scored_once():
+    embedder = CountingEmbedder()
+    same = [Passage(f"a.md#{i}", "a.md", "Billing", "Payment terms", f"part {i}") for i in range(3)]
+    other = Passage("b.md#0", "b.md", "Billing", "Refunds", "refunds take five days")
+    index = SearchIndex([*same, other], embedder)
+
+    assert embedder.seen.count("Billing: Payment terms") == 1
+    assert index.stats.embedded == 4 + 2  # four passages, two distinct headings
+    query = index.embed_query("when are payments due")
+    expected = np.maximum(index.vectors @ query, index.heading_vectors @ query)
+    assert index.similarities(query).tolist() == expected.tolist()
+
+
+def test_building_an_index_keeps_numpys_blas_on_the_calling_thread():
+    """Its threads would only wait for cores the server's turns are using (see index.py)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(2, user_api="blas"):
+        SearchIndex([passage(0, "invoice")], HashingEmbedder())
+        assert {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"} == {1}

@@ -286,6 +286,39 @@ async def test_run_forever_delivers_until_stopped_and_wakes_on_request(
     assert [m.event for m in slack.delivered] == ["ticket_opened"]
 
 
+async def test_wakes_after_every_core_call_make_at_most_one_empty_round_per_gap(
+    store: TicketStore,
+) -> None:
+    """A busy server wakes the dispatcher after each call into the core; each empty round is
+    a write transaction, so they are spaced out, while work still goes out within the gap."""
+    rounds = {"claims": 0}
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM outbox" in statement:
+            rounds["claims"] += 1
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    slack = RecordingChannel("slack")
+    dispatcher = Dispatcher(store, {"slack": slack}, poll_interval=30, wake_gap=0.1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run_forever(stop))
+    await asyncio.sleep(0.05)
+    started = asyncio.get_running_loop().time()
+    while asyncio.get_running_loop().time() - started < 0.5:  # 100 wakes a second
+        dispatcher.wake()
+        await asyncio.sleep(0.01)
+    woken = rounds["claims"]
+    open_refund_ticket(store)
+    dispatcher.wake()
+    await wait_for(lambda: bool(slack.delivered), seconds=1.0)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    event.remove(store.engine, "before_cursor_execute", count)
+
+    assert 2 <= woken <= 8  # not 50: about one round per 0.1 s
+    assert [m.event for m in slack.delivered] == ["ticket_opened"]
+
+
 async def test_run_forever_outlives_a_database_outage(store: TicketStore) -> None:
     outage = {"rounds": 2}
 
