@@ -7,7 +7,11 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z0-9\"'(])")
-MAX_WORDS = 90
+MAX_WORDS = 100
+# A section's first sentence usually answers its heading, the question retrieval matched
+# ("Northwind billing support is closed on the Dutch public holidays."): when the best run
+# is further down, a first sentence this short leads the answer anyway.
+LEAD_WORDS = 25
 
 
 def sentences(text: str) -> list[tuple[int, str]]:
@@ -24,10 +28,10 @@ def extract(
     tokenize: Callable[[str], list[str]],
     prefer: Sequence[str] = (),
 ) -> str:
-    """The contiguous run of sentences, at most MAX_WORDS long, sharing most words with the
-    question; a short section is returned whole. Sentences naming one of `prefer` (the
-    customer's own facts: its currency, plan, country) count as matching twice, so a USD
-    customer's answer keeps the sentence with the USD price."""
+    """The contiguous run of sentences sharing most words with the question, widened with
+    its context to at most MAX_WORDS; a short section is returned whole. Sentences naming
+    one of `prefer` (the customer's own facts: its currency, plan, country) count as
+    matching twice, so a USD customer's answer keeps the sentence with the USD price."""
     if len(text.split()) <= MAX_WORDS:
         return text
     parts = sentences(text)
@@ -49,8 +53,29 @@ def extract(
             score = gain - 0.001 * start
             if score > best:
                 best, best_span = score, (start, end + 1)
-    chosen = parts[best_span[0] : best_span[1]]
+    start, end = _widened(best_span, lengths)
+    lead = start > 0 and lengths[0] <= LEAD_WORDS
+    if lead and start == 1:
+        start, lead = 0, False  # the run follows it: one passage
+    chosen = parts[start:end]
     text_out = chosen[0][1]
     for (previous_line, _), (line, sentence) in pairwise(chosen):
         text_out += (" " if line == previous_line else "\n") + sentence
-    return text_out if best_span[1] == len(parts) else text_out + " …"
+    if lead:
+        text_out = f"{parts[0][1]} … {text_out}"
+    return text_out if end == len(parts) else text_out + " …"
+
+
+def _widened(span: tuple[int, int], lengths: Sequence[int]) -> tuple[int, int]:
+    """The best run with its context, up to MAX_WORDS: first the sentences before it back to
+    the section's start, then the ones after it (a condition or an exception often follows
+    the matched sentence: "EUR invoices only")."""
+    start, end = span
+    words = sum(lengths[start:end])
+    while start > 0 and words + lengths[start - 1] <= MAX_WORDS:
+        start -= 1
+        words += lengths[start]
+    while end < len(lengths) and words + lengths[end] <= MAX_WORDS:
+        words += lengths[end]
+        end += 1
+    return start, end
