@@ -41,7 +41,8 @@ def extract(
         len(wanted & set(tokenize(s))) + 2 * sum(f in s.lower() for f in facts) for _, s in parts
     ]
     lengths = [len(s.split()) for _, s in parts]
-    best, best_span = -1.0, (0, 1)
+    best: tuple[int, int, int] = (-1, 0, 0)
+    best_span = (0, 1)
     for start in range(len(parts)):
         words = gain = 0
         for end in range(start, len(parts)):
@@ -49,11 +50,12 @@ def extract(
                 break
             words += lengths[end]
             gain += gains[end]
-            # Prefer more matched words, then the earlier (usually the defining) sentences.
-            score = gain - 0.001 * start
+            # More matched words, then the tightest run (its context comes after), then the
+            # earlier (usually the defining) sentences.
+            score = (gain, -words, -start)
             if score > best:
                 best, best_span = score, (start, end + 1)
-    start, end = _widened(best_span, lengths)
+    start, end = _widened(best_span, lengths, [line for line, _ in parts])
     lead = start > 0 and lengths[0] <= LEAD_WORDS
     if lead and start == 1:
         start, lead = 0, False  # the run follows it: one passage
@@ -66,16 +68,25 @@ def extract(
     return text_out if end == len(parts) else text_out + " …"
 
 
-def _widened(span: tuple[int, int], lengths: Sequence[int]) -> tuple[int, int]:
-    """The best run with its context, up to MAX_WORDS: first the sentences before it back to
-    the section's start, then the ones after it (a condition or an exception often follows
-    the matched sentence: "EUR invoices only")."""
+def _widened(
+    span: tuple[int, int], lengths: Sequence[int], lines: Sequence[int]
+) -> tuple[int, int]:
+    """The best run with its context, up to MAX_WORDS: first its paragraph's sentences
+    before it (what the matched sentence continues), then the sentences after it (a
+    condition or an exception often follows: "EUR invoices only"), then earlier ones."""
     start, end = span
     words = sum(lengths[start:end])
-    while start > 0 and words + lengths[start - 1] <= MAX_WORDS:
+
+    def fits(i: int) -> bool:
+        return words + lengths[i] <= MAX_WORDS
+
+    while start > 0 and lines[start - 1] == lines[start] and fits(start - 1):
         start -= 1
         words += lengths[start]
-    while end < len(lengths) and words + lengths[end] <= MAX_WORDS:
+    while end < len(lengths) and fits(end):
         words += lengths[end]
         end += 1
+    while start > 0 and fits(start - 1):
+        start -= 1
+        words += lengths[start]
     return start, end

@@ -157,7 +157,9 @@ def answer(
     if intent == I.LINE:
         return _line(question, slots, named or context, invoices, ask, product_hint)
     if intent == I.COMPARE:
-        return _compare(named, shown, invoices, ask)
+        # "higher than last month": last month's bill is the baseline, the latest the subject
+        baseline = slots.last_month and not (slots.months or slots.invoice_numbers)
+        return _compare(named, shown, invoices, ask, baseline=baseline)
     if intent == I.STATUS and named:
         return _status_of(named, ask)
     if intent == I.DUE and named:
@@ -296,11 +298,21 @@ def _status_of(named: Sequence[Invoice], ask: InvoiceAsk) -> Lookup:
 
 
 def _compare(
-    named: Sequence[Invoice], shown: Shown, invoices: Sequence[Invoice], ask: InvoiceAsk
+    named: Sequence[Invoice],
+    shown: Shown,
+    invoices: Sequence[Invoice],
+    ask: InvoiceAsk,
+    *,
+    baseline: bool = False,
 ) -> Lookup:
+    """Two invoices compared: the two named, or the one named and the one before it (after
+    it, when the one named is the `baseline`: "than last month"), or what was shown."""
     pair: list[Invoice]
     if len(named) >= 2:
         pair = sorted(named[:2], key=lambda inv: inv.issue_date)
+    elif len(named) == 1 and baseline and named[0] is not invoices[-1]:
+        later = [inv for inv in invoices if inv.issue_date > named[0].issue_date]
+        pair = [named[0], later[-1]]
     elif len(named) == 1:
         previous = _previous(invoices, named[0])
         pair = [previous, named[0]] if previous else [named[0]]
