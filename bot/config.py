@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     # scale: on the Spanish dev conversations every right article scored 0.30-0.58 and every
     # message with no article to answer it (technical faults, the weather) below 0.2.
     answer_threshold_es: float = Field(0.28, ge=0.0, le=1.0)
-    # Similarity to an escalation example at which a message escalates by rule.
+    # The intent classifier's probability of an escalation category (escalation.yaml) at
+    # which a customer's message opens a ticket: below it, closeness to a topic is not
+    # taken for a request, and the message is answered as a question.
     escalation_threshold: float = Field(0.5, ge=0.0, le=1.0)
 
     host: str = "0.0.0.0"
@@ -96,6 +98,11 @@ class Settings(BaseSettings):
     @property
     def embedding_cache(self) -> Path:
         return self.data_dir / "embeddings.sqlite"
+
+    @property
+    def intent_fits(self) -> Path:
+        """Fitted intent classifiers, one file per examples-and-model key."""
+        return self.data_dir / "intents"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -30,6 +30,7 @@ from bot.retrieval.cache import EmbeddingCache
 from bot.retrieval.embedder import Embedder
 from bot.retrieval.index import SearchIndex
 from bot.understanding.intents import IntentClassifier, load_examples
+from bot.understanding.vocabulary import known_words
 
 if TYPE_CHECKING:
     import asyncio
@@ -76,7 +77,8 @@ def build_answerer(
     cache = EmbeddingCache(settings.embedding_cache)
     try:
         index = SearchIndex(knowledge.passages, embedder, cache, progress)
-        intents = IntentClassifier(load_examples(knowledge.rules), embedder, cache)
+        examples = load_examples(knowledge.rules)
+        intents = IntentClassifier(examples, embedder, cache, fits=settings.intent_fits)
         indexes = {
             language: SearchIndex(knowledge.passages, other, cache, progress)
             for language, other in (others or {}).items()
@@ -89,6 +91,8 @@ def build_answerer(
         index,
         intents,
         settings.answer_threshold,
+        known_words(knowledge, examples),
+        escalate_at=settings.escalation_threshold,
         indexes=indexes,
         thresholds={lang: settings.answer_threshold_for(lang) for lang in indexes},
     )

@@ -12,7 +12,7 @@ Evaluation calls this directly, so measuring the bot never opens a ticket.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -35,6 +35,7 @@ from bot.understanding import intents as I
 from bot.understanding.intents import IntentClassifier, IntentGuess
 from bot.understanding.language import SERVED_LANGUAGES
 from bot.understanding.slots import Slots, extract_slots, matching_products
+from bot.understanding.vocabulary import Vocabulary
 
 # Below this confidence, the best article is unrelated to the message.
 UNRELATED = 0.25
@@ -44,10 +45,30 @@ UNRELATED = 0.25
 # (measured: on the real corpus every unanswerable post over 11 words scored 0.2-0.57).
 POLICY_THRESHOLD = 0.3
 SHORT_QUESTION = 11  # words
+# A customer's question that names its own invoice or product is a chat message about its
+# account, not a forum post: the relief reaches a little further.
+OWN_QUESTION = 16  # words
+# A message with this share of words the bot has never seen (not in its articles, examples,
+# products or customers) is about something the folder does not cover: no relief, and a
+# look-up or an unsure policy question becomes "not billing".
+NOVEL_AT = 0.25
+# A look-up this probable stands however many words are new (typos: "tenemos algo bencido?").
+SURE_LOOKUP = 0.7
 # Below this, a message that names an invoice or "that one" continues the last look-up.
 FOLLOW_UP_BELOW = 0.4
-# Escalating needs a probable request, not closeness to a topic.
+# After a policy answer, an invoice look-up less probable than this that names no invoice
+# ("how will that be charged", "whats the deadline to tell you?") is a follow-up question.
+LOOKUP_AFTER_POLICY = 0.6
+# Escalating needs a probable request, not closeness to a topic (ESCALATION_THRESHOLD).
 ESCALATE_AT = 0.5
+# Among the best few passages about as close in meaning as the first (SIMILAR), the one
+# whose meaning and words agree most answers; a follow-up leans to the article the
+# conversation is about (SAME_ARTICLE), found even outside the best few.
+RERANK = 3
+SIMILAR = 0.03
+SAME_ARTICLE = 0.05
+# A product is named when the message names this share of its own words.
+NAMED = 2 / 3
 # See `confidence_across`.
 CROSS_LANGUAGE_DISCOUNT = 0.8
 
@@ -71,6 +92,36 @@ def confidence_of(hit: Hit) -> float:
     return (hit.similarity + hit.coverage) / 2
 
 
+def _best(
+    hits: Sequence[Hit], confidence: Callable[[Hit], float], about: str | None
+) -> tuple[Hit | None, float]:
+    """The passage that answers among the first `RERANK` hits, and the bot's confidence in it:
+    fusion ranks by rank, not by how well; a passage of the article the conversation is
+    about (`about`, its path) is preferred by a little."""
+    if not hits:
+        return None, 0.0
+
+    def score(hit: Hit) -> float:
+        same = about is not None and _article(hit.passage.path) == _article(about)
+        return confidence(hit) + (SAME_ARTICLE if same else 0.0)
+
+    near = [h for h in hits[:RERANK] if h.similarity >= hits[0].similarity - SIMILAR]
+    best = max(near, key=score)
+    return best, confidence(best)
+
+
+def _paths_of(index: SearchIndex, article: str) -> frozenset[str]:
+    """The paths of `article` in every language the index holds."""
+    return frozenset(p.path for p in index.passages if _article(p.path) == _article(article))
+
+
+def _article(path: str) -> str:
+    """An article whatever its language: "a.es.md" and "a.md" are one article."""
+    stem = path.removesuffix(".md")
+    head, dot, tail = stem.rpartition(".")
+    return head if dot and len(tail) == 2 else stem
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     reply: Reply
@@ -89,17 +140,23 @@ class Answerer:
         index: SearchIndex,
         intents: IntentClassifier,
         threshold: float,
+        known: Vocabulary,
         *,
+        escalate_at: float = ESCALATE_AT,
         indexes: Mapping[str, SearchIndex] | None = None,
         thresholds: Mapping[str, float] | None = None,
     ) -> None:
         """`index` serves English (and intent understanding); `indexes` maps another
         language to the index of the model chosen for it, `thresholds` to its answer
-        threshold (that model's similarities have another scale)."""
+        threshold (that model's similarities have another scale). `known`: the words the
+        bot knows; `escalate_at`: the probability of an escalation category that opens a
+        ticket."""
         self.knowledge = knowledge
         self.index = index
         self.intents = intents
         self.threshold = threshold
+        self.known = known
+        self.escalate_at = escalate_at
         self.indexes = dict(indexes or {})
         self.thresholds = dict(thresholds or {})
 
@@ -120,9 +177,20 @@ class Answerer:
         query = self.index.embed_query(text)
         guess = self.intents.classify(text, query)
         slots = extract_slots(text)
-        if agent and customer is None:
+        named = agent and customer is None
+        if named:
             customer = self.named_customer(text)
+        novel = self.known.unknown_share(text, language) >= NOVEL_AT
         intent = self._resolve(guess, slots, state, offer_pending)
+        own = customer is not None and (named or self._names_own(text, slots, customer))
+        unsure_lookup = I.is_invoice(intent) and guess.confidence < SURE_LOOKUP
+        if unsure_lookup and novel and not (own or slots.names_invoice):
+            intent = None  # "how many onions do i have on hand": nothing of ours
+        if agent and I.escalation_category(intent):
+            intent = I.POLICY  # an agent asking about a kind of request asks how to handle it
+        about_a_line = intent is None or intent == I.POLICY or I.is_invoice(intent)
+        if about_a_line and customer and self._names_a_line_amount(slots, customer):
+            intent = I.LINE  # "how did you get 11.92 per seat??"
 
         if intent in (I.YES, I.NO) and offer_pending:
             return self._offer_answer(intent, guess, state, language)
@@ -139,7 +207,7 @@ class Answerer:
         if intent == I.GREETING:
             return Decision(self._greeting(text, language), None, (), guess, state.shown)
         category = I.escalation_category(intent)
-        if category is not None and guess.confidence < ESCALATE_AT:
+        if category is not None and guess.confidence < self.escalate_at:
             category, intent = None, None  # near a topic is not a request: retrieval decides
         if category is not None and not agent:
             return self._escalation(text, customer, category, guess, today, language)
@@ -150,7 +218,9 @@ class Answerer:
             if customer is None and not _ABOUT_AN_ACCOUNT.search(text):
                 # An agent who named no customer and no account ("my", "our"): maybe a
                 # policy question that sounds like a look-up ("approval limit for credits").
-                policy = self._policy(text, None, guess, agent, query, None, today, language)
+                policy = self._policy(
+                    text, None, guess, agent, query, None, today, language, novel=novel
+                )
                 if policy.reply.kind is ReplyKind.ANSWER:
                     return policy
             if customer is None:
@@ -164,8 +234,22 @@ class Answerer:
                     0.0,
                 )
                 return Decision(reply, None, (), guess)
-            return self._invoice(intent, text, slots, customer, today, state, guess, language)
-        return self._policy(text, intent, guess, agent, query, customer, today, language)
+            if intent != I.TERM or self._term_known(text, customer, state, language):
+                return self._invoice(intent, text, slots, customer, today, state, guess, language)
+            intent = I.POLICY  # no term on the invoices: what the articles say about terms
+        return self._policy(
+            text,
+            intent,
+            guess,
+            agent,
+            query,
+            customer,
+            today,
+            language,
+            novel=novel,
+            own=own,
+            state=state,
+        )
 
     # -- understanding ---------------------------------------------------------------------
     def _resolve(
@@ -174,15 +258,59 @@ class Answerer:
         """The intent, with the conversation's context: a follow-up that only names an
         invoice ("and the one before?", "what about august") continues the last look-up."""
         intent = guess.intent
+        top = guess.ranked[0][0] if guess.ranked else None
+        if offer_pending and top in (I.YES, I.NO):
+            return top  # an offer awaits an answer: its likeliest reading is enough
         if intent == I.NO and not offer_pending:
             intent = I.GREETING
         last = state.shown.intent
         follows_lookup = I.is_invoice(last) and bool(state.shown.invoices)
-        unsure = intent is None or guess.confidence < FOLLOW_UP_BELOW
+        unsure = intent in (None, I.NOT_BILLING) or guess.confidence < FOLLOW_UP_BELOW
         names_one = slots.names_invoice or slots.refers
         if follows_lookup and not I.is_invoice(intent) and unsure and names_one:
             return last if last in (I.SHOW, I.STATUS, I.LINE, I.DUE) else I.SHOW
+        after_policy = last == I.POLICY and state.shown.article is not None
+        if (
+            after_policy
+            and I.is_invoice(intent)
+            and guess.confidence < LOOKUP_AFTER_POLICY
+            and not slots.names_invoice
+        ):
+            return I.POLICY  # "how will that be charged" after the article on adding licences
         return intent
+
+    def _term_known(
+        self, text: str, customer: Customer, state: ConversationState, language: str
+    ) -> bool:
+        ask = InvoiceAsk(
+            text,
+            customer,
+            self.knowledge.invoices_of(customer.id),
+            self.knowledge.partner.collections,
+            date.min,
+            language,
+        )
+        return invoice_requests.term(text, ask, state.shown.product) is not None
+
+    def _names_own(self, text: str, slots: Slots, customer: Customer) -> bool:
+        """Whether the message names one of the customer's invoices or products."""
+        if slots.invoice_numbers or slots.months or slots.last_month or slots.this_month:
+            return True
+        invoices = self.knowledge.invoices_of(customer.id)
+        return bool(matching_products(text, {line.product for i in invoices for line in i.lines}))
+
+    def _names_a_line_amount(self, slots: Slots, customer: Customer) -> bool:
+        """Whether an amount in the message is one of the customer's line amounts or unit
+        prices ("what is this 178,80 charge"): then it is about that line."""
+        if not slots.amounts:
+            return False
+        figures = {
+            abs(value)
+            for inv in self.knowledge.invoices_of(customer.id)
+            for line in inv.lines
+            for value in (line.amount, line.unit_price)
+        }
+        return any(abs(amount) in figures for amount in slots.amounts)
 
     def named_customer(self, text: str) -> Customer | None:
         """For agents: the customer a question names (name, id or one of its invoice numbers)."""
@@ -351,28 +479,48 @@ class Answerer:
         customer: Customer | None,
         today: date,
         language: str = "en",
+        *,
+        novel: bool = False,
+        own: bool = False,
+        state: ConversationState | None = None,
     ) -> Decision:
+        state = state or ConversationState()
         index = self.indexes.get(language, self.index)
-        vector = query if index is self.index else None  # another model embeds the question
+        # another language's model embeds the question once more
+        vector = query if index is self.index else index.embed_query(text)
         hits = tuple(
             index.search(text, k=5, include_agent=agent, query_vector=vector, language=language)
         )
         full = self.thresholds.get(language, self.threshold)
-        short = len(text.split()) <= SHORT_QUESTION
-        relief = intent == I.POLICY and short
+        words = len(text.split())
+        short = words <= SHORT_QUESTION or (own and words <= OWN_QUESTION)
+        relief = intent == I.POLICY and short and not novel
         threshold = min(full, POLICY_THRESHOLD) if relief else full
-        top = hits[0] if hits else None
-        confidence = confidence_of(top) if top else 0.0
+        about = state.shown.article
+        top, confidence = _best(hits, confidence_of, about)
+        if about is not None:  # a follow-up: the article the conversation is about
+            same = index.search(
+                text,
+                k=RERANK,
+                include_agent=agent,
+                query_vector=vector,
+                language=language,
+                paths=_paths_of(index, about),
+            )
+            there, there_confidence = _best(same, confidence_of, None)
+            if there is not None and there_confidence + SAME_ARTICLE >= confidence:
+                top, confidence = there, there_confidence
+                hits = (there, *(h for h in hits if h.passage is not there.passage))
         if language != DEFAULT_LANGUAGE and (top is None or confidence < threshold):
             # No article in the customer's language answers: one in English may.
-            vector = vector if vector is not None else index.embed_query(text)
             other = tuple(
                 index.search(
                     text, k=5, include_agent=agent, query_vector=vector, language=DEFAULT_LANGUAGE
                 )
             )
-            if other and confidence_across(other[0]) > confidence:
-                hits, top, confidence = other, other[0], confidence_across(other[0])
+            across, across_confidence = _best(other, confidence_across, about)
+            if across is not None and across_confidence > confidence:
+                hits, top, confidence = other, across, across_confidence
         evidence = tuple(
             f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})" for h in hits[:3]
         )
@@ -382,14 +530,17 @@ class Answerer:
             tokenize = self.index.lexical.tokenizer(passage.language)
             body = extract(passage.text, text, tokenize, prefer)
             body += self._for_this_customer(passage.path, customer, today, language)
+            body += self._billed_for(text, customer, language)
             if passage.language != language:
                 body = in_other_language(language, passage.language) + body
             reply = Reply(
                 body, ReplyKind.ANSWER, confidence, (passage.citation,), evidence=evidence
             )
-            return Decision(reply, None, hits, guess, Shown(I.POLICY, article=passage.path))
+            shown = Shown(I.POLICY, article=passage.path, product=state.shown.product)
+            return Decision(reply, None, hits, guess, shown)
         _ = translator(language)
-        if intent == I.NOT_BILLING or (intent is None and confidence < UNRELATED):
+        unrelated = confidence < UNRELATED and (intent is None or (novel and intent == I.POLICY))
+        if intent == I.NOT_BILLING or unrelated:
             reply = Reply(
                 _(
                     "I handle billing questions for {partner}: invoices, payments, licences and "
@@ -417,6 +568,32 @@ class Answerer:
             evidence=evidence,
         )
         return Decision(reply, None, hits, guess, offer=self._likely_category(guess))
+
+    def _billed_for(self, text: str, customer: Customer | None, language: str) -> str:
+        """A policy answer about a product the customer is billed for ("what do we pay for
+        premium support") adds its line on the customer's latest invoice."""
+        if customer is None:
+            return ""
+        invoices = self.knowledge.invoices_of(customer.id)
+        if not invoices:
+            return ""
+        latest = max(invoices, key=lambda inv: inv.issue_date)
+        names = matching_products(text, {line.product for line in latest.lines}, share=NAMED)
+        lines = [line for line in latest.lines if names and line.product == names[0]]
+        _ = translator(language)
+        return "".join(
+            "\n\n"
+            + _(
+                "On your latest invoice, {number}: {product}, {quantity} × {price} = {amount}."
+            ).format(
+                number=latest.number,
+                product=line.product,
+                quantity=f"{line.quantity:g}",
+                price=formats.money(line.unit_price, line.currency, language),
+                amount=formats.money(line.amount, line.currency, language),
+            )
+            for line in lines[:1]
+        )
 
     def _for_this_customer(
         self, path: str, customer: Customer | None, today: date, language: str = DEFAULT_LANGUAGE

@@ -7,7 +7,11 @@ from collections.abc import Callable, Sequence
 from itertools import pairwise
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+(?=[A-Z0-9\"'(])")
-MAX_WORDS = 90
+MAX_WORDS = 100
+# A section's first sentence usually answers its heading, the question retrieval matched
+# ("Northwind billing support is closed on the Dutch public holidays."): when the best run
+# is further down, a first sentence this short leads the answer anyway.
+LEAD_WORDS = 25
 
 
 def sentences(text: str) -> list[tuple[int, str]]:
@@ -24,10 +28,10 @@ def extract(
     tokenize: Callable[[str], list[str]],
     prefer: Sequence[str] = (),
 ) -> str:
-    """The contiguous run of sentences, at most MAX_WORDS long, sharing most words with the
-    question; a short section is returned whole. Sentences naming one of `prefer` (the
-    customer's own facts: its currency, plan, country) count as matching twice, so a USD
-    customer's answer keeps the sentence with the USD price."""
+    """The contiguous run of sentences sharing most words with the question, widened with
+    its context to at most MAX_WORDS; a short section is returned whole. Sentences naming
+    one of `prefer` (the customer's own facts: its currency, plan, country) count as
+    matching twice, so a USD customer's answer keeps the sentence with the USD price."""
     if len(text.split()) <= MAX_WORDS:
         return text
     parts = sentences(text)
@@ -37,7 +41,8 @@ def extract(
         len(wanted & set(tokenize(s))) + 2 * sum(f in s.lower() for f in facts) for _, s in parts
     ]
     lengths = [len(s.split()) for _, s in parts]
-    best, best_span = -1.0, (0, 1)
+    best: tuple[int, int, int] = (-1, 0, 0)
+    best_span = (0, 1)
     for start in range(len(parts)):
         words = gain = 0
         for end in range(start, len(parts)):
@@ -45,12 +50,43 @@ def extract(
                 break
             words += lengths[end]
             gain += gains[end]
-            # Prefer more matched words, then the earlier (usually the defining) sentences.
-            score = gain - 0.001 * start
+            # More matched words, then the tightest run (its context comes after), then the
+            # earlier (usually the defining) sentences.
+            score = (gain, -words, -start)
             if score > best:
                 best, best_span = score, (start, end + 1)
-    chosen = parts[best_span[0] : best_span[1]]
+    start, end = _widened(best_span, lengths, [line for line, _ in parts])
+    lead = start > 0 and lengths[0] <= LEAD_WORDS
+    if lead and start == 1:
+        start, lead = 0, False  # the run follows it: one passage
+    chosen = parts[start:end]
     text_out = chosen[0][1]
     for (previous_line, _), (line, sentence) in pairwise(chosen):
         text_out += (" " if line == previous_line else "\n") + sentence
-    return text_out if best_span[1] == len(parts) else text_out + " …"
+    if lead:
+        text_out = f"{parts[0][1]} … {text_out}"
+    return text_out if end == len(parts) else text_out + " …"
+
+
+def _widened(
+    span: tuple[int, int], lengths: Sequence[int], lines: Sequence[int]
+) -> tuple[int, int]:
+    """The best run with its context, up to MAX_WORDS: first its paragraph's sentences
+    before it (what the matched sentence continues), then the sentences after it (a
+    condition or an exception often follows: "EUR invoices only"), then earlier ones."""
+    start, end = span
+    words = sum(lengths[start:end])
+
+    def fits(i: int) -> bool:
+        return words + lengths[i] <= MAX_WORDS
+
+    while start > 0 and lines[start - 1] == lines[start] and fits(start - 1):
+        start -= 1
+        words += lengths[start]
+    while end < len(lengths) and fits(end):
+        words += lengths[end]
+        end += 1
+    while start > 0 and fits(start - 1):
+        start -= 1
+        words += lengths[start]
+    return start, end

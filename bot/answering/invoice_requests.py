@@ -8,10 +8,11 @@ invoices, never retrieved.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from bot.answering import invoices as base
 from bot.answering.invoices import InvoiceAnswer, InvoiceAsk, charge_name, line_columns, money
@@ -33,6 +34,7 @@ CHARGE_MEANING = {
 # The start of a line look-up that found no line: the invoice's lines follow.
 LINE_NOT_FOUND = N_("I couldn't tell which line you mean; here are the lines of {invoice}")
 _CHARGE_WORDS = {
+    "new": ("purchas", "bought", "buy", "compra", "compr"),
     "prorate": ("prorat", "pro rata", "pro-rata", "prorrat"),
     "credit": ("credit", "crédit", "abono", "credited"),
     "cancel": ("cancel",),
@@ -120,6 +122,10 @@ def select(
     return Selection(tuple(dict.fromkeys(chosen)), tuple(missing))
 
 
+def _names_product(question: str, invoices: Sequence[Invoice]) -> bool:
+    return bool(matching_products(question, {line.product for i in invoices for line in i.lines}))
+
+
 def _shown_invoices(shown: Shown, invoices: Sequence[Invoice]) -> list[Invoice]:
     by_number = {inv.number: inv for inv in invoices}
     return [by_number[n] for n in shown.invoices if n in by_number]
@@ -150,11 +156,20 @@ def answer(
             InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today, ask.language)
         )
         return Lookup(InvoiceAnswer(text, recent.table, ()), Shown(intent))
+    if intent == I.TERM:
+        found_term = term(question, ask, product_hint)
+        if found_term is not None:
+            return found_term
+        intent = I.SHOW
     context = named or _shown_invoices(shown, invoices)
+    if intent == I.SHOW and not named and _names_product(question, invoices):
+        intent = I.LINE  # "which invoice has the copilot purchase": the invoice of that line
     if intent == I.LINE:
         return _line(question, slots, named or context, invoices, ask, product_hint)
     if intent == I.COMPARE:
-        return _compare(named, shown, invoices, ask)
+        # "higher than last month": last month's bill is the baseline, the latest the subject
+        baseline = slots.last_month and not (slots.months or slots.invoice_numbers)
+        return _compare(named, shown, invoices, ask, baseline=baseline)
     if intent == I.STATUS and named:
         return _status_of(named, ask)
     if intent == I.DUE and named:
@@ -197,7 +212,46 @@ def answer(
     return Lookup(InvoiceAnswer(text, found.table, found.evidence), Shown(intent, open_numbers))
 
 
+# A line whose period is longer than this is a term billed up front (annual, triennial).
+_TERM_DAYS = 45
+
+
+def term(question: str, ask: InvoiceAsk, product_hint: str | None = None) -> Lookup | None:
+    """When the terms of the products the question names (else the one the conversation is
+    about, else every product) end, from the lines billed for a whole term; None when no
+    such line says it (monthly lines show the month, not the term)."""
+    names = {line.product for inv in ask.invoices for line in inv.lines}
+    products = matching_products(question, names)[:1] or ([product_hint] if product_hint else [])
+    latest: dict[str, tuple[Invoice, InvoiceLine]] = {}
+    for inv in sorted(ask.invoices, key=lambda i: i.issue_date):
+        for line in inv.lines:
+            long = (line.period_end - line.period_start).days > _TERM_DAYS
+            wanted = not products or line.product in products
+            if wanted and long and line.charge_type in ("new", "renewal") and line.amount > 0:
+                latest[line.product] = (inv, line)
+    if not latest:
+        return None
+    _ = translator(ask.language)
+    parts = [
+        _(
+            "{product} is on a term from {start} to {end} (invoice {number}); it renews on "
+            "{renewal} unless you ask us to change it."
+        ).format(
+            product=line.product,
+            start=base._day(line.period_start, ask.language),
+            end=base._day(line.period_end, ask.language),
+            number=inv.number,
+            renewal=base._day(line.period_end + timedelta(days=1), ask.language),
+        )
+        for inv, line in latest.values()
+    ]
+    chosen = list(latest.values())
+    shown = Shown(I.TERM, tuple(dict.fromkeys(i.number for i, _ in chosen)), chosen[0][1].product)
+    return Lookup(InvoiceAnswer(" ".join(parts), None, base._evidence([chosen[0][0]])), shown)
+
+
 def _precise_lines(inv: Invoice, language: str = SOURCE_LANGUAGE) -> Table:
+
     rows = tuple(
         (
             line.product,
@@ -256,11 +310,21 @@ def _status_of(named: Sequence[Invoice], ask: InvoiceAsk) -> Lookup:
 
 
 def _compare(
-    named: Sequence[Invoice], shown: Shown, invoices: Sequence[Invoice], ask: InvoiceAsk
+    named: Sequence[Invoice],
+    shown: Shown,
+    invoices: Sequence[Invoice],
+    ask: InvoiceAsk,
+    *,
+    baseline: bool = False,
 ) -> Lookup:
+    """Two invoices compared: the two named, or the one named and the one before it (after
+    it, when the one named is the `baseline`: "than last month"), or what was shown."""
     pair: list[Invoice]
     if len(named) >= 2:
         pair = sorted(named[:2], key=lambda inv: inv.issue_date)
+    elif len(named) == 1 and baseline and named[0] is not invoices[-1]:
+        later = [inv for inv in invoices if inv.issue_date > named[0].issue_date]
+        pair = [named[0], later[-1]]
     elif len(named) == 1:
         previous = _previous(invoices, named[0])
         pair = [previous, named[0]] if previous else [named[0]]
@@ -275,6 +339,56 @@ def _compare(
         InvoiceAsk("", ask.customer, pair, ask.collections, ask.today, ask.language)
     )
     return Lookup(found, Shown(I.COMPARE, tuple(inv.number for inv in pair)))
+
+
+def _nets(chosen: Sequence[tuple[Invoice, InvoiceLine]], language: str) -> list[str]:
+    """What one product came to on one invoice when several of its lines are shown (a
+    purchase and its cancellation): what the customer "ended up paying" for it."""
+    _ = translator(language)
+    groups: dict[tuple[str, str], list[InvoiceLine]] = {}
+    for inv, line in chosen:
+        groups.setdefault((inv.number, line.product), []).append(line)
+    return [
+        _("Net for {product} on invoice {number}: {amount} before tax.").format(
+            product=product,
+            number=number,
+            amount=money(sum((line.amount for line in lines), Decimal(0)), lines[0].currency),
+        )
+        for (number, product), lines in groups.items()
+        if len(lines) > 1
+    ]
+
+
+def _proration(line: InvoiceLine, invoices: Sequence[Invoice], language: str) -> str | None:
+    """How a prorated unit price was computed: the regular price of the same product times
+    the days charged, over the days of the month. Only said when it gives the invoice's
+    figure to the cent (never a formula that does not add up)."""
+    regular = [
+        other
+        for inv in invoices
+        for other in inv.lines
+        if other.sku == line.sku
+        and other.currency == line.currency
+        and other.charge_type in ("renewal", "new")
+    ]
+    if not regular:
+        return None
+    nearest = min(regular, key=lambda other: abs((other.period_start - line.period_start).days))
+    days = (line.period_end - line.period_start).days + 1
+    month = calendar.monthrange(line.period_start.year, line.period_start.month)[1]
+    computed = (nearest.unit_price * days / month).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    if computed != line.unit_price or days >= month:
+        return None
+    _ = translator(language)
+    return _(
+        "The prorated price is the regular price {price} × {days} / {month} days = {unit} per "
+        "licence: the licences were charged for {days} of the {month} days of that month."
+    ).format(
+        price=unit_money(nearest.unit_price, line.currency),
+        days=days,
+        month=month,
+        unit=unit_money(line.unit_price, line.currency),
+    )
 
 
 def _line_matches(line: InvoiceLine, question: str, slots: Slots, products: Sequence[str]) -> float:
@@ -317,8 +431,9 @@ def _line(
             score = _line_matches(line, question, slots, products)
             if score > 0:
                 best.append((score - 0.01 * rank, inv, line))
-    if not best and not scope:
-        # nothing named on the latest invoices: look in every invoice, newest first
+    if not best:
+        # nothing named on the invoices in question ("the teams phone licences we cancelled
+        # in september" are billed on October's): look in every invoice, newest first
         for rank, inv in enumerate(reversed(invoices)):
             for line in inv.lines:
                 score = _line_matches(line, question, slots, products)
@@ -358,6 +473,13 @@ def _line(
                 amount=money(line.amount, line.currency, lang),
             )
         )
+    parts += _nets(chosen, ask.language)
+    parts += [
+        how
+        for _inv, line in chosen
+        if line.charge_type == "prorate"
+        and (how := _proration(line, invoices, ask.language)) is not None
+    ]
     inv = chosen[0][0]
     rows = tuple(
         (

@@ -1,7 +1,8 @@
 """Invoice answers, computed from the customer's own invoice records (never retrieved).
 
-Each question kind is one small function over `Invoice` values; the caller has already
-restricted the invoices to the asking customer, so nothing here can leak another's data.
+Each answer is one small function over `Invoice` values (bot/answering/invoice_requests.py
+picks one by intent); the caller has already restricted the invoices to the asking
+customer, so nothing here can leak another's data.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bot.answering.invoice_questions import INVOICE_NUMBER, InvoiceQuestion
 from bot.knowledge.customers import Customer
 from bot.knowledge.invoices import Invoice
 from bot.knowledge.partner import Collections
 from bot.locale import N_, SOURCE_LANGUAGE, formats, translator
 from bot.types import Table
+from bot.understanding.slots import INVOICE_NUMBER
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,28 +108,6 @@ def escalation_evidence(question: str, invoices: Sequence[Invoice]) -> tuple[str
     named = {m.upper() for m in INVOICE_NUMBER.findall(question)}
     chosen = [inv for inv in invoices if inv.number.upper() in named]
     return _evidence(chosen or [inv for inv in invoices if inv.is_open])
-
-
-def answer(
-    kind: InvoiceQuestion,
-    question: str,
-    customer: Customer,
-    invoices: Sequence[Invoice],
-    collections: Collections,
-    today: date,
-    language: str = SOURCE_LANGUAGE,
-) -> InvoiceAnswer:
-    if not invoices:
-        return InvoiceAnswer(no_invoices(customer, language), None, ())
-    handlers = {
-        InvoiceQuestion.DETAIL: _detail,
-        InvoiceQuestion.COMPARE: _compare,
-        InvoiceQuestion.OVERDUE: _overdue,
-        InvoiceQuestion.BALANCE: _balance,
-        InvoiceQuestion.DUE: _due,
-        InvoiceQuestion.RECENT: _recent,
-    }
-    return handlers[kind](InvoiceAsk(question, customer, invoices, collections, today, language))
 
 
 def no_invoices(customer: Customer, language: str = SOURCE_LANGUAGE) -> str:

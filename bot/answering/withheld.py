@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from bot.answering.invoice_questions import INVOICE_NUMBER
 from bot.answering.invoices import InvoiceAnswer
 from bot.knowledge.invoices import WithheldInvoice
 from bot.locale import SOURCE_LANGUAGE, translator
+from bot.understanding.slots import INVOICE_NUMBER
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -132,18 +132,25 @@ class SearchIndex:
         include_agent: bool = False,
         query_vector: np.ndarray | None = None,
         language: str | None = None,
+        paths: Collection[str] | None = None,
     ) -> list[Hit]:
         """The best `k` passages for `question`. With `language` (the question's, e.g. "es"),
         the question is stemmed by that language's rules and only passages in it are ranked,
         unless the folder has none the asker may see: then every language is. Whether a
         passage in the language answers well enough is the caller's call (search again
-        without `language` to fall back to the others)."""
+        without `language` to fall back to the others). `paths`: only these files' passages
+        (one article, for a follow-up question about it)."""
         if not self.passages:
             return []
         qvec = self.embed_query(question) if query_vector is None else query_vector
         dense = self.similarities(qvec)
         lexical = self.lexical.scores(question, language)
         outside, eligible = self._masks_for(language, include_agent)
+        if paths is not None:
+            inside = np.array([p.path in paths for p in self.passages], bool)
+            eligible = inside if eligible is None else eligible & inside
+            dense = np.where(inside, dense, -np.inf)
+            lexical = np.where(inside, lexical, 0.0)
         if outside is not None:  # before fusion: ranks count only the passages searched
             dense[outside] = -np.inf
             lexical[outside] = 0.0

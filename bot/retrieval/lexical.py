@@ -86,8 +86,47 @@ STOPWORDS = frozenset(
         "would",
         "you",
         "your",
+        # Contractions and chat words: carried by no article, they would count as the rarest
+        # words of a question ("whats your refund policy") and sink every article's coverage.
+        "what's",
+        "whats",
+        "where's",
+        "how's",
+        "who's",
+        "it's",
+        "that's",
+        "thats",
+        "there's",
+        "i'm",
+        "im",
+        "i'd",
+        "i've",
+        "we're",
+        "we've",
+        "we'd",
+        "you're",
+        "ur",
+        "u",
+        "pls",
+        "plz",
+        "hi",
+        "hey",
+        "ok",
+        "okay",
+        "guys",
+        # In a folder of policies, "policy" names no topic ("your refund policy").
+        "policy",
+        "policies",
     )
 )
+# British spellings and the trade's synonyms, read as the words the articles use.
+_SAME_WORD = {
+    "licence": "license",
+    "licences": "licenses",
+    "licenced": "licensed",
+    "seat": "license",
+    "seats": "licenses",
+}
 
 
 def _without_accents(word: str) -> str:
@@ -117,6 +156,8 @@ _SPANISH_QUESTION_WORDS = frozenset(
         "quiero",
         "queremos",
         "gracias",
+        "política",  # in a folder of policies, "política" names no topic
+        "políticas",
     )
 )
 # Customers often type Spanish without accents: "cuanto", "como", "cual" are stop words too.
@@ -160,12 +201,13 @@ class Tokenizer:
         self._local = threading.local()
 
     def words(self, text: str) -> list[str]:
-        """The text's words that are not stop words, unstemmed."""
+        """The text's words that are not stop words, unstemmed (English: British spellings
+        and synonyms as the articles' words)."""
         rules = self._rules
         found = rules.word.findall(text.lower())
         if rules.fold_accents:
             return [w for w in found if _without_accents(w) not in rules.stopwords]
-        return [w for w in found if w not in rules.stopwords]
+        return [_SAME_WORD.get(w, w) for w in found if w not in rules.stopwords]
 
     def stem(self, words: list[str]) -> list[str]:
         stemmer = getattr(self._local, "stemmer", None)

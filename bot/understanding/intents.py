@@ -9,14 +9,21 @@ intent is probable enough the classifier abstains: the caller then falls back on
 Examples come from `examples/<language>.yaml` beside this module, plus the knowledge
 folder's `escalation.yaml`: each category's `examples` teach `escalate.<id>` and its
 `counter_examples` teach `policy`, so "how do I dispute an invoice?" stays a question.
+
+A fit is saved as plain arrays (no pickle) under a key of the examples, the embedding model
+and the fit's settings; the next start with the same key loads it instead of fitting again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -25,6 +32,8 @@ from bot.errors import BotError
 from bot.knowledge.escalation import EscalationRules
 from bot.retrieval.cache import EmbeddingCache, embed_cached
 from bot.retrieval.embedder import Embedder
+
+log = logging.getLogger(__name__)
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
@@ -37,6 +46,7 @@ LINE = "invoice.line"  # what one line or charge is
 COMPARE = "invoice.compare"
 RECENT = "invoice.recent"
 COPY = "invoice.copy"  # send a copy (the PDF)
+TERM = "invoice.term"  # when a subscription's term ends (renews)
 POLICY = "policy"
 YES = "offer.yes"
 NO = "offer.no"
@@ -44,7 +54,7 @@ GREETING = "greeting"
 NOT_BILLING = "not_billing"
 ESCALATE = "escalate."  # prefix: escalate.<category id of escalation.yaml>
 
-INVOICE_INTENTS = frozenset({BALANCE, DUE, STATUS, SHOW, LINE, COMPARE, RECENT, COPY})
+INVOICE_INTENTS = frozenset({BALANCE, DUE, STATUS, SHOW, LINE, COMPARE, RECENT, COPY, TERM})
 
 
 def is_invoice(intent: str | None) -> bool:
@@ -122,15 +132,64 @@ def load_examples(
     return examples
 
 
-def examples_key(examples: Sequence[Example], model: str) -> str:
+# Bump when what a saved fit holds, or how it is computed, changes.
+FIT_FORMAT = 1
+_NGRAMS = (2, 4)  # character n-grams within words
+
+
+def examples_key(examples: Sequence[Example], model: str, *settings: object) -> str:
+    """What a fit depends on: the examples, the embedding model and the fit's settings."""
     digest = hashlib.sha256(model.encode())
+    for value in settings:
+        digest.update(f"\0{value!r}".encode())
     for e in examples:
         digest.update(f"\0{e.intent}\0{e.text}".encode())
     return digest.hexdigest()[:16]
 
 
+@dataclass(frozen=True, slots=True)
+class _Fit:
+    """A fitted model as plain arrays: softmax(features @ coef.T + intercept)."""
+
+    intents: tuple[str, ...]
+    coef: np.ndarray  # (intents, embedding dimensions + n-grams)
+    intercept: np.ndarray
+    ngrams: tuple[str, ...]  # the TF-IDF vocabulary, in column order
+    idf: np.ndarray
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        with partial.open("wb") as out:
+            np.savez(
+                out,
+                intents=np.array(self.intents),
+                coef=self.coef,
+                intercept=self.intercept,
+                ngrams=np.array(self.ngrams),
+                idf=self.idf,
+            )
+        partial.replace(path)  # atomic: a reader sees the old file or the whole new one
+
+    @classmethod
+    def load(cls, path: Path) -> _Fit | None:
+        """The fit saved at `path`, or None when there is none or it cannot be read."""
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                return cls(
+                    tuple(str(i) for i in saved["intents"]),
+                    saved["coef"],
+                    saved["intercept"],
+                    tuple(str(n) for n in saved["ngrams"]),
+                    saved["idf"],
+                )
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return None
+
+
 class IntentClassifier:
-    """Fit once at start-up (well under a second once the examples' vectors are cached)."""
+    """Fit from the examples, or loaded from `fits` (a folder) where the same examples, model
+    and settings were fit before: fitting takes seconds, loading milliseconds."""
 
     def __init__(
         self,
@@ -141,33 +200,37 @@ class IntentClassifier:
         abstain_below: float = 0.35,
         regularisation: float = 32.0,
         lexical_weight: float = 1.0,
+        fits: Path | None = None,
     ) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
         if not examples:
             raise BotError("the intent classifier needs examples")
         self.abstain_below = abstain_below
         self.lexical_weight = lexical_weight
-        self.key = examples_key(examples, embedder.name)
-        texts = [e.text for e in examples]
-        vectors, _ = embed_cached(embedder, texts, cache)
-        self._lexical = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, lowercase=True
+        self.key = examples_key(
+            examples, embedder.name, FIT_FORMAT, regularisation, lexical_weight, _NGRAMS
         )
-        lexical = self._lexical.fit_transform(texts)
-        self._model = LogisticRegression(C=regularisation, max_iter=2000)
-        self._model.fit(self._features(vectors, lexical), [e.intent for e in examples])
-        self.intents: tuple[str, ...] = tuple(str(c) for c in self._model.classes_)
+        path = fits / f"intents-{self.key}.npz" if fits else None
+        fit = _Fit.load(path) if path and path.is_file() else None
+        self.loaded = fit is not None
+        if fit is None:
+            fit = _fit(examples, embedder, cache, regularisation, lexical_weight)
+            if path is not None:
+                _keep_only(fit, path)
+        self.intents = fit.intents
+        self._coef, self._intercept = fit.coef, fit.intercept
+        self._lexical = _vectorizer(vocabulary={n: i for i, n in enumerate(fit.ngrams)})
+        self._lexical.idf_ = fit.idf
 
-    def _features(self, vectors: np.ndarray, lexical: object) -> object:
+    def _features(self, vectors: np.ndarray, lexical: Any) -> Any:
         from scipy.sparse import csr_matrix, hstack
 
-        return hstack([csr_matrix(vectors), lexical * self.lexical_weight]).tocsr()  # type: ignore[operator]
+        return hstack([csr_matrix(vectors), lexical * self.lexical_weight]).tocsr()
 
     def classify(self, text: str, query_vector: np.ndarray) -> IntentGuess:
         features = self._features(query_vector.reshape(1, -1), self._lexical.transform([text]))
-        probabilities = self._model.predict_proba(features)[0]
+        scores = np.asarray(features @ self._coef.T).ravel() + self._intercept
+        exp = np.exp(scores - scores.max())
+        probabilities = exp / exp.sum()
         order = np.argsort(-probabilities)
         ranked = tuple((self.intents[i], float(probabilities[i])) for i in order)
         sums: dict[str, float] = {}
@@ -178,3 +241,54 @@ class IntentClassifier:
         best = next(intent for intent, _p in ranked if group_of(intent) == group)
         chosen = best if confidence >= self.abstain_below else None
         return IntentGuess(chosen, confidence, ranked[:6], groups)
+
+
+def _vectorizer(vocabulary: dict[str, int] | None = None) -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=_NGRAMS,
+        sublinear_tf=True,
+        lowercase=True,
+        vocabulary=vocabulary,
+    )
+
+
+def _keep_only(fit: _Fit, path: Path) -> None:
+    """Save `fit` at `path` and remove the fits of earlier examples."""
+    try:
+        fit.save(path)
+        for old in path.parent.glob("intents-*.npz"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError as exc:  # a read-only data folder: fit at every start
+        log.warning("could not save the intent classifier to %s: %s", path, exc)
+
+
+def _fit(
+    examples: Sequence[Example],
+    embedder: Embedder,
+    cache: EmbeddingCache | None,
+    regularisation: float,
+    lexical_weight: float,
+) -> _Fit:
+    """One multinomial logistic regression over [embedding, weighted TF-IDF n-grams]."""
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.linear_model import LogisticRegression
+
+    texts = [e.text for e in examples]
+    vectors, _ = embed_cached(embedder, texts, cache)
+    lexical = _vectorizer()
+    ngrams = lexical.fit_transform(texts)
+    features = hstack([csr_matrix(vectors), ngrams * lexical_weight]).tocsr()
+    model = LogisticRegression(C=regularisation, max_iter=2000)
+    model.fit(features, [e.intent for e in examples])
+    vocabulary = sorted(lexical.vocabulary_.items(), key=lambda pair: pair[1])
+    return _Fit(
+        tuple(str(c) for c in model.classes_),
+        np.asarray(model.coef_),
+        np.asarray(model.intercept_),
+        tuple(n for n, _ in vocabulary),
+        np.asarray(lexical.idf_),
+    )

@@ -168,8 +168,10 @@ def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
-def matching_products(text: str, products: Iterable[str]) -> list[str]:
-    """The products (names or SKUs as written on the invoices) this message names, best first."""
+def matching_products(text: str, products: Iterable[str], *, share: float = 0.0) -> list[str]:
+    """The products (names or SKUs as written on the invoices) this message names, best first;
+    with `share`, only those at least that share of whose own words it names ("premium
+    support" names Premium Technical Support, not Business Premium, at 2/3)."""
     lowered = text.lower()
     wanted = _words(lowered)
     for alias, meaning in ALIASES.items():
@@ -184,7 +186,7 @@ def matching_products(text: str, products: Iterable[str]) -> list[str]:
         if not words:
             continue
         shared = words & wanted
-        if shared:
+        if shared and len(shared) / len(words) >= share:
             scored.append((len(shared) / len(words) + len(shared), product))
     scored.sort(key=lambda pair: -pair[0])
     return [product for _, product in scored]

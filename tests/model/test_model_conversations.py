@@ -1,10 +1,11 @@
-"""`eval --conversations` on the development conversations with the real model (marker
-`model`): the figures the product must keep reaching.
+"""`eval --conversations` on the development conversations with the real models (marker
+`model`), configured as the CLI runs them (all-MiniLM-L6-v2 for English and intents,
+multilingual USE for Spanish): the figures the product must keep reaching.
 
-The issue's targets are >= 90% of English turns, <= 2% unexpected tickets, <= 5% answerable
-turns declined and >= 85% follow-ups. The thresholds below are what the bot reaches today
-where that is less (English turns, declined, follow-ups); raise them as it improves, never
-lower them to bless a regression.
+The issue's targets (English): >= 90% of turns pass, <= 2% of turns open a ticket nobody
+expected, <= 5% of answerable turns are declined, >= 85% of follow-up turns pass; Spanish
+within 5 points of English. The floors below are what the bot reaches, less one turn of
+slack; raise them as it improves, never lower them to bless a regression.
 """
 
 import json
@@ -12,8 +13,9 @@ import json
 import pytest
 
 from bot.app import Assistant, build_assistant
-from bot.config import load_settings
+from bot.config import USE_MODEL, load_settings
 from bot.conversation_eval import Summary, load_conversations, pinned_clock, run_conversation
+from bot.retrieval.embedder import make_embedder
 from bot.storage import Storage
 from bot.tickets.database import Database
 from tests.conftest import SAMPLE_KNOWLEDGE, SHARED_DATA
@@ -24,25 +26,31 @@ CONVERSATIONS = SHARED_DATA / "conversations-dev" / "conversations.jsonl"
 
 
 @pytest.fixture(scope="module")
-def english(real_embedder, tmp_path_factory) -> Summary:
+def summaries(real_embedder, tmp_path_factory) -> dict[str, Summary]:
     state = tmp_path_factory.mktemp("state")
     settings = load_settings(knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=state)
-    built = build_assistant(settings, embedder=real_embedder)
-    english = [c for c in load_conversations(CONVERSATIONS) if c.language == "en"]
+    built = build_assistant(
+        settings, embedder=real_embedder, others={"es": make_embedder(USE_MODEL)}
+    )
     throwaway = Storage.from_url(f"sqlite:///{state / 'eval.db'}")
-    summary = Summary()
-    for conversation in english:
+    by_language: dict[str, Summary] = {}
+    for conversation in load_conversations(CONVERSATIONS):
         clock = pinned_clock(conversation.today)
         storage = Storage(Database(throwaway.db.engine, clock=clock))
         assistant = Assistant(settings, built.answerer, storage, clock)
         customer = built.knowledge.customer(conversation.customer or "")
         tenant = customer.tenant_ids[0] if customer else None
         count = lambda: len(throwaway.tickets.find())  # noqa: E731
-        summary.add_conversation(
+        by_language.setdefault(conversation.language, Summary()).add_conversation(
             list(run_conversation(conversation, assistant.handle, count, tenant))
         )
-    print(json.dumps(summary.to_json()))
-    return summary
+    print(json.dumps({language: s.to_json() for language, s in by_language.items()}))
+    return by_language
+
+
+@pytest.fixture(scope="module")
+def english(summaries) -> Summary:
+    return summaries["en"]
 
 
 def share(passed: int, total: int) -> float:
@@ -50,18 +58,29 @@ def share(passed: int, total: int) -> float:
 
 
 def test_english_turns_pass(english):
-    # 160/201 measured with `eval --conversations`; a little slack for this test's single
-    # embedder (the CLI searches Spanish with USE). Target 0.90.
-    assert share(english.turns.passed, english.turns.total) >= 0.78
+    # 185/201 (92%) measured; target 0.90
+    assert english.turns.passed >= 184
 
 
 def test_tickets_nobody_expected_stay_rare(english):
-    assert english.unexpected_tickets / english.turns.total <= 0.02  # the target
+    # 0 measured; target <= 2% of turns
+    assert english.unexpected_tickets <= 1
 
 
 def test_answerable_turns_are_rarely_declined(english):
-    assert english.answerable_declined / english.answerable <= 0.08  # target 0.05
+    # 5/148 (3.4%) measured; target <= 5%
+    assert english.answerable_declined <= 6
 
 
 def test_follow_ups_use_the_conversation(english):
-    assert share(english.follow_ups.passed, english.follow_ups.total) >= 0.78  # target 0.85
+    # 41/42 (98%) measured; target 0.85
+    assert english.follow_ups.passed >= 40
+
+
+def test_spanish_keeps_up_with_english(summaries, english):
+    spanish = summaries["es"]
+    # 76/84 (90%) measured; Spanish within 5 points of English
+    assert spanish.turns.passed >= 75
+    assert share(spanish.turns.passed, spanish.turns.total) >= (
+        share(english.turns.passed, english.turns.total) - 0.05
+    )

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.answering.invoice_requests import answer, unit_money
+from bot.answering.invoice_requests import answer, term, unit_money
 from bot.answering.invoices import InvoiceAsk
 from bot.conversation.state import Shown
 from bot.knowledge.folder import load_knowledge
@@ -58,3 +58,79 @@ def test_two_named_months_are_compared(knowledge):
 def test_a_month_with_no_invoice_is_said_plainly(knowledge):
     found = lookup(knowledge, "tailspin", I.SHOW, "how much did we pay in july")
     assert "can't find an invoice issued in July" in found.answer.text
+
+
+def test_the_overdue_customer_hears_which_invoice_is_late_and_what_happens_next(knowledge):
+    found = lookup(knowledge, "fabrikam", I.DUE, "When is my invoice due?").answer
+    assert "NW-2026-0466" in found.text and "24 days overdue" in found.text
+    assert "suspended" in found.text
+    assert found.table.rows[0][0] == "NW-2026-0466"
+    assert all(e.startswith("invoices.csv:") for e in found.evidence)
+
+
+def test_a_mid_term_licence_increase_explains_the_higher_bill(knowledge):
+    found = lookup(knowledge, "adatum", I.COMPARE, "Why is my bill higher than last month?")
+    text = found.answer.text
+    assert "NW-2026-0514" in text and "higher than invoice NW-2026-0470" in text
+    assert "prorate" in text and "licences added mid-term" in text
+    assert "EUR 635.62" in text
+
+
+def test_one_invoice_lists_its_lines(knowledge):
+    found = lookup(knowledge, "fabrikam", I.SHOW, "What is on invoice NW-2026-0466?").answer
+    assert found.text.startswith("Invoice NW-2026-0466")
+    assert found.table.columns[0] == "Product" and len(found.table.rows) >= 2
+
+
+def test_another_customers_invoice_number_reveals_nothing(knowledge):
+    own = lookup(knowledge, "contoso", I.SHOW, "What is on invoice NW-2026-0466?").answer
+    missing = lookup(knowledge, "contoso", I.SHOW, "What is on invoice NW-2026-9999?").answer
+    assert "can't find invoice NW-2026-0466" in own.text and own.evidence == ()
+    assert own.text.replace("0466", "9999") == missing.text
+    assert own.table == missing.table  # the asker's own recent invoices, nothing of fabrikam's
+    assert "fabrikam" not in str(own).lower()
+
+
+def test_a_customer_with_nothing_overdue_is_told_so(knowledge):
+    found = lookup(knowledge, "contoso", I.STATUS, "Are we overdue?").answer
+    assert "no overdue invoices" in found.text
+
+
+def test_a_prorated_unit_price_is_explained_from_the_regular_price(knowledge):
+    found = lookup(knowledge, "adatum", I.LINE, "how did you get 11.92 per seat??").answer
+    assert "15 × EUR 11.92 = EUR 178.80" in found.text
+    assert "EUR 23.10 × 16 / 31 days = EUR 11.92" in found.text
+
+
+def test_a_purchase_and_its_cancellation_are_netted(knowledge):
+    found = lookup(knowledge, "tailspin", I.LINE, "the teams phone lines on the october invoice")
+    assert "USD 76.70" in found.answer.text and "66.70" in found.answer.text
+    assert "Net for Microsoft Teams Phone Standard on invoice NW-2026-0474: USD 10.00" in (
+        found.answer.text
+    )
+
+
+def test_a_line_billed_on_a_later_invoice_is_still_found(knowledge):
+    # cancelled in September, credited on the invoice issued in October
+    found = lookup(knowledge, "tailspin", I.LINE, "the teams phone licences cancelled in september")
+    assert "66.70" in found.answer.text and "couldn't tell" not in found.answer.text
+
+
+def test_which_invoice_has_a_purchase(knowledge):
+    found = lookup(knowledge, "contoso", I.SHOW, "which invoice has the copilot purchase")
+    assert "NW-2026-0418" in found.answer.text and "EUR 7,200.00" in found.answer.text
+
+
+def test_a_term_billed_up_front_says_when_it_renews(knowledge):
+    found = lookup(knowledge, "contoso", I.TERM, "when does copilot renew")
+    assert "1 September 2026 to 31 August 2027" in found.answer.text
+    assert "renews on 1 September 2027" in found.answer.text
+    assert found.shown.product == "Microsoft 365 Copilot"
+
+
+def test_monthly_lines_say_no_term_end(knowledge):
+    customer = knowledge.customer("fabrikam")
+    ask = InvoiceAsk(
+        "", customer, knowledge.invoices_of("fabrikam"), knowledge.partner.collections, TODAY
+    )
+    assert term("when does our subscription end", ask) is None  # the articles answer it

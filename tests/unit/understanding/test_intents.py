@@ -76,3 +76,40 @@ def test_a_broken_example_file_names_itself(tmp_path: Path):
     (tmp_path / "en.yaml").write_text("intents: [1, 2]\n", encoding="utf-8")
     with pytest.raises(BotError, match=r"en\.yaml"):
         load_examples(RULES, ("en",), tmp_path)
+
+
+def probabilities(model, embedder, text):
+    return dict(model.classify(text, embedder.embed([text])[0]).groups)
+
+
+def test_a_saved_fit_is_loaded_and_classifies_alike(tmp_path: Path):
+    embedder = HashingEmbedder(384)
+    examples = load_examples(RULES)
+    fitted = IntentClassifier(examples, embedder, fits=tmp_path)
+    loaded = IntentClassifier(examples, embedder, fits=tmp_path)
+    assert not fitted.loaded and loaded.loaded
+    assert [p.name for p in tmp_path.iterdir()] == [f"intents-{fitted.key}.npz"]
+    for text in ("how much do we owe you", "I dispute this invoice", "hola", "zzzz"):
+        a, b = probabilities(fitted, embedder, text), probabilities(loaded, embedder, text)
+        assert a.keys() == b.keys() and all(abs(a[k] - b[k]) < 1e-9 for k in a)
+
+
+def test_other_examples_are_fitted_again_and_replace_the_old_fit(tmp_path: Path):
+    embedder = HashingEmbedder(384)
+    examples = load_examples(RULES)
+    first = IntentClassifier(examples, embedder, fits=tmp_path)
+    more = [*examples, I.Example("what's the damage this month", I.BALANCE)]
+    second = IntentClassifier(more, embedder, fits=tmp_path)
+    assert first.key != second.key and not second.loaded
+    assert [p.name for p in tmp_path.iterdir()] == [f"intents-{second.key}.npz"]
+
+
+def test_an_unreadable_fit_is_fitted_again(tmp_path: Path):
+    embedder = HashingEmbedder(384)
+    examples = load_examples(RULES)
+    key = IntentClassifier(examples, embedder).key
+    (tmp_path / f"intents-{key}.npz").write_bytes(b"not a fit")
+    model = IntentClassifier(examples, embedder, fits=tmp_path)
+    assert not model.loaded
+    assert I.group_of(guess((model, embedder), "how much do we owe you").intent or "") == "invoice"
+    assert IntentClassifier(examples, embedder, fits=tmp_path).loaded  # saved over it

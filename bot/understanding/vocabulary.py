@@ -1,0 +1,60 @@
+"""The words the bot knows: its articles', its billing examples', its products' and customers'.
+
+A message made largely of words the bot has never seen ("do you accept bitcoin through a
+Lightning invoice?", "can i mix antifreeze with water") is about something the folder does not
+cover, however close its nearest article or intent looks: `unknown_share` measures that.
+Words are compared stemmed, by the message's language rules, so "licences" and "license"
+meet; numbers are known (they are slots: amounts, invoice numbers, dates), and so are
+single letters ("quick q").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.knowledge.folder import Knowledge
+from bot.retrieval.lexical import Tokenizer, rules_language
+from bot.understanding.intents import NOT_BILLING, Example
+
+_JOINED = re.compile(r"[-'’/]")
+
+
+class Vocabulary:
+    def __init__(self, texts: Iterable[str], languages: Iterable[str] = ("en", "es")) -> None:
+        self._tokenizers = {rules_language(lang): Tokenizer(lang) for lang in languages}
+        corpus = list(texts)
+        self._known = {
+            language: {stem for text in corpus for stem in self._stems(text, tokenizer)}
+            for language, tokenizer in self._tokenizers.items()
+        }
+
+    @staticmethod
+    def _stems(text: str, tokenizer: Tokenizer) -> list[str]:
+        return tokenizer(_JOINED.sub(" ", text))
+
+    def unknown_share(self, text: str, language: str = "en") -> float:
+        """The share of the message's words (stop words aside) the bot has never seen."""
+        code = rules_language(language)
+        tokenizer = self._tokenizers.get(code) or Tokenizer(code)
+        known = self._known.get(code, set())
+        stems = [s for s in self._stems(text, tokenizer) if len(s) > 1 and not s.isdigit()]
+        if not stems:
+            return 0.0
+        return sum(s not in known for s in stems) / len(stems)
+
+
+def known_words(knowledge: Knowledge, examples: Iterable[Example]) -> Vocabulary:
+    """The folder's articles, the billing examples (not the not-billing ones, whose words are
+    what the bot does not handle), the customers' products and the customers' names."""
+    texts = [f"{p.title} {p.section} {p.text}" for p in knowledge.passages]
+    texts += [e.text for e in examples if e.intent != NOT_BILLING]
+    for customer in knowledge.customers:
+        texts.append(f"{customer.id} {customer.name}")
+        texts += [
+            f"{line.product} {line.sku}"
+            for invoice in knowledge.invoices_of(customer.id)
+            for line in invoice.lines
+        ]
+    texts.append(knowledge.partner.name)
+    return Vocabulary(texts)

@@ -1,0 +1,48 @@
+"""`Answerer.decide` with the sample folder and a hashing embedder: the policy around the
+intent classifier (escalation threshold, unknown words)."""
+
+from datetime import date
+
+import pytest
+
+from bot.app import build_assistant
+from bot.config import load_settings
+from bot.retrieval.embedder import HashingEmbedder
+from bot.types import ReplyKind
+from tests.conftest import SAMPLE_KNOWLEDGE
+
+TODAY = date(2026, 11, 24)
+DISPUTE = "I want to dispute invoice NW-2026-0466"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    settings = load_settings(
+        knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=tmp_path_factory.mktemp("state")
+    )
+    return build_assistant(settings, embedder=HashingEmbedder())
+
+
+def test_the_escalation_threshold_decides_what_opens_a_ticket(built):
+    answerer = built.answerer
+    fabrikam = built.knowledge.customer("fabrikam")
+    sure = answerer.intents.classify(DISPUTE, answerer.index.embed_query(DISPUTE)).confidence
+    assert answerer.escalate_at == built.settings.escalation_threshold == 0.5 < sure
+    assert answerer.decide(DISPUTE, fabrikam, today=TODAY).reply.kind is ReplyKind.ESCALATE
+    answerer.escalate_at = 1.0  # ESCALATION_THRESHOLD=1: nothing is probable enough
+    try:
+        assert answerer.decide(DISPUTE, fabrikam, today=TODAY).reply.kind is not (
+            ReplyKind.ESCALATE
+        )
+    finally:
+        answerer.escalate_at = built.settings.escalation_threshold
+
+
+def test_a_look_up_of_nothing_the_bot_knows_is_not_computed(built):
+    answerer, contoso = built.answerer, built.knowledge.customer("contoso")
+    text = "how many onions do we have on hand"
+    guess = answerer.intents.classify(text, answerer.index.embed_query(text))
+    assert guess.intent == "invoice.balance"  # the classifier alone would compute a balance
+    assert answerer.known.unknown_share(text) >= 1 / 4
+    decision = answerer.decide(text, contoso, today=TODAY)
+    assert decision.reply.kind is ReplyKind.OUT_OF_SCOPE
