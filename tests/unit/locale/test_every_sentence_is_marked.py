@@ -68,6 +68,7 @@ OPERATOR_MODULES = {
     "bot/errors.py": "exception types",
     "bot/turn.py": "the turn's transaction: outbox keys and stored results",
     "adapters/teams/activities.py": "reads activities; its problems are HTTP 400 refusals",
+    "adapters/teams/direct.py": "Bot Connector plumbing: URLs, headers, activity fields",
 }
 OPERATOR_PACKAGES = {
     "bot/knowledge/": "the knowledge check's problems (`billing-bot check`), file formats",
@@ -154,6 +155,11 @@ ALLOWED: dict[str, set[str]] = {
         ".{}.md",  # a file name
     },
     "bot/answering/invoice_requests.py": {  # words read in a question about a line
+        "purchas",
+        "bought",
+        "buy",
+        "compra",
+        "compr",
         "prorat",
         "pro rata",
         "pro-rata",
