@@ -3,6 +3,7 @@ and the real embedding model (loaded once per test session, for `model` tests on
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from bot.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_KNOWLEDGE = ROOT / "knowledge"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout; a git worktree elsewhere names it in SHARED_DATA.
+SHARED_DATA = Path(os.environ.get("SHARED_DATA") or ROOT.parent / "shared" / "data")
 CORPUS = SHARED_DATA / "partner-center-docs"
 # A Tuesday afternoon in Amsterdam, inside support hours; the sample invoices are dated for it.
 NOW = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
