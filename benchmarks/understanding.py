@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/understanding.py [--conversations FILE] [--skip-corpus]
 
+(the data is ../shared/data beside the checkout, or the folder the SHARED_DATA variable names)
+
 Prints, in one run with the real model:
 1. the development conversations (../shared/data/conversations-dev) per language: turns
    passed, follow-ups, tickets nobody expected, answerable turns declined;
@@ -21,6 +23,7 @@ EMBEDDING_MODEL_ES (multilingual USE) for Spanish.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -49,7 +52,7 @@ from bot.tickets.database import Database  # noqa: E402
 from bot.types import Message  # noqa: E402
 from bot.understanding.intents import IntentClassifier, group_of, load_examples  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("SHARED_DATA") or ROOT.parent / "shared" / "data")
 
 
 def conversations_by_language(built: Assistant, conversations: list[Conversation], db: Path):

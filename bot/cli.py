@@ -493,6 +493,7 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
         built = assistant_with_progress(settings, storage=scratch)
         throwaway = scratch.db
         summary, records = Summary(), []
+        languages: dict[str, Summary] = {}
         from tqdm import tqdm
 
         for conversation in tqdm(
@@ -512,6 +513,7 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
                 )
             )
             summary.add_conversation(results)
+            languages.setdefault(conversation.language, Summary()).add_conversation(results)
             for result in results:
                 if as_json:
                     records.append(result.to_json())
@@ -519,11 +521,19 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
                     for line in format_turn(result):
                         click.echo(line)
     if as_json:
-        click.echo(json.dumps({"turns": records, "summary": summary.to_json()}, ensure_ascii=False))
+        report = {
+            "turns": records,
+            "summary": summary.to_json(),
+            "languages": {language: s.to_json() for language, s in sorted(languages.items())},
+        }
+        click.echo(json.dumps(report, ensure_ascii=False))
         return
     click.echo("")
     for line in summary.lines():
         click.echo(line)
+    click.echo("by language, in full:")
+    for language, part in sorted(languages.items()):
+        click.echo(f"  {language}: {part.brief()}")
 
 
 def main() -> None:

@@ -295,6 +295,16 @@ class Summary:
         out += [f"  {k:24} {t}" for k, t in sorted(self.by_kind.items())]
         return out
 
+    def brief(self) -> str:
+        """The figures the targets are set on, in one line (one language's)."""
+        turns, answerable = max(self.turns.total, 1), max(self.answerable, 1)
+        return (
+            f"turns {self.turns}, follow-ups {self.follow_ups}, tickets not expected "
+            f"{self.unexpected_tickets} ({self.unexpected_tickets / turns:.1%}), answerable "
+            f"declined {self.answerable_declined}/{self.answerable} "
+            f"({self.answerable_declined / answerable:.1%})"
+        )
+
 
 def format_turn(result: TurnResult) -> list[str]:
     reply = result.reply

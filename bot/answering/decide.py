@@ -59,6 +59,9 @@ FOLLOW_UP_BELOW = 0.4
 # After a policy answer, an invoice look-up less probable than this that names no invoice
 # ("how will that be charged", "whats the deadline to tell you?") is a follow-up question.
 LOOKUP_AFTER_POLICY = 0.6
+# A policy question naming the customer's product, which the classifier also reads as a
+# term look-up this probably ("when does copilot renew"), gets the term from the invoices.
+TERM_EVIDENCE = 0.3
 # Escalating needs a probable request, not closeness to a topic (ESCALATION_THRESHOLD).
 ESCALATE_AT = 0.5
 # Among the best few passages about as close in meaning as the first (SIMILAR), the one
@@ -188,6 +191,8 @@ class Answerer:
             intent = None  # "how many onions do i have on hand": nothing of ours
         if agent and I.escalation_category(intent):
             intent = I.POLICY  # an agent asking about a kind of request asks how to handle it
+        if intent == I.POLICY and own and guess.probability(I.TERM) >= TERM_EVIDENCE:
+            intent = I.TERM  # "when does copilot renew": its term, when the invoices show it
         about_a_line = intent is None or intent == I.POLICY or I.is_invoice(intent)
         if about_a_line and customer and self._names_a_line_amount(slots, customer):
             intent = I.LINE  # "how did you get 11.92 per seat??"
@@ -273,6 +278,7 @@ class Answerer:
         if (
             after_policy
             and I.is_invoice(intent)
+            and intent != I.TERM  # "when can we get out of it then": the product's term
             and guess.confidence < LOOKUP_AFTER_POLICY
             and not slots.names_invoice
         ):

@@ -44,3 +44,5 @@ def test_eval_conversations_replays_each_conversation_and_counts_its_tickets(
     assert (owes["kind"], owes["ticket_opened"], owes["passed"]) == ("invoice", False, True)
     assert (person["kind"], person["ticket_opened"], person["passed"]) == ("escalate", True, True)
     assert report["summary"]["turns"] == {"passed": 2, "total": 2}
+    assert report["languages"]["en"]["turns"] == {"passed": 2, "total": 2}
+    assert report["languages"]["en"]["unexpected_tickets"] == 0
