@@ -76,3 +76,19 @@ def test_a_broken_example_file_names_itself(tmp_path: Path):
     (tmp_path / "en.yaml").write_text("intents: [1, 2]\n", encoding="utf-8")
     with pytest.raises(BotError, match=r"en\.yaml"):
         load_examples(RULES, ("en",), tmp_path)
+
+
+def test_classify_gives_the_fitted_models_own_probabilities(classifier):
+    """`classify` computes what `predict_proba` would, without sklearn's per-call checks."""
+    model, embedder = classifier
+    texts = [e.text for e in load_examples(RULES)][::7] + [
+        "",
+        "ZZZ qqq",
+        "¿Cuándo vence mi factura?",
+        "INVOICE NW-2026-0463 is wrong!!",
+    ]
+    for text in texts:
+        vector = embedder.embed([text])[0]
+        features = model._features(vector.reshape(1, -1), model._lexical.transform([text]))
+        expected = model._model.predict_proba(features)[0]
+        assert model.probabilities(text, vector) == pytest.approx(expected, rel=1e-9, abs=1e-12)
