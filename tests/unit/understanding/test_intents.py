@@ -81,7 +81,9 @@ def test_a_broken_example_file_names_itself(tmp_path: Path):
 def test_classify_gives_the_fitted_models_own_probabilities(classifier):
     """`classify` computes what `predict_proba` would, without sklearn's per-call checks."""
     model, embedder = classifier
-    texts = [e.text for e in load_examples(RULES)][::7] + [
+    examples = [e.text for e in load_examples(RULES)][::7]
+    texts = [
+        *examples,
         "",
         "ZZZ qqq",
         "¿Cuándo vence mi factura?",
