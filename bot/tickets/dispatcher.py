@@ -54,7 +54,7 @@ class Dispatcher:
         delivery_timeout: float = 60.0,
         batch: int = 20,
         poll_interval: float = 1.0,
-        wake_gap: float = 0.1,
+        wake_gap: float = 0.25,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:

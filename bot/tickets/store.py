@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -595,8 +595,8 @@ def _check(field: str, value: str, limit: int) -> None:
         raise TicketError(f"{field} is {len(value)} characters long; at most {limit} fit")
 
 
-def ticket_of(row: TicketRow | Row[Any]) -> Ticket:
-    """A ticket from its row (an ORM row, or a Core row with the `tickets` columns)."""
+def ticket_of(row: Any) -> Ticket:
+    """A ticket from its row: an ORM row, or any row with the `tickets` columns as attributes."""
     return Ticket(
         number=format_number(row.id),
         customer_id=row.customer_id,

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.errors import BotError
@@ -113,3 +114,23 @@ def test_an_unreadable_fit_is_fitted_again(tmp_path: Path):
     assert not model.loaded
     assert I.group_of(guess((model, embedder), "how much do we owe you").intent or "") == "invoice"
     assert IntentClassifier(examples, embedder, fits=tmp_path).loaded  # saved over it
+
+
+def test_classify_gives_the_fitted_models_own_probabilities(classifier):
+    """`classify` computes what the fit's own features give (sklearn's TF-IDF transform beside
+    the embedding, through the regression's weights), without sklearn's per-call checks."""
+    model, embedder = classifier
+    examples = [e.text for e in load_examples(RULES)][::7]
+    texts = [
+        *examples,
+        "",
+        "ZZZ qqq",
+        "¿Cuándo vence mi factura?",
+        "INVOICE NW-2026-0463 is wrong!!",
+    ]
+    for text in texts:
+        vector = embedder.embed([text])[0]
+        features = model._features(vector.reshape(1, -1), model._lexical.transform([text]))
+        scores = np.asarray(features @ model._coef.T).ravel() + model._intercept
+        expected = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+        assert model.probabilities(text, vector) == pytest.approx(expected, rel=1e-9, abs=1e-12)
