@@ -251,7 +251,7 @@ async def customer(
     from fakes.teams import CONTOSO_TENANT, TeamsUser
 
     sequence = 0
-    while not stop.is_set():
+    while not stop.is_set() and time.time() < give_up:  # past it, nothing would be sent
         sequence += 1
         qid = f"chaos-{number}-{sequence}"
         user = TeamsUser(
@@ -294,7 +294,7 @@ async def agent(
     """Answer each ticket posted in the escalations channel once, in its thread, as Slack
     delivers an agent's reply: a signed event, redelivered (same event id) until taken."""
     answered: set[str] = set()
-    while not stop.is_set():
+    while not stop.is_set() and time.time() < give_up:
         for post in read_calls(slack_log):
             number = post.get("text", "").split(" ", 1)[0]
             if post.get("channel") != ESCALATIONS or "thread_ts" in post or number in answered:
@@ -538,7 +538,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--drain", type=float, default=20.0, help="seconds to wait for answers")
     parser.add_argument(
-        "--max-seconds", type=float, default=600.0, help="customers give up redelivering after"
+        "--max-seconds",
+        type=float,
+        default=1800.0,
+        help="customers and the agent stop sending (and redelivering) after",
     )
     parser.add_argument(
         "--keep", type=Path, help="run in this (new) folder and keep its logs and database"
