@@ -23,7 +23,7 @@ from adapters.http_limits import one_line, refuse
 from adapters.teams import activities
 from adapters.teams.activities import NOT_DELIVERED
 from adapters.teams.auth import has_expiry
-from adapters.teams.direct import Connector, DirectTurn
+from adapters.teams.direct import Connector, DirectTurn, unreadable
 from adapters.wire import MalformedBody, parse_json
 
 log = logging.getLogger(__name__)
@@ -95,12 +95,15 @@ class TeamsEndpoint:
         problem = activities.shape_problem(body)
         if problem is not None:
             return self._refuse(request, 400, f"malformed activity: {problem}")
-        try:  # what botbuilder would refuse to read is refused here, on either path
+        # What botbuilder would refuse to read is refused here, on either path.
+        if self._direct(body):
+            if (unread := unreadable(body)) is not None:
+                return self._refuse(request, 400, "malformed activity", detail=unread)
+            return await self._direct_turn(request, body, authenticated)
+        try:
             activity = Activity().deserialize(body)
         except Exception as exc:  # msrest raises DeserializationError and friends
             return self._refuse(request, 400, "malformed activity", detail=str(exc))
-        if self._direct(body):
-            return await self._direct_turn(request, body, authenticated)
 
         turns: list[Any] = []
 
