@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import NullPool, create_engine, text
 
 from bot.invoices.store import InvoiceStore
-from bot.tickets.database import Database, make_engine, upgrade
+from bot.tickets.database import Database
 from tests.conftest import SAMPLE_KNOWLEDGE
-from tests.unit.tickets.ticket_db import create_database, drop_database
+from tests.unit.tickets.ticket_db import migrated_postgres, migrated_sqlite
 
 # Children first, so deleting never trips a foreign key.
 INVOICE_TABLES = (
@@ -33,26 +33,12 @@ INVOICE_TABLES = (
 
 @pytest.fixture(scope="session")
 def invoice_postgres_url() -> Iterator[str]:
-    try:
-        url = create_database()
-    except Exception as exc:  # no server: say so once instead of failing every test
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        drop_database(url)
+    yield from migrated_postgres()
 
 
 @pytest.fixture(scope="session")
 def invoice_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("invoice-template") / "billing.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
-    return path
+    return migrated_sqlite(tmp_path_factory.mktemp("invoice-template") / "billing.db")
 
 
 def empty_invoices(url: str) -> None:

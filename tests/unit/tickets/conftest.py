@@ -17,36 +17,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ticket_db import create_database, drop_database, empty_postgres
+from ticket_db import empty_postgres, migrated_postgres, migrated_sqlite
 from ticket_twins import StepClock
 
 from bot.storage import Storage
 from bot.tickets import TicketStore
-from bot.tickets.database import Database, make_engine, upgrade
+from bot.tickets.database import Database
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    try:
-        url = create_database()
-    except Exception as exc:  # no server: say so once instead of failing every test
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
-    try:
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        drop_database(url)
+    yield from migrated_postgres()
 
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "billing.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    engine.dispose()
-    return path
+    return migrated_sqlite(tmp_path_factory.mktemp("template") / "billing.db")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -4,8 +4,13 @@ never collide, emptied between tests and dropped at the end."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from sqlalchemy import NullPool, create_engine, text
+
+from bot.tickets.database import make_engine, upgrade
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 # Children first, so deleting never trips a foreign key.
@@ -89,3 +94,29 @@ def empty_postgres(url: str) -> None:
                     )
     finally:
         engine.dispose()
+
+
+def migrated_postgres() -> Iterator[str]:
+    """A session fixture's body: a fresh database migrated to head, dropped at the end; the
+    tests are skipped, with the reason, when the server cannot be reached."""
+    try:
+        url = create_database()
+    except Exception as exc:  # no server: say so once instead of failing every test
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
+    try:
+        migrate(url)
+        yield url
+    finally:
+        drop_database(url)
+
+
+def migrated_sqlite(path: Path) -> Path:
+    """A SQLite file at `path` migrated to head: the template each test copies."""
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+def migrate(url: str) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
