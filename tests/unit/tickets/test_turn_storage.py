@@ -194,3 +194,17 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced(postgres_url: str)
     with pytest.raises(OperationalError), trusted.connect() as conn:
         conn.execute(select(TicketRow.id).limit(1)).all()
     trusted.dispose()
+
+
+def test_a_connection_lent_for_single_statements_returns_to_transactions(
+    database_url: str,
+) -> None:
+    """On PostgreSQL a single statement runs in autocommit; the pooled connection must
+    not keep it, or a later failed transaction would leave half its writes behind."""
+    with Storage.from_url(database_url) as storage:  # used in sequence: one pooled connection
+        storage.before_turn(teams("act-1"))
+        with pytest.raises(RuntimeError), storage.db.write() as session:
+            storage.inbound.claim_in(session, "teams", "act-7")
+            raise RuntimeError("the turn failed")
+
+        assert storage.inbound.seen("teams", "act-7") is None
