@@ -207,15 +207,17 @@ def _autocommitting(engine: Engine) -> Iterator[PoolProxiedConnection]:
     """A pooled psycopg connection in autocommit mode while it is lent (the driver's own
     switch: no round trip), back in transaction mode when it returns to the pool."""
     pooled = engine.raw_connection()
+    driver = pooled.driver_connection
+    assert driver is not None
     try:
-        driver = pooled.driver_connection
-        assert driver is not None
         driver.autocommit = True
         yield pooled
-        if not driver.closed:
-            driver.autocommit = False
     finally:
-        pooled.close()
+        try:
+            if not driver.closed:
+                driver.autocommit = False
+        finally:
+            pooled.close()
 
 
 def _idle_since(_dbapi_connection: Any, record: Any) -> None:

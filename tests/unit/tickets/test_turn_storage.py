@@ -208,3 +208,31 @@ def test_a_connection_lent_for_single_statements_returns_to_transactions(
             raise RuntimeError("the turn failed")
 
         assert storage.inbound.seen("teams", "act-7") is None
+
+
+def test_a_failed_single_statement_returns_its_connection_to_transactions(
+    database_url: str,
+) -> None:
+    with Storage.from_url(database_url) as storage:
+        handled = escalate(storage, teams("act-1"))
+        assert handled.delivery is not None
+        with pytest.raises(IntegrityError), storage.db.single() as conn:
+            # The reply's row again: its key is taken.
+            storage.outbox._insert_claimed.run(
+                conn,
+                {
+                    "b_key": handled.delivery.outgoing.key,
+                    "b_channel": "teams",
+                    "b_conversation": "a:conv-1",
+                    "b_event": "reply",
+                    "b_body": {},
+                    "b_now": datetime(2026, 11, 24, tzinfo=UTC),
+                    "b_lease_until": None,
+                    "b_claim_token": None,
+                },
+            )
+        with pytest.raises(RuntimeError), storage.db.write() as session:
+            storage.inbound.claim_in(session, "teams", "act-7")
+            raise RuntimeError("the turn failed")
+
+        assert storage.inbound.seen("teams", "act-7") is None
