@@ -11,7 +11,8 @@ SQLite (the default, one file) and PostgreSQL (several replicas) behave the same
   most of a short statement's cost); one that died meanwhile is replaced.
 * `single()`: one statement on its own, no BEGIN/COMMIT around it (a lone statement is its
   own transaction on both databases; a SQLite write statement takes the write lock when it
-  starts, as `BEGIN IMMEDIATE` would): what the turn's read and a delivery's settling use.
+  starts, as `BEGIN IMMEDIATE` would): what the turn's read and a delivery's settling use,
+  through `bot.tickets.prepared`.
 
 `upgrade()` brings the schema to the newest Alembic revision under a lock (an advisory lock on
 PostgreSQL, the write lock on SQLite), so replicas starting together migrate once.
@@ -23,7 +24,7 @@ import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import PoolProxiedConnection
 
 from bot.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "billing_read_only"  # execution option: a read-only session on SQLite
-SINGLE = "billing_single_statement"  # execution option: no BEGIN on SQLite (see `single`)
 _BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock before giving up
 _MIGRATION_LOCK = 0x42494C4C  # "BILL": the PostgreSQL advisory lock key for upgrades
 PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may idle before a ping
@@ -98,10 +99,10 @@ class Database:
         """`write()` without the ORM: one transaction on a connection (Core statements)."""
         return self.engine.begin()
 
-    def single(self) -> Connection:
-        """A connection for statements that each stand alone (no transaction around them);
-        use it as a context manager (`with db.single() as conn:`), which returns it."""
-        return self._single.connect()
+    def single(self) -> AbstractContextManager[Connection | PoolProxiedConnection]:
+        """A connection for statements that each stand alone (no transaction around them),
+        for `Prepared` statements: `with db.single() as conn:`."""
+        return self._single()
 
     def insert(self, table: Any) -> Any:
         """The dialect's INSERT (with ON CONFLICT) for `table`."""
@@ -179,8 +180,6 @@ def _use_wal(cursor: Any) -> None:
 
 def _sqlite_begin(conn: Connection) -> None:
     options = conn.get_execution_options()
-    if options.get(SINGLE):
-        return  # the driver runs each statement as its own transaction
     # On the driver: every transaction pays this, and `exec_driver_sql` costs ten times it.
     statement = "BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE"
     driver = conn.connection.driver_connection
@@ -191,12 +190,34 @@ def _sqlite_begin(conn: Connection) -> None:
         raise DBAPIError.instance(statement, (), exc, sqlite3.Error) from exc
 
 
-def single_statement(engine: Engine) -> Engine:
-    """`engine` for statements that stand alone: autocommit on PostgreSQL (no BEGIN/COMMIT
-    round trips); on SQLite, whose driver already runs outside transactions here, no BEGIN."""
+def single_statement(
+    engine: Engine,
+) -> Callable[[], AbstractContextManager[Connection | PoolProxiedConnection]]:
+    """Connections for statements that stand alone: in autocommit on PostgreSQL (no
+    BEGIN/COMMIT round trips); on SQLite, whose driver runs outside transactions here, the
+    pooled driver connection itself (what a `Connection` adds around it costs more than the
+    statement)."""
     if engine.dialect.name == "postgresql":
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
-    return engine.execution_options(**{SINGLE: True})
+        return functools.partial(_autocommitting, engine)
+    return lambda: closing(engine.raw_connection())
+
+
+@contextmanager
+def _autocommitting(engine: Engine) -> Iterator[PoolProxiedConnection]:
+    """A pooled psycopg connection in autocommit mode while it is lent (the driver's own
+    switch: no round trip), back in transaction mode when it returns to the pool."""
+    pooled = engine.raw_connection()
+    driver = pooled.driver_connection
+    assert driver is not None
+    try:
+        driver.autocommit = True
+        yield pooled
+    finally:
+        try:
+            if not driver.closed:
+                driver.autocommit = False
+        finally:
+            pooled.close()
 
 
 def _idle_since(_dbapi_connection: Any, record: Any) -> None:

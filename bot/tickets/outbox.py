@@ -282,7 +282,7 @@ class Outbox:
         """
         values = {"b_id": item.id, "b_reference": reference, "b_now": now}
         if not item.opens_thread:  # one statement (every inline reply ends here)
-            with self._single.connect() as conn:
+            with self._single() as conn:
                 return bool(self._settle.run(conn, values))
         with self._engine.begin() as conn:
             settled = self._settle.run(conn, values)

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -60,10 +61,12 @@ class Prepared:
         ]
         self._row = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
 
-    def run(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
-        """Execute on `conn`'s driver connection; the rows (named tuples), if any."""
+    def run(self, conn: Connection | PoolProxiedConnection, params: Mapping[str, Any]) -> list[Any]:
+        """Execute on `conn`'s driver connection (`conn`: a `Connection`, or a pooled driver
+        connection); the rows (named tuples), if any."""
         values = self._values(params)
-        dbapi = conn.connection.dbapi_connection
+        pooled = conn if isinstance(conn, PoolProxiedConnection) else conn.connection
+        dbapi = pooled.dbapi_connection
         assert dbapi is not None
         cursor = dbapi.cursor()
         try:

@@ -160,7 +160,7 @@ class TicketStore:
             .where(TicketRow.status.in_([s.value for s in ACTIVE]))
             .with_for_update()
         ).first()
-        return None if row is None else ticket_of(row)
+        return None if row is None else _ticket(row)
 
     def open_in(
         self,
@@ -208,7 +208,7 @@ class TicketStore:
                 f"{channel} conversation {conversation!r} has an active ticket already"
             ) from exc
         event = self._event(session, row, customer_id, "opened", row.question, None, "open")
-        ticket = ticket_of(row)
+        ticket = _ticket(row)
         enqueue(
             session,
             key=f"{ticket.number}:{event.id}",
@@ -262,7 +262,7 @@ class TicketStore:
         self, session: Session, row: TicketRow, event: TicketEventRow, text: str
     ) -> Ticket:
         """Queue the customer's words to the agents' thread and refresh the ticket's post."""
-        ticket = ticket_of(row)
+        ticket = _ticket(row)
         self._to_thread(
             session,
             ticket,
@@ -294,7 +294,7 @@ class TicketStore:
         if not internal and row.status in UNCLAIMED:
             row.assignee = agent
             self._move(session, row, Status.CLAIMED, agent, now)
-        ticket = ticket_of(row)
+        ticket = _ticket(row)
         if not internal:
             enqueue(
                 session,
@@ -394,7 +394,7 @@ class TicketStore:
         text = f"{row.category}/{row.route} → {category}/{route}"
         row.category, row.route, row.updated_at = category, route, now
         event = self._event(session, row, actor, "category", text)
-        ticket = ticket_of(row)
+        ticket = _ticket(row)
         self._refresh_post(session, ticket, event)
         return ticket
 
@@ -416,7 +416,7 @@ class TicketStore:
             row = session.get(TicketRow, ticket_id)
             if row is None:
                 raise TicketError(f"no ticket {format_number(ticket_id)}")
-            return ticket_of(row)
+            return _ticket(row)
 
     def open_ticket_for(self, channel: str, conversation: str) -> Ticket | None:
         """The not-resolved ticket that owns this customer conversation, if any."""
@@ -434,14 +434,14 @@ class TicketStore:
             .limit(1)
         )
         row = session.scalars(query).first()
-        return None if row is None else ticket_of(row)
+        return None if row is None else _ticket(row)
 
     def ticket_for_thread(self, thread: str) -> Ticket | None:
         """The ticket whose agents' thread this is (a Slack `ts`), if any."""
         query = select(TicketRow).where(TicketRow.thread == thread).order_by(TicketRow.id.desc())
         with self._read() as session:
             row = session.scalars(query.limit(1)).first()
-            return None if row is None else ticket_of(row)
+            return None if row is None else _ticket(row)
 
     def find(
         self,
@@ -458,7 +458,7 @@ class TicketStore:
         if assignee is not None:
             query = query.where(TicketRow.assignee == assignee)
         with self._read() as session:
-            return [ticket_of(row) for row in session.scalars(query)]
+            return [_ticket(row) for row in session.scalars(query)]
 
     def events(self, number: str) -> list[TicketEvent]:
         ticket_id = parse_number(number)
@@ -500,7 +500,7 @@ class TicketStore:
         else:
             change(row)
         event = self._move(session, row, target, actor, now)
-        ticket = ticket_of(row)
+        ticket = _ticket(row)
         if tell_customer:
             enqueue(
                 session,
@@ -595,8 +595,7 @@ def _check(field: str, value: str, limit: int) -> None:
         raise TicketError(f"{field} is {len(value)} characters long; at most {limit} fit")
 
 
-def ticket_of(row: Any) -> Ticket:
-    """A ticket from its row: an ORM row, or any row with the `tickets` columns as attributes."""
+def _ticket(row: TicketRow) -> Ticket:
     return Ticket(
         number=format_number(row.id),
         customer_id=row.customer_id,
@@ -626,3 +625,8 @@ def _event(row: TicketEventRow) -> TicketEvent:
         from_status=row.from_status,
         to_status=row.to_status,
     )
+
+
+def ticket_of(row: Any) -> Ticket:
+    """A ticket from any row with the `tickets` columns as attributes (a Core row too)."""
+    return _ticket(row)

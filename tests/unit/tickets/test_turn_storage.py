@@ -194,3 +194,45 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced(postgres_url: str)
     with pytest.raises(OperationalError), trusted.connect() as conn:
         conn.execute(select(TicketRow.id).limit(1)).all()
     trusted.dispose()
+
+
+def test_a_connection_lent_for_single_statements_returns_to_transactions(
+    database_url: str,
+) -> None:
+    """On PostgreSQL a single statement runs in autocommit; the pooled connection must
+    not keep it, or a later failed transaction would leave half its writes behind."""
+    with Storage.from_url(database_url) as storage:  # used in sequence: one pooled connection
+        storage.before_turn(teams("act-1"))
+        with pytest.raises(RuntimeError), storage.db.write() as session:
+            storage.inbound.claim_in(session, "teams", "act-7")
+            raise RuntimeError("the turn failed")
+
+        assert storage.inbound.seen("teams", "act-7") is None
+
+
+def test_a_failed_single_statement_returns_its_connection_to_transactions(
+    database_url: str,
+) -> None:
+    with Storage.from_url(database_url) as storage:
+        handled = escalate(storage, teams("act-1"))
+        assert handled.delivery is not None
+        with pytest.raises(IntegrityError), storage.db.single() as conn:
+            # The reply's row again: its key is taken.
+            storage.outbox._insert_claimed.run(
+                conn,
+                {
+                    "b_key": handled.delivery.outgoing.key,
+                    "b_channel": "teams",
+                    "b_conversation": "a:conv-1",
+                    "b_event": "reply",
+                    "b_body": {},
+                    "b_now": datetime(2026, 11, 24, tzinfo=UTC),
+                    "b_lease_until": None,
+                    "b_claim_token": None,
+                },
+            )
+        with pytest.raises(RuntimeError), storage.db.write() as session:
+            storage.inbound.claim_in(session, "teams", "act-7")
+            raise RuntimeError("the turn failed")
+
+        assert storage.inbound.seen("teams", "act-7") is None
