@@ -1,8 +1,11 @@
-"""The Teams app package: manifest.json with the bot's app id filled in, plus the two icons.
+"""The Teams app package: manifest.json with the bot's app id filled in, the two icons and the
+manifest's localization files.
 
 The template is `manifests/teams/manifest.json` (the app id is the placeholder
-`{{TEAMS_APP_ID}}`); the icons sit beside it. The zip has the three files at its root, as
-Teams requires, and fixed timestamps, so the same inputs give the same bytes.
+`{{TEAMS_APP_ID}}`); the icons and the files its `localizationInfo` names (`es.json`: the
+app's name, descriptions and example questions in Spanish) sit beside it. The zip has the
+files at its root, as Teams requires, and fixed timestamps, so the same inputs give the same
+bytes.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ MANIFEST_FILE = "manifest.json"
 DEFAULT_OUTPUT = Path("billing-bot-teams.zip")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_KEY_PART = re.compile(r"([^.\[\]]+)(?:\[(\d+)\])?")
 
 
 def default_manifest_dir() -> Path:
@@ -80,6 +84,44 @@ def load_icon(manifest_dir: Path, name: str, size: int) -> bytes:
     return data
 
 
+def load_localizations(manifest_dir: Path, manifest: Mapping[str, Any]) -> dict[str, bytes]:
+    """The localization files the manifest names, by file name, each checked: a JSON object
+    whose keys (besides `$schema`) name text fields of the manifest, such as `name.short` or
+    `bots[0].commandLists[0].commands[0].title`."""
+    info = manifest.get("localizationInfo") or {}
+    files: dict[str, bytes] = {}
+    for language in info.get("additionalLanguages") or []:
+        path = manifest_dir / str(language.get("file", ""))
+        try:
+            data = path.read_bytes()
+            strings = json.loads(data)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{path}: localization file not found") from exc
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+        if not isinstance(strings, dict):
+            raise ConfigError(f"{path}: expected a JSON object")
+        for key, value in strings.items():
+            if key == "$schema":
+                continue
+            if not isinstance(value, str) or not isinstance(manifest_field(manifest, key), str):
+                raise ConfigError(f"{path}: {key!r} is not a text field of {MANIFEST_FILE}")
+        files[path.name] = data
+    return files
+
+
+def manifest_field(manifest: Mapping[str, Any], key: str) -> Any:
+    """The manifest value a localization key names ("bots[0].commandLists[0].title"), or None."""
+    value: Any = manifest
+    for part in _KEY_PART.findall(key):
+        name, index = part
+        value = value.get(name) if isinstance(value, Mapping) else None
+        if index:
+            position = int(index)
+            value = value[position] if isinstance(value, list) and position < len(value) else None
+    return value
+
+
 def build_package(app_id: str, output: Path, manifest_dir: Path | None = None) -> Path:
     """Write the app package zip to `output` and return its path."""
     folder = manifest_dir or default_manifest_dir()
@@ -91,6 +133,7 @@ def build_package(app_id: str, output: Path, manifest_dir: Path | None = None) -
         MANIFEST_FILE: (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode(),
         str(icons.get("color", COLOR_FILE)): color,
         str(icons.get("outline", OUTLINE_FILE)): outline,
+        **load_localizations(folder, manifest),
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as archive:

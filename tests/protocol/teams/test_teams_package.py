@@ -72,6 +72,70 @@ def test_the_bot_is_personal_with_example_questions(template: dict) -> None:
         assert 0 < len(command["description"]) <= 128, command
 
 
+@pytest.fixture(scope="module")
+def spanish() -> dict:
+    return json.loads((MANIFESTS / "es.json").read_text(encoding="utf-8"))
+
+
+def shown_texts(template: dict) -> dict[str, str]:
+    """Every text the manifest shows a customer, by its localization key."""
+    texts = {f"{field}.{size}": template[field][size]
+             for field in ("name", "description") for size in ("short", "full")}  # fmt: skip
+    for b, bot in enumerate(template["bots"]):
+        for c, commands in enumerate(bot["commandLists"]):
+            for n, command in enumerate(commands["commands"]):
+                for part in ("title", "description"):
+                    texts[f"bots[{b}].commandLists[{c}].commands[{n}].{part}"] = command[part]
+    return texts
+
+
+def test_the_manifest_is_localized_in_spanish(template: dict, spanish: dict) -> None:
+    info = template["localizationInfo"]
+    assert info["defaultLanguageTag"] == "en"
+    assert info["additionalLanguages"] == [{"languageTag": "es", "file": "es.json"}]
+    assert spanish["$schema"].endswith(
+        f"/v{template['manifestVersion']}/MicrosoftTeams.Localization.schema.json"
+    )
+
+
+def test_the_spanish_file_translates_every_text_within_the_same_limits(
+    template: dict, spanish: dict
+) -> None:
+    english = shown_texts(template)
+    translated = {key: value for key, value in spanish.items() if key != "$schema"}
+
+    assert set(translated) == set(english)
+    for key, text in translated.items():
+        assert text and text != english[key], key
+    assert len(translated["name.short"]) <= 30
+    assert len(translated["name.full"]) <= 100
+    assert len(translated["description.short"]) <= 80
+    assert len(translated["description.full"]) <= 4000
+    for key, text in translated.items():
+        if key.endswith(".title"):
+            assert len(text) <= 32, key
+        elif key.startswith("bots"):
+            assert len(text) <= 128, key
+
+
+def test_a_localization_key_the_manifest_lacks_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    for name in ("manifest.json", "color.png", "outline.png"):
+        (folder / name).write_bytes((MANIFESTS / name).read_bytes())
+    (folder / "es.json").write_text(json.dumps({"bots[0].commandLists[0].commands[9].title": "¿?"}))
+
+    command = ["teams", "package", "--app-id", APP_ID, "--manifest-dir", str(folder), "-o"]
+    result = CliRunner().invoke(cli, [*command, str(tmp_path / "x.zip")])
+
+    assert result.exit_code == 1
+    assert (
+        f"{folder / 'es.json'}: 'bots[0].commandLists[0].commands[9].title' is not a text field "
+        "of manifest.json"
+    ) in result.output
+    assert not (tmp_path / "x.zip").exists()
+
+
 def test_the_icons_have_the_sizes_teams_requires(template: dict) -> None:
     color = (MANIFESTS / template["icons"]["color"]).read_bytes()
     outline = (MANIFESTS / template["icons"]["outline"]).read_bytes()
@@ -93,7 +157,9 @@ def test_the_package_command_writes_manifest_and_icons_at_the_zip_root(tmp_path:
     assert result.exit_code == 0, result.output
     assert str(output) in result.output
     with zipfile.ZipFile(output) as archive:
-        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        names = sorted(archive.namelist())
+        assert names == ["color.png", "es.json", "manifest.json", "outline.png"]
+        assert archive.read("es.json") == (MANIFESTS / "es.json").read_bytes()
         manifest = json.loads(archive.read("manifest.json"))
         assert png_header(archive.read("color.png"))[:2] == (192, 192)
         assert png_header(archive.read("outline.png"))[:2] == (32, 32)
@@ -137,8 +203,8 @@ def test_without_an_app_id_the_command_says_what_to_give(tmp_path: Path, monkeyp
 def test_a_missing_icon_is_named(tmp_path: Path) -> None:
     folder = tmp_path / "manifests"
     folder.mkdir()
-    (folder / "manifest.json").write_text((MANIFESTS / "manifest.json").read_text())
-    (folder / "color.png").write_bytes((MANIFESTS / "color.png").read_bytes())
+    for name in ("manifest.json", "color.png", "es.json"):
+        (folder / name).write_bytes((MANIFESTS / name).read_bytes())
 
     result = CliRunner().invoke(
         cli,
