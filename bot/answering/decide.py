@@ -57,7 +57,8 @@ SURE_LOOKUP = 0.7
 # Below this, a message that names an invoice or "that one" continues the last look-up.
 FOLLOW_UP_BELOW = 0.4
 # After a policy answer, an invoice look-up less probable than this that names no invoice
-# ("how will that be charged", "whats the deadline to tell you?") is a follow-up question.
+# ("how will that be charged", "whats the deadline to tell you?") is a follow-up question;
+# so is one right after a request was handed over, even when it names the invoice.
 LOOKUP_AFTER_POLICY = 0.6
 # A policy question naming the customer's product, which the classifier also reads as a
 # term look-up this probably ("when does copilot renew"), gets the term from the invoices.
@@ -125,6 +126,38 @@ def _article(path: str) -> str:
     return head if dot and len(tail) == 2 else stem
 
 
+def resolved_intent(
+    guess: IntentGuess, slots: Slots, state: ConversationState, offer_pending: bool
+) -> str | None:
+    """The intent, with the conversation's context: a follow-up that only names an
+    invoice ("and the one before?", "what about august") continues the last look-up."""
+    intent = guess.intent
+    top = guess.ranked[0][0] if guess.ranked else None
+    if offer_pending and top in (I.YES, I.NO):
+        return top  # an offer awaits an answer: its likeliest reading is enough
+    if intent == I.NO and not offer_pending:
+        intent = I.GREETING
+    last = state.shown.intent
+    follows_lookup = I.is_invoice(last) and bool(state.shown.invoices)
+    unsure = intent in (None, I.NOT_BILLING) or guess.confidence < FOLLOW_UP_BELOW
+    names_one = slots.names_invoice or slots.refers
+    if follows_lookup and not I.is_invoice(intent) and unsure and names_one:
+        return last if last in (I.SHOW, I.STATUS, I.LINE, I.DUE) else I.SHOW
+    after_policy = last == I.POLICY and state.shown.article is not None
+    # Right after a request was handed over ("we dispute the october invoice"), a vague
+    # question naming that invoice asks how the request goes on ("so do we still have to
+    # pay the rest of october?"), not for the invoice's figures again.
+    after_request = I.escalation_category(last) is not None
+    if (
+        ((after_policy and not slots.names_invoice) or after_request)
+        and I.is_invoice(intent)
+        and intent != I.TERM  # "when can we get out of it then": the product's term
+        and guess.confidence < LOOKUP_AFTER_POLICY
+    ):
+        return I.POLICY  # "how will that be charged" after the article on adding licences
+    return intent
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     reply: Reply
@@ -184,7 +217,7 @@ class Answerer:
         if named:
             customer = self.named_customer(text)
         novel = self.known.unknown_share(text, language) >= NOVEL_AT
-        intent = self._resolve(guess, slots, state, offer_pending)
+        intent = resolved_intent(guess, slots, state, offer_pending)
         own = customer is not None and (named or self._names_own(text, slots, customer))
         unsure_lookup = I.is_invoice(intent) and guess.confidence < SURE_LOOKUP
         if unsure_lookup and novel and not (own or slots.names_invoice):
@@ -257,34 +290,6 @@ class Answerer:
         )
 
     # -- understanding ---------------------------------------------------------------------
-    def _resolve(
-        self, guess: IntentGuess, slots: Slots, state: ConversationState, offer_pending: bool
-    ) -> str | None:
-        """The intent, with the conversation's context: a follow-up that only names an
-        invoice ("and the one before?", "what about august") continues the last look-up."""
-        intent = guess.intent
-        top = guess.ranked[0][0] if guess.ranked else None
-        if offer_pending and top in (I.YES, I.NO):
-            return top  # an offer awaits an answer: its likeliest reading is enough
-        if intent == I.NO and not offer_pending:
-            intent = I.GREETING
-        last = state.shown.intent
-        follows_lookup = I.is_invoice(last) and bool(state.shown.invoices)
-        unsure = intent in (None, I.NOT_BILLING) or guess.confidence < FOLLOW_UP_BELOW
-        names_one = slots.names_invoice or slots.refers
-        if follows_lookup and not I.is_invoice(intent) and unsure and names_one:
-            return last if last in (I.SHOW, I.STATUS, I.LINE, I.DUE) else I.SHOW
-        after_policy = last == I.POLICY and state.shown.article is not None
-        if (
-            after_policy
-            and I.is_invoice(intent)
-            and intent != I.TERM  # "when can we get out of it then": the product's term
-            and guess.confidence < LOOKUP_AFTER_POLICY
-            and not slots.names_invoice
-        ):
-            return I.POLICY  # "how will that be charged" after the article on adding licences
-        return intent
-
     def _term_known(
         self, text: str, customer: Customer, state: ConversationState, language: str
     ) -> bool:

@@ -12,6 +12,9 @@ MAX_WORDS = 100
 # ("Northwind billing support is closed on the Dutch public holidays."): when the best run
 # is further down, a first sentence this short leads the answer anyway.
 LEAD_WORDS = 25
+# A bare "Yes." / "No." / "Sí." lead only means something with the sentence that says what
+# it answers ("No. The price per license is fixed for your term."): they lead together.
+BARE_LEAD_WORDS = 3
 
 
 def sentences(text: str) -> list[tuple[int, str]]:
@@ -56,16 +59,22 @@ def extract(
             if score > best:
                 best, best_span = score, (start, end + 1)
     start, end = _widened(best_span, lengths, [line for line, _ in parts])
+    lead_end = 2 if lengths[0] <= BARE_LEAD_WORDS and len(parts) > 1 else 1
     lead = start > 0 and lengths[0] <= LEAD_WORDS
-    if lead and start == 1:
+    if lead and start <= lead_end:
         start, lead = 0, False  # the run follows it: one passage
-    chosen = parts[start:end]
+    text_out = _joined(parts[start:end])
+    if lead:
+        text_out = f"{_joined(parts[:lead_end])} … {text_out}"
+    return text_out if end == len(parts) else text_out + " …"
+
+
+def _joined(chosen: Sequence[tuple[int, str]]) -> str:
+    """Sentences as they stood: a space within a line, a line break between lines."""
     text_out = chosen[0][1]
     for (previous_line, _), (line, sentence) in pairwise(chosen):
         text_out += (" " if line == previous_line else "\n") + sentence
-    if lead:
-        text_out = f"{parts[0][1]} … {text_out}"
-    return text_out if end == len(parts) else text_out + " …"
+    return text_out
 
 
 def _widened(

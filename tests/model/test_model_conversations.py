@@ -58,8 +58,8 @@ def share(passed: int, total: int) -> float:
 
 
 def test_english_turns_pass(english):
-    # 185/201 (92%) measured; target 0.90
-    assert english.turns.passed >= 184
+    # 187/201 (93%) measured; target 0.90
+    assert english.turns.passed >= 186
 
 
 def test_tickets_nobody_expected_stay_rare(english):
@@ -68,8 +68,8 @@ def test_tickets_nobody_expected_stay_rare(english):
 
 
 def test_answerable_turns_are_rarely_declined(english):
-    # 5/148 (3.4%) measured; target <= 5%
-    assert english.answerable_declined <= 6
+    # 6/148 (4.1%) measured; target <= 5%
+    assert english.answerable_declined <= 7
 
 
 def test_follow_ups_use_the_conversation(english):

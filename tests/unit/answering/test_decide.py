@@ -1,14 +1,18 @@
 """`Answerer.decide` with the sample folder and a hashing embedder: the policy around the
-intent classifier (escalation threshold, unknown words)."""
+intent classifier (escalation threshold, unknown words, the conversation's context)."""
 
 from datetime import date
 
 import pytest
 
+from bot.answering.decide import LOOKUP_AFTER_POLICY, resolved_intent
 from bot.app import build_assistant
 from bot.config import load_settings
+from bot.conversation.state import ConversationState, Shown
 from bot.retrieval.embedder import HashingEmbedder
 from bot.types import ReplyKind
+from bot.understanding.intents import IntentGuess
+from bot.understanding.slots import extract_slots
 from tests.conftest import SAMPLE_KNOWLEDGE
 
 TODAY = date(2026, 11, 24)
@@ -46,3 +50,20 @@ def test_a_look_up_of_nothing_the_bot_knows_is_not_computed(built):
     assert answerer.known.unknown_share(text) >= 1 / 4
     decision = answerer.decide(text, contoso, today=TODAY)
     assert decision.reply.kind is ReplyKind.OUT_OF_SCOPE
+
+
+def resolved_after(shown: Shown, text: str, intent: str, confidence: float) -> str | None:
+    guess = IntentGuess(intent, confidence, ((intent, confidence),))
+    return resolved_intent(guess, extract_slots(text), ConversationState(shown=shown), False)
+
+
+def test_right_after_a_request_an_unsure_look_up_naming_its_invoice_asks_about_the_request():
+    handed_over = Shown("escalate.billing_dispute", ("NW-2026-0466",))
+    text = "so do we still have to pay the rest of october?"
+    unsure, sure = LOOKUP_AFTER_POLICY - 0.1, LOOKUP_AFTER_POLICY + 0.1
+
+    assert resolved_after(handed_over, text, "invoice.due", unsure) == "policy"
+    assert resolved_after(handed_over, text, "invoice.due", sure) == "invoice.due"
+    # after an invoice was shown, the same unsure look-up stays a look-up
+    shown = Shown("invoice.show", ("NW-2026-0466",))
+    assert resolved_after(shown, text, "invoice.due", unsure) == "invoice.due"

@@ -31,6 +31,17 @@ def test_a_short_first_sentence_leads_an_answer_found_further_down():
     assert "26 December 2026" in answer
 
 
+def test_a_bare_yes_or_no_leads_with_the_sentence_that_says_what_it_answers():
+    text = (
+        "No. The price per license is fixed for the length of your term. "
+        + FILLER
+        + " If Microsoft raises its prices, the new price applies from your next renewal."
+    )
+    answer = extract(text, "will microsoft raise the price at renewal", tokenize)
+    assert answer.startswith("No. The price per license is fixed for the length of your term. … ")
+    assert answer.endswith("the new price applies from your next renewal.")
+
+
 def test_the_customers_own_facts_are_preferred():
     text = (
         f"{FILLER}\nPremium costs EUR 4.00 per user.\n{FILLER}\n"
