@@ -14,7 +14,11 @@ absolute figures):
   threads as the server (EMBED_THREADS, passed on to it), here;
 - the server's time to /healthz and to /readyz, from start, with a warm embedding cache;
 - per level: messages/s, p50/p95 latency, the ratio to single-stream throughput (target
-  >= 6x at 32 concurrent) and /healthz p99 while it runs (target <= 100 ms).
+  >= 6x at 32 concurrent) and /healthz p99 while it runs (target <= 100 ms);
+- per level, where the machine's CPU went: the server's CPU per message, and the share of
+  all cores the server, the fake connector and this client used. All three share the
+  machine, so on a small one the server only gets what the other two leave; the last line
+  says what the server's own CPU per message would allow with every core to itself.
 """
 
 from __future__ import annotations
@@ -50,6 +54,18 @@ QUESTIONS = (
     "What payment methods do you accept?",
     "How much do we owe?",
 )
+
+
+CORES = len(os.sched_getaffinity(0))
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU of a process (all its threads); this one when `pid` is None."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -130,6 +146,7 @@ class Level:
         self.latencies: list[float] = []
         self.health: list[float] = []
         self.elapsed = 0.0
+        self.cpu = {"server": 0.0, "connector": 0.0, "client": 0.0}  # CPU seconds used
 
     @property
     def rate(self) -> float:
@@ -143,6 +160,7 @@ async def run_level(
     clients: int,
     per_client: int,
     into: Level,
+    pids: dict[str, int | None],
 ) -> None:
     done = asyncio.Event()
 
@@ -164,15 +182,24 @@ async def run_level(
             await asyncio.sleep(0.05)
 
     prober = asyncio.create_task(probe())
+    cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
     started = time.perf_counter()
     await asyncio.gather(*(client(i) for i in range(clients)))
     into.elapsed += time.perf_counter() - started
+    for name, pid in pids.items():
+        into.cpu[name] += cpu_seconds(pid) - cpu[name]
     done.set()
     await prober
 
 
 async def drive(
-    url: str, service_url: str, levels: list[int], rounds: int, messages: int, started: float
+    url: str,
+    service_url: str,
+    levels: list[int],
+    rounds: int,
+    messages: int,
+    started: float,
+    pids: dict[str, int | None],
 ) -> dict[int, Level]:
     timeout = aiohttp.ClientTimeout(total=600)
     connector = aiohttp.TCPConnector(limit=0)
@@ -184,13 +211,13 @@ async def drive(
             f"/readyz 200 after {ready:.1f} s",
             flush=True,
         )
-        await run_level(http, url, service_url, 8, 3, Level())  # warm-up
+        await run_level(http, url, service_url, 8, 3, Level(), pids)  # warm-up
         # Levels take turns, round after round, so the machine's noise falls on all of them.
         results = {c: Level() for c in levels}
         for _ in range(rounds):
             for c in levels:
                 per_client = max(1, messages // c)
-                await run_level(http, url, service_url, c, per_client, results[c])
+                await run_level(http, url, service_url, c, per_client, results[c], pids)
         return results
 
 
@@ -251,6 +278,7 @@ def main() -> None:
                     args.rounds,
                     args.messages,
                     started,
+                    {"server": server.pid, "connector": connector.pid, "client": None},
                 )
             )
         finally:
@@ -271,8 +299,24 @@ def main() -> None:
             f"{c:>13} {r.rate:7.1f} {r.rate / base:7.1f}x {statistics.median(ms):7.0f} "
             f"{percentile(ms, 0.95):7.0f} {percentile(r.health, 0.99) * 1000:15.1f}"
         )
+    print(
+        f"{'conversations':>13} {'server CPU ms/msg':>17} "
+        f"{'CPU share of the ' + str(CORES) + ' cores: server / connector / client':>50}"
+    )
+    for c, r in results.items():
+        share = {name: used / (r.elapsed * CORES) for name, used in r.cpu.items()}
+        print(
+            f"{c:>13} {r.cpu['server'] * 1000 / len(r.latencies):17.1f} "
+            f"{share['server']:>36.0%} / {share['connector']:.0%} / {share['client']:.0%}"
+        )
     if 32 in results:
         r = results[32]
+        own = r.cpu["server"] / len(r.latencies)
+        print(
+            f"at 32 the server's own CPU, {own * 1000:.1f} ms a message, would allow "
+            f"{CORES / own:.0f} msg/s with all {CORES} cores to itself: "
+            f"{CORES / own / base:.1f}x single-stream"
+        )
         print(
             f"at 32: {r.rate / base:.1f}x single-stream (target >= 6x; the encode floor allows "
             f"{batched / single:.1f}x), /healthz p99 {percentile(r.health, 0.99) * 1000:.0f} ms "

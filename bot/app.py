@@ -537,7 +537,7 @@ def build_assistant(
 
     `batch_queries` (the server): concurrent turns' questions are encoded together, by one
     thread, in one call (see `bot.retrieval.batching`)."""
-    storage = storage or Storage.from_url(settings.database)
+    storage = storage or Storage.from_url(settings.database, pool_size=settings.database_pool_size)
     knowledge = knowledge or load_served(settings.knowledge_dir, storage.db)
     # `others`: another language's embedder (Spanish: EMBEDDING_MODEL_ES). Made from the
     # settings when the English one is too; a caller passing only a twin gets it for all.

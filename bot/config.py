@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     knowledge_dir: Path = Path("knowledge")
     data_dir: Path = Field(Path(".billing-bot"), description="Local state: SQLite file, caches.")
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir.")
+    # Connections each process keeps open: as many as `serve` runs turns at once. Lower it
+    # when PostgreSQL replicas would exceed max_connections (replicas x (this + 8)).
+    database_pool_size: int = Field(32, ge=1)
 
     embedding_model: str = Field(
         PACKAGED_MODEL,

@@ -21,7 +21,7 @@ from sqlalchemy import CursorResult, and_, bindparam, delete, literal_column, se
 
 from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
-from bot.tickets.database import Clock, Database, utcnow
+from bot.tickets.database import POOL_SIZE, Clock, Database, utcnow
 from bot.tickets.feedback import FeedbackLog
 from bot.tickets.inbound import InboundEvents, Result
 from bot.tickets.models import ConversationRow, InboundEventRow, OutboxRow, TicketRow
@@ -55,9 +55,9 @@ class Storage:
         self._before_turn = Prepared(_before_turn_query(), db.engine.dialect)
 
     @classmethod
-    def from_url(cls, url: str, *, clock: Clock = utcnow) -> Storage:
+    def from_url(cls, url: str, *, clock: Clock = utcnow, pool_size: int = POOL_SIZE) -> Storage:
         """Connect, creating the SQLite folder if missing, and migrate to the newest schema."""
-        return cls(Database.from_url(url, clock=clock))
+        return cls(Database.from_url(url, clock=clock, pool_size=pool_size))
 
     def before_turn(self, message: Message) -> BeforeTurn:
         """What a turn reads before it decides, in one statement: what an earlier delivery

@@ -43,6 +43,13 @@ READ_ONLY = "billing_read_only"  # execution option: a read-only session on SQLi
 _BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock before giving up
 _MIGRATION_LOCK = 0x42494C4C  # "BILL": the PostgreSQL advisory lock key for upgrades
 PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may idle before a ping
+# Connections a process keeps: as many as `serve` runs turns at once (its 32 core threads).
+# SQLAlchemy's default (5) made the other turns open and close a connection of their own,
+# turn after turn (with SQLite's pragmas each time): a quarter of the server's CPU at 32
+# concurrent conversations (benchmarks/serve_throughput.py). DATABASE_POOL_SIZE lowers it
+# for PostgreSQL replicas that must share max_connections.
+POOL_SIZE = 32
+POOL_OVERFLOW = 8  # beyond it, for the dispatcher and the server's own reads
 
 
 Clock = Callable[[], datetime]
@@ -79,9 +86,9 @@ class Database:
         self.now = clock
 
     @classmethod
-    def from_url(cls, url: str, *, clock: Clock = utcnow) -> Database:
+    def from_url(cls, url: str, *, clock: Clock = utcnow, pool_size: int = POOL_SIZE) -> Database:
         """Connect, creating the SQLite folder if missing, and migrate to the newest schema."""
-        engine = make_engine(url)
+        engine = make_engine(url, pool_size=pool_size)
         upgrade(engine)
         return cls(engine, clock=clock)
 
@@ -131,18 +138,22 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE) -> Engine:
+def make_engine(
+    url: str, *, ping_after_idle: float = PING_AFTER_IDLE, pool_size: int = POOL_SIZE
+) -> Engine:
     """An engine for `url`; creates the SQLite file's folder if missing. A pooled PostgreSQL
-    connection idle for `ping_after_idle` seconds is checked before it is handed out."""
+    connection idle for `ping_after_idle` seconds is checked before it is handed out. The
+    pool keeps up to `pool_size` connections open (it opens them as they are needed)."""
     parsed = parse_url(url)
+    pooling = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW}
     if parsed.get_backend_name() == "postgresql":
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, **pooling)
         event.listen(engine, "checkin", _idle_since)
         event.listen(engine, "checkout", functools.partial(_ping_if_idle, ping_after_idle))
         return engine
     assert parsed.database is not None
     Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT})
+    engine = create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT}, **pooling)
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
 from ticket_twins import StepClock, open_refund_ticket
 
 from bot.conversation.state import ConversationState, PendingOffer, Shown
@@ -132,3 +133,26 @@ def test_a_failed_transaction_leaves_no_mark(storage: Storage) -> None:
 
     assert storage.inbound.seen("slack", "Ev-9") is None
     assert storage.inbound.first_delivery("slack", "Ev-9") is True
+
+
+def test_concurrent_turns_reuse_the_pooled_connections(database_url: str) -> None:
+    """As many turns at once as the pool's size reuse its connections: none opens and closes
+    one of its own turn after turn (SQLAlchemy's default pool of 5 did, for the rest)."""
+    turns_at_once, each = 8, 15
+    opened: list[object] = []
+    start = threading.Barrier(turns_at_once)
+    with Storage.from_url(database_url, pool_size=turns_at_once) as storage:
+        event.listen(storage.db.engine, "connect", lambda conn, _record: opened.append(conn))
+
+        def turns(worker: int) -> None:
+            start.wait()
+            for n in range(each):
+                storage.inbound.first_delivery("teams", f"activity-{worker}-{n}")
+
+        threads = [threading.Thread(target=turns, args=(w,)) for w in range(turns_at_once)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert storage.db.engine.pool.size() == turns_at_once
+    assert 0 < len(opened) <= turns_at_once
