@@ -11,6 +11,7 @@ Evaluation calls this directly, so measuring the bot never opens a ticket.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
 from bot.knowledge.escalation import Category
 from bot.knowledge.folder import Knowledge
+from bot.knowledge.invoices import Invoice
 from bot.locale import N_, formats, translator
 from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Reply, ReplyKind
@@ -126,6 +128,27 @@ def _article(path: str) -> str:
     return head if dot and len(tail) == 2 else stem
 
 
+def _names_own(text: str, slots: Slots, invoices: Sequence[Invoice]) -> bool:
+    """Whether the message names one of the customer's invoices or products."""
+    if slots.invoice_numbers or slots.months or slots.last_month or slots.this_month:
+        return True
+    return bool(matching_products(text, {line.product for i in invoices for line in i.lines}))
+
+
+def _names_a_line_amount(slots: Slots, invoices: Sequence[Invoice]) -> bool:
+    """Whether an amount in the message is one of the customer's line amounts or unit
+    prices ("what is this 178,80 charge"): then it is about that line."""
+    if not slots.amounts:
+        return False
+    figures = {
+        abs(value)
+        for inv in invoices
+        for line in inv.lines
+        for value in (line.amount, line.unit_price)
+    }
+    return any(abs(amount) in figures for amount in slots.amounts)
+
+
 def resolved_intent(
     guess: IntentGuess, slots: Slots, state: ConversationState, offer_pending: bool
 ) -> str | None:
@@ -216,9 +239,10 @@ class Answerer:
         named = agent and customer is None
         if named:
             customer = self.named_customer(text)
+        mine = self._invoices_once(customer)
         novel = self.known.unknown_share(text, language) >= NOVEL_AT
         intent = resolved_intent(guess, slots, state, offer_pending)
-        own = customer is not None and (named or self._names_own(text, slots, customer))
+        own = customer is not None and (named or _names_own(text, slots, mine()))
         unsure_lookup = I.is_invoice(intent) and guess.confidence < SURE_LOOKUP
         if unsure_lookup and novel and not (own or slots.names_invoice):
             intent = None  # "how many onions do i have on hand": nothing of ours
@@ -227,7 +251,7 @@ class Answerer:
         if intent == I.POLICY and own and guess.probability(I.TERM) >= TERM_EVIDENCE:
             intent = I.TERM  # "when does copilot renew": its term, when the invoices show it
         about_a_line = intent is None or intent == I.POLICY or I.is_invoice(intent)
-        if about_a_line and customer and self._names_a_line_amount(slots, customer):
+        if about_a_line and customer and _names_a_line_amount(slots, mine()):
             intent = I.LINE  # "how did you get 11.92 per seat??"
 
         if intent in (I.YES, I.NO) and offer_pending:
@@ -248,7 +272,7 @@ class Answerer:
         if category is not None and guess.confidence < self.escalate_at:
             category, intent = None, None  # near a topic is not a request: retrieval decides
         if category is not None and not agent:
-            return self._escalation(text, customer, category, guess, today, language)
+            return self._escalation(text, customer, mine, category, guess, today, language)
         if I.is_invoice(intent) and customer is None and not agent:
             intent = None  # no account to look up: a question about invoices in general
         if I.is_invoice(intent):
@@ -272,8 +296,9 @@ class Answerer:
                     0.0,
                 )
                 return Decision(reply, None, (), guess)
-            if intent != I.TERM or self._term_known(text, customer, state, language):
-                return self._invoice(intent, text, slots, customer, today, state, guess, language)
+            if intent != I.TERM or self._term_known(text, customer, mine(), state, language):
+                ask = self._ask(text, customer, mine(), today, language)
+                return self._invoice(intent, text, slots, ask, state, guess)
             intent = I.POLICY  # no term on the invoices: what the articles say about terms
         return self._policy(
             text,
@@ -287,41 +312,36 @@ class Answerer:
             novel=novel,
             own=own,
             state=state,
+            mine=mine,
         )
+
+    def _invoices_once(self, customer: Customer | None) -> Callable[[], list[Invoice]]:
+        """The customer's invoices, read from the database the first time a turn needs them
+        and then kept for the rest of the turn (several checks look at them)."""
+
+        @functools.cache
+        def invoices() -> list[Invoice]:
+            return [] if customer is None else self.knowledge.invoices_of(customer.id)
+
+        return invoices
+
+    def _ask(
+        self, text: str, customer: Customer, invoices: list[Invoice], today: date, language: str
+    ) -> InvoiceAsk:
+        collections = self.knowledge.partner.collections
+        return InvoiceAsk(text, customer, invoices, collections, today, language)
 
     # -- understanding ---------------------------------------------------------------------
     def _term_known(
-        self, text: str, customer: Customer, state: ConversationState, language: str
+        self,
+        text: str,
+        customer: Customer,
+        invoices: list[Invoice],
+        state: ConversationState,
+        language: str,
     ) -> bool:
-        ask = InvoiceAsk(
-            text,
-            customer,
-            self.knowledge.invoices_of(customer.id),
-            self.knowledge.partner.collections,
-            date.min,
-            language,
-        )
+        ask = self._ask(text, customer, invoices, date.min, language)
         return invoice_requests.term(text, ask, state.shown.product) is not None
-
-    def _names_own(self, text: str, slots: Slots, customer: Customer) -> bool:
-        """Whether the message names one of the customer's invoices or products."""
-        if slots.invoice_numbers or slots.months or slots.last_month or slots.this_month:
-            return True
-        invoices = self.knowledge.invoices_of(customer.id)
-        return bool(matching_products(text, {line.product for i in invoices for line in i.lines}))
-
-    def _names_a_line_amount(self, slots: Slots, customer: Customer) -> bool:
-        """Whether an amount in the message is one of the customer's line amounts or unit
-        prices ("what is this 178,80 charge"): then it is about that line."""
-        if not slots.amounts:
-            return False
-        figures = {
-            abs(value)
-            for inv in self.knowledge.invoices_of(customer.id)
-            for line in inv.lines
-            for value in (line.amount, line.unit_price)
-        }
-        return any(abs(amount) in figures for amount in slots.amounts)
 
     def named_customer(self, text: str) -> Customer | None:
         """For agents: the customer a question names (name, id or one of its invoice numbers)."""
@@ -394,13 +414,17 @@ class Answerer:
         )
 
     def _lines_in_question(
-        self, text: str, customer: Customer | None, today: date, language: str = DEFAULT_LANGUAGE
+        self,
+        text: str,
+        customer: Customer | None,
+        invoices: list[Invoice],
+        today: date,
+        language: str = DEFAULT_LANGUAGE,
     ) -> str:
         """The invoice line a complaint names ("too many Teams Phone licences"), so the
         customer and the agents see the same figures."""
         if customer is None:
             return ""
-        invoices = self.knowledge.invoices_of(customer.id)
         names = {line.product for inv in invoices for line in inv.lines}
         if not matching_products(text, names):
             return ""
@@ -416,6 +440,7 @@ class Answerer:
         self,
         text: str,
         customer: Customer | None,
+        mine: Callable[[], list[Invoice]],
         category_id: str,
         guess: IntentGuess,
         today: date,
@@ -424,7 +449,7 @@ class Answerer:
         _ = translator(language)
         category = self._category(category_id)
         invoice_evidence = (
-            escalation_evidence(text, self.knowledge.invoices_of(customer.id))
+            escalation_evidence(text, mine())
             + withheld.agent_evidence(self.knowledge.withheld_of(customer.id))
             if customer
             else ()
@@ -440,7 +465,7 @@ class Answerer:
             evidence=invoice_evidence,
         )
         match = CategoryMatch(category, guess.confidence, "intent")
-        detail = self._lines_in_question(text, customer, today, language)
+        detail = self._lines_in_question(text, customer, mine(), today, language)
         return Decision(reply, match, (), guess, Shown(I.ESCALATE + category.id), detail=detail)
 
     def _invoice(
@@ -448,20 +473,11 @@ class Answerer:
         intent: str,
         text: str,
         slots: Slots,
-        customer: Customer,
-        today: date,
+        ask: InvoiceAsk,
         state: ConversationState,
         guess: IntentGuess,
-        language: str = DEFAULT_LANGUAGE,
     ) -> Decision:
-        ask = InvoiceAsk(
-            text,
-            customer,
-            self.knowledge.invoices_of(customer.id),
-            self.knowledge.partner.collections,
-            today,
-            language,
-        )
+        customer, language = ask.customer, ask.language
         found = invoice_requests.answer(
             intent, text, slots, ask, state.shown, product_hint=state.shown.product
         )
@@ -494,8 +510,10 @@ class Answerer:
         novel: bool = False,
         own: bool = False,
         state: ConversationState | None = None,
+        mine: Callable[[], list[Invoice]] | None = None,
     ) -> Decision:
         state = state or ConversationState()
+        mine = mine or self._invoices_once(customer)
         index = self.indexes.get(language, self.index)
         # another language's model embeds the question once more
         vector = query if index is self.index else index.embed_query(text)
@@ -540,8 +558,9 @@ class Answerer:
             prefer = (customer.currency, customer.support_plan) if customer else ()
             tokenize = self.index.lexical.tokenizer(passage.language)
             body = extract(passage.text, text, tokenize, prefer)
-            body += self._for_this_customer(passage.path, customer, today, language)
-            body += self._billed_for(text, customer, language)
+            if customer is not None:
+                body += self._for_this_customer(passage.path, mine(), today, language)
+                body += self._billed_for(text, mine(), language)
             if passage.language != language:
                 body = in_other_language(language, passage.language) + body
             reply = Reply(
@@ -580,12 +599,9 @@ class Answerer:
         )
         return Decision(reply, None, hits, guess, offer=self._likely_category(guess))
 
-    def _billed_for(self, text: str, customer: Customer | None, language: str) -> str:
+    def _billed_for(self, text: str, invoices: list[Invoice], language: str) -> str:
         """A policy answer about a product the customer is billed for ("what do we pay for
         premium support") adds its line on the customer's latest invoice."""
-        if customer is None:
-            return ""
-        invoices = self.knowledge.invoices_of(customer.id)
         if not invoices:
             return ""
         latest = max(invoices, key=lambda inv: inv.issue_date)
@@ -607,16 +623,15 @@ class Answerer:
         )
 
     def _for_this_customer(
-        self, path: str, customer: Customer | None, today: date, language: str = DEFAULT_LANGUAGE
+        self, path: str, invoices: list[Invoice], today: date, language: str = DEFAULT_LANGUAGE
     ) -> str:
         """A policy answer from the collections article adds what it means for this
         customer's own overdue invoice (a disputed invoice is never overdue)."""
-        if customer is None or not self._collections_citation:
+        if not self._collections_citation:
             return ""
         if path.replace(".es.md", ".md") != self._collections_citation[0].path:
             return ""
         _ = translator(language)
-        invoices = self.knowledge.invoices_of(customer.id)
         late = [inv for inv in invoices if inv.days_overdue(today) > 0]
         disputed = [inv for inv in invoices if inv.status == "disputed"]
         notes = []
