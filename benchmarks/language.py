@@ -29,7 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from bot.understanding.language import LanguageDetector  # noqa: E402
 
-CONVERSATIONS = ROOT.parent / "shared" / "data" / "conversations-dev" / "conversations.jsonl"
+# Beside the checkout (../shared/data); a worktree (../wt/<name>) finds it further up.
+SHARED = next(
+    (up / "shared" / "data" for up in ROOT.parents if (up / "shared" / "data").is_dir()),
+    ROOT.parent / "shared" / "data",
+)
+CONVERSATIONS = SHARED / "conversations-dev" / "conversations.jsonl"
 
 
 def rss_mb() -> float:

@@ -90,6 +90,12 @@ class Passage:
     def citation(self) -> Citation:
         return Citation(self.title, self.section, self.path)
 
+    @property
+    def opening(self) -> bool:
+        """The article's opening (its text before the first `##`), which states its subject
+        as a whole: it is cited under the article's title."""
+        return self.section == self.title
+
 
 @dataclass(frozen=True, slots=True)
 class Table:

@@ -116,6 +116,26 @@ def _best(
     return best, confidence(best)
 
 
+def _opening_for_subject(
+    index: SearchIndex, text: str, top: Hit, hits: Sequence[Hit]
+) -> Hit | None:
+    """The opening of `top`'s article when the question names nothing but the article's
+    subject ("What is your cancellation policy?": every word in its title) and retrieval found
+    that opening. Every section of the article repeats the title, so words cannot choose
+    among them, and meaning alone picks a section as near-randomly as the question is
+    general; the opening answers the subject as a whole."""
+    if top.passage.opening:
+        return None
+    opening = next(
+        (h for h in hits if h.passage.opening and h.passage.path == top.passage.path), None
+    )
+    if opening is None:
+        return None
+    tokenize = index.lexical.tokenizer(top.passage.language)
+    asked = set(tokenize(text))
+    return opening if asked and asked <= set(tokenize(top.passage.title)) else None
+
+
 def _paths_of(index: SearchIndex, article: str) -> frozenset[str]:
     """The paths of `article` in every language the index holds."""
     return frozenset(p.path for p in index.passages if _article(p.path) == _article(article))
@@ -540,6 +560,9 @@ class Answerer:
             if there is not None and there_confidence + SAME_ARTICLE >= confidence:
                 top, confidence = there, there_confidence
                 hits = (there, *(h for h in hits if h.passage is not there.passage))
+        opening = _opening_for_subject(index, text, top, hits) if top is not None else None
+        if opening is not None:  # the article's confidence: retrieval found the article
+            top = opening
         if language != DEFAULT_LANGUAGE and (top is None or confidence < threshold):
             # No article in the customer's language answers: one in English may.
             other = tuple(

@@ -46,3 +46,40 @@ def test_a_short_first_message_falls_back_to_the_customer_language(detector, tex
 def test_with_nothing_to_go_on_the_language_is_english(detector):
     assert detector.language_of("NW-2026-0477") == "en"
     assert detector.guess("NW-2026-0477") is None
+
+
+# Short Spanish spreads lingua's confidence over its cousins (es 0.29, it 0.26, pt 0.16) and
+# none reaches switch_confidence, but English scores far below Spanish: the message is Spanish.
+@pytest.mark.parametrize("text", ["que es la linea de 178,80", "que es esto", "de nada"])
+def test_short_spanish_far_from_english_moves_an_english_conversation(detector, text):
+    assert detector.ranked(text)[0][1] < detector.switch_confidence
+    assert detector.language_of(text, conversation="en") == "es"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "factura NW-2026-0477",  # en 0.32, es 0.28: a close call keeps the conversation's
+        "ok perfecto",
+        "we bought Teams Phone para el equipo",
+        "invoice for Casa Lopez SL",
+        "Hola, when is my invoice due?",
+        "credit limit details",
+        "can I cancel?",  # it 0.27, es 0.18, en 0.16: Spanish stands for Italian, not far enough
+        "cancel it",
+    ],
+)
+def test_english_with_a_spanish_word_stays_english(detector, text):
+    assert detector.language_of(text, conversation="en") == "en"
+
+
+def test_an_unsure_guess_at_an_unserved_language_keeps_the_conversation(detector):
+    # nl 0.22 at the top, English far below: only a served language may win on the ratio.
+    top, confidence = detector.ranked("ok vale")[0]
+    assert top not in ("en", "es") and confidence < detector.switch_confidence
+    assert detector.language_of("ok vale", conversation="en") == "en"
+
+
+def test_a_sure_cousin_moves_an_english_conversation_to_spanish(detector):
+    # pt 0.59, es 0.18, English far below: Portuguese-looking Spanish.
+    assert detector.language_of("que tipo de IVA nos aplicais", conversation="en") == "es"
