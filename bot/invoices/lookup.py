@@ -20,6 +20,7 @@ from bot.invoices.regroup import as_date, chunks
 from bot.knowledge.invoices import Invoice, InvoiceLine, WithheldInvoice
 from bot.knowledge.problems import Problem, Severity
 from bot.tickets.database import READ_ONLY, Database
+from bot.tickets.prepared import Prepared
 
 _INVOICES = """
 SELECT i.number, i.customer_id, i.issue_date, i.due_date, i.currency, i.status, i.paid_date,
@@ -71,7 +72,15 @@ class StoredBook:
     reload, shows at once)."""
 
     def __init__(self, db: Database) -> None:
+        self._db = db
         self._reader = db.engine.execution_options(**{READ_ONLY: True})
+        # What turns ask, as lone statements on the pooled driver connection (no BEGIN or
+        # ROLLBACK around them, no per-call statement set-up): one customer's invoices is
+        # the look-up every invoice turn makes.
+        dialect = db.engine.dialect
+        self._of_customer = Prepared(OF_CUSTOMER, dialect)
+        self._owner = Prepared(OWNER, dialect)
+        self._held_from = Prepared(HELD_FROM, dialect)
 
     def __len__(self) -> int:
         return int(_all(self._reader, COUNT)[0][0])
@@ -80,15 +89,19 @@ class StoredBook:
         return iter(_invoices(_all(self._reader, EVERY)))
 
     def of(self, customer_id: str) -> list[Invoice]:
-        return _invoices(_all(self._reader, OF_CUSTOMER, customer=customer_id))
+        return _invoices(self._run(self._of_customer, customer=customer_id))
 
     def owner_of(self, number: str) -> str | None:
-        found = _all(self._reader, OWNER, number=number)
+        found = self._run(self._owner, number=number)
         return str(found[0][0]) if found else None
 
     def withheld_of(self, customer_id: str) -> list[WithheldInvoice]:
-        numbers = [row[0] for row in _all(self._reader, HELD_FROM, customer=customer_id)]
+        numbers = [row[0] for row in self._run(self._held_from, customer=customer_id)]
         return list(_withheld(self._reader, numbers)) if numbers else []
+
+    def _run(self, statement: Prepared, **params: Any) -> list[Any]:
+        with self._db.single() as conn:
+            return statement.run(conn, params)
 
 
 def withheld(db: Database) -> tuple[WithheldInvoice, ...]:

@@ -12,6 +12,9 @@ does that work once. What it keeps from `Connection.execute`:
 * the errors: a driver error is raised as SQLAlchemy's (`IntegrityError`, ...), and a lost
   connection is invalidated, as `Connection.execute` does.
 
+A `text()` statement (no typed columns) gives the driver's rows as they are, as
+`Connection.execute` does for it.
+
 It runs on the caller's `Connection`, inside whatever transaction that connection is in.
 Statement events (`before_cursor_execute`) do not fire for it. Parameters are named by the
 statement's `bindparam`s; an expanding `IN` is not supported (write `!=` or a join).
@@ -55,7 +58,9 @@ class Prepared:
         assert order is not None
         self._names = order
         self._slots = [slots[name] for name in order]
+        # A `text()` statement has no typed columns: its rows are the driver's values.
         columns = list(getattr(statement, "exported_columns", ()))
+        self._typed = bool(columns)
         self._readers: list[Processor | None] = [
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ]
@@ -86,6 +91,8 @@ class Prepared:
             ) from exc
         finally:
             cursor.close()
+        if not self._typed:
+            return list(rows)
         readers = self._readers
         return [
             self._row(

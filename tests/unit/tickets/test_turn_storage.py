@@ -8,7 +8,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from ticket_twins import StepClock
 
@@ -165,6 +165,24 @@ def test_prepared_statements_bind_and_read_as_the_engine_does(storage: Storage) 
         (got,) = Prepared(query, engine.dialect).run(conn, {"b_event": "act-1"})
     assert tuple(got) == tuple(expected)
     assert got.received_at.tzinfo is UTC
+
+
+def test_a_prepared_text_statement_gives_the_drivers_rows_as_execute_does(
+    storage: Storage,
+) -> None:
+    engine = storage.db.engine
+    with engine.begin() as conn:
+        conn.execute(
+            insert(InboundEventRow).values(
+                source="teams", event_id="act-9", received_at=datetime(2026, 11, 24, tzinfo=UTC)
+            )
+        )
+    query = text("SELECT source, event_id FROM inbound_events WHERE event_id = :event")
+    with engine.connect() as conn:
+        expected = [tuple(row) for row in conn.execute(query, {"event": "act-9"})]
+    with storage.db.single() as conn:
+        got = Prepared(query, engine.dialect).run(conn, {"event": "act-9"})
+    assert [tuple(row) for row in got] == expected == [("teams", "act-9")]
 
 
 def test_prepared_statements_refuse_an_expanding_in(storage: Storage) -> None:
