@@ -262,7 +262,27 @@ async def _metrics(request: web.Request) -> web.Response:
             f'outbox_rows{{status="{status}"}} {count}\n'
             for status, count in sorted(counts.items())
         )
+    text += _encoder_metrics(context.assistant)
     return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+def _encoder_metrics(assistant: Assistant) -> str:
+    """What the shared encoder did: its calls, the questions they held (texts / batches is
+    the batch size bought), and the CPU its thread used (with one torch thread, all the
+    encoding's CPU)."""
+    from bot.retrieval.batching import BatchingEmbedder
+
+    encoder = assistant.answerer.index.embedder
+    if not isinstance(encoder, BatchingEmbedder):
+        return ""
+    return "".join(
+        f"# TYPE {name} counter\n{name} {value}\n"
+        for name, value in (
+            ("encoder_batches_total", encoder.batches),
+            ("encoder_texts_total", encoder.texts),
+            ("encoder_cpu_seconds_total", round(encoder.cpu_seconds, 6)),
+        )
+    )
 
 
 def _outbox_counts(assistant: Assistant) -> dict[str, int]:

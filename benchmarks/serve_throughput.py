@@ -147,6 +147,9 @@ class Level:
         self.health: list[float] = []
         self.elapsed = 0.0
         self.cpu = {"server": 0.0, "connector": 0.0, "client": 0.0}  # CPU seconds used
+        self.encoder_cpu = 0.0  # of the server's: its encoding thread (/metrics)
+        self.batched = 0  # questions the encoder took, and in how many calls
+        self.batches = 0
 
     @property
     def rate(self) -> float:
@@ -181,6 +184,7 @@ async def run_level(
             into.health.append(time.perf_counter() - started)
             await asyncio.sleep(0.05)
 
+    encoder = await encoder_counts(http, url)
     prober = asyncio.create_task(probe())
     cpu = {name: cpu_seconds(pid) for name, pid in pids.items()}
     started = time.perf_counter()
@@ -188,8 +192,23 @@ async def run_level(
     into.elapsed += time.perf_counter() - started
     for name, pid in pids.items():
         into.cpu[name] += cpu_seconds(pid) - cpu[name]
+    after = await encoder_counts(http, url)
+    into.encoder_cpu += after["encoder_cpu_seconds_total"] - encoder["encoder_cpu_seconds_total"]
+    into.batched += int(after["encoder_texts_total"] - encoder["encoder_texts_total"])
+    into.batches += int(after["encoder_batches_total"] - encoder["encoder_batches_total"])
     done.set()
     await prober
+
+
+async def encoder_counts(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
+    """The server's encoder counters from /metrics."""
+    async with http.get(url + "/metrics") as r:
+        lines = (await r.text()).splitlines()
+    return {
+        name: float(value)
+        for name, _, value in (line.partition(" ") for line in lines)
+        if name.startswith("encoder_")
+    }
 
 
 async def drive(
@@ -300,22 +319,28 @@ def main() -> None:
             f"{percentile(ms, 0.95):7.0f} {percentile(r.health, 0.99) * 1000:15.1f}"
         )
     print(
-        f"{'conversations':>13} {'server CPU ms/msg':>17} "
-        f"{'CPU share of the ' + str(CORES) + ' cores: server / connector / client':>50}"
+        f"{'conversations':>13} {'server CPU ms/msg':>17} {'encoding':>8} {'the rest':>8} "
+        f"{'batch':>5}   CPU share of the {CORES} cores: server / connector / client"
     )
     for c, r in results.items():
         share = {name: used / (r.elapsed * CORES) for name, used in r.cpu.items()}
+        n = len(r.latencies)
         print(
-            f"{c:>13} {r.cpu['server'] * 1000 / len(r.latencies):17.1f} "
-            f"{share['server']:>36.0%} / {share['connector']:.0%} / {share['client']:.0%}"
+            f"{c:>13} {r.cpu['server'] * 1000 / n:17.1f} {r.encoder_cpu * 1000 / n:8.1f} "
+            f"{(r.cpu['server'] - r.encoder_cpu) * 1000 / n:8.1f} "
+            f"{r.batched / max(1, r.batches):5.1f}   "
+            f"{share['server']:.0%} / {share['connector']:.0%} / {share['client']:.0%}"
         )
     if 32 in results:
         r = results[32]
-        own = r.cpu["server"] / len(r.latencies)
+        n = len(r.latencies)
+        own, rest = r.cpu["server"] / n, (r.cpu["server"] - r.encoder_cpu) / n
         print(
-            f"at 32 the server's own CPU, {own * 1000:.1f} ms a message, would allow "
-            f"{CORES / own:.0f} msg/s with all {CORES} cores to itself: "
-            f"{CORES / own / base:.1f}x single-stream"
+            f"at 32 the server's CPU, {own * 1000:.1f} ms a message, would allow "
+            f"{CORES / own:.0f} msg/s with all {CORES} cores to itself "
+            f"({CORES / own / base:.1f}x single-stream); what is not encoding, "
+            f"{rest * 1000:.1f} ms a message, is Python under one GIL: at most "
+            f"{1 / rest:.0f} msg/s ({1 / rest / base:.1f}x single-stream) in one process"
         )
         print(
             f"at 32: {r.rate / base:.1f}x single-stream (target >= 6x; the encode floor allows "

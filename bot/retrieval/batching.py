@@ -75,6 +75,8 @@ class BatchingEmbedder:
         self.threads = threads or machine_threads()
         self.batches = 0  # encode calls made, and texts encoded: what batching bought
         self.texts = 0
+        # CPU the encoding thread used (with more than one torch thread, not its helpers')
+        self.cpu_seconds = 0.0
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._start = threading.Lock()
         self._worker: threading.Thread | None = None
@@ -139,6 +141,7 @@ class BatchingEmbedder:
 
     def _encode(self, requests: list[_Request]) -> None:
         texts = [t for r in requests for t in r.texts]
+        started = time.thread_time()
         try:
             vectors = self.inner.embed(texts)
         except BaseException as exc:  # every caller learns of the failure
@@ -147,6 +150,7 @@ class BatchingEmbedder:
             return
         finally:
             self._set_torch_threads()
+            self.cpu_seconds += time.thread_time() - started
         self.batches += 1
         self.texts += len(texts)
         start = 0
