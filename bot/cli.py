@@ -439,7 +439,9 @@ def _eval_questions(settings: Settings, questions: Path, day: Any, as_json: bool
     with clear_errors(), _scratch_storage() as storage:  # evaluating changes nothing served
         labelled = load_questions(questions)
         assistant = assistant_with_progress(settings, storage=storage)
-        report = run_eval(assistant.answerer, labelled, day or date.today())
+        report = run_eval(
+            assistant.answerer, labelled, day or date.today(), assistant.detector.language_of
+        )
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -449,6 +451,8 @@ def _eval_questions(settings: Settings, questions: Path, day: Any, as_json: bool
             f"{mode:8} hit@1 {m['hit@1']:.3f}  hit@5 {m['hit@5']:.3f}  mrr {m['mrr']:.3f}"
             f"  ({m['questions']} answerable questions)"
         )
+    languages = ", ".join(f"{lang} {n}" for lang, n in sorted(report["languages"].items()))
+    click.echo(f"questions by language: {languages}")
     d = report["decisions"]
     click.echo(
         f"decisions: answered precision {d['answered_precision']:.3f}, coverage "

@@ -1,10 +1,15 @@
 """`billing-bot eval`: retrieval quality per mode and the assistant's decisions, on labelled
-questions `{"question", "gold_paths": [file names], "in_scope"}` (one JSON object a line)."""
+questions `{"question", "gold_paths": [file names], "in_scope"}` (one JSON object a line).
+
+Each question is read as the bot reads a customer's message: in the language it is written
+in (`language_of`, the bot's detector), searched with that language's index and stemming,
+its articles first and the others when the folder has none in it."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -46,14 +51,26 @@ def _file_of(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
+LanguageOf = Callable[[str], str]
+
+
+def _english(_text: str) -> str:
+    return "en"
+
+
 def score_retrieval(
-    answerer: Answerer, questions: Sequence[Question], mode: Mode
+    answerer: Answerer,
+    questions: Sequence[Question],
+    mode: Mode,
+    language_of: LanguageOf = _english,
 ) -> dict[str, float]:
     """hit@1, hit@5 and MRR of the first passage from a gold file, over answerable questions."""
     answerable = [q for q in questions if q.gold_paths]
     hit1 = hit5 = reciprocal = 0.0
     for q in answerable:
-        hits = answerer.index.search(q.question, k=50, mode=mode, include_agent=True)
+        language = language_of(q.question)
+        index = answerer.indexes.get(language, answerer.index)
+        hits = index.search(q.question, k=50, mode=mode, include_agent=True, language=language)
         files = list(dict.fromkeys(_file_of(h.passage.path) for h in hits))
         rank = next((i for i, f in enumerate(files) if f in q.gold_paths), None)
         if rank is not None:
@@ -70,7 +87,10 @@ def score_retrieval(
 
 
 def score_decisions(
-    answerer: Answerer, questions: Sequence[Question], today: date
+    answerer: Answerer,
+    questions: Sequence[Question],
+    today: date,
+    language_of: LanguageOf = _english,
 ) -> dict[str, Any]:
     """answered_precision: answers citing a gold file among all answers; coverage: answers
     citing a gold file among answerable questions; escalation_recall: questions with no gold
@@ -78,7 +98,8 @@ def score_decisions(
     answered = correct = unanswerable = declined = 0
     wrong: list[dict[str, str]] = []
     for q in questions:
-        reply = answerer.decide(q.question, None, today=today).reply
+        language = language_of(q.question)
+        reply = answerer.decide(q.question, None, today=today, language=language).reply
         is_answer = reply.kind is ReplyKind.ANSWER
         if is_answer:
             answered += 1
@@ -106,9 +127,15 @@ def score_decisions(
     }
 
 
-def evaluate(answerer: Answerer, questions: Sequence[Question], today: date) -> dict[str, Any]:
+def evaluate(
+    answerer: Answerer,
+    questions: Sequence[Question],
+    today: date,
+    language_of: LanguageOf = _english,
+) -> dict[str, Any]:
     report: dict[str, Any] = {
-        mode.value: score_retrieval(answerer, questions, mode) for mode in Mode
+        mode.value: score_retrieval(answerer, questions, mode, language_of) for mode in Mode
     }
-    report["decisions"] = score_decisions(answerer, questions, today)
+    report["decisions"] = score_decisions(answerer, questions, today, language_of)
+    report["languages"] = dict(Counter(language_of(q.question) for q in questions))
     return report

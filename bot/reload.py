@@ -95,6 +95,7 @@ def build_answerer(
         escalate_at=settings.escalation_threshold,
         indexes=indexes,
         thresholds={lang: settings.answer_threshold_for(lang) for lang in indexes},
+        across_threshold=settings.answer_threshold_across,
     )
 
 

@@ -77,6 +77,7 @@ SAME_ARTICLE = 0.05
 NAMED = 2 / 3
 # See `confidence_across`.
 CROSS_LANGUAGE_DISCOUNT = 0.8
+ACROSS_THRESHOLD = 0.52  # ANSWER_THRESHOLD_ACROSS
 
 
 DEFAULT_LANGUAGE = "en"
@@ -224,12 +225,14 @@ class Answerer:
         escalate_at: float = ESCALATE_AT,
         indexes: Mapping[str, SearchIndex] | None = None,
         thresholds: Mapping[str, float] | None = None,
+        across_threshold: float = ACROSS_THRESHOLD,
     ) -> None:
         """`index` serves English (and intent understanding); `indexes` maps another
         language to the index of the model chosen for it, `thresholds` to its answer
-        threshold (that model's similarities have another scale). `known`: the words the
-        bot knows; `escalate_at`: the probability of an escalation category that opens a
-        ticket."""
+        threshold (that model's similarities have another scale); `across_threshold` is the
+        confidence an article in another language than the question needs. `known`: the
+        words the bot knows; `escalate_at`: the probability of an escalation category that
+        opens a ticket."""
         self.knowledge = knowledge
         self.index = index
         self.intents = intents
@@ -238,6 +241,7 @@ class Answerer:
         self.escalate_at = escalate_at
         self.indexes = dict(indexes or {})
         self.thresholds = dict(thresholds or {})
+        self.across_threshold = across_threshold
 
     def decide(
         self,
@@ -546,7 +550,10 @@ class Answerer:
         relief = intent == I.POLICY and short and not novel
         threshold = min(full, POLICY_THRESHOLD) if relief else full
         about = state.shown.article
-        top, confidence = _best(hits, confidence_of, about)
+        # A folder with no article in the question's language gave the others: meaning
+        # alone can tell how well they answer (they share no words with the question).
+        elsewhere = bool(hits) and hits[0].passage.language != language
+        top, confidence = _best(hits, confidence_across if elsewhere else confidence_of, about)
         if about is not None:  # a follow-up: the article the conversation is about
             same = index.search(
                 text,
@@ -576,6 +583,8 @@ class Answerer:
         evidence = tuple(
             f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})" for h in hits[:3]
         )
+        if top is not None and top.passage.language != language:
+            threshold = self.across_threshold  # words cannot agree across languages
         if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
             passage = top.passage
             prefer = (customer.currency, customer.support_plan) if customer else ()

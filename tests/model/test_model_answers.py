@@ -116,6 +116,26 @@ def test_eval_on_the_real_corpus_meets_the_targets(corpus_assistant):
     assert report["decisions"]["escalation_recall"] >= 0.8
 
 
+@pytest.fixture(scope="module")
+def corpus_as_served(tmp_path_factory):
+    """The corpus as `serve` builds it: MiniLM for English, EMBEDDING_MODEL_ES for Spanish."""
+    settings = load_settings(knowledge_dir=CORPUS, data_dir=tmp_path_factory.mktemp("served"))
+    return build_assistant(settings, clock=lambda: NOW)
+
+
+def test_spanish_questions_on_the_english_corpus_meet_the_targets(corpus_as_served):
+    """A Spanish-speaking customer of a partner whose articles are all in English."""
+    questions = load_questions(SHARED_DATA / "questions-dev-es.jsonl")
+    language_of = corpus_as_served.detector.language_of
+    report = evaluate(corpus_as_served.answerer, questions, NOW.date(), language_of)
+    assert report["languages"]["es"] >= 35  # read as Spanish, as the bot reads them
+    # measured 0.71 and 0.92; the targets
+    assert report["hybrid"]["hit@1"] >= 0.6
+    assert report["hybrid"]["hit@5"] >= 0.8
+    # measured 0.88; 0.58 when an English article needed no more than a Spanish one
+    assert report["decisions"]["answered_precision"] >= 0.85
+
+
 def test_technical_and_non_billing_posts_are_never_answered_from_a_policy(corpus_assistant):
     questions = load_questions(SHARED_DATA / "questions-dev.jsonl")
     outside = [q for q in questions if not q.in_scope]

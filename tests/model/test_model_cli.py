@@ -61,7 +61,8 @@ def test_eval_json_scores_a_question_file(run, tmp_path):
     )
     result = run("eval", "--questions", str(questions), "--json")
     report = json.loads(result.stdout)
-    assert set(report) == {"lexical", "dense", "hybrid", "decisions"}
+    assert set(report) == {"lexical", "dense", "hybrid", "decisions", "languages"}
+    assert report["languages"] == {"en": 2}  # each question read in its own language
     assert report["hybrid"]["hit@1"] == 1.0
     assert report["decisions"] == {
         "answered_precision": 1.0,
