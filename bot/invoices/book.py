@@ -45,6 +45,10 @@ class InvoiceBook(Protocol):
         """The customer's invoices that exist but cannot be shown (a line was rejected)."""
         ...
 
+    def products(self) -> set[tuple[str, str]]:
+        """(product, SKU) of every complete invoice's lines: words the bot knows."""
+        ...
+
 
 @dataclass(frozen=True)
 class LoadedInvoices:
@@ -90,6 +94,9 @@ class MemoryBook:
 
     def withheld_of(self, customer_id: str) -> list[WithheldInvoice]:
         return [w for w in self._withheld if customer_id in w.customer_ids]
+
+    def products(self) -> set[tuple[str, str]]:
+        return {(line.product, line.sku) for invoice in self._invoices for line in invoice.lines}
 
     @cached_property
     def _by_customer(self) -> dict[str, list[Invoice]]:

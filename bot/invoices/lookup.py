@@ -61,6 +61,11 @@ DISAGREEMENTS = text(
     "ORDER BY f.position, r.first_line, s.position, r.line, r.seq"
 )
 CUSTOMERS = text("SELECT DISTINCT customer_id FROM invoices")
+PRODUCTS = text(
+    "SELECT DISTINCT l.product, l.sku FROM invoices i "
+    "JOIN invoice_lines l ON l.invoice_number = i.number "
+    "JOIN invoice_sources s ON s.id = l.source_id AND s.state = 'live' AND s.rank = i.rank"
+)
 INVOICES_FOR = text(
     "SELECT i.issue_date, i.number, i.customer_id, s.name, i.first_line FROM invoices i "
     "JOIN invoice_sources s ON s.id = i.first_source_id WHERE i.customer_id IN :customers"
@@ -98,6 +103,9 @@ class StoredBook:
     def withheld_of(self, customer_id: str) -> list[WithheldInvoice]:
         numbers = [row[0] for row in self._run(self._held_from, customer=customer_id)]
         return list(_withheld(self._reader, numbers)) if numbers else []
+
+    def products(self) -> set[tuple[str, str]]:
+        return {(product, sku or "") for product, sku in _all(self._reader, PRODUCTS)}
 
     def _run(self, statement: Prepared, **params: Any) -> list[Any]:
         with self._db.single() as conn:

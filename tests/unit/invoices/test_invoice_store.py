@@ -53,6 +53,7 @@ def facts(knowledge: Knowledge) -> tuple:
         list(knowledge.invoices),
         {c: (knowledge.invoices_of(c), knowledge.withheld_of(c)) for c in sorted(customers)},
         {i.number: knowledge.owner_of(i.number) for i in knowledge.invoices},
+        knowledge.invoices.products(),
     )
 
 
@@ -64,6 +65,7 @@ def test_the_sample_folder_is_served_from_the_database_as_from_memory(store, fol
     from_db, in_memory = served(folder, store), load_knowledge(folder)
     assert from_db.problems == () and len(from_db.invoices) == len(in_memory.invoices) >= 20
     assert facts(from_db) == facts(in_memory)
+    assert len(from_db.invoices.products()) >= 5  # the words of the lines the bot knows
     assert from_db.owner_of("NW-2026-0466") == "fabrikam"
     assert from_db.owner_of("NW-1999-0001") is None
 
