@@ -49,8 +49,9 @@ _MIGRATION_LOCK = 0x42494C4C  # "BILL": the PostgreSQL advisory lock key for upg
 PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may idle before a ping
 # Connections a process keeps: as many as `serve` runs turns at once (its 32 core threads).
 # SQLAlchemy's default (5) made the other turns open and close a connection of their own,
-# turn after turn (with SQLite's pragmas each time): a quarter of the server's CPU at 32
-# concurrent conversations (benchmarks/serve_throughput.py). DATABASE_POOL_SIZE lowers it
+# turn after turn (with SQLite's pragmas each time): at 32 concurrent conversations the
+# server's CPU a message went from 18 to 14 ms (benchmarks/serve_throughput.py, on a shared
+# machine). DATABASE_POOL_SIZE lowers it
 # for PostgreSQL replicas that must share max_connections.
 POOL_SIZE = 32
 POOL_OVERFLOW = 8  # beyond it, for the dispatcher and the server's own reads
@@ -163,6 +164,8 @@ def make_engine(
     event.listen(engine, "begin", writers.begin)
     event.listen(engine, "commit", writers.commit)
     event.listen(engine, "rollback", writers.rollback)
+    event.listen(engine, "reset", writers.reset)
+    event.listen(engine, "invalidate", writers.invalidate)
     return engine
 
 
@@ -221,9 +224,14 @@ class _Writers:
             raise
 
     def commit(self, conn: Connection) -> None:
-        if _in_transaction(conn):
-            _run(conn, "COMMIT")  # if it fails the transaction is still open: keep the lock
-        self._release(conn)
+        try:
+            if _in_transaction(conn):
+                _run(conn, "COMMIT")
+        finally:
+            # Even when COMMIT failed: the lock never outlives this transaction's end (what
+            # is still open then is rolled back by the pool, and other writers meanwhile
+            # wait in SQLite's busy handler as before).
+            self._release(conn)
 
     def rollback(self, conn: Connection) -> None:
         try:
@@ -233,6 +241,18 @@ class _Writers:
             pass  # the driver's rollback() that follows tries again and reports it
         finally:
             self._release(conn)
+
+    # A connection the pool resets (dropped without its transaction ended, say) or
+    # invalidates gives the lock back too.
+    def reset(self, _dbapi_connection: Any, connection_record: Any, _reset_state: Any) -> None:
+        self._dropped(connection_record)
+
+    def invalidate(self, _dbapi_connection: Any, connection_record: Any, _exception: Any) -> None:
+        self._dropped(connection_record)
+
+    def _dropped(self, record: Any) -> None:
+        if record is not None and record.info.pop(self._HOLDS, False):
+            self._lock.release()
 
     def _release(self, conn: Connection) -> None:
         if conn.info.pop(self._HOLDS, False):

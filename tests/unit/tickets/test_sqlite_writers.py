@@ -4,6 +4,7 @@ write that met SQLite's lock would fail at once: none does."""
 
 from __future__ import annotations
 
+import gc
 import threading
 from pathlib import Path
 
@@ -82,3 +83,25 @@ def test_reads_do_not_wait_for_a_writer(engine: Engine) -> None:
         thread.join(10)
         assert seen == [0]  # the snapshot before the writer's commit, read without waiting
     assert count(engine) == 1
+
+
+def test_a_connection_dropped_in_the_middle_of_a_write_gives_the_lock_back(
+    engine: Engine,
+) -> None:
+    def abandon() -> None:  # its transaction never ends: the pool resets the connection
+        conn = engine.connect()
+        conn.begin()
+        conn.execute(text("INSERT INTO t VALUES (1, 1)"))
+
+    abandon()
+    gc.collect()
+    done = threading.Event()
+
+    def write() -> None:
+        with engine.begin() as writing:
+            writing.execute(text("INSERT INTO t VALUES (2, 2)"))
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    assert done.wait(10), "the lock was not given back after the connection was dropped"
+    assert count(engine) == 1  # the abandoned insert was rolled back
