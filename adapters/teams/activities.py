@@ -135,6 +135,8 @@ def shape_problem(activity: Activity) -> str | None:
     for key in ("id", "text", "name", "locale", "action", "replyToId", "textFormat"):
         if activity.get(key) is not None and not isinstance(activity[key], str):
             return f"`{key}` must be a string"
+    if activity["type"] == "invoke" and not activity.get("name"):
+        return "an invoke must have a `name`"  # what is invoked (a named one may be 501)
     for key in ("channelData", "conversation", "from", "recipient"):
         if problem := _string_fields_problem(activity.get(key), key):
             return problem

@@ -139,6 +139,15 @@ async def test_an_unknown_invoke_gets_not_implemented(bot: BotServer) -> None:
     assert answer.status == 501
 
 
+async def test_an_invoke_naming_nothing_is_refused_as_malformed(bot: BotServer) -> None:
+    activity = bot.user().execute({"action": "feedback", "helpful": True, "about": "x"})
+    del activity["name"]
+
+    answer = await bot.post(activity)
+
+    assert answer.status == 400
+
+
 async def test_an_unknown_tenant_gets_a_polite_answer_and_no_data(bot: BotServer) -> None:
     user = bot.user(tenant=UNKNOWN_TENANT, conversation="a:1stranger")
     await bot.post(user.message("When is my invoice due?"))
