@@ -43,6 +43,7 @@ from bot.knowledge.invoices import (
     RejectedLine,
     build_line,
     checked_number,
+    csv_rows,
     rejected_row,
 )
 from bot.knowledge.problems import FileRejected, Problem
@@ -279,15 +280,7 @@ def read_mapped(
     constant = [(f, s.value) for f, s in mapping.fields.items() if s.value is not None]
     taken = list(index.items())
     width = max(index.values(), default=-1) + 1
-    rows = iter(reader)
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise FileRejected(reader.line_num, f"cannot be read past this line: {exc}") from None
-        line_no = reader.line_num
+    for line_no, row in csv_rows(reader):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < width:  # a short row: its missing cells are empty

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
+from typing import Protocol, TypeVar
 
 from bot.knowledge.problems import FileRejected, Problem, Severity
 
@@ -113,6 +114,32 @@ class FieldError(ValueError):
         self.field = field
 
 
+Row = TypeVar("Row", covariant=True)
+
+
+class CsvReader(Protocol[Row]):
+    """`csv.reader` and `csv.DictReader` alike."""
+
+    @property
+    def line_num(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Row]: ...
+
+
+def csv_rows(reader: CsvReader[Row]) -> Iterator[tuple[int, Row]]:
+    """(line number, row) of a csv reader's rows; `FileRejected` at the line the file cannot
+    be read past (e.g. a field over the csv module's size limit)."""
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FileRejected(reader.line_num, f"cannot be read past this line: {exc}") from None
+        yield reader.line_num, row
+
+
 def read_invoices(path: str, lines: Iterable[str]) -> Iterator[InvoiceLine | RejectedLine]:
     """The file's lines and rejected rows, in file order, read as they come: `lines` is
     any iterable of text lines (a file opened with `newline="\\n"`), never held whole.
@@ -126,15 +153,7 @@ def read_invoices(path: str, lines: Iterable[str]) -> Iterator[InvoiceLine | Rej
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise FileRejected(1, f"missing column(s): {', '.join(missing)}")
-    rows = iter(reader)
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except csv.Error as exc:  # e.g. a field over the csv module's size limit
-            raise FileRejected(reader.line_num, f"cannot be read past this line: {exc}") from None
-        line_no = reader.line_num
+    for line_no, row in csv_rows(reader):
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue  # a row of empty cells (spreadsheets export them) carries nothing
         get = {k: v.strip() if isinstance(v, str) else "" for k, v in row.items() if k}
