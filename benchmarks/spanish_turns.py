@@ -31,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.teams.cards import reply_card  # noqa: E402
+from adapters.teams.cards import reply_card, shown_texts  # noqa: E402
 from bot.app import Assistant  # noqa: E402
 from bot.cli import assistant_with_progress  # noqa: E402
 from bot.config import load_settings  # noqa: E402
@@ -41,41 +41,12 @@ from bot.conversation_eval import (  # noqa: E402
     pinned_clock,
     run_conversation,
 )
-from bot.locale.audit import english_sentences  # noqa: E402
+from bot.locale.audit import english_sentences, quoted_names  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from bot.tickets.database import Database  # noqa: E402
 from bot.types import Message, Reply, Role  # noqa: E402
 
 CONVERSATIONS = ROOT.parent / "shared" / "data" / "conversations-dev" / "conversations.jsonl"
-
-
-def card_texts(reply: Reply, question: str) -> list[str]:
-    """Every word of the Teams card for `reply`: text blocks, table cells, facts, buttons."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "title", "value"):
-                if isinstance(node.get(key), str):
-                    found.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    card = reply_card(reply, question)
-    walk(card["body"])
-    walk([{"title": a["title"]} for a in card.get("actions", [])])
-    return found
-
-
-def quoted_names(assistant: Assistant) -> set[str]:
-    """What a reply quotes as the folder has it: product names, customers, the partner."""
-    knowledge = assistant.knowledge
-    names = {line.product for invoice in knowledge.invoices for line in invoice.lines}
-    names |= {c.name for c in knowledge.customers} | {knowledge.partner.name}
-    return names
 
 
 def timed_turns(
@@ -119,7 +90,7 @@ def main() -> None:
     built = assistant_with_progress(settings)
     built.warm_up()
     conversations = [c for c in load_conversations(args.conversations) if c.role is Role.CUSTOMER]
-    names = quoted_names(built)
+    names = quoted_names(built.knowledge)
     times: dict[str, list[float]] = {"en": [], "es": []}
     english: list[tuple[str, str]] = []
     fallback: list[tuple[str, str]] = []
@@ -135,7 +106,7 @@ def main() -> None:
             continue
         quoted = reply.citations and not reply.citations[0].path.endswith(".es.md")
         # A quoted English article is shown after a sentence saying so: counted apart.
-        shown = card_texts(reply, say)
+        shown = shown_texts(reply_card(reply, say))
         body, rest = (shown[0], shown[1:]) if quoted else ("", shown)
         english += [(conversation.id, s) for s in english_sentences(rest, names, built.detector)]
         fallback += [(conversation.id, s) for s in english_sentences([body], names, built.detector)]

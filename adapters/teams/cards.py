@@ -143,6 +143,26 @@ def notice_card(
     raise ValueError(f"no Teams rendering for outbox event {event!r}")
 
 
+def shown_texts(content: Card) -> list[str]:
+    """Every text the card shows, in order: text blocks, table cells, facts, button titles."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            found.extend(
+                node[k] for k in ("text", "title", "value") if isinstance(node.get(k), str)
+            )
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(content["body"])
+    walk([{"title": action["title"]} for action in content.get("actions", [])])
+    return found
+
+
 def feedback_about(reply: Reply) -> str:
     """What a vote is about: the first source if there is one, otherwise the answer's start."""
     if reply.citations:

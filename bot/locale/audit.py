@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from bot.knowledge.folder import Knowledge
 from bot.understanding.language import LanguageDetector
 
 MIN_WORDS = 3
@@ -24,6 +25,12 @@ _DATA = re.compile(
     r"|[-+−]?\d[\d.,\s]*\d|\d"  # figures
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def quoted_names(knowledge: Knowledge) -> set[str]:
+    """What a reply quotes as the folder has it: product names, customers, the partner."""
+    names = {product for product, _sku in knowledge.invoices.products()}
+    return names | {c.name for c in knowledge.customers} | {knowledge.partner.name}
 
 
 def without_data(text: str, names: Iterable[str]) -> str:

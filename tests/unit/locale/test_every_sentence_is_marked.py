@@ -109,6 +109,9 @@ ALLOWED: dict[str, set[str]] = {
         "Small",
         "Medium",
         "None",
+        "text",  # the keys a card's texts are under (`shown_texts`)
+        "title",
+        "value",
     },
     "adapters/teams/turns.py": {
         "inline send: {}",  # why the outbox row was released, for the operator
