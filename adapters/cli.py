@@ -8,6 +8,7 @@ command, so `billing-bot --help` stays fast.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -19,25 +20,37 @@ from bot.cli import assistant_with_progress, clear_errors, cli, settings_of
 @click.option("--host", help="Interface to listen on (default: $HOST, else 0.0.0.0).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default: $PORT, else 3978).")
 @click.option(
+    "--workers",
+    type=click.IntRange(1),
+    help="Server processes, each with its own model (default: $WORKERS, else 1); "
+    "one per core on a machine of its own.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
     default="info",
     show_default=True,
 )
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str) -> None:
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, workers: int | None, log_level: str
+) -> None:
     """Run the HTTP server: Teams at /api/messages, Slack when configured, /healthz, /metrics.
 
     Without TEAMS_APP_ID, Teams runs in local mode (no authentication) for the Bot
-    Framework Emulator. The outbox dispatcher runs inside the server.
+    Framework Emulator. The outbox dispatcher runs inside the server (in each worker).
     """
+    settings = settings_of(ctx)
+    workers = workers or settings.workers
+    process = " [%(process)d]" if workers > 1 else ""  # which worker said it
     logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=log_level.upper(),
+        format=f"%(asctime)s{process} %(levelname)s %(name)s: %(message)s",
     )
     for chatty in ("alembic", "bm25s", "sentence_transformers"):  # start-up detail, not news
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
-    settings = settings_of(ctx)
     from adapters.server import serve as run_server
+    from adapters.workers import Supervisor, listening_socket
     from bot.invoices.folder import load_served
     from bot.knowledge.report import consequences, require_servable
     from bot.storage import Storage
@@ -47,12 +60,39 @@ def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str
         knowledge = require_servable(load_served(settings.knowledge_dir, storage.db))
         for sentence in consequences(knowledge):  # e.g. withheld invoices: the agents' to fix
             logging.getLogger("bot.knowledge").warning("knowledge folder: %s", sentence)
-        assistant = assistant_with_progress(
-            settings, knowledge, storage=storage, batch_queries=True
+        host = host or settings.host
+        sock = listening_socket(host, settings.port if port is None else port)
+        bound = sock.getsockname()[1]
+        processes = f", {workers} workers" if workers > 1 else ""
+        click.echo(
+            f"billing-bot serving on http://{host}:{bound}{processes} (Ctrl+C to stop)", err=True
         )
-        host, port = host or settings.host, settings.port if port is None else port
-        click.echo(f"billing-bot serving on http://{host}:{port} (Ctrl+C to stop)", err=True)
-        run_server(settings, assistant, host=host, port=port)
+
+    def work(_slot: int = 0) -> None:
+        with clear_errors():
+            assistant = assistant_with_progress(
+                settings, knowledge, storage=storage, batch_queries=True
+            )
+            run_server(settings, assistant, sock=sock)
+
+    if workers == 1:
+        work()
+        return
+    storage.close()  # no connection crosses a fork: each worker opens its own
+    ctx.exit(Supervisor(workers, _reporting(work)).run())
+
+
+def _reporting(work: Callable[[int], None]) -> Callable[[int], None]:
+    """`work` for a forked worker, which click does not run: its error as click shows it."""
+
+    def run(slot: int) -> None:
+        try:
+            work(slot)
+        except click.ClickException as exc:
+            exc.show()
+            raise SystemExit(exc.exit_code) from exc
+
+    return run
 
 
 @cli.group()

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -326,7 +327,8 @@ def _labels(labels: tuple[tuple[str, str], ...]) -> str:
     return "{" + ",".join(escaped) + "}"
 
 
-def serve(settings: Settings, assistant: Assistant, *, host: str, port: int) -> None:
-    """Run the server until SIGINT/SIGTERM; shutdown stops the dispatcher cleanly."""
+def serve(settings: Settings, assistant: Assistant, *, sock: socket.socket) -> None:
+    """Serve on the listening `sock` until SIGINT/SIGTERM; shutdown stops the dispatcher
+    cleanly."""
     app = build_app(settings, assistant, dispatch=settings.run_dispatcher, watch_knowledge=True)
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    web.run_app(app, sock=sock, print=None, access_log=None)

@@ -1,9 +1,11 @@
 """`billing-bot serve` over real HTTP with the real model: throughput at 1..64 conversations.
 
     .venv/bin/python benchmarks/serve_throughput.py [--levels 1,8,32,64] [--rounds 3]
+        [--workers 1,2]
 
 Runs three processes: this client; the real server (`python -m adapters.cli serve`, Teams
-local mode, SQLite in a temporary DATA_DIR, the sample folder); and the protocol tests' fake
+local mode, SQLite in a temporary DATA_DIR, the sample folder), once per `--workers` value
+(default: 1, then one per core); and the protocol tests' fake
 Bot Connector, forked into its own process so its HTTP handling does not share this
 client's interpreter. Each request returns once the typing indicator and the answer card
 were posted to the connector, so its latency is what a Teams user waits.
@@ -15,7 +17,8 @@ absolute figures):
 - the server's time to /healthz and to /readyz, from start, with a warm embedding cache;
 - per level: messages/s, p50/p95 latency, the ratio to single-stream throughput (target
   >= 6x at 32 concurrent) and /healthz p99 while it runs (target <= 100 ms);
-- per level, where the machine's CPU went: the server's CPU per message, and the share of
+- per level, where the machine's CPU went: the server's CPU per message (all its workers;
+  with one worker, split into its encoding thread and the rest), and the share of
   all cores the server, the fake connector and this client used. All three share the
   machine, so on a small one the server only gets what the other two leave; the last line
   says what the server's own CPU per message would allow with every core to itself.
@@ -61,11 +64,20 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int | None = None) -> float:
-    """User + system CPU of a process (all its threads); this one when `pid` is None."""
+    """User + system CPU of a process (all its threads) and of its living children (a
+    server's workers); this process's own when `pid` is None."""
     if pid is None:
         return time.process_time()
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+    own = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+    return own + sum(cpu_seconds(child) for child in _children(pid))
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -246,6 +258,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds over all levels")
     parser.add_argument("--messages", type=int, default=64, help="messages per level and round")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp folder")
+    parser.add_argument(
+        "--workers",
+        default=f"1,{CORES}" if CORES > 1 else "1",
+        help="serve --workers values, each measured in turn (default: 1 and one per core)",
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.levels.split(",")]
 
@@ -272,41 +289,63 @@ def main() -> None:
         }
         command = [sys.executable, "-m", "adapters.cli"]
         subprocess.run([*command, "index"], cwd=ROOT, env=env, check=True, capture_output=True)
-        port = free_port()
-        started = time.perf_counter()
-        server = subprocess.Popen(
-            [
-                *command,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        try:
-            results = asyncio.run(
-                drive(
-                    f"http://127.0.0.1:{port}",
-                    cloud.service_url,
-                    levels,
-                    args.rounds,
-                    args.messages,
-                    started,
-                    {"server": server.pid, "connector": connector.pid, "client": None},
-                )
+        measured: dict[int, dict[int, Level]] = {}
+        for workers in (int(w) for w in args.workers.split(",")):
+            port = free_port()
+            started = time.perf_counter()
+            server = subprocess.Popen(
+                [
+                    *command,
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                    "--log-level",
+                    "warning",
+                ],
+                cwd=ROOT,
+                env=env,
             )
-        finally:
-            server.terminate()
-            server.wait(30)
+            print(f"== serve --workers {workers}", flush=True)
+            try:
+                results = asyncio.run(
+                    drive(
+                        f"http://127.0.0.1:{port}",
+                        cloud.service_url,
+                        levels,
+                        args.rounds,
+                        args.messages,
+                        started,
+                        {"server": server.pid, "connector": connector.pid, "client": None},
+                    )
+                )
+            finally:
+                server.terminate()
+                server.wait(30)
+            report(results, workers, single, batched)
+            measured[workers] = results
+    if 1 in measured and len(measured) > 1:
+        one = measured[1]
+        base = one[levels[0]].rate
+        print(
+            f"against one worker's single stream ({base:.1f} msg/s): "
+            + ", ".join(
+                f"--workers {w} at {c}: {r[c].rate / base:.1f}x"
+                for w, r in measured.items()
+                for c in levels[1:]
+            )
+        )
     stop.set()
     cards = delivered.get(timeout=30)
     connector.join(10)
+    print(f"{cards} answer cards posted to the fake Bot Connector")
 
+
+def report(results: dict[int, Level], workers: int, single: float, batched: float) -> None:
+    levels = list(results)
     base = results[levels[0]].rate
     print(
         f"{'conversations':>13} {'msg/s':>7} {'x single':>8} {'p50 ms':>7} {'p95 ms':>7} "
@@ -318,6 +357,7 @@ def main() -> None:
             f"{c:>13} {r.rate:7.1f} {r.rate / base:7.1f}x {statistics.median(ms):7.0f} "
             f"{percentile(ms, 0.95):7.0f} {percentile(r.health, 0.99) * 1000:15.1f}"
         )
+    split = workers == 1  # /metrics describes the worker that answers it
     print(
         f"{'conversations':>13} {'server CPU ms/msg':>17} {'encoding':>8} {'the rest':>8} "
         f"{'batch':>5}   CPU share of the {CORES} cores: server / connector / client"
@@ -325,29 +365,39 @@ def main() -> None:
     for c, r in results.items():
         share = {name: used / (r.elapsed * CORES) for name, used in r.cpu.items()}
         n = len(r.latencies)
+        parts = (
+            f"{r.encoder_cpu * 1000 / n:8.1f} {(r.cpu['server'] - r.encoder_cpu) * 1000 / n:8.1f} "
+            f"{r.batched / max(1, r.batches):5.1f}"
+            if split
+            else f"{'-':>8} {'-':>8} {'-':>5}"
+        )
         print(
-            f"{c:>13} {r.cpu['server'] * 1000 / n:17.1f} {r.encoder_cpu * 1000 / n:8.1f} "
-            f"{(r.cpu['server'] - r.encoder_cpu) * 1000 / n:8.1f} "
-            f"{r.batched / max(1, r.batches):5.1f}   "
+            f"{c:>13} {r.cpu['server'] * 1000 / n:17.1f} {parts}   "
             f"{share['server']:.0%} / {share['connector']:.0%} / {share['client']:.0%}"
         )
-    if 32 in results:
-        r = results[32]
-        n = len(r.latencies)
-        own, rest = r.cpu["server"] / n, (r.cpu["server"] - r.encoder_cpu) / n
-        print(
-            f"at 32 the server's CPU, {own * 1000:.1f} ms a message, would allow "
-            f"{CORES / own:.0f} msg/s with all {CORES} cores to itself "
-            f"({CORES / own / base:.1f}x single-stream); what is not encoding, "
-            f"{rest * 1000:.1f} ms a message, is Python under one GIL: at most "
-            f"{1 / rest:.0f} msg/s ({1 / rest / base:.1f}x single-stream) in one process"
+    if 32 not in results:
+        return
+    r = results[32]
+    n = len(r.latencies)
+    own = r.cpu["server"] / n
+    print(
+        f"at 32 the server's CPU, {own * 1000:.1f} ms a message, would allow "
+        f"{CORES / own:.0f} msg/s with all {CORES} cores to itself "
+        f"({CORES / own / base:.1f}x single-stream)"
+        + (
+            f"; what is not encoding, {(r.cpu['server'] - r.encoder_cpu) / n * 1000:.1f} ms a "
+            f"message, is Python under one GIL: at most {n / (r.cpu['server'] - r.encoder_cpu):.0f}"
+            f" msg/s ({n / (r.cpu['server'] - r.encoder_cpu) / base:.1f}x single-stream) in one "
+            "process"
+            if split
+            else ""
         )
-        print(
-            f"at 32: {r.rate / base:.1f}x single-stream (target >= 6x; the encode floor allows "
-            f"{batched / single:.1f}x), /healthz p99 {percentile(r.health, 0.99) * 1000:.0f} ms "
-            f"(target <= 100 ms); {r.rate / batched:.0%} of the batch-32 encode rate"
-        )
-    print(f"{cards} answer cards posted to the fake Bot Connector")
+    )
+    print(
+        f"at 32: {r.rate / base:.1f}x single-stream (target >= 6x; the encode floor allows "
+        f"{batched / single:.1f}x), /healthz p99 {percentile(r.health, 0.99) * 1000:.0f} ms "
+        f"(target <= 100 ms); {r.rate / batched:.0%} of the batch-32 encode rate"
+    )
 
 
 if __name__ == "__main__":

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
 
     host: str = "0.0.0.0"
     port: int = 3978
+    # `serve` processes accepting on the port, each with its own model (~350 MB): one runs
+    # the bot's Python under one GIL, so on a machine of its own give it one per core.
+    workers: int = Field(1, ge=1)
     # `serve` delivers the outbox itself; false on web replicas when a separate dispatcher
     # process (also `serve`, not behind the load balancer) does it (see deploy/).
     run_dispatcher: bool = True

@@ -1,0 +1,153 @@
+"""`serve --workers N`: N server processes accepting from one listening socket.
+
+One process runs the bot's Python (HTTP, the Teams adapter, the turn, SQL) under one GIL.
+At 32 concurrent conversations on 2 cores it held the GIL most of the time while part of a
+core sat idle; a second process took the server from 102-109 to 122-141 messages a second
+(`benchmarks/serve_throughput.py --workers`). As gunicorn and uvicorn do, the socket is
+bound once here and every worker accepts from it, so the port is taken or refused once.
+
+The supervisor forks the workers before any model, thread or database connection exists
+(each worker loads its own model, its own connections), forwards SIGINT and SIGTERM to
+them, and starts a worker again when one dies. Workers that keep dying as they start (a
+database that refuses them, say) make it stop them all and fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+BACKLOG = 128  # aiohttp's own
+QUICK_DEATH = 10.0  # seconds: a worker that ends sooner did not get going
+GIVE_UP_AFTER = 3  # quick deaths in a row, then the supervisor stops
+RESTART_PAUSE = 1.0  # seconds between a worker's death and its replacement
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to `host`:`port` and listening (port 0: a free one)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        listening = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc}") from exc
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(address)
+        listening.listen(BACKLOG)
+    except OSError as exc:
+        listening.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    return listening
+
+
+class Supervisor:
+    """Keeps `workers` forked processes running `work(slot)` until SIGINT or SIGTERM."""
+
+    def __init__(self, workers: int, work: Callable[[int], None]) -> None:
+        self.workers = workers
+        self._work = work
+        self._children: dict[int, tuple[int, float]] = {}  # pid -> (slot, started at)
+        self._stopping = False
+        self._failed = False
+
+    def run(self) -> int:
+        """Start the workers and wait for them: 0 once they ended when asked to, 1 when
+        they kept dying at start."""
+        if threading.active_count() > 1:  # a forked copy would hold that thread's locks
+            raise RuntimeError("the supervisor must fork before any thread starts")
+        handlers = {sig: signal.signal(sig, self._stop) for sig in STOP_SIGNALS}
+        try:
+            for slot in range(self.workers):
+                self._start(slot)
+            quick_deaths = 0
+            while self._children:
+                pid, status = os.wait()  # retried after a signal's handler (PEP 475)
+                slot, started = self._children.pop(pid)
+                if self._stopping:
+                    continue
+                quick_deaths = quick_deaths + 1 if time.monotonic() - started < QUICK_DEATH else 0
+                log.warning("worker %d (pid %d) ended (%s)", slot, pid, _ending(status))
+                if quick_deaths >= GIVE_UP_AFTER:
+                    log.error("workers keep dying as they start: stopping")
+                    self._failed = True
+                    self._stop(signal.SIGTERM, None)
+                    continue
+                time.sleep(RESTART_PAUSE)
+                if not self._stopping:
+                    self._start(slot)
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+        return 1 if self._failed else 0
+
+    def _start(self, slot: int) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()  # or the worker would write what is buffered here a second time
+        supervisor = os.getpid()
+        # Held back until the new worker is known: a stop arriving meanwhile reaches it too.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        pid = os.fork()
+        if pid:
+            self._children[pid] = (slot, time.monotonic())
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            return
+        code = 1
+        try:  # the worker: it must never return into the supervisor's code
+            for sig in STOP_SIGNALS:
+                signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            os.setpgid(0, 0)  # a terminal's Ctrl+C reaches the supervisor, which passes it on
+            _end_with(supervisor)
+            self._work(slot)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            log.exception("worker %d failed", slot)
+        finally:
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+    def _stop(self, _signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+        for pid in list(self._children):
+            with contextlib.suppress(ProcessLookupError):  # ended already: the wait collects it
+                os.kill(pid, signal.SIGTERM)
+
+
+def _end_with(supervisor: int) -> None:
+    """Have Linux send this worker SIGTERM when the supervisor dies (killed, it can pass
+    nothing on); elsewhere a worker outlives a killed supervisor."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != supervisor:  # it died before the request was made
+        raise SystemExit(1)
+
+
+def _ending(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        return f"signal {signal.Signals(-code).name}"
+    return f"exit status {code}"
