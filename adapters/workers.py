@@ -83,7 +83,7 @@ class Supervisor:
                 if self._stopping:
                     continue
                 quick_deaths = quick_deaths + 1 if time.monotonic() - started < QUICK_DEATH else 0
-                log.warning("worker %d (pid %d) ended (%s)", slot, pid, _ending(status))
+                _log_ending(slot, pid, status)
                 if quick_deaths >= GIVE_UP_AFTER:
                     log.error("workers keep dying as they start: stopping")
                     self._failed = True
@@ -146,8 +146,9 @@ def _end_with(supervisor: int) -> None:
         raise SystemExit(1)
 
 
-def _ending(status: int) -> str:
+def _log_ending(slot: int, pid: int, status: int) -> None:
     code = os.waitstatus_to_exitcode(status)
     if code < 0:
-        return f"signal {signal.Signals(-code).name}"
-    return f"exit status {code}"
+        log.warning("worker %d (pid %d) was killed by %s", slot, pid, signal.Signals(-code).name)
+    else:
+        log.warning("worker %d (pid %d) ended with exit status %d", slot, pid, code)

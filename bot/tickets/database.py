@@ -6,9 +6,10 @@ SQLite (the default, one file) and PostgreSQL (several replicas) behave the same
   `BEGIN IMMEDIATE`: writers queue for the lock up front instead of failing half-way with
   "database is locked" when a read lock cannot be upgraded. Read-only sessions (the
   `READ_ONLY` execution option) use a plain deferred `BEGIN`, so reads never wait on writes.
-  Within one process, write transactions also queue on a lock of their own (`_Writers`):
-  SQLite's busy handler sleeps 1, 2, 5, 10, ... 100 ms between tries whatever the writer
-  ahead does, which made 32 concurrent turns wait far longer than their writes took.
+  Write transactions also queue on a lock of their own (`_Writers`): a thread lock within
+  a process, a file lock beside the database across processes (`serve --workers`, the
+  CLI). SQLite's busy handler sleeps 1, 2, 5, 10, ... 100 ms between tries whatever the
+  writer ahead does, which made 32 concurrent turns wait far longer than their writes took.
 * PostgreSQL uses psycopg 3; a bare `postgresql://` URL is mapped to it. A pooled connection
   is pinged before use only when it sat idle for a while (a round trip per checkout is
   most of a short statement's cost); one that died meanwhile is replaced.
@@ -23,7 +24,9 @@ PostgreSQL, the write lock on SQLite), so replicas starting together migrate onc
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import os
 import sqlite3
 import threading
 import time
@@ -46,6 +49,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 READ_ONLY = "billing_read_only"  # execution option: a read-only session on SQLite
 _BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock before giving up
 _MIGRATION_LOCK = 0x42494C4C  # "BILL": the PostgreSQL advisory lock key for upgrades
+WRITERS_LOCK = "-writers"  # beside a SQLite file: the lock its writers take turns on
 PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may idle before a ping
 # Connections a process keeps: as many as `serve` runs turns at once (its 32 core threads).
 # SQLAlchemy's default (5) made the other turns open and close a connection of their own,
@@ -160,7 +164,7 @@ def make_engine(
     Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT}, **pooling)
     event.listen(engine, "connect", _sqlite_connect)
-    writers = _Writers()
+    writers = _Writers(Path(parsed.database + WRITERS_LOCK))
     event.listen(engine, "begin", writers.begin)
     event.listen(engine, "commit", writers.commit)
     event.listen(engine, "rollback", writers.rollback)
@@ -201,21 +205,25 @@ def _use_wal(cursor: Any) -> None:
 
 class _Writers:
     """SQLite transactions on one engine: `BEGIN` for reads, `BEGIN IMMEDIATE` for writes,
-    which take turns on a lock first. The lock is given back once the transaction has
-    ended, so this end runs `COMMIT` / `ROLLBACK` itself (the driver's own commit() and
-    rollback() that follow find no transaction and do nothing). Writers in other processes
-    still meet SQLite's busy handler."""
+    which take turns on a lock first: a thread lock, then an exclusive `flock` on a file
+    beside the database, which writers in other processes take too (the kernel gives it
+    back when a process dies). The lock is given back once the transaction has ended, so
+    this end runs `COMMIT` / `ROLLBACK` itself (the driver's own commit() and rollback()
+    that follow find no transaction and do nothing). Lone statements (`single()`) still
+    meet SQLite's busy handler."""
 
     _HOLDS = "billing_writes"  # connection record info: this connection holds the lock
 
-    def __init__(self) -> None:
+    def __init__(self, lock_file: Path) -> None:
         self._lock = threading.Lock()
+        self._lock_file = lock_file
+        self._opened: tuple[int, int] | None = None  # (pid, descriptor) of this process's
 
     def begin(self, conn: Connection) -> None:
         if conn.get_execution_options().get(READ_ONLY):
             _run(conn, "BEGIN")
             return
-        self._lock.acquire()
+        self._acquire()
         conn.info[self._HOLDS] = True
         try:
             _run(conn, "BEGIN IMMEDIATE")
@@ -252,11 +260,33 @@ class _Writers:
 
     def _dropped(self, record: Any) -> None:
         if record is not None and record.info.pop(self._HOLDS, False):
-            self._lock.release()
+            self._give_back()
 
     def _release(self, conn: Connection) -> None:
         if conn.info.pop(self._HOLDS, False):
+            self._give_back()
+
+    def _acquire(self) -> None:
+        self._lock.acquire()
+        try:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+        except BaseException:
             self._lock.release()
+            raise
+
+    def _give_back(self) -> None:
+        try:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
+
+    def _descriptor(self) -> int:
+        """This process's own open file: a forked child (a `serve` worker) opens its own,
+        as flock locks belong to an open file, which a fork shares."""
+        if self._opened is None or self._opened[0] != os.getpid():
+            descriptor = os.open(self._lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._opened = (os.getpid(), descriptor)
+        return self._opened[1]
 
 
 def _in_transaction(conn: Connection) -> bool:

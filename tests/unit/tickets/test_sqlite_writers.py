@@ -1,10 +1,13 @@
-"""SQLite writers in one process take turns on a lock of their own instead of sleeping in
-SQLite's busy handler (1, 2, 5, 10, ... ms between tries). With the busy timeout at 0, any
-write that met SQLite's lock would fail at once: none does."""
+"""SQLite writers take turns on a lock of their own, in one process and across processes,
+instead of sleeping in SQLite's busy handler (1, 2, 5, 10, ... ms between tries). With the
+busy timeout at 0, any write that met SQLite's lock would fail at once: none does."""
 
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -15,6 +18,26 @@ from sqlalchemy.exc import OperationalError
 from bot.tickets.database import READ_ONLY, make_engine
 
 WRITERS, EACH = 8, 25
+ROOT = Path(__file__).resolve().parents[3]
+# One writer process: EACH_PROCESS write transactions, busy timeout 0; prints its failures.
+WRITER_PROCESS = """
+import sys
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+from bot.tickets.database import make_engine
+
+engine = make_engine(sys.argv[1])
+event.listen(engine, "connect", lambda driver, _record: driver.execute("PRAGMA busy_timeout=0"))
+failures = 0
+for n in range(int(sys.argv[2])):
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (:w, :n)"), {"w": int(sys.argv[3]), "n": n})
+            conn.execute(text("SELECT count(*) FROM t")).scalar_one()
+    except OperationalError:
+        failures += 1
+print(failures)
+"""
 
 
 @pytest.fixture
@@ -105,3 +128,21 @@ def test_a_connection_dropped_in_the_middle_of_a_write_gives_the_lock_back(
     threading.Thread(target=write, daemon=True).start()
     assert done.wait(10), "the lock was not given back after the connection was dropped"
     assert count(engine) == 1  # the abandoned insert was rolled back
+
+
+def test_writers_in_other_processes_take_turns_too(engine: Engine) -> None:
+    url, each = engine.url.render_as_string(), 400
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER_PROCESS, url, str(each), str(w)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for w in range(3)
+    ]
+    failures = [int(writer.communicate(timeout=120)[0]) for writer in writers]
+
+    assert failures == [0, 0, 0]
+    assert count(engine) == 3 * each
