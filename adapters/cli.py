@@ -50,7 +50,7 @@ def serve(
     for chatty in ("alembic", "bm25s", "sentence_transformers"):  # start-up detail, not news
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     from adapters.server import serve as run_server
-    from adapters.workers import Supervisor, listening_socket
+    from adapters.workers import Supervisor, each_workers_settings, listening_socket
     from bot.invoices.folder import load_served
     from bot.knowledge.report import consequences, require_servable
     from bot.storage import Storage
@@ -67,6 +67,8 @@ def serve(
         click.echo(
             f"billing-bot serving on http://{host}:{bound}{processes} (Ctrl+C to stop)", err=True
         )
+
+    settings = each_workers_settings(settings, workers)
 
     def work(_slot: int = 0) -> None:
         with clear_errors():

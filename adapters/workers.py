@@ -26,7 +26,9 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+from bot.config import Settings
 from bot.errors import ConfigError
+from bot.retrieval.batching import machine_threads
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,15 @@ def listening_socket(host: str, port: int) -> socket.socket:
         listening.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     return listening
+
+
+def each_workers_settings(settings: Settings, workers: int, cores: int | None = None) -> Settings:
+    """`settings` for one of `workers` workers: unless EMBED_THREADS says otherwise, the
+    machine's cores shared out among their encoders (more threads would only wait)."""
+    if workers == 1 or settings.embed_threads:
+        return settings
+    threads = max(1, (cores or machine_threads()) // workers)
+    return settings.model_copy(update={"embed_threads": threads})
 
 
 class Supervisor:
