@@ -50,6 +50,7 @@ READ_ONLY = "billing_read_only"  # execution option: a read-only session on SQLi
 _BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock before giving up
 _MIGRATION_LOCK = 0x42494C4C  # "BILL": the PostgreSQL advisory lock key for upgrades
 WRITERS_LOCK = "-writers"  # beside a SQLite file: the lock its writers take turns on
+_WRITERS = "_billing_writers"  # a SQLite engine's attribute: its `_Writers`
 PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may idle before a ping
 # Connections a process keeps: as many as `serve` runs turns at once (its 32 core threads).
 # SQLAlchemy's default (5) made the other turns open and close a connection of their own,
@@ -165,6 +166,7 @@ def make_engine(
     engine = create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT}, **pooling)
     event.listen(engine, "connect", _sqlite_connect)
     writers = _Writers(Path(parsed.database + WRITERS_LOCK))
+    setattr(engine, _WRITERS, writers)  # for lone write statements (`single_statement`)
     event.listen(engine, "begin", writers.begin)
     event.listen(engine, "commit", writers.commit)
     event.listen(engine, "rollback", writers.rollback)
@@ -209,8 +211,9 @@ class _Writers:
     beside the database, which writers in other processes take too (the kernel gives it
     back when a process dies). The lock is given back once the transaction has ended, so
     this end runs `COMMIT` / `ROLLBACK` itself (the driver's own commit() and rollback()
-    that follow find no transaction and do nothing). Lone statements (`single()`) still
-    meet SQLite's busy handler."""
+    that follow find no transaction and do nothing). A lone write statement takes the same
+    turns (`single_statement(engine, writes=True)`): in SQLite's busy handler it would
+    starve, as writers queued here take the lock back to back."""
 
     _HOLDS = "billing_writes"  # connection record info: this connection holds the lock
 
@@ -266,6 +269,14 @@ class _Writers:
         if conn.info.pop(self._HOLDS, False):
             self._give_back()
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        self._acquire()
+        try:
+            yield
+        finally:
+            self._give_back()
+
     def _acquire(self) -> None:
         self._lock.acquire()
         try:
@@ -308,15 +319,26 @@ def _run(conn: Connection, statement: str) -> None:
 
 
 def single_statement(
-    engine: Engine,
+    engine: Engine, *, writes: bool = False
 ) -> Callable[[], AbstractContextManager[Connection | PoolProxiedConnection]]:
     """Connections for statements that stand alone: in autocommit on PostgreSQL (no
     BEGIN/COMMIT round trips); on SQLite, whose driver runs outside transactions here, the
     pooled driver connection itself (what a `Connection` adds around it costs more than the
-    statement)."""
+    statement), held with the writers' lock when the statements `writes`."""
     if engine.dialect.name == "postgresql":
         return functools.partial(_autocommitting, engine)
+    writers: _Writers | None = getattr(engine, _WRITERS, None)
+    if writes and writers is not None:
+        return functools.partial(_writing, engine, writers)
     return lambda: closing(engine.raw_connection())
+
+
+@contextmanager
+def _writing(engine: Engine, writers: _Writers) -> Iterator[PoolProxiedConnection]:
+    # The connection first, then the lock, as a transaction takes them: a writer holding
+    # the lock never waits for a connection that a writer waiting for the lock holds.
+    with closing(engine.raw_connection()) as pooled, writers.held():
+        yield pooled
 
 
 @contextmanager

@@ -132,7 +132,7 @@ class Outbox:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._reader = engine.execution_options(**{READ_ONLY: True})
-        self._single = single_statement(engine)
+        self._single_write = single_statement(engine, writes=True)
         self._insert_claimed = Prepared(_INSERT_CLAIMED, engine.dialect)
         self._settle = Prepared(_SETTLE, engine.dialect)
 
@@ -282,7 +282,7 @@ class Outbox:
         """
         values = {"b_id": item.id, "b_reference": reference, "b_now": now}
         if not item.opens_thread:  # one statement (every inline reply ends here)
-            with self._single() as conn:
+            with self._single_write() as conn:
                 return bool(self._settle.run(conn, values))
         with self._engine.begin() as conn:
             settled = self._settle.run(conn, values)

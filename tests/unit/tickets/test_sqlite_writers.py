@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError
 
-from bot.tickets.database import READ_ONLY, make_engine
+from bot.tickets.database import READ_ONLY, make_engine, single_statement
 
 WRITERS, EACH = 8, 25
 ROOT = Path(__file__).resolve().parents[3]
@@ -146,3 +147,31 @@ def test_writers_in_other_processes_take_turns_too(engine: Engine) -> None:
 
     assert failures == [0, 0, 0]
     assert count(engine) == 3 * each
+
+
+def test_lone_write_statements_take_turns_with_transactions(engine: Engine) -> None:
+    lone = single_statement(engine, writes=True)
+    failures: list[Exception] = []
+    start = threading.Barrier(WRITERS)
+
+    def write(writer: int) -> None:
+        start.wait()
+        for n in range(EACH):
+            try:
+                if writer % 2:
+                    with engine.begin() as conn:
+                        conn.execute(text("INSERT INTO t VALUES (:w, :n)"), {"w": writer, "n": n})
+                else:
+                    with lone() as conn:
+                        conn.execute("INSERT INTO t VALUES (?, ?)", (writer, n))
+            except (OperationalError, sqlite3.OperationalError) as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert count(engine) == WRITERS * EACH
