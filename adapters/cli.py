@@ -50,7 +50,13 @@ def serve(
     for chatty in ("alembic", "bm25s", "sentence_transformers"):  # start-up detail, not news
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     from adapters.server import serve as run_server
-    from adapters.workers import Supervisor, each_workers_settings, listening_socket
+    from adapters.workers import (
+        Supervisor,
+        each_workers_settings,
+        listening_socket,
+        reserved_port,
+        worker_socket,
+    )
     from bot.invoices.folder import load_served
     from bot.knowledge.report import consequences, require_servable
     from bot.storage import Storage
@@ -61,7 +67,9 @@ def serve(
         for sentence in consequences(knowledge):  # e.g. withheld invoices: the agents' to fix
             logging.getLogger("bot.knowledge").warning("knowledge folder: %s", sentence)
         host = host or settings.host
-        sock = listening_socket(host, settings.port if port is None else port)
+        port = settings.port if port is None else port
+        # One worker listens here; several each listen on the port this process holds.
+        sock = listening_socket(host, port) if workers == 1 else reserved_port(host, port)
         bound = sock.getsockname()[1]
         processes = f", {workers} workers" if workers > 1 else ""
         click.echo(
@@ -75,7 +83,8 @@ def serve(
             assistant = assistant_with_progress(
                 settings, knowledge, storage=storage, batch_queries=True
             )
-            run_server(settings, assistant, sock=sock)
+            listening = sock if workers == 1 else worker_socket(host, bound)
+            run_server(settings, assistant, sock=listening)
 
     if workers == 1:
         work()

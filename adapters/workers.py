@@ -42,21 +42,42 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 def listening_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to `host`:`port` and listening (port 0: a free one)."""
+    return _bound(host, port, shared=False, listen=True)
+
+
+def reserved_port(host: str, port: int) -> socket.socket:
+    """The supervisor's hold on `host`:`port` (port 0: a free one), for its workers'
+    `worker_socket`s: bound, shareable, not listening (it accepts nothing itself)."""
+    return _bound(host, port, shared=True, listen=False)
+
+
+def worker_socket(host: str, port: int) -> socket.socket:
+    """A worker's own listening socket on the supervisor's port. The kernel spreads new
+    connections evenly over the workers' sockets (SO_REUSEPORT); one socket accepted from
+    by every worker let a busy worker take more than its share, and turns queued there
+    for seconds while the other worker idled."""
+    return _bound(host, port, shared=True, listen=True)
+
+
+def _bound(host: str, port: int, *, shared: bool, listen: bool) -> socket.socket:
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )[0]
-        listening = socket.socket(family, kind, proto)
+        bound = socket.socket(family, kind, proto)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc}") from exc
     try:
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listening.bind(address)
-        listening.listen(BACKLOG)
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if shared:
+            bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        bound.bind(address)
+        if listen:
+            bound.listen(BACKLOG)
     except OSError as exc:
-        listening.close()
+        bound.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    return listening
+    return bound
 
 
 def each_workers_settings(settings: Settings, workers: int, cores: int | None = None) -> Settings:
