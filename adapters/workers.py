@@ -1,10 +1,11 @@
-"""`serve --workers N`: N server processes accepting from one listening socket.
+"""`serve --workers N`: N server processes on one port.
 
 One process runs the bot's Python (HTTP, the Teams adapter, the turn, SQL) under one GIL.
 At 32 concurrent conversations on 2 cores it held the GIL most of the time while part of a
-core sat idle; a second process took the server from 102-109 to 122-141 messages a second
-(`benchmarks/serve_throughput.py --workers`). As gunicorn and uvicorn do, the socket is
-bound once here and every worker accepts from it, so the port is taken or refused once.
+core sat idle; two workers took the server from 72-78 to 109-126 messages a second
+(`benchmarks/serve_throughput.py`). The supervisor holds the port (bound, not listening:
+taken or refused once, port 0 resolved once); each worker listens on it with a socket of
+its own (SO_REUSEPORT), once it can answer, and the kernel spreads new connections evenly.
 
 The supervisor forks the workers before any model, thread or database connection exists
 (each worker loads its own model, its own connections), forwards SIGINT and SIGTERM to
