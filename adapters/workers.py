@@ -5,7 +5,8 @@ At 32 concurrent conversations on 2 cores it held the GIL most of the time while
 core sat idle; two workers took the server from 72-78 to 109-126 messages a second
 (`benchmarks/serve_throughput.py`). The supervisor holds the port (bound, not listening:
 taken or refused once, port 0 resolved once); each worker listens on it with a socket of
-its own (SO_REUSEPORT), once it can answer, and the kernel spreads new connections evenly.
+its own (SO_REUSEPORT) once its index is built, and the kernel spreads new connections
+evenly.
 
 The supervisor forks the workers before any model, thread or database connection exists
 (each worker loads its own model, its own connections), forwards SIGINT and SIGTERM to
@@ -49,7 +50,13 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def reserved_port(host: str, port: int) -> socket.socket:
     """The supervisor's hold on `host`:`port` (port 0: a free one), for its workers'
     `worker_socket`s: bound, shareable, not listening (it accepts nothing itself)."""
-    return _bound(host, port, shared=True, listen=False)
+    # A shareable socket would join another server's workers on the port: first a plain
+    # one, which any server listening there refuses.
+    probe = _bound(host, port, shared=False, listen=False)
+    try:
+        return _bound(host, probe.getsockname()[1], shared=True, listen=False)
+    finally:
+        probe.close()
 
 
 def worker_socket(host: str, port: int) -> socket.socket:

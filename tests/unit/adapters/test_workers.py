@@ -1,5 +1,5 @@
-"""What each `serve` worker is given, and the socket they share (the processes themselves are
-exercised in tests/protocol/test_serve_workers.py)."""
+"""What each `serve` worker is given, and the sockets on its port (the processes themselves
+are exercised in tests/protocol/test_serve_workers.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ import socket
 
 import pytest
 
-from adapters.workers import each_workers_settings, listening_socket
+from adapters.workers import (
+    each_workers_settings,
+    listening_socket,
+    reserved_port,
+    worker_socket,
+)
 from bot.config import Settings
 from bot.errors import ConfigError
 
@@ -34,3 +39,21 @@ def test_the_listening_socket_takes_a_free_port_and_a_taken_one_is_refused_by_na
             listening_socket("127.0.0.1", port)
     finally:
         first.close()
+
+
+def test_workers_listen_on_the_port_the_supervisor_holds() -> None:
+    held = reserved_port("127.0.0.1", 0)
+    port = held.getsockname()[1]
+    workers = []
+    try:
+        with pytest.raises(ConnectionRefusedError):  # held, not listening: nothing waits
+            socket.create_connection(("127.0.0.1", port), timeout=5)
+        workers = [worker_socket("127.0.0.1", port) for _ in range(2)]
+        for _ in range(4):
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                pass  # accepted into one of the workers' queues
+        with pytest.raises(ConfigError, match="cannot listen"):
+            reserved_port("127.0.0.1", port)  # a second server finds it taken
+    finally:
+        for sock in [held, *workers]:
+            sock.close()
