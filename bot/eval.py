@@ -7,6 +7,7 @@ its articles first and the others when the folder has none in it."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -133,6 +134,7 @@ def evaluate(
     today: date,
     language_of: LanguageOf = _english,
 ) -> dict[str, Any]:
+    language_of = functools.cache(language_of)  # each question detected once, not per pass
     report: dict[str, Any] = {
         mode.value: score_retrieval(answerer, questions, mode, language_of) for mode in Mode
     }

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from bot.tickets.database import READ_ONLY, make_engine, single_statement
 
 WRITERS, EACH = 8, 25
 ROOT = Path(__file__).resolve().parents[3]
-# One writer process: EACH_PROCESS write transactions, busy timeout 0; prints its failures.
+# One writer process: argv[2] write transactions, busy timeout 0; prints its failures.
 WRITER_PROCESS = """
 import sys
 from sqlalchemy import event, text
@@ -56,27 +57,35 @@ def count(engine: Engine) -> int:
         return int(conn.execute(text("SELECT count(*) FROM t")).scalar_one())
 
 
-def test_concurrent_write_transactions_never_meet_sqlites_lock(engine: Engine) -> None:
+def write_at_once(write: Callable[[int, int], None]) -> list[Exception]:
+    """WRITERS threads, started together, each calling `write(writer, n)` EACH times; the
+    errors SQLite's lock gave them."""
     failures: list[Exception] = []
     start = threading.Barrier(WRITERS)
 
-    def write(writer: int) -> None:
+    def run(writer: int) -> None:
         start.wait()
         for n in range(EACH):
             try:
-                with engine.begin() as conn:
-                    conn.execute(text("INSERT INTO t VALUES (:w, :n)"), {"w": writer, "n": n})
-                    conn.execute(text("SELECT count(*) FROM t")).scalar_one()
-            except OperationalError as exc:
+                write(writer, n)
+            except (OperationalError, sqlite3.OperationalError) as exc:
                 failures.append(exc)
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
+    threads = [threading.Thread(target=run, args=(w,)) for w in range(WRITERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return failures
 
-    assert failures == []
+
+def test_concurrent_write_transactions_never_meet_sqlites_lock(engine: Engine) -> None:
+    def write(writer: int, n: int) -> None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (:w, :n)"), {"w": writer, "n": n})
+            conn.execute(text("SELECT count(*) FROM t")).scalar_one()
+
+    assert write_at_once(write) == []
     assert count(engine) == WRITERS * EACH
 
 
@@ -151,27 +160,14 @@ def test_writers_in_other_processes_take_turns_too(engine: Engine) -> None:
 
 def test_lone_write_statements_take_turns_with_transactions(engine: Engine) -> None:
     lone = single_statement(engine, writes=True)
-    failures: list[Exception] = []
-    start = threading.Barrier(WRITERS)
 
-    def write(writer: int) -> None:
-        start.wait()
-        for n in range(EACH):
-            try:
-                if writer % 2:
-                    with engine.begin() as conn:
-                        conn.execute(text("INSERT INTO t VALUES (:w, :n)"), {"w": writer, "n": n})
-                else:
-                    with lone() as conn:
-                        conn.execute("INSERT INTO t VALUES (?, ?)", (writer, n))
-            except (OperationalError, sqlite3.OperationalError) as exc:
-                failures.append(exc)
+    def write(writer: int, n: int) -> None:
+        if writer % 2:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO t VALUES (:w, :n)"), {"w": writer, "n": n})
+        else:
+            with lone() as conn:
+                conn.execute("INSERT INTO t VALUES (?, ?)", (writer, n))
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert failures == []
+    assert write_at_once(write) == []
     assert count(engine) == WRITERS * EACH
