@@ -104,6 +104,8 @@ class Assistant:
             effects = decide(message, before)
             try:
                 with self.storage.turn(message, before.state) as turn:
+                    if before.held:
+                        turn.release_held()
                     return turn.reply(effects(turn))
             except AlreadyHandled:  # a concurrent delivery of the same event committed first
                 return Handled.duplicate()

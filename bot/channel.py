@@ -26,6 +26,16 @@ class OutboxEvent(StrEnum):
     CUSTOMER_MESSAGE = "customer_message"  # the customer wrote again: into the thread
 
 
+# What is addressed to a customer (the rest goes to the partner's agents): held, not retried
+# forever, when it cannot be delivered within its window.
+TO_CUSTOMERS = frozenset({OutboxEvent.REPLY, OutboxEvent.AGENT_REPLY, OutboxEvent.TICKET_RESOLVED})
+
+
+# The body field of a message that was held past its window and then put back in line: when
+# it was first queued (ISO 8601). The channel says sorry for the delay before it.
+LATE = "late"
+
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message to deliver, as written to the outbox.
@@ -57,7 +67,8 @@ class Channel(Protocol):
     name: str
 
     async def deliver(self, message: Outgoing) -> Delivered:
-        """Deliver or raise `DeliveryError` (`RetryLater` when the platform asks to wait)."""
+        """Deliver or raise `DeliveryError` (`RetryLater` when the platform asks to wait,
+        `DeliveryRefused` when it refuses the message for good)."""
         ...
 
 

@@ -8,8 +8,10 @@
     ├── UnknownCustomerError   a customer id or tenant id that maps to no customer
     ├── TicketError            a ticket that does not exist, or a refused state change
     │   └── InvalidTransition
-    └── DeliveryError          a channel could not deliver a message
-        └── RetryLater         the platform asked us to wait (HTTP 429 Retry-After)
+    └── DeliveryError          a channel could not deliver a message (yet: tried again)
+        ├── RetryLater         the platform asked us to wait (HTTP 429 Retry-After)
+        └── DeliveryRefused    the platform refused it for good (401/403/404, a conversation
+                               or channel that is gone): not tried again
 
 Messages name what is wrong and where, so a CLI can print them as they are.
 """
@@ -53,3 +55,7 @@ class RetryLater(DeliveryError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class DeliveryRefused(DeliveryError):
+    pass

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, bindparam, delete, literal_column, select
+from sqlalchemy import CursorResult, and_, bindparam, delete, exists, literal_column, select
 
 from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
@@ -37,11 +37,13 @@ from bot.types import Message
 @dataclass(frozen=True, slots=True)
 class BeforeTurn:
     """`seen`: what an earlier delivery of the event produced (None: never handled);
-    `state`: the conversation's state; `owner`: its active ticket, if any."""
+    `state`: the conversation's state; `owner`: its active ticket, if any; `held`: messages
+    to it are held for its next turn (they could not be delivered in their window)."""
 
     seen: Result | None
     state: ConversationState
     owner: Ticket | None
+    held: bool = False
 
 
 class Storage:
@@ -76,6 +78,7 @@ class Storage:
             seen=None if row.seen_id is None else dict(row.result or {}),
             state=ConversationState.from_json(row.state),
             owner=None if row.id is None else ticket_of(row),
+            held=bool(row.held),
         )
 
     @contextmanager
@@ -121,11 +124,22 @@ def _before_turn_query() -> Any:
     or unique index lookup (a conversation has one active ticket at most)."""
     assert frozenset(Status) - {Status.RESOLVED} == ACTIVE  # the unique index's condition
     here = select(literal_column("1").label("one")).subquery("here")
+    held = (
+        exists()
+        .where(
+            # Written out, as below: the status index finds the (rare) held rows.
+            OutboxRow.status == literal_column(f"'{OutboxStatus.HELD.value}'"),
+            OutboxRow.channel == bindparam("b_channel"),
+            OutboxRow.conversation == bindparam("b_conversation"),
+        )
+        .label("held")
+    )
     return (
         select(
             InboundEventRow.id.label("seen_id"),
             InboundEventRow.result,
             ConversationRow.state,
+            held,
             *TicketRow.__table__.columns,
         )
         .select_from(here)

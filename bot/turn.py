@@ -138,6 +138,16 @@ class Turn:
     def reopen(self, number: str, actor: str) -> Ticket:
         return self._storage.tickets.reopen_in(self._session, number, actor)
 
+    def release_held(self) -> int:
+        """Put back in line what could not reach this conversation in its window: the
+        customer is here again (each goes out with a "sorry for the delay")."""
+        return self._storage.outbox.release_held_in(
+            self._session,
+            self.message.channel,
+            self.message.conversation,
+            now=self._storage.db.now(),
+        )
+
     # --- what admins read -------------------------------------------------------------------
 
     def vote(self, helpful: bool, about: str) -> None:

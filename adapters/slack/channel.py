@@ -4,10 +4,12 @@
     ticket_updated    chat.update of that thread's parent post (the ticket as it is now)
     customer_message  chat.postMessage into the thread
 
-A Slack HTTP 429 becomes `RetryLater` with its Retry-After; any other failure (an API error,
-a refused connection) becomes `DeliveryError`, so the dispatcher retries and, in the end,
-parks the row for an operator. A delivery already made is never repeated: the outbox row's
-status is the persisted delivery key (see `bot.tickets.outbox`).
+A Slack HTTP 429 becomes `RetryLater` with its Retry-After; an API error that no retry can
+mend (the channel is gone or archived, the token revoked, the post deleted: `REFUSED`)
+becomes `DeliveryRefused`, which the dispatcher parks for an operator; any other failure (a
+5xx, a refused connection, a timeout) becomes `DeliveryError`, retried until Slack is back.
+A delivery already made is never repeated: the outbox row's status is the persisted delivery
+key (see `bot.tickets.outbox`).
 
 A ticket's post names its ticket and its outbox row in Slack's own message metadata
 (`billing_ticket`), which makes the one gap the status leaves closable: a process killed
@@ -28,12 +30,36 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import customer_line, ticket_blocks, ticket_text
 from bot.channel import Delivered, OutboxEvent, Outgoing
-from bot.errors import DeliveryError, RetryLater
+from bot.errors import DeliveryError, DeliveryRefused, RetryLater
 from bot.locale import SOURCE_LANGUAGE
 
 DEFAULT_RETRY_AFTER = 1.0
 TICKET_POST = "billing_ticket"  # metadata event type of a ticket's post
 HISTORY_LIMIT = 200  # recent channel posts searched for an earlier attempt's post
+# Slack API errors that say the request can never succeed as it is (slack.dev's method
+# pages): retrying would only wait for an operator's fix.
+REFUSED = frozenset(
+    {
+        "account_inactive",
+        "cant_update_message",
+        "channel_not_found",
+        "ekm_access_denied",
+        "invalid_arguments",
+        "invalid_auth",
+        "invalid_blocks",
+        "is_archived",
+        "message_not_found",
+        "missing_scope",
+        "msg_too_long",
+        "no_permission",
+        "not_authed",
+        "not_in_channel",
+        "restricted_action",
+        "team_access_not_granted",
+        "token_expired",
+        "token_revoked",
+    }
+)
 
 
 class SlackChannel:
@@ -62,7 +88,8 @@ class SlackChannel:
                     _retry_after(response.headers),
                 ) from exc
             error = response.get("error") if isinstance(response.data, dict) else None
-            raise DeliveryError(
+            failure = DeliveryRefused if error in REFUSED else DeliveryError
+            raise failure(
                 f"Slack refused {message.event} {message.key}: HTTP {response.status_code} "
                 f"{error or ''}".rstrip()
             ) from exc
@@ -103,7 +130,7 @@ class SlackChannel:
                 unfurl_links=False,
             )
             return Delivered(reference=str(response["ts"]))
-        raise DeliveryError(f"Slack has no rendering for outbox event {message.event!r}")
+        raise DeliveryRefused(f"Slack has no rendering for outbox event {message.event!r}")
 
     async def _posted(self, key: str) -> str | None:
         """The `ts` of a recent ticket post made for outbox row `key`, if any."""

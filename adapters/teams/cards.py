@@ -13,10 +13,11 @@ language of the reply (`Reply.language`) or, for a notice, of the conversation.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from bot.channel import OutboxEvent
-from bot.locale import N_, SOURCE_LANGUAGE, Translator, translator
+from bot.channel import LATE, OutboxEvent
+from bot.locale import N_, SOURCE_LANGUAGE, Translator, formats, translator
 from bot.types import Action, Citation, Reply, ReplyKind, Table, TicketInfo
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -101,8 +102,27 @@ def outgoing_card(
     its own language), an agent's reply, or a resolution (in `language`, the
     conversation's)."""
     if event == OutboxEvent.REPLY:
-        return reply_card(Reply.from_json(body["reply"]), str(body.get("question") or ""))
-    return notice_card(event, body, language)
+        reply = Reply.from_json(body["reply"])
+        shown = reply_card(reply, str(body.get("question") or ""))
+        language = reply.language
+    else:
+        shown = notice_card(event, body, language)
+    if body.get(LATE):
+        shown["body"].insert(0, late_notice(str(body[LATE]), language))
+    return shown
+
+
+def late_notice(queued: str, language: str) -> dict[str, Any]:
+    """The line before a message that waited for the customer's return (see
+    `bot.tickets.outbox`, held rows): when it was written."""
+    _ = translator(language)
+    written = datetime.fromisoformat(queued).date()
+    return text_block(
+        _("Sorry for the delay: I could not reach you when I wrote this, on {day}.").format(
+            day=formats.day(written, language)
+        ),
+        subtle=True,
+    )
 
 
 def notice_card(

@@ -8,6 +8,11 @@ the persisted delivery key (see `bot.tickets.outbox`), not a set in this process
 key rides along (`channelData.deliveryKey`) for the one resend the Bot Connector cannot rule
 out (see `adapters.teams.turns`).
 
+A 401, 403 or 404 from the Bot Connector (the bot is not allowed there, the conversation is
+gone), or a conversation whose reference was never stored, is `DeliveryRefused`: parked for
+an operator. Anything else (5xx, 503 with Retry-After, a refused connection) is retried
+until the connector is back.
+
 Retries belong to the dispatcher (durable, with backoff and a dead-letter state): the
 connector clients for these sends have the SDK's own retries switched off (see
 `adapters.teams.connectors`), so a 429 reaches the dispatcher as `RetryLater` at once.
@@ -24,10 +29,11 @@ from adapters.teams.activities import CHANNEL
 from adapters.teams.turns import CoreRunner, card_activity
 from bot.channel import Delivered, OutboxEvent, Outgoing
 from bot.conversation.store import Conversations
-from bot.errors import DeliveryError, RetryLater
+from bot.errors import DeliveryError, DeliveryRefused, RetryLater
 from bot.locale import SOURCE_LANGUAGE
 
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when a 429 names no Retry-After
+REFUSED = frozenset({401, 403, 404})  # the connector will not take it, however often asked
 
 
 class TeamsChannel:
@@ -46,7 +52,7 @@ class TeamsChannel:
 
         stored = await self._run_core(self._conversations.reference, CHANNEL, message.conversation)
         if stored is None:
-            raise DeliveryError(
+            raise DeliveryRefused(
                 f"no stored Teams conversation {message.conversation!r}: the customer has "
                 "not written to the bot from it (or its reference was never saved)"
             )
@@ -79,16 +85,20 @@ class TeamsChannel:
 
 
 def delivery_error(exc: BaseException, conversation: str) -> DeliveryError:
-    """The dispatcher's view of a failed send: `RetryLater` for a 429, else `DeliveryError`."""
+    """The dispatcher's view of a failed send: `RetryLater` for a 429 (and a 503 that says
+    when to come back), `DeliveryRefused` for a refusal no retry mends, else
+    `DeliveryError`."""
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
     if status is None:
         return DeliveryError(f"Teams conversation {conversation!r}: {type(exc).__name__}: {exc}")
-    if status == 429:
-        wait = retry_after(getattr(response, "headers", {}) or {})
-        return RetryLater(f"Bot Connector throttled conversation {conversation!r}", wait)
+    headers = getattr(response, "headers", {}) or {}
+    if status == 429 or (status == 503 and headers.get("Retry-After")):
+        wait = retry_after(headers)
+        return RetryLater(f"Bot Connector answered {status} for {conversation!r}", wait)
     text = (getattr(response, "text", "") or "")[:200]
-    return DeliveryError(f"Bot Connector answered HTTP {status} for {conversation!r}: {text}")
+    failure = DeliveryRefused if status in REFUSED else DeliveryError
+    return failure(f"Bot Connector answered HTTP {status} for {conversation!r}: {text}")
 
 
 def retry_after(headers: Any, default: float = DEFAULT_RETRY_AFTER) -> float:

@@ -211,8 +211,8 @@ class TeamsTurns:
         self._outbox.renew([delivery], until=_now() + INLINE_LEASE)
 
     def _release(self, delivery: Claimed, error: str) -> None:
-        """Hand the reply to the dispatcher, due now."""
-        self._outbox.failed(delivery, error, retry_at=_now())
+        """Hand the reply to the dispatcher (due now, unless a redelivery claimed it)."""
+        self._outbox.release(delivery, error)
 
     def _settle(self, delivery: Claimed, reference: str | None) -> None:
         self._outbox.delivered(delivery, reference, now=_now())

@@ -171,8 +171,9 @@ def _outbox_line(entry: OutboxEntry) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def outbox(ctx: click.Context, show_all: bool, as_json: bool) -> None:
-    """Outbox rows not delivered yet (pending) or given up on (dead)."""
-    wanted = () if show_all else (OutboxStatus.PENDING, OutboxStatus.DEAD)
+    """Outbox rows not delivered yet (pending), held for the customer's next message (held)
+    or refused for good by the platform (dead)."""
+    wanted = () if show_all else (OutboxStatus.PENDING, OutboxStatus.HELD, OutboxStatus.DEAD)
     with _store(ctx) as store:
         entries = store.outbox.entries(*wanted)
         counts = store.outbox.counts()
@@ -206,7 +207,7 @@ def prune(ctx: click.Context, days: int) -> None:
 @click.argument("row_id", type=int)
 @click.pass_context
 def requeue(ctx: click.Context, row_id: int) -> None:
-    """Put a dead outbox row back in line for delivery."""
+    """Put a dead or held outbox row back in line for delivery."""
     with _store(ctx) as store:
         entry = store.outbox.requeue(row_id, now=store.now())
     click.echo(f"outbox row {entry.id} ({entry.key}) is pending again")

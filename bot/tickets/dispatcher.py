@@ -6,12 +6,21 @@ ticket-and-channel line, so order within a line is kept) and settles each one:
 
 * delivered: the row is marked delivered; the reference of a "ticket_opened" post becomes
   the ticket's thread, which later agents' rows are sent into;
+* `DeliveryRefused` (the platform refused it for good: 401/403/404, a channel that is gone):
+  parked as dead with its error, kept for an operator (`billing-bot tickets outbox`,
+  `billing-bot tickets requeue ID`);
 * `RetryLater`: tried again no sooner than the platform's `retry_after`;
-* any other failure: tried again after an exponential backoff with jitter
-  (`base_delay * 2**(attempt-1)`, capped at `max_delay`, scaled by a random 0.5–1.0);
-* no answer within `delivery_timeout` (shorter than the lease): a failure like any other;
-* after `max_attempts` failed attempts: parked as dead with its last error, kept for an
-  operator (`billing-bot tickets outbox`, `billing-bot tickets requeue ID`).
+* any other failure (the platform is down, slow or erring): tried again after a capped
+  exponential backoff with jitter (`base_delay * 2**(attempt-1)`, capped at `max_delay`,
+  scaled by a random 0.5–1.0), for as long as it takes. A message to a customer that is
+  still undelivered `window` after it was queued (24 h) is held instead: kept, and sent
+  with a "sorry for the delay" line when the customer next writes (see `bot.tickets.outbox`);
+  the agents' posts are retried on (late beats never in the partner's own channel);
+* no answer within `delivery_timeout` (shorter than the lease): a failure like any other.
+
+A platform that is down never costs a message: nothing becomes dead for being late. While
+messages wait, the dispatcher logs the backlog once a minute (`backlog_every`), and
+`/metrics` shows its size and the oldest message's age, for an alert.
 
 Database calls run in worker threads, so the event loop keeps serving while they wait.
 Several dispatchers may share one PostgreSQL database: `FOR UPDATE SKIP LOCKED` and a lease
@@ -33,9 +42,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
-from bot.channel import Channel
-from bot.errors import DeliveryError, RetryLater
-from bot.tickets.outbox import Claimed, Outbox
+from bot.channel import TO_CUSTOMERS, Channel
+from bot.errors import DeliveryError, DeliveryRefused, RetryLater
+from bot.tickets.outbox import Backlog, Claimed, Outbox
 from bot.tickets.store import TicketStore, utcnow
 
 log = logging.getLogger(__name__)
@@ -47,29 +56,29 @@ class Dispatcher:
         store_or_engine: TicketStore | Engine,  # or anything with an `engine`
         channels: Mapping[str, Channel],
         *,
-        max_attempts: int = 8,
         base_delay: float = 2.0,
-        max_delay: float = 900.0,
+        max_delay: float = 300.0,
+        window: float = 24 * 3600.0,
         lease: float = 6.0,
         delivery_timeout: float = 60.0,
         batch: int = 20,
         poll_interval: float = 1.0,
         wake_gap: float = 0.25,
+        backlog_every: float = 60.0,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if delivery_timeout <= 0 or lease <= 0:
-            raise ValueError("delivery_timeout and lease must be positive")
+        if delivery_timeout <= 0 or lease <= 0 or window <= 0:
+            raise ValueError("delivery_timeout, lease and window must be positive")
         engine = (
             store_or_engine.engine if isinstance(store_or_engine, TicketStore) else store_or_engine
         )
         self._outbox = Outbox(engine)
         self._channels = dict(channels)
-        self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.window = timedelta(seconds=window)
+        self._backlog_every = backlog_every
         self.lease = timedelta(seconds=lease)
         self._timeout = delivery_timeout
         self._batch = batch
@@ -90,7 +99,6 @@ class Dispatcher:
             now=self._clock(),
             lease=self.lease,
             limit=self._batch,
-            max_attempts=self.max_attempts,
             defer=timedelta(seconds=max(self.base_delay, self._poll)),
         )
         if not claimed:
@@ -123,6 +131,7 @@ class Dispatcher:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         pause = self._poll
+        backlog_checked = self._loop.time()
         while not stop.is_set():
             try:
                 delivered = await self.run_once()
@@ -131,6 +140,9 @@ class Dispatcher:
                 log.exception("outbox round failed; retrying in %.1fs", pause)
                 delivered = 0
                 pause = min(pause * 2, 60.0)
+            if self._loop.time() - backlog_checked >= self._backlog_every:
+                backlog_checked = self._loop.time()
+                await self._report_backlog()
             if delivered or stop.is_set():
                 continue
             quiet_since = self._loop.time()
@@ -138,6 +150,24 @@ class Dispatcher:
             rest = self._wake_gap - (self._loop.time() - quiet_since)
             if rest > 0 and not stop.is_set():
                 await self._idle(stop, rest, wakeable=False)
+
+    async def _report_backlog(self) -> Backlog | None:
+        """Log what has waited longer than a minute (the platform is down, or a channel has
+        no dispatcher): an operator sees it in the log, an alert in `/metrics`."""
+        try:
+            backlog = await asyncio.to_thread(self._outbox.backlog, self._clock())
+        except Exception as exc:  # the database is away: the round's own error says so
+            log.warning("could not read the outbox backlog: %s", exc)
+            return None
+        if backlog.oldest_seconds is not None and backlog.oldest_seconds >= 60:
+            log.warning(
+                "outbox backlog: %d message(s) waiting to be delivered, %d held for their "
+                "customer's next message; the oldest was queued %.0f s ago",
+                backlog.pending,
+                backlog.held,
+                backlog.oldest_seconds,
+            )
+        return backlog
 
     def wake(self) -> None:
         """Ask a running `run_forever` to look at the outbox now (callable from any thread)."""
@@ -170,6 +200,10 @@ class Dispatcher:
             error = f"TimeoutError: no answer within {self._timeout:g} s"
             await self._failed(item, error, self._backoff(item))
             return 0
+        except DeliveryRefused as exc:
+            log.error("parking %s: the platform refused it for good: %s", message.key, exc)
+            await asyncio.to_thread(self._outbox.refused, item, f"DeliveryRefused: {exc}")
+            return 0
         except RetryLater as exc:
             retry_at = self._clock() + timedelta(seconds=max(exc.retry_after, 0.0))
             await self._failed(item, f"RetryLater: {exc}", retry_at)
@@ -193,14 +227,24 @@ class Dispatcher:
             log.warning("%s was settled by another process meanwhile", message.key)
         return 1
 
-    async def _failed(self, item: Claimed, error: str, retry_at: datetime | None) -> None:
-        if item.attempts >= self.max_attempts:
-            log.error("parking %s after %d attempts: %s", item.outgoing.key, item.attempts, error)
-            retry_at = None
-        else:
-            log.warning("attempt %d of %s failed: %s", item.attempts, item.outgoing.key, error)
+    async def _failed(self, item: Claimed, error: str, retry_at: datetime) -> None:
+        """A failure that may pass: try again at `retry_at`, or hold a customer's message
+        whose delivery window has closed."""
+        if item.outgoing.event in TO_CUSTOMERS and self._clock() >= item.created_at + self.window:
+            log.error(
+                "holding %s after %d attempts over %s: it goes out when the customer next "
+                "writes; last error: %s",
+                item.outgoing.key,
+                item.attempts,
+                self.window,
+                error,
+            )
+            await asyncio.to_thread(self._outbox.hold, item, error)
+            return
+        log.warning("attempt %d of %s failed: %s", item.attempts, item.outgoing.key, error)
         await asyncio.to_thread(self._outbox.failed, item, error, retry_at=retry_at)
 
     def _backoff(self, item: Claimed) -> datetime:
-        delay = min(self.max_delay, self.base_delay * 2 ** (item.attempts - 1))
+        # (The exponent is capped too: agents' posts may be retried for days.)
+        delay = min(self.max_delay, self.base_delay * 2 ** min(item.attempts - 1, 32))
         return self._clock() + timedelta(seconds=delay * (0.5 + self._rng.random() / 2))

@@ -24,8 +24,12 @@ after the commit; if that send fails (or the process dies), the row is released 
 runs out) and the dispatcher delivers it.
 
 A row whose thread is not known yet (its "ticket_opened" post is dead) is deferred, not
-attempted. A row that keeps failing is parked as `dead` with its last error: never deleted,
-listed by `billing-bot tickets outbox`, put back with `billing-bot tickets requeue ID`.
+attempted. A row the platform refused for good (the dispatcher's `refused`: the conversation
+is gone, the bot is not allowed there) is parked as `dead` with its last error: never
+deleted, listed by `billing-bot tickets outbox`, put back with `billing-bot tickets requeue
+ID`. A platform that is down never makes a row dead: it is retried until it is delivered, or
+(a customer's message, past its delivery window) `held`: kept, and put back in line with a
+`late` mark when the customer next writes in that conversation (`release_held_in`).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Engine, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.channel import OutboxEvent, Outgoing
+from bot.channel import LATE, OutboxEvent, Outgoing
 from bot.errors import TicketError
 from bot.tickets.database import READ_ONLY, Executor, connection_of, single_statement
 from bot.tickets.models import OutboxRow, TicketRow
@@ -51,7 +55,8 @@ from bot.tickets.values import OutboxEntry, format_number
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
-    DEAD = "dead"
+    DEAD = "dead"  # the platform refused it for good (never because it was down)
+    HELD = "held"  # past its delivery window: kept until the customer writes again
     SUPERSEDED = "superseded"  # a newer row of the same kind makes this one pointless
 
 
@@ -126,6 +131,17 @@ class Claimed:
     attempts: int  # including this one
     outgoing: Outgoing
     opens_thread: bool
+    created_at: datetime  # when it was queued (or put back in line after being held)
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What is waiting to be delivered: rows pending (due or backing off) and held, and the
+    age of the oldest of them (None: nothing waits)."""
+
+    pending: int
+    held: int
+    oldest_seconds: float | None
 
 
 class Outbox:
@@ -172,6 +188,7 @@ class Outbox:
                 key=key, channel=channel, conversation=conversation, event=event.value, body=body
             ),
             opens_thread=False,
+            created_at=now,
         )
 
     def claim(
@@ -181,7 +198,6 @@ class Outbox:
         now: datetime,
         lease: timedelta,
         limit: int,
-        max_attempts: int,
         defer: timedelta,
     ) -> list[Claimed]:
         if not channels:
@@ -225,15 +241,6 @@ class Outbox:
                     if superseded and row.event in REPLACEABLE and row.ticket_id is not None:
                         row.status = OutboxStatus.SUPERSEDED.value
                         settled_some = True
-                    elif row.attempts >= max_attempts:
-                        # Its last attempt never reported back (the dispatcher died).
-                        row.status = OutboxStatus.DEAD.value
-                        row.last_error = (
-                            f"{row.last_error or 'no error recorded'}; lease expired "
-                            f"on attempt {row.attempts} of {max_attempts}"
-                        )
-                        row.lease_until = None
-                        settled_some = True
                     elif row.thread_mode == ThreadMode.FOLLOWS.value and thread is None:
                         row.next_attempt_at = now + defer  # its thread does not exist yet
                     else:
@@ -242,7 +249,9 @@ class Outbox:
 
     def claim_key(self, key: str, *, now: datetime, lease: timedelta) -> Claimed | None:
         """Claim one row by its key, due or not (a redelivered event asks for its reply
-        again): None when it is settled or someone else holds a live lease on it."""
+        again): None when it is settled or someone else holds a live lease on it. The
+        platform's redelivery is not one of the row's attempts: it changes neither the
+        count nor when the dispatcher tries next."""
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
             row = session.scalars(
                 select(OutboxRow)
@@ -250,7 +259,7 @@ class Outbox:
                 .where(or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until <= now))
                 .with_for_update(skip_locked=True)
             ).first()
-            return None if row is None else _lease(row, None, now + lease)
+            return None if row is None else _lease(row, None, now + lease, counted=False)
 
     def renew(self, items: Collection[Claimed], *, until: datetime) -> int:
         """Extend the leases still held (the heartbeat of a process at work); returns how
@@ -297,21 +306,76 @@ class Outbox:
                 )
         return True
 
-    def failed(self, item: Claimed, error: str, *, retry_at: datetime | None) -> None:
-        """Record a failed attempt and release the claim: retry at `retry_at`, or park the
-        row when it is None."""
-        values: dict[str, Any] = {"last_error": error[:2000], "lease_until": None}
-        if retry_at is None:
-            values["status"] = OutboxStatus.DEAD.value
-        else:
-            values["next_attempt_at"] = retry_at
+    def failed(self, item: Claimed, error: str, *, retry_at: datetime) -> None:
+        """Record a failed attempt and release the claim: the row is due again at
+        `retry_at`."""
+        self._settle_failure(item, error, next_attempt_at=retry_at)
+
+    def release(self, item: Claimed, error: str) -> None:
+        """Give a claim back after a failed inline send: the row keeps its place in the
+        dispatcher's schedule (a new reply is due at once; one a redelivered event claimed
+        again keeps its backoff, so a platform's redeliveries never hasten or cost it)."""
+        self._settle_failure(item, error)
+
+    def refused(self, item: Claimed, error: str) -> None:
+        """The platform refused the row for good: park it as dead (an operator may requeue
+        it once the cause is fixed)."""
+        self._settle_failure(item, error, status=OutboxStatus.DEAD.value)
+
+    def hold(self, item: Claimed, error: str) -> None:
+        """Past its delivery window: keep the row, out of the dispatcher's way, until the
+        customer writes in its conversation again (`release_held_in`)."""
+        self._settle_failure(item, error, status=OutboxStatus.HELD.value)
+
+    def _settle_failure(self, item: Claimed, error: str, **values: Any) -> None:
         with Session(self._engine) as session, session.begin():
             session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == item.id, OutboxRow.claim_token == item.token)
                 .where(OutboxRow.status == OutboxStatus.PENDING.value)
-                .values(**values)
+                .values(last_error=error[:2000], lease_until=None, **values)
             )
+
+    def release_held_in(
+        self, session: Session, channel: str, conversation: str, *, now: datetime
+    ) -> int:
+        """Put the conversation's held rows back in line, due now, each marked `late` with
+        when it was first queued (the channel says sorry for the delay); the delivery window
+        starts again. Returns how many."""
+        rows = session.scalars(
+            select(OutboxRow).where(
+                OutboxRow.status == OutboxStatus.HELD.value,
+                OutboxRow.channel == channel,
+                OutboxRow.conversation == conversation,
+            )
+        ).all()
+        for row in rows:
+            _put_back_late(row, now)
+            row.status = OutboxStatus.PENDING.value
+            row.attempts = 0
+            row.next_attempt_at = now
+        return len(rows)
+
+    def backlog(self, now: datetime) -> Backlog:
+        """Rows not delivered yet, and the oldest one's age (for `/metrics` and the
+        dispatcher's backlog warning)."""
+        waiting = [OutboxStatus.PENDING.value, OutboxStatus.HELD.value]
+        query = (
+            select(OutboxRow.status, func.count(), func.min(OutboxRow.created_at))
+            .where(OutboxRow.status.in_(waiting))
+            .group_by(OutboxRow.status)
+        )
+        with Session(self._reader) as session, session.begin():
+            found = {str(status): (int(n), oldest) for status, n, oldest in session.execute(query)}
+        counts = {status: found.get(status, (0, None))[0] for status in waiting}
+        oldest = min((o for _n, o in found.values() if o is not None), default=None)
+        if oldest is not None and oldest.tzinfo is None:  # SQLite hands back naive UTC
+            oldest = oldest.replace(tzinfo=now.tzinfo)
+        return Backlog(
+            pending=counts[OutboxStatus.PENDING.value],
+            held=counts[OutboxStatus.HELD.value],
+            oldest_seconds=None if oldest is None else max((now - oldest).total_seconds(), 0.0),
+        )
 
     def entries(self, *statuses: OutboxStatus, limit: int = 500) -> list[OutboxEntry]:
         query = select(OutboxRow).order_by(OutboxRow.id).limit(limit)
@@ -327,13 +391,17 @@ class Outbox:
         return {s.value: found.get(s.value, 0) for s in OutboxStatus}
 
     def requeue(self, row_id: int, *, now: datetime) -> OutboxEntry:
-        """Put a dead row back in line for a fresh round of attempts."""
+        """Put a dead (or held) row back in line for a fresh round of attempts."""
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
             row = session.get(OutboxRow, row_id)
             if row is None:
                 raise TicketError(f"no outbox row {row_id}")
-            if row.status != OutboxStatus.DEAD.value:
-                raise TicketError(f"outbox row {row_id} is {row.status}, only dead rows requeue")
+            if row.status not in (OutboxStatus.DEAD.value, OutboxStatus.HELD.value):
+                raise TicketError(
+                    f"outbox row {row_id} is {row.status}, only dead or held rows requeue"
+                )
+            if row.status == OutboxStatus.HELD.value:
+                _put_back_late(row, now)
             row.status = OutboxStatus.PENDING.value
             row.attempts = 0
             row.next_attempt_at = now
@@ -356,8 +424,9 @@ _SETTLE = (
 )
 
 
-def _lease(row: OutboxRow, thread: str | None, until: datetime) -> Claimed:
-    row.attempts += 1
+def _lease(row: OutboxRow, thread: str | None, until: datetime, *, counted: bool = True) -> Claimed:
+    if counted:
+        row.attempts += 1
     row.lease_until = until
     row.claim_token = str(uuid.uuid4())
     follows = row.thread_mode == ThreadMode.FOLLOWS.value
@@ -371,10 +440,18 @@ def _lease(row: OutboxRow, thread: str | None, until: datetime) -> Claimed:
             conversation=thread if follows and thread is not None else row.conversation,
             event=row.event,
             body=row.body,
-            attempt=row.attempts,
+            attempt=max(row.attempts, 1),
         ),
         opens_thread=row.thread_mode == ThreadMode.OPENS.value,
+        created_at=row.created_at,
     )
+
+
+def _put_back_late(row: OutboxRow, now: datetime) -> None:
+    """A held row goes back in line: marked late (when it was first queued, for the
+    channel's apology), its delivery window starting again now."""
+    row.body = {**row.body, LATE: row.body.get(LATE) or row.created_at.isoformat()}
+    row.created_at = now
 
 
 def _entry(row: OutboxRow) -> OutboxEntry:

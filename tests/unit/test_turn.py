@@ -46,7 +46,7 @@ def test_the_reply_is_committed_as_an_outbox_row_claimed_for_the_inline_send(ass
     # Leased to this process: the dispatcher leaves it alone while the inline send runs.
     assert (
         assistant.storage.outbox.claim(
-            ["teams"], now=NOW, lease=INLINE_LEASE, limit=5, max_attempts=8, defer=timedelta(0)
+            ["teams"], now=NOW, lease=INLINE_LEASE, limit=5, defer=timedelta(0)
         )
         == []
     )

@@ -82,7 +82,7 @@ async def test_a_reply_under_a_ticket_post_never_recorded_is_relayed_once(quiet_
     ticket = await desk.open_ticket()
     now = desk.store.now()
     claimed = desk.bot.assistant.storage.outbox.claim(
-        ["slack"], now=now, lease=timedelta(seconds=6), limit=5, max_attempts=8, defer=timedelta(0)
+        ["slack"], now=now, lease=timedelta(seconds=6), limit=5, defer=timedelta(0)
     )
     [opening] = [c for c in claimed if c.outgoing.event == OutboxEvent.TICKET_OPENED]
     # A dispatcher posts the ticket, then dies before it records the post's `ts`.

@@ -80,7 +80,6 @@ def test_prune_forgets_old_delivery_records_but_never_undelivered_rows(
         now=clock.now,
         lease=timedelta(seconds=60),
         limit=1,
-        max_attempts=5,
         defer=timedelta(seconds=1),
     )
     storage.outbox.delivered(post, "ts-1", now=clock.now)

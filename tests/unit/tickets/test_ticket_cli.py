@@ -99,16 +99,15 @@ def test_outbox_lists_pending_and_dead_rows_and_requeues(
 ) -> None:
     number = open_one(store)
     [row] = store.outbox.entries()
-    # Park it as a dispatcher would after its last failed attempt.
+    # Park it as a dispatcher would when Slack refuses it for good.
     [claimed] = store.outbox.claim(
         ["slack"],
         now=store.now(),
         lease=timedelta(seconds=60),
         limit=1,
-        max_attempts=1,
         defer=timedelta(seconds=1),
     )
-    store.outbox.failed(claimed, "SlackApiError: channel_not_found", retry_at=None)
+    store.outbox.refused(claimed, "SlackApiError: channel_not_found")
 
     listed = run(settings, "outbox")
     as_json = json.loads(run(settings, "outbox", "--json").output)
@@ -121,7 +120,7 @@ def test_outbox_lists_pending_and_dead_rows_and_requeues(
     assert as_json["rows"][0]["body"]["number"] == number
     assert requeued.exit_code == 0 and "pending again" in requeued.output
     assert store.outbox.entries()[0].status == "pending"
-    assert not_dead.exit_code == 1 and "only dead rows requeue" in not_dead.output
+    assert not_dead.exit_code == 1 and "only dead or held rows requeue" in not_dead.output
 
 
 def test_a_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:

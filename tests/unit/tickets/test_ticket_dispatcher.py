@@ -11,10 +11,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from ticket_twins import FlakyChannel, RateLimitedChannel, StepClock, open_refund_ticket
+from ticket_twins import (
+    DownChannel,
+    FlakyChannel,
+    RateLimitedChannel,
+    RefusingChannel,
+    StepClock,
+    open_refund_ticket,
+)
 
 from bot.channel import Delivered, Outgoing, RecordingChannel
+from bot.storage import Storage
 from bot.tickets import Dispatcher, OutboxEntry, OutboxStatus, TicketStore
+from bot.tickets.outbox import Backlog
 
 
 def entry(store: TicketStore, event: str) -> OutboxEntry:
@@ -156,11 +165,11 @@ async def test_retry_after_from_the_platform_is_honoured(
     assert len(slack.delivered) == 1
 
 
-async def test_a_row_that_keeps_failing_is_parked_not_lost_and_can_be_requeued(
+async def test_a_row_the_platform_refuses_for_good_is_parked_not_lost_and_can_be_requeued(
     store: TicketStore, clock: StepClock
 ) -> None:
-    teams = FlakyChannel("teams", failures=3)
-    dispatcher = Dispatcher(store, {"teams": teams}, clock=clock, max_attempts=3, base_delay=1)
+    teams = RefusingChannel("teams", refusals=1)
+    dispatcher = Dispatcher(store, {"teams": teams}, clock=clock, base_delay=1)
     number = open_refund_ticket(store).number
     store.add_agent_reply(number, "ana", "Approved.")
 
@@ -169,9 +178,9 @@ async def test_a_row_that_keeps_failing_is_parked_not_lost_and_can_be_requeued(
         clock.advance(60)
 
     [dead] = store.outbox.entries(OutboxStatus.DEAD)
-    assert (dead.event, dead.attempts) == ("agent_reply", 3)
-    assert dead.last_error == "DeliveryError: teams is down (attempt 3)"
-    assert teams.attempts == 3  # parked: no fourth try
+    assert (dead.event, dead.attempts) == ("agent_reply", 1)
+    assert dead.last_error == "DeliveryRefused: teams answered 404: conversation not found"
+    assert teams.attempts == 1  # parked: no second try
 
     store.outbox.requeue(dead.id, now=clock.now)
     assert await dispatcher.run_once() == 1
@@ -182,8 +191,8 @@ async def test_a_row_that_keeps_failing_is_parked_not_lost_and_can_be_requeued(
 async def test_a_dead_post_holds_its_thread_messages_back_until_requeued(
     store: TicketStore, clock: StepClock
 ) -> None:
-    slack = FlakyChannel("slack", failures=2)
-    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, max_attempts=2, base_delay=1)
+    slack = RefusingChannel("slack", refusals=1)
+    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, base_delay=1)
     number = open_refund_ticket(store).number
     store.add_customer_message(number, "Hello?")
 
@@ -233,7 +242,6 @@ async def test_a_crashed_dispatchers_claim_expires_and_another_delivers(
         now=clock.now,
         lease=timedelta(seconds=120),
         limit=10,
-        max_attempts=5,
         defer=timedelta(seconds=1),
     )
     slack = RecordingChannel("slack")
@@ -376,8 +384,8 @@ async def test_a_platform_that_never_answers_is_a_failed_attempt(
 
 
 def test_the_dispatcher_refuses_nonsense_settings(store: TicketStore) -> None:
-    with pytest.raises(ValueError, match="max_attempts"):
-        Dispatcher(store, {}, max_attempts=0)
+    with pytest.raises(ValueError, match="must be positive"):
+        Dispatcher(store, {}, window=0)
     with pytest.raises(ValueError, match="must be positive"):
         Dispatcher(store, {}, lease=0)
 
@@ -416,3 +424,129 @@ def test_a_dispatcher_can_be_built_from_an_engine(store: TicketStore) -> None:
     open_refund_ticket(store)
     dispatcher = Dispatcher(store.engine, channels)
     assert asyncio.run(dispatcher.run_once()) == 1
+
+
+# -- a platform that is down: nothing is lost, however long -------------------------------
+async def deliver_through(dispatcher: Dispatcher, store: TicketStore, clock: StepClock) -> None:
+    """Run the dispatcher as time passes: each round at the next moment a row is due (a row
+    waiting behind another one of its ticket: a second on), until nothing is pending any
+    more, or a day and a half has gone by."""
+    give_up = clock.now + timedelta(hours=36)
+    while clock.now < give_up:
+        await drain(dispatcher)
+        waiting = store.outbox.entries(OutboxStatus.PENDING)
+        if not waiting:
+            return
+        later = [e.next_attempt_at for e in waiting if e.next_attempt_at > clock.now]
+        clock.now = min(later, default=clock.now + timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(
+    "down_for",
+    [20, 90, 300, 1800],
+    ids=["20s", "90s", "5min", "30min"],
+)
+async def test_an_outage_costs_no_message_however_long_it_lasts(
+    store: TicketStore, clock: StepClock, down_for: int
+) -> None:
+    teams = DownChannel("teams", clock, clock.now, clock.now + timedelta(seconds=down_for))
+    slack = DownChannel("slack", clock, clock.now, clock.now + timedelta(seconds=down_for))
+    dispatcher = Dispatcher(
+        store, {"teams": teams, "slack": slack}, clock=clock, rng=random.Random(3)
+    )
+    number = open_refund_ticket(store).number
+    store.add_agent_reply(number, "ana", "Approved.")
+
+    await deliver_through(dispatcher, store, clock)
+
+    assert [m.body["text"] for m in teams.delivered] == ["Approved."]
+    assert [m.event for m in slack.delivered][:1] == ["ticket_opened"]
+    assert store.outbox.entries(OutboxStatus.DEAD, OutboxStatus.HELD) == []
+    # Back within one capped backoff of the platform's return, not hours later.
+    delivered = entry(store, "agent_reply").delivered_at
+    assert delivered is not None
+    assert delivered - teams.down_until <= timedelta(seconds=dispatcher.max_delay)
+
+
+async def test_the_backoff_grows_to_its_cap_and_stays_there(
+    store: TicketStore, clock: StepClock
+) -> None:
+    slack = DownChannel("slack", clock, clock.now, clock.now + timedelta(days=2))
+    dispatcher = Dispatcher(
+        store, {"slack": slack}, clock=clock, base_delay=2, max_delay=300, rng=random.Random(5)
+    )
+    open_refund_ticket(store)
+
+    waits = []
+    for _ in range(40):
+        await dispatcher.run_once()
+        due = entry(store, "ticket_opened").next_attempt_at
+        waits.append((due - clock.now).total_seconds())
+        clock.now = due
+
+    assert waits[0] < waits[3] < waits[6]  # exponential at first
+    assert all(150 <= w <= 300 for w in waits[10:])  # then capped, jitter kept
+    assert entry(store, "ticket_opened").status == "pending"  # an agents' post: never given up
+
+
+async def test_a_customer_message_past_its_window_is_held_then_sent_late(
+    storage: Storage, clock: StepClock
+) -> None:
+    store = storage.tickets
+    teams = DownChannel("teams", clock, clock.now, clock.now + timedelta(hours=3))
+    channels = {"teams": teams, "slack": RecordingChannel("slack")}
+    dispatcher = Dispatcher(store, channels, clock=clock, window=2 * 3600)
+    number = open_refund_ticket(store).number
+    store.add_agent_reply(number, "ana", "Approved.")
+    queued = clock.now
+
+    await deliver_through(dispatcher, store, clock)
+
+    [held] = store.outbox.entries(OutboxStatus.HELD)
+    assert held.event == "agent_reply" and teams.delivered == []
+    assert clock.now - queued >= timedelta(hours=2)
+    tried = teams.attempts
+    clock.advance(3600)  # the connector is back, but the customer has not written
+    await drain(dispatcher)
+    assert teams.attempts == tried  # held rows are not retried
+
+    with storage.db.write() as session:  # the customer writes again (what a turn does)
+        assert storage.outbox.release_held_in(session, "teams", "a:conv-1", now=clock.now) == 1
+    await drain(dispatcher)
+
+    [late] = teams.delivered
+    assert late.body["text"] == "Approved."
+    assert late.body["late"] == queued.isoformat()  # for "sorry for the delay"
+    assert entry(store, "agent_reply").status == "delivered"
+    assert store.outbox.entries(OutboxStatus.HELD) == []
+
+
+async def test_a_platform_redelivery_never_costs_the_reply_an_attempt(
+    store: TicketStore, clock: StepClock
+) -> None:
+    teams = DownChannel("teams", clock, clock.now, clock.now + timedelta(minutes=5))
+    dispatcher = Dispatcher(store, {"teams": teams}, clock=clock, rng=random.Random(1))
+    number = open_refund_ticket(store).number
+    store.add_agent_reply(number, "ana", "Approved.")
+    await dispatcher.run_once()
+    before = entry(store, "agent_reply")
+
+    for _ in range(20):  # the platform redelivers; each asks for the row and fails to send it
+        again = store.outbox.claim_key(before.key, now=clock.now, lease=timedelta(seconds=8))
+        assert again is not None
+        store.outbox.release(again, "inline send: HTTP 503")
+
+    after = entry(store, "agent_reply")
+    assert (after.attempts, after.next_attempt_at) == (before.attempts, before.next_attempt_at)
+
+
+async def test_the_backlog_counts_what_waits_and_the_oldest_age(
+    store: TicketStore, clock: StepClock
+) -> None:
+    assert store.outbox.backlog(clock.now) == Backlog(pending=0, held=0, oldest_seconds=None)
+    open_refund_ticket(store)
+    clock.advance(90)
+
+    backlog = store.outbox.backlog(clock.now)
+
+    assert (backlog.pending, backlog.held, backlog.oldest_seconds) == (1, 0, 90.0)

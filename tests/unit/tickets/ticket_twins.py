@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.channel import Delivered, Outgoing
-from bot.errors import DeliveryError, RetryLater
+from bot.errors import DeliveryError, DeliveryRefused, RetryLater
 from bot.tickets import Ticket, TicketStore
 
 
@@ -39,6 +39,44 @@ class FlakyChannel:
         self.attempts += 1
         if self.attempts <= self.failures:
             raise DeliveryError(f"{self.name} is down (attempt {self.attempts})")
+        self.delivered.append(message)
+        return Delivered(reference=f"{self.name}-{len(self.delivered)}")
+
+
+@dataclass
+class RefusingChannel:
+    """Refuses the first `refusals` deliveries for good (a 404: the conversation is gone),
+    then delivers (an operator fixed the cause and requeued the row)."""
+
+    name: str
+    refusals: int
+    attempts: int = 0
+    delivered: list[Outgoing] = field(default_factory=list)
+
+    async def deliver(self, message: Outgoing) -> Delivered:
+        self.attempts += 1
+        if self.attempts <= self.refusals:
+            raise DeliveryRefused(f"{self.name} answered 404: conversation not found")
+        self.delivered.append(message)
+        return Delivered(reference=f"{self.name}-{len(self.delivered)}")
+
+
+@dataclass
+class DownChannel:
+    """Down (every delivery fails, as a connector answering 503) while `clock` reads a time
+    inside [`down_from`, `down_until`); delivers otherwise. Counts every attempt."""
+
+    name: str
+    clock: StepClock
+    down_from: datetime
+    down_until: datetime
+    attempts: int = 0
+    delivered: list[Outgoing] = field(default_factory=list)
+
+    async def deliver(self, message: Outgoing) -> Delivered:
+        self.attempts += 1
+        if self.down_from <= self.clock.now < self.down_until:
+            raise DeliveryError(f"{self.name}: HTTP 503 Service Unavailable")
         self.delivered.append(message)
         return Delivered(reference=f"{self.name}-{len(self.delivered)}")
 
