@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.exposure import is_loopback_url
 from adapters.http_limits import one_line, refuse
 from adapters.teams import activities
 from adapters.teams.activities import NOT_DELIVERED
@@ -86,6 +87,15 @@ class TeamsEndpoint:
         for key in ("channelId", "serviceUrl"):
             if not isinstance(body.get(key), str) or not body[key]:
                 return self._refuse(request, 400, f"`{key}` must be a non-empty string")
+        if not self._authenticated and not is_loopback_url(body["serviceUrl"]):
+            # Local mode: replies go to the Emulator on this machine, never to a URL a
+            # stranger chose (with a customer's invoices in them).
+            return self._refuse(
+                request,
+                403,
+                "local mode (no TEAMS_APP_ID): `serviceUrl` must be a loopback address",
+                detail=one_line(body["serviceUrl"]),
+            )
         authenticated = await self._authenticate(
             request, _addressing(body), header, f"{body['type']} activity"
         )
