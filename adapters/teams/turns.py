@@ -259,7 +259,9 @@ class TeamsTurns:
 
     def _from_customer(self, wire: dict[str, Any]) -> bool:
         tenant = activities.tenant_id(wire) or self._local_tenant
-        return bool(tenant) and self._assistant.knowledge.customer_for_tenant(tenant) is not None
+        if not tenant:
+            return False
+        return self._assistant.knowledge.customer_for_tenant(tenant) is not None
 
     def _with_tenant(self, message: Message) -> Message:
         if message.tenant_id or not self._local_tenant:
