@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Run Teams unauthenticated (no TEAMS_APP_ID) on a non-loopback HOST, on purpose.
     teams_local_mode: bool = False
 
+    # Bearer token for /metrics and /healthz/details; empty: served to loopback peers only.
+    metrics_token: SecretStr = SecretStr("")
+
     slack_bot_token: SecretStr = SecretStr("")
     slack_signing_secret: SecretStr = SecretStr("")
     slack_app_token: SecretStr = SecretStr("")

@@ -30,6 +30,22 @@ from adapters.wire import MalformedBody, parse_json
 log = logging.getLogger(__name__)
 
 TurnLogic = Callable[[Any], Awaitable[None]]
+# The values `count` gets (labels of teams_activities_total) come from a fixed set, so a
+# sender inventing activity types cannot mint new time series: any other type is "other".
+ACTIVITY_TYPES = frozenset(
+    {
+        "message",
+        "invoke",
+        "conversationUpdate",
+        "installationUpdate",
+        "messageReaction",
+        "messageUpdate",
+        "messageDelete",
+        "typing",
+        "event",
+        "endOfConversation",
+    }
+)
 TurnError = Callable[[Any, Exception], Awaitable[None]]
 
 
@@ -122,7 +138,7 @@ class TeamsEndpoint:
             await self._logic(turn)
 
         invoke_response = await self._adapter.process_activity(authenticated, activity, logic)
-        self._count(str(body["type"]))
+        self._count(_outcome(body["type"]))
         if any(turn.turn_state.get(NOT_DELIVERED) for turn in turns):
             # Tell the platform the truth: the turn failed (nothing was kept) or its reply is
             # not delivered yet (it is queued). A redelivery is handled, never doubled.
@@ -155,7 +171,7 @@ class TeamsEndpoint:
             await self._logic(turn)
         except Exception as exc:
             await self._on_error(turn, exc)
-        self._count(str(body["type"]))
+        self._count(_outcome(body["type"]))
         if turn.turn_state.get(NOT_DELIVERED):  # as below
             return self._refuse(request, 503, "the reply is not delivered yet", retry_after=5)
         return web.Response(status=201)
@@ -186,6 +202,10 @@ class TeamsEndpoint:
     ) -> web.Response:
         self._count(f"refused_{status}")
         return refuse(request, status, reason, detail=detail, retry_after=retry_after)
+
+
+def _outcome(kind: object) -> str:
+    return kind if isinstance(kind, str) and kind in ACTIVITY_TYPES else "other"
 
 
 def _token_alone() -> Any:

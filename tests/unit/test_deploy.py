@@ -88,3 +88,10 @@ def test_chart_refuses_to_render_without_teams_credentials():
         r'required "existingSecret is required[^"]*" \.root\.Values\.existingSecret', helpers
     )
     assert "{{- with .root.Values.existingSecret }}" not in helpers  # no Secret-less path
+
+
+def test_nginx_proxies_only_what_teams_and_slack_post_to():
+    conf = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    proxied = re.findall(r"location (=?\s*\S+) \{[^}]*proxy_pass", conf)
+    assert proxied == ["= /api/messages", "= /slack/events"], proxied
+    assert re.search(r"location / \{\s*return 404;\s*\}", conf)  # /metrics, /healthz/details
