@@ -8,7 +8,8 @@ botbuilder 4.17's `CloudAdapter.process` is not used, for two reasons found in i
 Here authentication is its own step, before the bot runs: any failure in it is a 401, except
 an unreachable OpenID metadata endpoint, which is our problem, not the caller's (503).
 botbuilder also accepts a signed token without `exp` (PyJWT checks expiry only when the
-claim is present): here such a token is a 401 too.
+claim is present), or one whose `exp` is decades away: here both are a 401 too (a token
+lives a day at most, `adapters.teams.auth.MAX_TOKEN_LIFETIME`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from adapters.exposure import is_loopback_url
 from adapters.http_limits import one_line, refuse
 from adapters.teams import activities
 from adapters.teams.activities import NOT_DELIVERED
-from adapters.teams.auth import has_expiry
+from adapters.teams.auth import has_expiry, lifetime_problem
 from adapters.teams.direct import Connector, DirectTurn, unreadable
 from adapters.wire import MalformedBody, parse_json
 
@@ -94,6 +95,8 @@ class TeamsEndpoint:
                 return alone
             if not has_expiry(alone.claims_identity):
                 return self._refuse(request, 401, "unauthorized", detail="token carries no `exp`")
+            if (too_long := lifetime_problem(alone.claims_identity)) is not None:
+                return self._refuse(request, 401, "unauthorized", detail=f"token: {too_long}")
         try:
             body = parse_json(raw)
         except MalformedBody as exc:
