@@ -17,7 +17,7 @@ from bot.cli import assistant_with_progress, clear_errors, cli, settings_of
 
 
 @cli.command()
-@click.option("--host", help="Interface to listen on (default: $HOST, else 0.0.0.0).")
+@click.option("--host", help="Interface to listen on (default: $HOST, else 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), help="Port (default: $PORT, else 3978).")
 @click.option(
     "--workers",
@@ -38,7 +38,8 @@ def serve(
     """Run the HTTP server: Teams at /api/messages, Slack when configured, /healthz, /metrics.
 
     Without TEAMS_APP_ID, Teams runs in local mode (no authentication) for the Bot
-    Framework Emulator. The outbox dispatcher runs inside the server (in each worker).
+    Framework Emulator, on a loopback address only unless TEAMS_LOCAL_MODE=true. The
+    outbox dispatcher runs inside the server (in each worker).
     """
     settings = settings_of(ctx)
     workers = workers or settings.workers
@@ -49,6 +50,7 @@ def serve(
     )
     for chatty in ("alembic", "bm25s", "sentence_transformers"):  # start-up detail, not news
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    from adapters.exposure import local_mode_warning
     from adapters.server import serve as run_server
     from adapters.workers import (
         Supervisor,
@@ -62,12 +64,15 @@ def serve(
     from bot.storage import Storage
 
     with clear_errors():
+        host = host or settings.host
+        port = settings.port if port is None else port
+        # Before anything is loaded: an unauthenticated server on a public address is refused.
+        if (warning := local_mode_warning(settings, host)) is not None:
+            logging.getLogger("adapters.teams").warning("%s", warning)
         storage = Storage.from_url(settings.database)  # the folder's invoices are kept there
         knowledge = require_servable(load_served(settings.knowledge_dir, storage.db))
         for sentence in consequences(knowledge):  # e.g. withheld invoices: the agents' to fix
             logging.getLogger("bot.knowledge").warning("knowledge folder: %s", sentence)
-        host = host or settings.host
-        port = settings.port if port is None else port
         # One worker listens here; several each listen on the port this process holds.
         sock = listening_socket(host, port) if workers == 1 else reserved_port(host, port)
         bound = sock.getsockname()[1]

@@ -1,9 +1,12 @@
 """The one aiohttp application every channel is mounted on, and its background work.
 
     build_app(settings, assistant, mounts=default_mounts(settings))
-      GET  /healthz          liveness, and whether the outbox dispatcher is running
+      GET  /healthz          liveness: up (200) or down (503, the dispatcher stopped), no more
       GET  /readyz           readiness: 200 once the model is loaded and the bot can answer
+      GET  /healthz/details  the dispatcher, channels, knowledge folder (stale, withheld, ...)
       GET  /metrics          counters in the Prometheus text format
+The last two are the operator's: METRICS_TOKEN as a bearer token, or loopback only
+(`adapters.ops`).
       POST /api/messages     Teams (adapters.teams.mount)
       ...                    whatever other mounts add (Slack: /slack/events)
 
@@ -32,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
+from adapters import ops
 from adapters.http_limits import MAX_BODY_BYTES, log_refusals, one_line_protocol_errors
 from bot.channel import Channel
 from bot.config import Settings
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Turns in the core at once. Most of a turn's time is spent waiting for the shared encoder
 # (`BatchingEmbedder`), whose batches can only be as large as the turns waiting for it.
 CORE_THREADS = 32
@@ -152,7 +157,8 @@ def build_app(
     app[READY] = asyncio.Event()
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
-    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/healthz/details", _operator_only(_health_details))
+    app.router.add_get("/metrics", _operator_only(_metrics))
 
     async def executor_lifetime(_app: web.Application) -> AsyncIterator[None]:
         yield
@@ -231,16 +237,34 @@ async def _readyz(request: web.Request) -> web.Response:
     )
 
 
-async def _healthz(request: web.Request) -> web.Response:
-    task = request.app.get(DISPATCHER_TASK)
+def _operator_only(handler: Handler) -> Handler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        token = request.app[CONTEXT].settings.metrics_token.get_secret_value()
+        refused = ops.refusal(request, token)
+        return refused if refused is not None else await handler(request)
+
+    return guarded
+
+
+def _dispatcher_state(app: web.Application) -> str:
+    task = app.get(DISPATCHER_TASK)
     if task is None:
-        dispatcher = "off"
-    elif task.done():
-        dispatcher = "stopped"
-    else:
-        dispatcher = "running"
+        return "off"
+    return "stopped" if task.done() else "running"
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    """For anyone (a liveness probe): up or down, nothing else."""
+    healthy = _dispatcher_state(request.app) != "stopped"
+    return web.json_response(
+        {"status": "ok" if healthy else "down"}, status=200 if healthy else 503
+    )
+
+
+async def _health_details(request: web.Request) -> web.Response:
+    dispatcher = _dispatcher_state(request.app)
     healthy = dispatcher != "stopped"
-    channels = request.app[CHANNELS]
+    channels = request.app[CHANNELS]  # (a name first: mypy reads an AppKey from its use)
     body = {
         "status": "ok" if healthy else "degraded",
         "dispatcher": dispatcher,

@@ -213,8 +213,11 @@ async def run_level(
 
 
 async def encoder_counts(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
-    """The server's encoder counters from /metrics."""
-    async with http.get(url + "/metrics") as r:
+    """The server's encoder counters from /metrics (loopback; the token if one is set)."""
+    token = os.environ.get("METRICS_TOKEN", "")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with http.get(url + "/metrics", headers=headers) as r:
+        r.raise_for_status()
         lines = (await r.text()).splitlines()
     return {
         name: float(value)

@@ -88,13 +88,29 @@ class Assistant:
 
     # -- the one entry point -------------------------------------------------------------
     def respond(self, message: Message) -> Handled:
+        if self.is_stranger(message):  # answered, never stored (see `is_stranger`)
+            language = self.detector.language_of(message.text, customer=message.locale[:2])
+            return Handled(self._unknown_customer(language))
         return self._turn(message, self._decide)
 
     def greet(self, message: Message) -> Handled:
         """The welcome when the app is installed, as a turn of its own: `message` names the
         conversation, the tenant and an event id that says "once" (e.g. per conversation and
         day); the welcome is queued as an outbox row in the turn's commit, like any reply."""
+        if self.is_stranger(message):
+            return Handled(self.welcome(None))
         return self._turn(message, lambda m, _before: _just(self.welcome(m.tenant_id)))
+
+    def is_stranger(self, message: Message) -> bool:
+        """A customer-side message naming no customer (an unknown tenant). Its reply is the
+        same polite sentence every time, so it is answered without a turn: nothing is
+        stored for it (no inbound event, conversation or outbox row), so tenants anyone can
+        invent cannot fill the database."""
+        try:
+            self._customer(message)
+        except UnknownCustomerError:
+            return True
+        return False
 
     def _turn(self, message: Message, decide: Callable[[Message, BeforeTurn], Effects]) -> Handled:
         for _ in range(3):

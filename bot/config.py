@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     # taken for a request, and the message is answered as a question.
     escalation_threshold: float = Field(0.5, ge=0.0, le=1.0)
 
-    host: str = "0.0.0.0"
+    # Loopback by default: without Teams credentials `serve` refuses any other address
+    # unless TEAMS_LOCAL_MODE=true (adapters/exposure.py). The container image sets 0.0.0.0.
+    host: str = "127.0.0.1"
     port: int = 3978
     # `serve` processes accepting on the port, each with its own model (~350 MB): one runs
     # the bot's Python under one GIL, so on a machine of its own give it one per core.
@@ -75,6 +77,11 @@ class Settings(BaseSettings):
     # Local mode only (no TEAMS_APP_ID): the tenant of activities that carry none, so the
     # Bot Framework Emulator can chat as one of the knowledge folder's customers.
     teams_local_tenant_id: str = ""
+    # Run Teams unauthenticated (no TEAMS_APP_ID) on a non-loopback HOST, on purpose.
+    teams_local_mode: bool = False
+
+    # Bearer token for /metrics and /healthz/details; empty: served to loopback peers only.
+    metrics_token: SecretStr = SecretStr("")
 
     slack_bot_token: SecretStr = SecretStr("")
     slack_signing_secret: SecretStr = SecretStr("")

@@ -11,6 +11,7 @@ local fake cloud. botbuilder calls these its "parameterized" settings.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -89,6 +90,33 @@ def has_expiry(claims_identity: Any) -> bool:
     claims = getattr(claims_identity, "claims", None) or {}
     expiry = claims.get("exp")
     return isinstance(expiry, int | float) and not isinstance(expiry, bool)
+
+
+# Tokens from the Bot Connector are Entra ID access tokens: 60-90 minutes by default, a day
+# at most. botframework-connector 4.17 (`JwtTokenExtractor`) checks `exp` with five minutes
+# of clock tolerance and sets no upper bound, so a signed token expiring in the year 2200
+# would be good for ever: here a token may live a day, with the same tolerance.
+MAX_TOKEN_LIFETIME = 24 * 3600  # seconds
+CLOCK_SKEW = 5 * 60  # seconds, botbuilder's `clock_tolerance`
+
+
+def lifetime_problem(claims_identity: Any, now: float | None = None) -> str | None:
+    """Why the validated token's lifetime is refused (`exp` too far from `iat` or from now,
+    `iat` in the future), or None. Call after `has_expiry`."""
+    claims = getattr(claims_identity, "claims", None) or {}
+    now = time.time() if now is None else now
+    expiry = float(claims["exp"])
+    limit = MAX_TOKEN_LIFETIME + CLOCK_SKEW
+    if expiry - now > limit:
+        return f"`exp` is {expiry - now:.0f} s away (at most {MAX_TOKEN_LIFETIME} s)"
+    issued = claims.get("iat")
+    if isinstance(issued, int | float) and not isinstance(issued, bool):
+        if issued > now + CLOCK_SKEW:
+            return f"`iat` is {issued - now:.0f} s in the future"
+        if expiry - issued > limit:
+            lifetime = expiry - issued
+            return f"`exp` - `iat` is {lifetime:.0f} s (at most {MAX_TOKEN_LIFETIME} s)"
+    return None
 
 
 def build_authentication(settings: Settings, endpoints: CloudEndpoints | None = None) -> Any:

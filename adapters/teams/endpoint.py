@@ -8,7 +8,8 @@ botbuilder 4.17's `CloudAdapter.process` is not used, for two reasons found in i
 Here authentication is its own step, before the bot runs: any failure in it is a 401, except
 an unreachable OpenID metadata endpoint, which is our problem, not the caller's (503).
 botbuilder also accepts a signed token without `exp` (PyJWT checks expiry only when the
-claim is present): here such a token is a 401 too.
+claim is present), or one whose `exp` is decades away: here both are a 401 too (a token
+lives a day at most, `adapters.teams.auth.MAX_TOKEN_LIFETIME`).
 """
 
 from __future__ import annotations
@@ -19,16 +20,33 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.exposure import is_loopback_url
 from adapters.http_limits import one_line, refuse
 from adapters.teams import activities
 from adapters.teams.activities import NOT_DELIVERED
-from adapters.teams.auth import has_expiry
+from adapters.teams.auth import has_expiry, lifetime_problem
 from adapters.teams.direct import Connector, DirectTurn, unreadable
 from adapters.wire import MalformedBody, parse_json
 
 log = logging.getLogger(__name__)
 
 TurnLogic = Callable[[Any], Awaitable[None]]
+# The values `count` gets (labels of teams_activities_total) come from a fixed set, so a
+# sender inventing activity types cannot mint new time series: any other type is "other".
+ACTIVITY_TYPES = frozenset(
+    {
+        "message",
+        "invoke",
+        "conversationUpdate",
+        "installationUpdate",
+        "messageReaction",
+        "messageUpdate",
+        "messageDelete",
+        "typing",
+        "event",
+        "endOfConversation",
+    }
+)
 TurnError = Callable[[Any, Exception], Awaitable[None]]
 
 
@@ -77,6 +95,8 @@ class TeamsEndpoint:
                 return alone
             if not has_expiry(alone.claims_identity):
                 return self._refuse(request, 401, "unauthorized", detail="token carries no `exp`")
+            if (too_long := lifetime_problem(alone.claims_identity)) is not None:
+                return self._refuse(request, 401, "unauthorized", detail=f"token: {too_long}")
         try:
             body = parse_json(raw)
         except MalformedBody as exc:
@@ -86,6 +106,15 @@ class TeamsEndpoint:
         for key in ("channelId", "serviceUrl"):
             if not isinstance(body.get(key), str) or not body[key]:
                 return self._refuse(request, 400, f"`{key}` must be a non-empty string")
+        if not self._authenticated and not is_loopback_url(body["serviceUrl"]):
+            # Local mode: replies go to the Emulator on this machine, never to a URL a
+            # stranger chose (with a customer's invoices in them).
+            return self._refuse(
+                request,
+                403,
+                "local mode (no TEAMS_APP_ID): `serviceUrl` must be a loopback address",
+                detail=one_line(body["serviceUrl"]),
+            )
         authenticated = await self._authenticate(
             request, _addressing(body), header, f"{body['type']} activity"
         )
@@ -112,7 +141,7 @@ class TeamsEndpoint:
             await self._logic(turn)
 
         invoke_response = await self._adapter.process_activity(authenticated, activity, logic)
-        self._count(str(body["type"]))
+        self._count(_outcome(body["type"]))
         if any(turn.turn_state.get(NOT_DELIVERED) for turn in turns):
             # Tell the platform the truth: the turn failed (nothing was kept) or its reply is
             # not delivered yet (it is queued). A redelivery is handled, never doubled.
@@ -145,7 +174,7 @@ class TeamsEndpoint:
             await self._logic(turn)
         except Exception as exc:
             await self._on_error(turn, exc)
-        self._count(str(body["type"]))
+        self._count(_outcome(body["type"]))
         if turn.turn_state.get(NOT_DELIVERED):  # as below
             return self._refuse(request, 503, "the reply is not delivered yet", retry_after=5)
         return web.Response(status=201)
@@ -176,6 +205,10 @@ class TeamsEndpoint:
     ) -> web.Response:
         self._count(f"refused_{status}")
         return refuse(request, status, reason, detail=detail, retry_after=retry_after)
+
+
+def _outcome(kind: object) -> str:
+    return kind if isinstance(kind, str) and kind in ACTIVITY_TYPES else "other"
 
 
 def _token_alone() -> Any:

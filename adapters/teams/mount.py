@@ -40,6 +40,7 @@ def teams_mount(endpoints: CloudEndpoints | None = None) -> Mount:
             storage.outbox,
             context.run_core,
             local_tenant,
+            count_stranger=lambda: context.metrics.inc("teams_unknown_tenants_total"),
         )
         adapter.on_turn_error = turns.on_error
 

@@ -77,6 +77,7 @@ class TeamsTurns:
         outbox: Outbox,
         run_core: CoreRunner,
         local_tenant: str | None = None,
+        count_stranger: Callable[[], None] = lambda: None,
     ) -> None:
         self._assistant = assistant
         self._conversations = conversations
@@ -85,11 +86,14 @@ class TeamsTurns:
         self._run_core = run_core
         self._local_tenant = local_tenant  # the Emulator's stand-in tenant, local mode only
         self._remembered: dict[str, dict[str, Any]] = {}  # conversation -> stored reference
+        self._count_stranger = count_stranger  # an activity from no customer's tenant
 
     async def on_turn(self, turn: Any) -> None:
         wire = turn.activity.serialize()
         kind = wire.get("type")
-        if kind in ("message", "invoke", "conversationUpdate", "installationUpdate"):
+        if not self._from_customer(wire):
+            self._count_stranger()  # answered as today; its conversation is not stored
+        elif kind in ("message", "invoke", "conversationUpdate", "installationUpdate"):
             await self._remember(wire)
         if kind == "message":
             await self._on_message(turn, wire)
@@ -250,6 +254,14 @@ class TeamsTurns:
         handled = await self._run_core(self._assistant.greet, message)
         if handled.delivery is not None:
             await self._send_inline(turn, handled.delivery)
+        elif not handled.repeat and handled.reply.text:  # an unknown tenant's: no row
+            await turn.send_activity(card_activity(cards.reply_card(handled.reply)))
+
+    def _from_customer(self, wire: dict[str, Any]) -> bool:
+        tenant = activities.tenant_id(wire) or self._local_tenant
+        if not tenant:
+            return False
+        return self._assistant.knowledge.customer_for_tenant(tenant) is not None
 
     def _with_tenant(self, message: Message) -> Message:
         if message.tenant_id or not self._local_tenant:

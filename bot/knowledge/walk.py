@@ -2,7 +2,9 @@
 
 The folder never reaches outside itself: a symlink is followed only when it resolves to a
 regular file inside the folder (and not to a hidden one, such as `.env`); links out of it
-(`/etc/passwd`, `../.env`), broken links and link loops are refused with their path.
+(`/etc/passwd`, `../.env`), broken links and link loops are refused with their path. A
+hard link cannot say where its other names are (`/etc/shadow`, a file of another tenant's
+folder), so a file with more than one (`st_nlink > 1`) is refused the same way; `cp` it.
 FIFOs, sockets and devices are never opened (reading a FIFO would block start-up), and a
 folder named like a file (`invoices.csv/`: what a Docker bind mount of a missing file
 creates) is reported instead of walked. Hidden entries (`.git`, `.env`) are ignored.
@@ -51,10 +53,11 @@ def _walk_folder(
         path = folder / name
         relative = f"{prefix}{name}"
         try:
-            mode = os.lstat(path).st_mode
+            info = os.lstat(path)
         except OSError as exc:  # removed while we walk, or not ours to see
             problems.append(Problem(relative, 1, f"cannot be read: {_why(exc)}; skipped"))
             continue
+        mode = info.st_mode
         if stat.S_ISLNK(mode):
             found = _follow_link(path, relative, real_root)
             if isinstance(found, Problem):
@@ -68,7 +71,10 @@ def _walk_folder(
             else:
                 _walk_folder(path, real_root, f"{relative}/", entries, problems)
         elif stat.S_ISREG(mode):
-            entries.append(Entry(relative, path))
+            if info.st_nlink > 1:
+                problems.append(_hard_link(relative, info.st_nlink))
+            else:
+                entries.append(Entry(relative, path))
         else:
             problems.append(Problem(relative, 1, f"is a {_kind(mode)}, not a file; skipped"))
 
@@ -76,13 +82,14 @@ def _walk_folder(
 def _follow_link(path: Path, relative: str, real_root: Path) -> Entry | Problem:
     shown = _link_text(path)
     try:
-        mode = os.stat(path).st_mode  # follows the link, and every link after it
+        info = os.stat(path)  # follows the link, and every link after it
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return Problem(relative, 1, f"symlink loop ({shown}); skipped")
         if exc.errno == errno.ENOENT:
             return Problem(relative, 1, f"broken symlink to {shown}; skipped")
         return Problem(relative, 1, f"symlink to {shown} cannot be followed: {_why(exc)}")
+    mode = info.st_mode
     target = Path(os.path.realpath(path))
     if not target.is_relative_to(real_root):
         return Problem(
@@ -101,7 +108,18 @@ def _follow_link(path: Path, relative: str, real_root: Path) -> Entry | Problem:
         )
     if not stat.S_ISREG(mode):
         return Problem(relative, 1, f"symlink to a {_kind(mode)}, not a file; skipped")
+    if info.st_nlink > 1:
+        return _hard_link(relative, info.st_nlink)
     return Entry(relative, target)
+
+
+def _hard_link(relative: str, names: int) -> Problem:
+    return Problem(
+        relative,
+        1,
+        f"a hard link ({names} names for one file; the others may be outside the knowledge "
+        "folder): refused, never loaded; copy the file instead",
+    )
 
 
 def _link_text(path: Path) -> str:

@@ -25,8 +25,17 @@ from bot.config import Settings
 from bot.retrieval.embedder import HashingEmbedder
 
 
-async def test_healthz_reports_the_dispatcher_channels_and_knowledge(bot: BotServer) -> None:
+async def test_healthz_says_up_and_nothing_else(bot: BotServer) -> None:
     answer = await bot.get("/healthz")
+
+    assert answer.status == 200
+    assert json.loads(answer.body) == {"status": "ok"}
+
+
+async def test_health_details_report_the_dispatcher_channels_and_knowledge(
+    bot: BotServer,
+) -> None:
+    answer = await bot.get("/healthz/details")  # from loopback, no METRICS_TOKEN set
 
     assert answer.status == 200
     body = json.loads(answer.body)
@@ -41,7 +50,7 @@ async def test_healthz_reports_the_dispatcher_channels_and_knowledge(bot: BotSer
     }
 
 
-async def test_a_broken_knowledge_change_shows_in_healthz_and_the_last_good_serves_on(
+async def test_a_broken_knowledge_change_shows_in_health_details_and_the_last_good_serves_on(
     settings: Settings, tmp_path: Path
 ) -> None:
     folder = shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
@@ -51,7 +60,7 @@ async def test_a_broken_knowledge_change_shows_in_healthz_and_the_last_good_serv
     async with serving(app) as url, aiohttp.ClientSession() as http:
 
         async def knowledge() -> dict[str, Any]:
-            async with http.get(url + "/healthz") as response:
+            async with http.get(url + "/healthz/details") as response:
                 assert response.status == 200
                 return (await response.json())["knowledge"]
 

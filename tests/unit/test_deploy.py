@@ -70,3 +70,28 @@ def test_chart_runs_real_commands_with_readiness_and_liveness_probes():
     assert re.search(r"livenessProbe:\s*\n\s*httpGet: \{path: /healthz", probes)
     assert "HorizontalPodAutoscaler" in texts["hpa.yaml"]
     assert '"helm.sh/hook": pre-install,pre-upgrade' in texts["migrations.yaml"]
+
+
+def test_compose_requires_teams_credentials_with_a_message():
+    # `${VAR:-}` would start `serve` unauthenticated (local mode) on a public address.
+    env = compose()["x-bot"]["environment"]
+    for name in ("TEAMS_APP_ID", "TEAMS_APP_PASSWORD"):
+        assert re.fullmatch(rf"\$\{{{name}:\?set {name} .+\}}", env[name]), env[name]
+
+
+def test_chart_refuses_to_render_without_teams_credentials():
+    helpers = templates()["_helpers.tpl"]
+    assert re.search(
+        r'required "env\.TEAMS_APP_ID is required[^"]*" \.root\.Values\.env\.TEAMS_APP_ID', helpers
+    )
+    assert re.search(
+        r'required "existingSecret is required[^"]*" \.root\.Values\.existingSecret', helpers
+    )
+    assert "{{- with .root.Values.existingSecret }}" not in helpers  # no Secret-less path
+
+
+def test_nginx_proxies_only_what_teams_and_slack_post_to():
+    conf = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    proxied = re.findall(r"location (=?\s*\S+) \{[^}]*proxy_pass", conf)
+    assert proxied == ["= /api/messages", "= /slack/events"], proxied
+    assert re.search(r"location / \{\s*return 404;\s*\}", conf)  # /metrics, /healthz/details

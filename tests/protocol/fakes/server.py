@@ -1,4 +1,4 @@
-"""Run an aiohttp application on a real socket (127.0.0.1, a free port) for a test."""
+"""Run an aiohttp application on a real socket (127.0.0.1 unless told, a free port) for a test."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from aiohttp import web
 
 
 @contextlib.asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
+async def serving(app: web.Application, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Start `app` (its startup and cleanup hooks included); yield its base URL."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, host, 0)
     await site.start()
     try:
         host, port = runner.addresses[0][:2]

@@ -19,7 +19,7 @@ async def test_without_slack_settings_the_server_serves_without_slack(
     async with start_server(
         mounts=[teams, slack_mount(fake_slack.api_url)], settings=settings
     ) as server:
-        health = await server.get("/healthz")
+        health = await server.get("/healthz/details")
         answer = await server.http.post(server.url + "/slack/events", data=b"{}")
         assert answer.status == 404
     assert health.status == 200 and '"slack"' not in health.body
@@ -27,7 +27,7 @@ async def test_without_slack_settings_the_server_serves_without_slack(
 
 
 async def test_with_slack_settings_slack_is_a_delivering_channel(desk):
-    health = await desk.bot.get("/healthz")
+    health = await desk.bot.get("/healthz/details")
     assert '"slack"' in health.body
     assert desk.bot.channels["slack"].name == "slack"
 

@@ -6,6 +6,8 @@ Connector (not even a typing indicator) and the conversation was not stored.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fakes.harness import APP_ID, BotServer
 from fakes.server import serving
@@ -32,6 +34,12 @@ REJECTED = {
     ),
     "expired": lambda cloud: cloud.authorization(expires_in=-3600),
     "no expiry": lambda cloud: cloud.authorization(exp=None),
+    "expires in the year 2200": lambda cloud: cloud.authorization(exp=7258118400),
+    "lives two days": lambda cloud: cloud.authorization(expires_in=2 * 86400),
+    "issued two days before it expires": lambda cloud: cloud.authorization(
+        iat=int(time.time()) - 2 * 86400 + 3600
+    ),
+    "issued in the future": lambda cloud: cloud.authorization(iat=int(time.time()) + 3600),
     "wrong audience": lambda cloud: cloud.authorization(aud=OTHER_APP),
     "no audience": lambda cloud: cloud.authorization(aud=None),
     "wrong issuer": lambda cloud: cloud.authorization(iss="https://api.botframework.com"),
@@ -60,6 +68,15 @@ async def test_the_same_request_with_a_valid_token_runs_the_bot(bot: BotServer) 
 
     assert answer.status == 201
     assert not _bot_never_ran(bot, user.conversation)
+
+
+async def test_a_token_living_a_few_hours_is_accepted(bot: BotServer) -> None:
+    user = bot.user()
+    token = bot.cloud.authorization(expires_in=6 * 3600)  # Entra's longest default is 90 min
+
+    assert (
+        await bot.post(user.message("When is my invoice due?"), authorization=token)
+    ).status == 201
 
 
 async def test_a_key_not_endorsed_for_the_activitys_channel_is_refused(bot: BotServer) -> None:

@@ -69,6 +69,27 @@ def test_a_link_to_a_file_outside_the_folder_is_refused_and_never_loaded(folder:
     assert {p.path for p in knowledge.passages} == {"terms.md"}
 
 
+def test_a_hard_link_to_a_file_outside_the_folder_is_refused_and_never_loaded(folder: Path):
+    os.link(folder.parent / "passwd", folder / "passwd.md")  # a regular file to lstat
+    os.link(folder.parent / ".env", folder / "sub.md")
+    (folder / "alias.md").symlink_to("passwd.md")  # in the folder, to the hard link
+
+    knowledge = load_knowledge(folder)
+
+    assert_reported(
+        folder,
+        "passwd.md:1: a hard link (2 names for one file; the others may be outside the "
+        "knowledge folder): refused, never loaded",
+        "sub.md:1: a hard link",
+        "alias.md:1: a hard link",
+    )
+    assert all(SECRET not in p.text for p in knowledge.passages)
+    assert {p.path for p in knowledge.passages} == {"terms.md"}
+    result = CliRunner().invoke(cli, ["check", str(folder)])
+    assert result.exit_code == 1
+    assert f"{folder.as_posix()}/passwd.md:1: a hard link" in result.output
+
+
 def test_check_names_the_link_out_and_fails(folder: Path):
     (folder / "passwd.md").symlink_to("/etc/passwd")
     result = CliRunner().invoke(cli, ["check", str(folder)])

@@ -49,6 +49,8 @@ OPERATOR_MODULES = {
     "adapters/cli.py": "the server and Teams package commands' terminal output",
     "adapters/server.py": "health and metrics endpoints, start-up messages",
     "adapters/http_limits.py": "HTTP refusals to platforms",
+    "adapters/exposure.py": "start-up refusals and warnings about local mode",
+    "adapters/ops.py": "HTTP refusals on the operator's endpoints",
     "adapters/wire.py": "HTTP plumbing",
     "adapters/slack/gate.py": "HTTP refusals of Slack requests (read by Slack, not agents)",
     "adapters/slack/mount.py": "configuration errors at start-up",

@@ -5,8 +5,11 @@ app.kubernetes.io/name: billing-bot
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
-{{/* The container's image, settings and secrets; `run_dispatcher` decides RUN_DISPATCHER. */}}
+{{/* The container's image, settings and secrets; `run_dispatcher` decides RUN_DISPATCHER.
+Teams credentials are required: without them `serve` would run unauthenticated (local mode). */}}
 {{- define "billing-bot.container" -}}
+{{- $_ := required "env.TEAMS_APP_ID is required: the Azure Bot registration's app id (without it Teams requests are not authenticated)" .root.Values.env.TEAMS_APP_ID -}}
+{{- $_ := required "existingSecret is required: a Secret holding TEAMS_APP_PASSWORD (and METRICS_TOKEN, Slack's secrets)" .root.Values.existingSecret -}}
 image: "{{ .root.Values.image.repository }}:{{ .root.Values.image.tag }}"
 imagePullPolicy: {{ .root.Values.image.pullPolicy }}
 env:
@@ -16,11 +19,9 @@ env:
 {{- end }}
   - name: RUN_DISPATCHER
     value: {{ .run_dispatcher | quote }}
-{{- with .root.Values.existingSecret }}
 envFrom:
   - secretRef:
-      name: {{ . }}
-{{- end }}
+      name: {{ .root.Values.existingSecret }}
 {{- end -}}
 
 {{- define "billing-bot.probes" -}}
