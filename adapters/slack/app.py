@@ -44,6 +44,7 @@ from adapters.slack.desk import Desk, queue_view
 from bot.errors import BotError
 from bot.intake import EVENT_ID_LIMIT, stable_key, storable
 from bot.locale import N_, translator
+from bot.logsafe import loggable
 from bot.turn import AlreadyHandled
 
 log = logging.getLogger(__name__)
@@ -293,7 +294,11 @@ def build_bolt_app(
                 "Slack: %s while handling %s; answered 503 for a retry", one_line(str(error)), kind
             )
             return BoltResponse(status=503, body="")
-        log.error("Slack: %s while handling %s", error, kind, exc_info=error)
+        # The error's message may quote what the agent wrote: its type and a values-free
+        # traceback only.
+        log.error(
+            "Slack: %s while handling %s", type(error).__name__, kind, exc_info=loggable(error)
+        )
         return BoltResponse(status=500, body="")
 
     return app

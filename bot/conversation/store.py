@@ -70,12 +70,16 @@ class Conversations:
 
     def reference(self, channel: str, conversation: str) -> dict[str, Any] | None:
         with self._db.read() as session:
-            row = session.get(ConversationRow, (channel, stable_key(conversation, CONVERSATION_LIMIT)))
+            row = session.get(
+                ConversationRow, (channel, stable_key(conversation, CONVERSATION_LIMIT))
+            )
             return None if row is None or not row.reference else dict(row.reference)
 
     def customer(self, channel: str, conversation: str) -> str | None:
         with self._db.read() as session:
-            row = session.get(ConversationRow, (channel, stable_key(conversation, CONVERSATION_LIMIT)))
+            row = session.get(
+                ConversationRow, (channel, stable_key(conversation, CONVERSATION_LIMIT))
+            )
             return None if row is None else row.customer_id
 
     def state(self, channel: str, conversation: str) -> ConversationState:

@@ -35,6 +35,7 @@ from sqlalchemy import Engine
 
 from bot.channel import Channel
 from bot.errors import DeliveryError, RetryLater
+from bot.logsafe import loggable
 from bot.tickets.outbox import Claimed, Outbox
 from bot.tickets.store import TicketStore, utcnow
 
@@ -127,8 +128,8 @@ class Dispatcher:
             try:
                 delivered = await self.run_once()
                 pause = self._poll
-            except Exception:
-                log.exception("outbox round failed; retrying in %.1fs", pause)
+            except Exception as exc:
+                log.error("outbox round failed; retrying in %.1fs", pause, exc_info=loggable(exc))
                 delivered = 0
                 pause = min(pause * 2, 60.0)
             if delivered or stop.is_set():
