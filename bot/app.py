@@ -28,6 +28,7 @@ from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.config import Settings
 from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
 from bot.errors import TicketError, UnknownCustomerError
+from bot.intake import admit
 from bot.invoices.folder import load_served
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge
@@ -113,6 +114,9 @@ class Assistant:
         return False
 
     def _turn(self, message: Message, decide: Callable[[Message, BeforeTurn], Effects]) -> Handled:
+        # The one place a message enters: from here on (and in every store) its text is
+        # masked and storable, and its ids fit their columns.
+        message = admit(message)
         for _ in range(3):
             before = self.storage.before_turn(message)  # one read: seen? state, ticket
             if before.seen is not None:  # a redelivery: answered from its first delivery

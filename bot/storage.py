@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, and_, bindparam, delete, exists, literal_column, select
 
@@ -44,6 +44,14 @@ class BeforeTurn:
     state: ConversationState
     owner: Ticket | None
     held: bool = False
+
+
+class Pruned(NamedTuple):
+    """What `Storage.prune` deleted."""
+
+    inbound: int
+    outbox: int
+    states: int
 
 
 class Storage:
@@ -94,10 +102,11 @@ class Storage:
             with Turn(self, conn, message, state) as turn:
                 yield turn
 
-    def prune(self, older_than: timedelta) -> tuple[int, int]:
+    def prune(self, older_than: timedelta) -> Pruned:
         """Forget inbound event ids and settled (delivered or superseded) outbox rows older
-        than `older_than`; pending and dead rows, tickets and their history stay.
-        Returns (inbound ids, outbox rows) deleted."""
+        than `older_than`, and the state (transcript, what was shown) of conversations quiet
+        for as long; pending and dead rows, tickets and their history, and the references
+        proactive messages need stay."""
         cutoff = self.db.now() - older_than
         settled = [OutboxStatus.DELIVERED.value, OutboxStatus.SUPERSEDED.value]
         with self.db.write() as session:
@@ -107,7 +116,8 @@ class Storage:
                 .where(OutboxRow.status.in_(settled))
                 .where(OutboxRow.created_at < cutoff)
             )
-        return inbound, int(cast(CursorResult[Any], outbox).rowcount)
+            states = self.conversations.forget_states_in(session, cutoff)
+        return Pruned(inbound, int(cast(CursorResult[Any], outbox).rowcount), states)
 
     def close(self) -> None:
         self.db.close()

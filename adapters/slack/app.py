@@ -42,7 +42,9 @@ from adapters.slack.blocks import CATEGORY, CLAIM, RELEASE, RESOLVE, WAIT, secti
 from adapters.slack.channel import ticket_of_post
 from adapters.slack.desk import Desk, queue_view
 from bot.errors import BotError
+from bot.intake import EVENT_ID_LIMIT, stable_key, storable
 from bot.locale import N_, translator
+from bot.logsafe import loggable
 from bot.turn import AlreadyHandled
 
 log = logging.getLogger(__name__)
@@ -156,13 +158,15 @@ def build_bolt_app(
             or thread == event.get("ts")
         ):
             return
-        event_id = str(body["event_id"]) if body.get("event_id") else None
+        event_id = (
+            stable_key(str(body["event_id"]), EVENT_ID_LIMIT) if body.get("event_id") else None
+        )
         # `LookupFailed` propagates: nothing is marked, the answer is 503, Slack retries.
         agent = await agents(str(event["user"]))
         if not agent.member:
             log.warning("Slack: %s is not a member; their thread reply stays in Slack", agent.id)
             return
-        text = str(event.get("text") or "")
+        text = storable(str(event.get("text") or ""))  # e.g. no U+0000: PostgreSQL refuses it
         try:
             ticket = await run_core(desk.thread_reply, str(thread), agent.name, text, event_id)
             if ticket is None and (number := await posted_for(str(thread))):
@@ -290,7 +294,11 @@ def build_bolt_app(
                 "Slack: %s while handling %s; answered 503 for a retry", one_line(str(error)), kind
             )
             return BoltResponse(status=503, body="")
-        log.error("Slack: %s while handling %s", error, kind, exc_info=error)
+        # The error's message may quote what the agent wrote: its type and a values-free
+        # traceback only.
+        log.error(
+            "Slack: %s while handling %s", type(error).__name__, kind, exc_info=loggable(error)
+        )
         return BoltResponse(status=500, body="")
 
     return app

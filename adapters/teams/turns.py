@@ -43,6 +43,7 @@ from adapters.teams.direct import ConnectorError
 from bot.channel import OutboxEvent
 from bot.conversation.store import Conversations
 from bot.locale import N_, Translator, translator
+from bot.logsafe import loggable
 from bot.tickets.outbox import Claimed, Outbox
 from bot.turn import INLINE_LEASE
 from bot.types import Message
@@ -108,7 +109,7 @@ class TeamsTurns:
         if _is_connector_failure(error):  # an operational failure: one line is enough
             log.error("Teams turn failed: Bot Connector unreachable or refused: %s", error)
         else:
-            log.error("Teams turn failed", exc_info=(type(error), error, error.__traceback__))
+            log.error("Teams turn failed", exc_info=loggable(error))
         wire = turn.activity.serialize()
         _ = _in_locale_of(wire)
         turn.turn_state[NOT_DELIVERED] = True  # nothing was committed: a redelivery is welcome

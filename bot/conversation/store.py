@@ -4,12 +4,14 @@ customer, and its `ConversationState`, in the `conversations` table."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import CursorResult, bindparam, func, update
 from sqlalchemy.orm import Session
 
 from bot.conversation.state import ConversationState
+from bot.intake import CONVERSATION_LIMIT, stable_key
 from bot.tickets.database import Database, Executor, connection_of
 from bot.tickets.models import ConversationRow
 from bot.tickets.prepared import Prepared
@@ -43,7 +45,9 @@ class Conversations:
         customer_id: str | None,
     ) -> None:
         """Store (or refresh) what a proactive message to this conversation needs; a known
-        customer id is kept when a later call passes None."""
+        customer id is kept when a later call passes None. `conversation` is keyed as
+        `bot.intake.admit` keys a message's, so turns and proactive sends find the row."""
+        conversation = stable_key(conversation, CONVERSATION_LIMIT)
         statement = self._db.insert(ConversationRow).values(
             channel=channel,
             conversation=conversation,
@@ -66,12 +70,16 @@ class Conversations:
 
     def reference(self, channel: str, conversation: str) -> dict[str, Any] | None:
         with self._db.read() as session:
-            row = session.get(ConversationRow, (channel, conversation))
+            row = session.get(
+                ConversationRow, (channel, stable_key(conversation, CONVERSATION_LIMIT))
+            )
             return None if row is None or not row.reference else dict(row.reference)
 
     def customer(self, channel: str, conversation: str) -> str | None:
         with self._db.read() as session:
-            row = session.get(ConversationRow, (channel, conversation))
+            row = session.get(
+                ConversationRow, (channel, stable_key(conversation, CONVERSATION_LIMIT))
+            )
             return None if row is None else row.customer_id
 
     def state(self, channel: str, conversation: str) -> ConversationState:
@@ -96,3 +104,13 @@ class Conversations:
                 "b_state": state.to_json(),
             },
         )
+
+    def forget_states_in(self, session: Session, before: datetime) -> int:
+        """Drop the state of conversations not updated since `before` (their reference and
+        customer stay, for proactive messages); returns how many."""
+        result = session.execute(
+            update(ConversationRow)
+            .where(ConversationRow.updated_at < before, ConversationRow.state.is_not(None))
+            .values(state=None)
+        )
+        return int(cast(CursorResult[Any], result).rowcount)

@@ -128,16 +128,58 @@ class CsvReader(Protocol[Row]):
 
 def csv_rows(reader: CsvReader[Row]) -> Iterator[tuple[int, Row]]:
     """(line number, row) of a csv reader's rows; `FileRejected` at the line the file cannot
-    be read past (e.g. a field over the csv module's size limit)."""
+    be read past (e.g. a field over the csv module's size limit), and at the line where a
+    stray quote opens a value that swallows the lines after it (see `_stray_quote`)."""
     rows = iter(reader)
+    pending: tuple[int, Row] | None = None
     while True:
         try:
             row = next(rows)
         except StopIteration:
+            if pending is not None:
+                _refuse_stray_quote(*pending, to_the_end=True)
+                yield pending
             return
         except csv.Error as exc:
             raise FileRejected(reader.line_num, f"cannot be read past this line: {exc}") from None
-        yield reader.line_num, row
+        if pending is not None:
+            _refuse_stray_quote(*pending, to_the_end=False)
+            yield pending
+        pending = reader.line_num, row
+
+
+def _refuse_stray_quote(line_num: int, row: object, *, to_the_end: bool) -> None:
+    """A value spanning lines is a quote that opened and closed too late (the row then has
+    the wrong number of values) or never (it runs to the end of the file): every line it
+    swallowed would be lost, so the file is refused at the line where the quote opens.
+    A multi-line value in a well-formed row (a spreadsheet cell with a line break) stays."""
+    if isinstance(row, Mapping):  # csv.DictReader: a short or long row is misshapen
+        values: list[object] = list(row.values())
+        suspect = None in row or None in values
+    elif isinstance(row, list):  # csv.reader: no header to count against
+        values, suspect = row, to_the_end
+    else:
+        return
+    if not suspect or not any(isinstance(v, str) and "\n" in v for v in values):
+        return
+    texts = [v for v in values if isinstance(v, str)]
+    # The row's first line (its first multi-line value opens there): the lines the row took,
+    # less the line breaks inside its values; a value that ran to the end of the file also
+    # took the last line's own break.
+    opens = line_num - sum(v.count("\n") for v in texts)
+    if to_the_end and any(v.endswith("\n") for v in texts):
+        opens += 1
+    if to_the_end:
+        raise FileRejected(
+            opens,
+            "a quote opens a value on this line and is never closed: every later line would "
+            "be read as part of it",
+        )
+    raise FileRejected(
+        opens,
+        f"a quote opens a value on this line and closes only on line {line_num}: "
+        "the lines between would be read as part of it",
+    )
 
 
 def read_invoices(path: str, lines: Iterable[str]) -> Iterator[InvoiceLine | RejectedLine]:

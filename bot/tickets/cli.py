@@ -195,12 +195,16 @@ def outbox(ctx: click.Context, show_all: bool, as_json: bool) -> None:
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
 @click.pass_context
 def prune(ctx: click.Context, days: int) -> None:
-    """Forget old inbound event ids and delivered outbox rows (tickets and history stay)."""
+    """Forget old inbound event ids, delivered outbox rows and the state (transcript) of
+    conversations quiet for DAYS (tickets and their history stay)."""
     from bot.storage import Storage
 
     with _store(ctx) as store:
-        inbound, outbox_rows = Storage(store.database).prune(timedelta(days=days))
-    click.echo(f"forgot {inbound} inbound event ids and {outbox_rows} delivered outbox rows")
+        pruned = Storage(store.database).prune(timedelta(days=days))
+    click.echo(
+        f"forgot {pruned.inbound} inbound event ids, {pruned.outbox} delivered outbox rows "
+        f"and {pruned.states} conversation states"
+    )
 
 
 @tickets.command("requeue")

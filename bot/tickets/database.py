@@ -155,7 +155,12 @@ def make_engine(
     connection idle for `ping_after_idle` seconds is checked before it is handed out. The
     pool keeps up to `pool_size` connections open (it opens them as they are needed)."""
     parsed = parse_url(url)
-    pooling = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW}
+    # Statement parameters (customer text) stay out of exception messages, hence out of logs.
+    pooling: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": POOL_OVERFLOW,
+        "hide_parameters": True,
+    }
     if parsed.get_backend_name() == "postgresql":
         engine = create_engine(parsed, **pooling)
         event.listen(engine, "checkin", _idle_since)

@@ -44,6 +44,7 @@ from sqlalchemy import Engine
 
 from bot.channel import TO_CUSTOMERS, Channel
 from bot.errors import DeliveryError, DeliveryRefused, RetryLater
+from bot.logsafe import loggable
 from bot.tickets.outbox import Backlog, Claimed, Outbox
 from bot.tickets.store import TicketStore, utcnow
 
@@ -136,8 +137,8 @@ class Dispatcher:
             try:
                 delivered = await self.run_once()
                 pause = self._poll
-            except Exception:
-                log.exception("outbox round failed; retrying in %.1fs", pause)
+            except Exception as exc:
+                log.error("outbox round failed; retrying in %.1fs", pause, exc_info=loggable(exc))
                 delivered = 0
                 pause = min(pause * 2, 60.0)
             if self._loop.time() - backlog_checked >= self._backlog_every:

@@ -5,6 +5,7 @@
     assistant      the real core, with the deterministic HashingEmbedder
     start_server   async context manager factory: start_server(mounts=..., settings=...)
     bot            a started server with Teams mounted on the fake cloud (BotServer)
+    on_both_databases  `settings` parametrised over SQLite and PostgreSQL
 
 Other channels' tests (Slack) reuse `start_server` with their own mount next to
 `teams_mount(...)`, and `cloud` to see what reached Teams.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from adapters.teams.mount import teams_mount
 from bot.app import Assistant, build_assistant
 from bot.config import Settings, load_settings
 from bot.retrieval.embedder import HashingEmbedder
+from tests.unit.tickets.ticket_db import empty_postgres, migrated_postgres
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +51,22 @@ def settings(tmp_path: Path) -> Settings:
         teams_app_type="SingleTenant",
         teams_app_tenant_id=PARTNER_TENANT,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    yield from migrated_postgres()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def on_both_databases(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """`settings` on SQLite, then on PostgreSQL (emptied first): a module that stores what
+    it tests overrides `settings` with this."""
+    if request.param == "sqlite":
+        return settings
+    url: str = request.getfixturevalue("postgres_url")
+    empty_postgres(url)
+    return settings.model_copy(update={"database_url": url})
 
 
 @pytest.fixture

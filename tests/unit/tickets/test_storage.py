@@ -83,10 +83,20 @@ def test_prune_forgets_old_delivery_records_but_never_undelivered_rows(
         defer=timedelta(seconds=1),
     )
     storage.outbox.delivered(post, "ts-1", now=clock.now)
+    quiet = ConversationState(transcript=(("customer", "my old question"),))
+    storage.conversations.remember("teams", "a:quiet", {"serviceUrl": "https://one"}, "contoso")
+    with storage.db.write() as session:
+        storage.conversations.save_state_in(session, "teams", "a:quiet", quiet)
     clock.advance(40 * 24 * 3600)
     storage.inbound.first_delivery("slack", "new-event")
+    with storage.db.write() as session:
+        storage.conversations.save_state_in(session, "teams", "a:recent", quiet)
 
-    assert storage.prune(timedelta(days=30)) == (1, 1)
+    assert storage.prune(timedelta(days=30)) == (1, 1, 1)
+
+    assert storage.conversations.state("teams", "a:quiet") == ConversationState()  # aged out
+    assert storage.conversations.reference("teams", "a:quiet") == {"serviceUrl": "https://one"}
+    assert storage.conversations.state("teams", "a:recent") == quiet
 
     assert storage.inbound.first_delivery("slack", "old-event") is True  # forgotten
     assert storage.inbound.first_delivery("slack", "new-event") is False  # remembered
