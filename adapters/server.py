@@ -175,7 +175,8 @@ def build_app(
 async def _dispatching(app: web.Application, *, options: dict[str, Any]) -> AsyncIterator[None]:
     # (Read into names first: mypy infers an AppKey's type from the call it is passed to.)
     context, channels = app[CONTEXT], app[CHANNELS]
-    dispatcher = Dispatcher(context.assistant.tickets, channels, **options)
+    window = context.settings.outbox_window_hours * 3600
+    dispatcher = Dispatcher(context.assistant.tickets, channels, **{"window": window, **options})
     stop = asyncio.Event()
     app[DISPATCHER] = dispatcher
     task = asyncio.create_task(dispatcher.run_forever(stop), name="outbox-dispatcher")
@@ -278,17 +279,29 @@ async def _metrics(request: web.Request) -> web.Response:
     context = request.app[CONTEXT]
     text = context.metrics.render()
     try:
-        counts = await context.run_core(_outbox_counts, context.assistant)
+        text += await context.run_core(_outbox_metrics, context.assistant)
     except Exception as exc:  # the database is down: say so, keep the counters
-        log.warning("outbox counts unavailable: %s", exc)
-        counts = {}
-    if counts:
-        text += "# TYPE outbox_rows gauge\n" + "".join(
+        log.warning("outbox figures unavailable: %s", exc)
+    text += _encoder_metrics(context.assistant)
+    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+
+def _outbox_metrics(assistant: Assistant) -> str:
+    """The outbox's rows by status, and the age of the oldest message not delivered yet
+    (pending or held): alert when it grows (a platform down, a dispatcher stopped)."""
+    outbox = assistant.storage.outbox
+    counts = outbox.counts()
+    backlog = outbox.backlog(assistant.storage.db.now())
+    oldest = 0.0 if backlog.oldest_seconds is None else round(backlog.oldest_seconds, 3)
+    return (
+        "# TYPE outbox_rows gauge\n"
+        + "".join(
             f'outbox_rows{{status="{status}"}} {count}\n'
             for status, count in sorted(counts.items())
         )
-    text += _encoder_metrics(context.assistant)
-    return web.Response(text=text, content_type="text/plain", charset="utf-8")
+        + "# TYPE outbox_oldest_undelivered_seconds gauge\n"
+        + f"outbox_oldest_undelivered_seconds {oldest}\n"
+    )
 
 
 def _encoder_metrics(assistant: Assistant) -> str:
@@ -308,12 +321,6 @@ def _encoder_metrics(assistant: Assistant) -> str:
             ("encoder_cpu_seconds_total", round(encoder.cpu_seconds, 6)),
         )
     )
-
-
-def _outbox_counts(assistant: Assistant) -> dict[str, int]:
-    from bot.tickets.outbox import Outbox
-
-    return Outbox(assistant.tickets.engine).counts()
 
 
 @web.middleware

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # `serve` delivers the outbox itself; false on web replicas when a separate dispatcher
     # process (also `serve`, not behind the load balancer) does it (see deploy/).
     run_dispatcher: bool = True
+    # Hours a message to a customer is retried while the platform is down (capped backoff);
+    # past that it is held and goes out, with a "sorry for the delay", when they next write.
+    outbox_window_hours: float = Field(24.0, gt=0)
 
     teams_app_id: str = ""
     teams_app_password: SecretStr = SecretStr("")

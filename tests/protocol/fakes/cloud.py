@@ -96,6 +96,8 @@ class FakeMicrosoftCloud:
         self._failures: deque[_Failure] = deque()
         self._accepted: dict[str, str] = {}  # delivery key -> the activity id answered
         self._slow: deque[tuple[str, float]] = deque()  # (activity type, seconds to wait)
+        self._down_until = 0.0  # time.monotonic() until which every send gets `_outage`
+        self._outage = _Failure(503)
         self._key_fetches = 0
         # Local mode (no app id) sends no token; set this to let such calls through.
         self.accept_anonymous = False
@@ -195,6 +197,7 @@ class FakeMicrosoftCloud:
             self._failures.clear()
             self._accepted.clear()
             self._slow.clear()
+            self._down_until = 0.0
             self.accept_anonymous = False
 
     def fail_next(self, status: int, times: int = 1, **headers: str) -> None:
@@ -204,6 +207,13 @@ class FakeMicrosoftCloud:
                 self._failures.append(
                     _Failure(status, {k.replace("_", "-"): v for k, v in headers.items()})
                 )
+
+    def outage(self, seconds: float, status: int = 503, **headers: str) -> None:
+        """Answer every connector call with `status` for the next `seconds` (the connector
+        is down: e.g. 503 with Retry_After="5", as Azure's front door answers)."""
+        with self._lock:
+            self._outage = _Failure(status, {k.replace("_", "-"): v for k, v in headers.items()})
+            self._down_until = time.monotonic() + seconds
 
     def slow_next(self, seconds: float, type: str = "message") -> None:
         """Answer the next call that sends an activity of `type` only after `seconds` (it is
@@ -283,7 +293,9 @@ class FakeMicrosoftCloud:
                 with cloud._lock:
                     number = len(cloud._calls) + 1
                     failure = None
-                    if allowed and cloud._failures:
+                    if allowed and time.monotonic() < cloud._down_until:
+                        failure = cloud._outage
+                    elif allowed and cloud._failures:
                         failure = cloud._failures.popleft()
                     elif allowed and cloud.dice.random() < cloud.fail_rate:
                         failure = cloud.dice.choice(
