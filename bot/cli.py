@@ -119,8 +119,13 @@ def settings_of(ctx: click.Context) -> Settings:
 
 @cli.command()
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--invoices-imported",
+    is_flag=True,
+    help="The invoices come from `billing-bot import invoices`: no invoice file is needed.",
+)
 @click.pass_context
-def check(ctx: click.Context, folder: Path | None) -> None:
+def check(ctx: click.Context, folder: Path | None, invoices_imported: bool) -> None:
     """Validate a knowledge folder; print each problem as path:line: message.
 
     Exits 0 when there is no error (warnings allowed), 1 otherwise.
@@ -131,7 +136,7 @@ def check(ctx: click.Context, folder: Path | None) -> None:
 
     folder = folder or ctx.meta[_OVERRIDES].get("knowledge_dir") or settings_of(ctx).knowledge_dir
     with clear_errors():  # invoices validated as they stream by, not kept
-        knowledge = load_knowledge(folder, InMemory(keep_lines=False))
+        knowledge = load_knowledge(folder, InMemory(keep_lines=False, imports=invoices_imported))
     for problem in knowledge.problems:
         click.echo(f"{folder.as_posix().rstrip('/')}/{problem}")
     click.echo(counts(knowledge), err=True)

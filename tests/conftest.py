@@ -4,6 +4,7 @@ embedder that fails once on demand (a turn's transient error)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,22 @@ from bot.retrieval.embedder import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_KNOWLEDGE = ROOT / "knowledge"
+
+
+REQUIRED_FILES = ("customers.yaml", "invoices.csv", "partner.yaml", "escalation.yaml")
+
+
+def complete_folder(dest: Path, *, without: tuple[str, ...] = ()) -> Path:
+    """A folder at `dest` with the sample folder's customers, invoices, partner and
+    escalation files (losing any of them is fatal) and no article; those named in `without`
+    left out. Tests then add or change what they are about."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in REQUIRED_FILES:
+        if name not in without:
+            shutil.copyfile(SAMPLE_KNOWLEDGE / name, dest / name)
+    return dest
+
+
 # Beside the checkout (../shared/data); a worktree (../wt/<name>) finds it further up.
 SHARED_DATA = next(
     (up / "shared" / "data" for up in ROOT.parents if (up / "shared" / "data").is_dir()),

@@ -68,6 +68,11 @@ class InvoiceSource(Protocol):
         may change then (a reload keeps serving the last good copy)."""
         ...
 
+    def imported(self) -> bool:
+        """Whether invoices also come from `billing-bot import invoices`: the folder then
+        needs no invoice file of its own."""
+        ...
+
 
 class MemoryBook:
     def __init__(
@@ -116,6 +121,11 @@ class InMemory:
     `keep_lines=False` keeps one line per invoice, enough to validate and count."""
 
     keep_lines: bool = True
+    # No database here: `check --invoices-imported` says the invoices come from imports.
+    imports: bool = False
+
+    def imported(self) -> bool:
+        return self.imports
 
     def load(
         self, entries: Sequence[Entry], *, known: frozenset[str] | None, servable: bool

@@ -20,7 +20,7 @@ from bot.errors import KnowledgeError
 from bot.invoices.book import LoadedInvoices
 from bot.invoices.files import open_text, scan
 from bot.invoices.lookup import StoredBook, disagreements, rejections, strangers, withheld
-from bot.invoices.store import FOLDER, InvoiceStore, Raced, Source
+from bot.invoices.store import FOLDER, IMPORT, InvoiceStore, Raced, Source
 from bot.knowledge.folder import Knowledge, load_knowledge
 from bot.knowledge.invoices import file_lost, read_invoices
 from bot.knowledge.problems import FileRejected, Problem, Severity
@@ -44,6 +44,9 @@ class InDatabase:
             except Raced as exc:  # another replica made a change live meanwhile
                 log.info("invoice files changed meanwhile (%s); reading them again", exc)
         raise KnowledgeError("the invoice files kept changing while they were loaded")
+
+    def imported(self) -> bool:
+        return bool(self.store.live(IMPORT))
 
     def _load(
         self, entries: Sequence[Entry], known: frozenset[str] | None, servable: bool

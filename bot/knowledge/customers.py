@@ -37,6 +37,8 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
     records = data.get("customers") if isinstance(data, dict) else None
     if not isinstance(records, list):
         raise FileRejected(line_of(data), "expected a top-level 'customers:' list")
+    if not records:
+        raise FileRejected(line_of(data), "the 'customers:' list is empty")
     customers: list[Customer] = []
     problems: list[Problem] = []
     seen_ids: set[str] = set()

@@ -77,9 +77,11 @@ def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Proble
         )
     categories: list[Category] = []
     raw_categories = data.get("categories")
+    # Without categories the file hands nothing over: lost as a whole (fatal), not a nit.
     if not isinstance(raw_categories, list):
-        problems.append(Problem(path, line_of(data), "'categories:' must be a list"))
-        raw_categories = []
+        raise FileRejected(line_of(data), "'categories:' must be a list")
+    if not raw_categories:
+        raise FileRejected(line_of(data), "the 'categories:' list is empty")
     for record in raw_categories:
         line = line_of(record)
         if not isinstance(record, dict):

@@ -169,6 +169,9 @@ def load_knowledge(root: Path | str, invoices: InvoiceSource | None = None) -> K
         found.problems = []
         _load_entry(entry, found)
         sections.append(found.problems)
+    present = {kind_of(entry.relative) for entry in entries}
+    present |= {kind_of(problem.path) for problem in refused}
+    sections.append(_missing(present, imported=source.imported()))
     servable = not any(p.severity is Severity.FATAL for section in sections for p in section)
     known = frozenset(c.id for c in found.customers) if found.customers else None
     loaded = source.load(invoice_files, known=known, servable=servable)
@@ -185,6 +188,27 @@ def load_knowledge(root: Path | str, invoices: InvoiceSource | None = None) -> K
         withheld=loaded.withheld,
         invoice_source=source,
     )
+
+
+# The file each kind is reported missing as (invoices may also be `invoices/*.csv`).
+REQUIRED: dict[Kind, str] = {
+    Kind.CUSTOMERS: "customers.yaml",
+    Kind.INVOICES: "invoices.csv",
+    Kind.PARTNER: "partner.yaml",
+    Kind.ESCALATION: "escalation.yaml",
+}
+
+
+def _missing(present: set[Kind], *, imported: bool) -> list[Problem]:
+    """A fatal problem for each file customers' answers depend on that the folder lacks.
+    No invoice file is fine when the invoices come from `billing-bot import invoices`."""
+    missing: list[Problem] = []
+    for kind, name in REQUIRED.items():
+        if kind in present or (kind is Kind.INVOICES and imported):
+            continue
+        what = "missing (nor any invoices/*.csv)" if kind is Kind.INVOICES else "missing"
+        missing.append(Problem(name, 1, f"{what}; {LOST[kind]}", Severity.FATAL))
+    return missing
 
 
 def _lost_if_needed(problem: Problem) -> Problem:

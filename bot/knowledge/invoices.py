@@ -195,14 +195,18 @@ def read_invoices(path: str, lines: Iterable[str]) -> Iterator[InvoiceLine | Rej
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise FileRejected(1, f"missing column(s): {', '.join(missing)}")
+    read_any = False
     for line_no, row in csv_rows(reader):
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue  # a row of empty cells (spreadsheets export them) carries nothing
+        read_any = True
         get = {k: v.strip() if isinstance(v, str) else "" for k, v in row.items() if k}
         try:
             yield build_line(get, f"{path}:{line_no}")
         except ValueError as exc:
             yield rejected_row(get, Problem(path, line_no, str(exc)))
+    if not read_any:  # an export that wrote only its header: its invoices are lost
+        raise FileRejected(1, "only a header, no invoice line")
 
 
 def parse_invoices(path: str, text: str) -> tuple[list[InvoiceLine], list[RejectedLine]]:

@@ -111,6 +111,8 @@ MAX_DAYS = 3650  # a collections step ten years after the due date is a typo
 def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
     if not isinstance(data, dict):
         raise FileRejected(1, "expected a mapping with 'name' and 'support'")
+    if not any(key != LINE for key in data):
+        raise FileRejected(line_of(data), "no settings in it")
     problems: list[Problem] = []
     support = _mapping(data, "support", path, problems)
     line = line_of(support, line_of(data))

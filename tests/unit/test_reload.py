@@ -79,6 +79,23 @@ def test_a_broken_change_keeps_the_last_good_snapshot_and_says_why(assistant, re
     assert not fixed.stale and fixed.error is None and assistant.answerer is not before
 
 
+@pytest.mark.parametrize("change", ["removed", "header only"])
+def test_invoices_lost_by_a_change_keep_the_last_good_snapshot(assistant, reloader, folder, change):
+    before = assistant.answerer
+    invoices = folder / "invoices.csv"
+    header = invoices.read_text().splitlines(True)[0]
+    if change == "removed":
+        invoices.unlink()
+    else:
+        invoices.write_text(header)
+
+    status = reloader.reload()
+
+    assert assistant.answerer is before and status.stale
+    assert status.error is not None and "invoices.csv:1:" in status.error
+    assert owes(assistant).startswith("Your outstanding balance")  # the last good invoices
+
+
 def test_a_change_that_withholds_an_invoice_is_served_and_reported(assistant, reloader, folder):
     edit(
         folder / "invoices.csv",

@@ -16,7 +16,7 @@ from bot.errors import KnowledgeError
 from bot.knowledge.folder import load_knowledge
 from bot.knowledge.problems import Severity
 from bot.knowledge.report import require_servable
-from tests.conftest import SAMPLE_KNOWLEDGE
+from tests.conftest import SAMPLE_KNOWLEDGE, complete_folder
 
 SECRET = "root:x:0:0:the-secret-outside-the-folder"
 ARTICLE = "# Payment terms\n\nInvoices are payable within thirty days of the invoice date.\n"
@@ -35,8 +35,7 @@ def row(number: str = "NW-1", quantity: str = "2", unit_price: str = "10", amoun
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    root = tmp_path / "knowledge"
-    root.mkdir()
+    root = complete_folder(tmp_path / "knowledge")
     (tmp_path / "passwd").write_text(f"# Users\n\n{SECRET} and more words\n")
     (tmp_path / ".env").write_text(f"TEAMS_APP_PASSWORD={SECRET}\n")
     (root / "terms.md").write_text(ARTICLE)
@@ -222,6 +221,7 @@ def test_check_says_plainly_what_a_missing_invoice_column_means(folder: Path):
 
 
 def test_a_folder_named_like_a_structured_file_is_fatal(folder: Path):
+    (folder / "customers.yaml").unlink()
     (folder / "customers.yaml").mkdir()  # docker run -v of a file that does not exist
     (fatal,) = load_knowledge(folder).fatal
     assert str(fatal).startswith("customers.yaml:1: is a folder, not a file")
@@ -270,7 +270,9 @@ def test_lines_of_one_invoice_that_disagree_withhold_it(folder: Path):
 
 
 def test_rows_of_empty_cells_are_not_invoice_lines(folder: Path):
-    (folder / "invoices.csv").write_text(HEADER + row() + ",,,,,,,,,,,,,,,\n")
+    (folder / "invoices.csv").write_text(
+        HEADER + row().replace(",acme,", ",contoso,") + ",,,,,,,,,,,,,,,\n"
+    )
     knowledge = load_knowledge(folder)
     assert knowledge.problems == () and len(knowledge.invoices) == 1
 
@@ -279,3 +281,52 @@ def test_article_front_matter_with_an_impossible_date_is_a_problem(folder: Path)
     (folder / "dated.md").write_text("---\ntitle: T\nupdated: 2026-02-30\n---\n" + ARTICLE)
     assert_reported(folder, "dated.md:3: front matter is not valid YAML")
     assert load_knowledge(folder).problems[0].severity is Severity.ERROR
+
+
+@pytest.mark.parametrize(
+    ("name", "empty", "message"),
+    [
+        ("customers.yaml", None, "customers.yaml:1: missing; no customers loaded"),
+        ("invoices.csv", None, "invoices.csv:1: missing (nor any invoices/*.csv); no invoices"),
+        ("partner.yaml", None, "partner.yaml:1: missing; partner settings not loaded"),
+        ("escalation.yaml", None, "escalation.yaml:1: missing; escalation rules not loaded"),
+        ("invoices.csv", HEADER, "invoices.csv:1: only a header, no invoice line; no invoices"),
+        ("customers.yaml", "customers: []\n", "customers.yaml:1: the 'customers:' list is empty"),
+        ("partner.yaml", "{}\n", "partner.yaml:1: no settings in it; partner settings not"),
+        (
+            "escalation.yaml",
+            "routes:\n  desk:\n    name: Desk\ncategories: []\n",
+            "escalation.yaml:1: the 'categories:' list is empty; escalation rules not loaded",
+        ),
+    ],
+)
+def test_a_required_file_missing_or_empty_is_fatal(
+    folder: Path, name: str, empty: str | None, message: str
+):
+    if empty is None:
+        (folder / name).unlink()
+    else:
+        (folder / name).write_text(empty)
+    (fatal,) = load_knowledge(folder).fatal
+    assert str(fatal).startswith(message)
+    with pytest.raises(KnowledgeError, match="cannot be served"):
+        require_servable(load_knowledge(folder))  # `serve` refuses to start
+    result = CliRunner().invoke(cli, ["check", str(folder)])
+    assert result.exit_code == 1
+    assert f"{folder.as_posix()}/{message}" in result.output
+
+
+def test_invoices_from_an_import_need_no_invoice_file(folder: Path):
+    (folder / "invoices.csv").unlink()
+    result = CliRunner().invoke(cli, ["check", "--invoices-imported", str(folder)])
+    assert result.exit_code == 0, result.output
+    # An invoice file with no line is still lost: the flag excuses only its absence.
+    (folder / "invoices.csv").write_text(HEADER)
+    result = CliRunner().invoke(cli, ["check", "--invoices-imported", str(folder)])
+    assert result.exit_code == 1 and "invoices.csv:1: only a header" in result.output
+
+
+def test_invoice_files_in_a_folder_count_as_the_invoices_file(folder: Path):
+    (folder / "invoices").mkdir()
+    (folder / "invoices.csv").rename(folder / "invoices" / "2026.csv")
+    assert load_knowledge(folder).fatal == ()

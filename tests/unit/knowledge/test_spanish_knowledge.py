@@ -4,7 +4,7 @@ from pathlib import Path
 from bot.knowledge.folder import load_knowledge
 from bot.knowledge.markdown import parse_markdown
 from bot.types import Audience
-from tests.conftest import SAMPLE_KNOWLEDGE
+from tests.conftest import SAMPLE_KNOWLEDGE, complete_folder
 
 ARTICLES = SAMPLE_KNOWLEDGE / "articles"
 
@@ -75,6 +75,9 @@ def test_a_customer_has_a_language_english_by_default(tmp_path: Path):
 
 
 def test_a_malformed_customer_language_is_a_problem_naming_the_line(tmp_path: Path):
+    complete_folder(tmp_path, without=("customers.yaml", "invoices.csv"))
+    header, first, *_ = (SAMPLE_KNOWLEDGE / "invoices.csv").read_text().splitlines(True)
+    (tmp_path / "invoices.csv").write_text(header + first.replace(",contoso,", ",acme,"))
     (tmp_path / "customers.yaml").write_text(
         "customers:\n  - id: acme\n    name: Acme\n  - id: coho\n    name: Coho\n"
         "    language: Spanish\n"
