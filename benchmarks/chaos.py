@@ -32,6 +32,12 @@ there, and the agent answers each ticket once in its thread (a signed event, red
 with the same event id until the server takes it); the reply, marked `agent-reply-N`, must
 reach the customer in Teams once.
 
+Long-outage mode (`--outage 1800`): after the last kill the fake connector answers every
+send with `--outage-status` (500) for that many seconds, while customers keep asking for the
+first `--ask-during-outage` seconds of it (redelivering with a growing pause, up to 30 s, as
+the Bot Framework does); then it is back. Every answer must still arrive once: the outbox
+retries with a capped backoff (5 minutes), so the worst "back to delivery" is at most that.
+
 Targets: 0 lost, 0 duplicated, restart to delivery <= 10 s. The run stops by itself.
 """
 
@@ -75,12 +81,17 @@ QUESTIONS = (
 START_TIMEOUT = 120.0  # seconds a (re)started server gets to answer /healthz
 POST_TIMEOUT = 20.0
 ALIVE = (1.0, 3.0)  # seconds the server serves between being healthy and the next kill
+MAX_REDELIVERY_PAUSE = 30.0  # seconds between a customer's redeliveries, at most
+MAX_DELAY = 300.0  # the dispatcher's backoff cap (`Dispatcher.max_delay`)
 
 
 # -- the fake Bot Connector, in its own process ---------------------------------------------
-def run_connector(log_path: Path, fail_rate: float, seed: int) -> None:
-    """Serve the fake connector; print its service URL; log each call until stdin closes."""
+def run_connector(log_path: Path, fail_rate: float, seed: int, outage_status: int) -> None:
+    """Serve the fake connector; print its service URL; log each call until stdin closes.
+    A file `outage` appearing beside the log (holding seconds) takes it down that long."""
     from fakes.cloud import FakeMicrosoftCloud
+
+    outage_file = log_path.parent / "outage"
 
     with FakeMicrosoftCloud("chaos-bot") as cloud, log_path.open("a") as log:
         cloud.accept_anonymous = True  # local mode: the bot sends no token
@@ -96,6 +107,9 @@ def run_connector(log_path: Path, fail_rate: float, seed: int) -> None:
 
         threading.Thread(target=watch_stdin, daemon=True).start()
         while True:
+            if outage_file.exists():
+                cloud.outage(float(outage_file.read_text()), outage_status)
+                outage_file.unlink()
             calls = cloud.calls()
             for call in calls[seen:]:
                 record = {
@@ -262,6 +276,7 @@ async def customer(
         activity["id"] = qid
         question = Question(qid, activity["conversation"]["id"], time.time())
         questions.append(question)
+        pause = 0.3
         while time.time() < give_up:  # redeliver until the bot takes it
             question.posts += 1
             with contextlib.suppress(Exception):
@@ -273,7 +288,8 @@ async def customer(
                         break
                     if 400 <= response.status < 500:
                         break  # refused for good: the platform would not retry either
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, MAX_REDELIVERY_PAUSE)
         await asyncio.sleep(dice.uniform(0.05, 0.3))
 
 
@@ -401,12 +417,13 @@ async def chaos(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     questions: list[Question] = []
     replies: list[AgentReply] = []
     startup: list[float] = []
+    outage: list[float] = []  # when the connector went down and came back
     dice = random.Random(args.seed)
     server: Server | None = None
     try:
         connector, service_url = fake_process(
             "connector", "--log", str(calls_path), "--fail-rate", str(args.fail_rate),
-            "--seed", str(args.seed),
+            "--seed", str(args.seed), "--outage-status", str(args.outage_status),
         )  # fmt: skip
         fakes.append(connector)
         slack, slack_url = fake_process("slack", "--log", str(slack_path))
@@ -433,10 +450,17 @@ async def chaos(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 server.start()
                 startup.append(await server.wait_healthy(http))
                 print(f"\rkills {kill + 1}/{args.kills}", end="", file=sys.stderr, flush=True)
+            drain = args.drain
+            if args.outage > 0:
+                (work / "outage").write_text(str(args.outage))
+                outage[:] = [time.time(), time.time() + args.outage]
+                print(f" connector down for {args.outage:.0f} s", file=sys.stderr, flush=True)
+                await asyncio.sleep(min(args.ask_during_outage, args.outage))
+                drain += args.outage + MAX_DELAY + 60
             print(" draining", file=sys.stderr, flush=True)
             stop.set()
             await asyncio.gather(*senders)
-            deadline = time.time() + args.drain
+            deadline = time.time() + drain
             while time.time() < deadline:
                 calls = read_calls(calls_path)
                 answered, relayed = answers_by_question(calls), relays_by_marker(calls)
@@ -457,6 +481,18 @@ async def chaos(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         if p.get("channel") == ESCALATIONS and "thread_ts" not in p
     )
     result = summarize(questions, replies, read_calls(calls_path), server, startup)
+    if outage:
+        answered = answers_by_question(read_calls(calls_path))
+        late = [
+            max(times[0] - outage[1], 0.0)
+            for q in questions
+            if q.first_sent <= outage[1] and (times := answered.get(q.id))
+        ]
+        result["connector outage, s"] = round(outage[1] - outage[0])
+        result["  questions asked before it ended"] = sum(
+            1 for q in questions if q.first_sent <= outage[1]
+        )
+        result["  connector back to delivery, s (worst)"] = round(max(late), 1) if late else None
     result["tickets posted to Slack (posted twice)"] = (
         len(posted),
         sum(1 for n in posted.values() if n > 1),
@@ -529,6 +565,7 @@ def main() -> None:
     fake.add_argument("--log", type=Path, required=True)
     fake.add_argument("--fail-rate", type=float, default=0.2)
     fake.add_argument("--seed", type=int, default=7)
+    fake.add_argument("--outage-status", type=int, default=500)
     sub.add_parser("slack", help="(internal) run the fake Slack").add_argument(
         "--log", type=Path, required=True
     )
@@ -544,11 +581,24 @@ def main() -> None:
         help="customers and the agent stop sending (and redelivering) after",
     )
     parser.add_argument(
+        "--outage",
+        type=float,
+        default=0.0,
+        help="after the kills, the connector is down this many seconds (e.g. 1800), then back",
+    )
+    parser.add_argument("--outage-status", type=int, default=500, help="what it answers then")
+    parser.add_argument(
+        "--ask-during-outage",
+        type=float,
+        default=30.0,
+        help="seconds customers keep asking into the outage",
+    )
+    parser.add_argument(
         "--keep", type=Path, help="run in this (new) folder and keep its logs and database"
     )
     args = parser.parse_args()
     if args.command == "connector":
-        run_connector(args.log, args.fail_rate, args.seed)
+        run_connector(args.log, args.fail_rate, args.seed, args.outage_status)
         return
     if args.command == "slack":
         run_slack(args.log)
@@ -564,7 +614,8 @@ def main() -> None:
         for name, value in result.items():
             print(f"{name:<48} {value}")
         print(f"{'run time, s':<48} {time.monotonic() - started:.0f}")
-        print("targets: lost 0, duplicated 0, restart to delivery <= 10 s")
+        print("targets: lost 0, duplicated 0, restart to delivery <= 10 s", end="")
+        print(f", connector back to delivery <= {MAX_DELAY:.0f} s" if args.outage else "")
 
 
 if __name__ == "__main__":
