@@ -28,7 +28,10 @@ absolute figures):
   every message in a conversation of its own: the same requests at the same moments, only
   the conversation ids differ. Their p50/p95 are printed side by side, with the ratio of the
   one-conversation p95 to the new-conversation p95 measured in the same run (1.0x: a message
-  never waits for its conversation's previous one). `--levels ""` runs the bursts alone.
+  never waits for its conversation's previous one), and the share of the cores the machine
+  and the server were busy meanwhile (a saturated machine makes every p95 noisy; on 2
+  cores a burst of 96 keeps them near 95% busy). Each gap's two shapes take turns going
+  first, so give an even `--rounds`; `--levels ""` runs the bursts alone.
 """
 
 from __future__ import annotations
@@ -228,6 +231,9 @@ class Burst:
 
     def __init__(self) -> None:
         self.by_place: dict[int, list[float]] = {}
+        self.busy = 0.0  # CPU seconds the whole machine used while this shape ran
+        self.server = 0.0  # of which the server's
+        self.elapsed = 0.0
 
     @property
     def latencies(self) -> list[float]:
@@ -244,6 +250,7 @@ async def run_burst(
     shared: bool,
     into: Burst,
     tag: str,
+    server_pid: int | None = None,
 ) -> None:
     """Every customer sends `messages` messages, one every `gap` seconds, none waiting for
     an answer (`gap` None: each after the previous answer); `shared`: all in the customer's
@@ -270,7 +277,19 @@ async def run_burst(
 
         await asyncio.gather(*(later(n) for n in range(messages)))
 
+    machine, server, started = machine_busy(), cpu_seconds(server_pid), time.perf_counter()
     await asyncio.gather(*(customer(c) for c in range(customers)))
+    into.elapsed += time.perf_counter() - started
+    into.busy += machine_busy() - machine
+    into.server += cpu_seconds(server_pid) - server
+
+
+def machine_busy() -> float:
+    """CPU seconds all of the machine's cores spent busy so far (/proc/stat), whoever ran:
+    this benchmark's processes or anything else sharing the machine."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / _TICK
 
 
 async def encoder_counts(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
@@ -316,13 +335,29 @@ async def drive(
                 per_client = max(1, messages // c)
                 await run_level(http, url, service_url, c, per_client, results[c], pids)
             if burst is not None and bursts is not None:
-                # The two shapes take turns going first, so neither always runs on a
-                # machine still busy with the other.
-                for gap, shared in bursts if round_ % 2 == 0 else reversed(bursts):
-                    tag = f"{round_}-{gap}-{'one' if shared else 'new'}"
-                    into = bursts[gap, shared]
-                    await run_burst(http, url, service_url, *burst, gap, shared, into, tag)
+                # Each gap's two shapes take turns going first, round after round, and each
+                # burst starts on an idle server: a burst that followed a 96-message one
+                # ran about twice as slow, whatever its shape.
+                for gap in dict.fromkeys(g for g, _ in bursts):
+                    for shared in (True, False) if round_ % 2 == 0 else (False, True):
+                        await settle(pids["server"])
+                        tag = f"{round_}-{gap}-{'one' if shared else 'new'}"
+                        into = bursts[gap, shared]
+                        await run_burst(
+                            http, url, service_url, *burst, gap, shared, into, tag, pids["server"]
+                        )
         return results
+
+
+async def settle(pid: int | None, quiet: float = 0.1, longest: float = 10.0) -> None:
+    """Wait until the server uses less than `quiet` of a core over half a second (what an
+    earlier burst left behind is done), or `longest` seconds."""
+    deadline = time.perf_counter() + longest
+    while time.perf_counter() < deadline:
+        used = cpu_seconds(pid)
+        await asyncio.sleep(0.5)
+        if cpu_seconds(pid) - used < quiet * 0.5:
+            return
 
 
 def main() -> None:
@@ -505,16 +540,20 @@ def report_bursts(one: Burst, new: Burst, burst: tuple[int, int], gap: Gap) -> N
     pace = "each after the previous answer" if gap is None else f"one every {gap:.2f} s"
     print(f"burst: {customers} customers x {messages} messages, {pace}")
     places = " ".join(f"{f'p95 #{n + 1}':>7}" for n in range(messages))
-    print(f"{'shape':>28} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {places}")
+    print(
+        f"{'shape':>28} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {places}  "
+        f"CPU busy: machine / server (of {CORES} cores)"
+    )
     for name, shape in (("one conversation a customer", one), ("a new conversation each", new)):
         ms = sorted(v * 1000 for v in shape.latencies)
         each = " ".join(
             f"{percentile([v * 1000 for v in shape.by_place.get(n, [0.0])], 0.95):7.0f}"
             for n in range(messages)
         )
+        cores = shape.elapsed * CORES
         print(
             f"{name:>28} {statistics.median(ms):7.0f} {percentile(ms, 0.95):7.0f} "
-            f"{ms[-1]:7.0f} {each}"
+            f"{ms[-1]:7.0f} {each}  {shape.busy / cores:.0%} / {shape.server / cores:.0%}"
         )
     ratio = percentile(one.latencies, 0.95) / percentile(new.latencies, 0.95)
     print(
