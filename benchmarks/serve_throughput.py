@@ -1,7 +1,7 @@
 """`billing-bot serve` over real HTTP with the real model: throughput at 1..64 conversations.
 
     .venv/bin/python benchmarks/serve_throughput.py [--levels 1,8,32,64] [--rounds 3]
-        [--workers 1,2]
+        [--workers 1,2] [--burst 32x3] [--gap 0.05]
 
 Runs three processes: this client; the real server (`python -m adapters.cli serve`, Teams
 local mode, SQLite in a temporary DATA_DIR, the sample folder), once per `--workers` value
@@ -21,7 +21,17 @@ absolute figures):
   with one worker, split into its encoding thread and the rest), and the share of
   all cores the server, the fake connector and this client used. All three share the
   machine, so on a small one the server only gets what the other two leave; the last line
-  says what the server's own CPU per message would allow with every core to itself.
+  says what the server's own CPU per message would allow with every core to itself;
+- bursts (`--burst CxM`): C customers each send M messages back to back, a message every
+  `--gap` seconds without waiting for the previous answer (as a person typing "hi" and then
+  the question does), once with each customer's messages in one conversation and once with
+  every message in a conversation of its own: the same requests at the same moments, only
+  the conversation ids differ. Their p50/p95 are printed side by side, with the ratio of the
+  one-conversation p95 to the new-conversation p95 measured in the same run (1.0x: a message
+  never waits for its conversation's previous one), and the share of the cores the machine
+  and the server were busy meanwhile (a saturated machine makes every p95 noisy; on 2
+  cores a burst of 96 keeps them near 95% busy). Each gap's two shapes take turns going
+  first, so give an even `--rounds`; `--levels ""` runs the bursts alone.
 """
 
 from __future__ import annotations
@@ -212,6 +222,76 @@ async def run_level(
     await prober
 
 
+Gap = float | None  # seconds between one customer's messages; None: after each answer
+
+
+class Burst:
+    """Latencies of one burst shape, over every round it ran, by the message's place in its
+    customer's burst (0: the first)."""
+
+    def __init__(self) -> None:
+        self.by_place: dict[int, list[float]] = {}
+        self.busy = 0.0  # CPU seconds the whole machine used while this shape ran
+        self.server = 0.0  # of which the server's
+        self.elapsed = 0.0
+
+    @property
+    def latencies(self) -> list[float]:
+        return [v for values in self.by_place.values() for v in values]
+
+
+async def run_burst(
+    http: aiohttp.ClientSession,
+    url: str,
+    service_url: str,
+    customers: int,
+    messages: int,
+    gap: Gap,
+    shared: bool,
+    into: Burst,
+    tag: str,
+    server_pid: int | None = None,
+) -> None:
+    """Every customer sends `messages` messages, one every `gap` seconds, none waiting for
+    an answer (`gap` None: each after the previous answer); `shared`: all in the customer's
+    one conversation, else one conversation each."""
+
+    async def send(number: int, n: int) -> None:
+        conversation = f"a:1burst-{tag}-{number}" + ("" if shared else f"-{n}")
+        user = TeamsUser(service_url, APP_ID, conversation=conversation)
+        activity = user.message(QUESTIONS[(number + n) % len(QUESTIONS)])
+        started = time.perf_counter()
+        async with http.post(url + "/api/messages", json=activity) as r:
+            assert r.status in (200, 201), r.status
+        into.by_place.setdefault(n, []).append(time.perf_counter() - started)
+
+    async def customer(number: int) -> None:
+        if gap is None:
+            for n in range(messages):
+                await send(number, n)
+            return
+
+        async def later(n: int) -> None:
+            await asyncio.sleep(n * gap)
+            await send(number, n)
+
+        await asyncio.gather(*(later(n) for n in range(messages)))
+
+    machine, server, started = machine_busy(), cpu_seconds(server_pid), time.perf_counter()
+    await asyncio.gather(*(customer(c) for c in range(customers)))
+    into.elapsed += time.perf_counter() - started
+    into.busy += machine_busy() - machine
+    into.server += cpu_seconds(server_pid) - server
+
+
+def machine_busy() -> float:
+    """CPU seconds all of the machine's cores spent busy so far (/proc/stat), whoever ran:
+    this benchmark's processes or anything else sharing the machine."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / _TICK
+
+
 async def encoder_counts(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
     """The server's encoder counters from /metrics (loopback; the token if one is set)."""
     token = os.environ.get("METRICS_TOKEN", "")
@@ -234,6 +314,8 @@ async def drive(
     messages: int,
     started: float,
     pids: dict[str, int | None],
+    burst: tuple[int, int] | None = None,
+    bursts: dict[tuple[Gap, bool], Burst] | None = None,
 ) -> dict[int, Level]:
     timeout = aiohttp.ClientTimeout(total=600)
     connector = aiohttp.TCPConnector(limit=0)
@@ -248,11 +330,34 @@ async def drive(
         await run_level(http, url, service_url, 8, 3, Level(), pids)  # warm-up
         # Levels take turns, round after round, so the machine's noise falls on all of them.
         results = {c: Level() for c in levels}
-        for _ in range(rounds):
+        for round_ in range(rounds):
             for c in levels:
                 per_client = max(1, messages // c)
                 await run_level(http, url, service_url, c, per_client, results[c], pids)
+            if burst is not None and bursts is not None:
+                # Each gap's two shapes take turns going first, round after round, and each
+                # burst starts on an idle server: a burst that followed a 96-message one
+                # ran about twice as slow, whatever its shape.
+                for gap in dict.fromkeys(g for g, _ in bursts):
+                    for shared in (True, False) if round_ % 2 == 0 else (False, True):
+                        await settle(pids["server"])
+                        tag = f"{round_}-{gap}-{'one' if shared else 'new'}"
+                        into = bursts[gap, shared]
+                        await run_burst(
+                            http, url, service_url, *burst, gap, shared, into, tag, pids["server"]
+                        )
         return results
+
+
+async def settle(pid: int | None, quiet: float = 0.1, longest: float = 10.0) -> None:
+    """Wait until the server uses less than `quiet` of a core over half a second (what an
+    earlier burst left behind is done), or `longest` seconds."""
+    deadline = time.perf_counter() + longest
+    while time.perf_counter() < deadline:
+        used = cpu_seconds(pid)
+        await asyncio.sleep(0.5)
+        if cpu_seconds(pid) - used < quiet * 0.5:
+            return
 
 
 def main() -> None:
@@ -266,14 +371,33 @@ def main() -> None:
         default=f"1,{CORES}" if CORES > 1 else "1",
         help="serve --workers values, each measured in turn (default: 1 and one per core)",
     )
-    args = parser.parse_args()
-    levels = [int(c) for c in args.levels.split(",")]
-
-    single, batched = encode_floor()
-    print(
-        f"encode floor (same model, this run): 1 per call {single:.1f} q/s, 32 per call "
-        f"{batched:.1f} q/s ({batched / single:.1f}x)"
+    parser.add_argument(
+        "--burst",
+        default="32x3",
+        help="CUSTOMERSxMESSAGES sent back to back, in one conversation per customer and in "
+        "a new conversation per message (empty: no bursts)",
     )
+    parser.add_argument(
+        "--gap",
+        default="0.05",
+        help="seconds between one customer's messages in a burst, or 'answer' (each after "
+        "the previous answer); several, comma-separated, are measured in turn",
+    )
+    args = parser.parse_args()
+    levels = [int(c) for c in args.levels.split(",") if c]
+    burst: tuple[int, int] | None = None
+    if args.burst:
+        customers, _, each = args.burst.partition("x")
+        burst = (int(customers), int(each))  # CUSTOMERSxMESSAGES, e.g. 32x3
+    gaps: list[Gap] = [None if g == "answer" else float(g) for g in args.gap.split(",")]
+
+    single = batched = 0.0
+    if levels:
+        single, batched = encode_floor()
+        print(
+            f"encode floor (same model, this run): 1 per call {single:.1f} q/s, 32 per call "
+            f"{batched:.1f} q/s ({batched / single:.1f}x)"
+        )
 
     fork = multiprocessing.get_context("fork")
     cloud = FakeMicrosoftCloud(APP_ID)  # its socket is bound here; the child serves it
@@ -313,6 +437,7 @@ def main() -> None:
                 env=env,
             )
             print(f"== serve --workers {workers}", flush=True)
+            bursts = {(gap, shared): Burst() for gap in gaps for shared in (True, False)}
             try:
                 results = asyncio.run(
                     drive(
@@ -323,14 +448,20 @@ def main() -> None:
                         args.messages,
                         started,
                         {"server": server.pid, "connector": connector.pid, "client": None},
+                        burst,
+                        bursts,
                     )
                 )
             finally:
                 server.terminate()
                 server.wait(30)
-            report(results, workers, single, batched)
+            if levels:
+                report(results, workers, single, batched)
+            if burst is not None:
+                for gap in gaps:
+                    report_bursts(bursts[gap, True], bursts[gap, False], burst, gap)
             measured[workers] = results
-    if 1 in measured and len(measured) > 1:
+    if levels and 1 in measured and len(measured) > 1:
         one = measured[1]
         base = one[levels[0]].rate
         print(
@@ -400,6 +531,34 @@ def report(results: dict[int, Level], workers: int, single: float, batched: floa
         f"at 32: {r.rate / base:.1f}x single-stream (target >= 6x; the encode floor allows "
         f"{batched / single:.1f}x), /healthz p99 {percentile(r.health, 0.99) * 1000:.0f} ms "
         f"(target <= 100 ms); {r.rate / batched:.0%} of the batch-32 encode rate"
+    )
+
+
+def report_bursts(one: Burst, new: Burst, burst: tuple[int, int], gap: Gap) -> None:
+    """One gap's two shapes side by side, and the p95 ratio (same run, same requests)."""
+    customers, messages = burst
+    pace = "each after the previous answer" if gap is None else f"one every {gap:.2f} s"
+    print(f"burst: {customers} customers x {messages} messages, {pace}")
+    places = " ".join(f"{f'p95 #{n + 1}':>7}" for n in range(messages))
+    print(
+        f"{'shape':>28} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {places}  "
+        f"CPU busy: machine / server (of {CORES} cores)"
+    )
+    for name, shape in (("one conversation a customer", one), ("a new conversation each", new)):
+        ms = sorted(v * 1000 for v in shape.latencies)
+        each = " ".join(
+            f"{percentile([v * 1000 for v in shape.by_place.get(n, [0.0])], 0.95):7.0f}"
+            for n in range(messages)
+        )
+        cores = shape.elapsed * CORES
+        print(
+            f"{name:>28} {statistics.median(ms):7.0f} {percentile(ms, 0.95):7.0f} "
+            f"{ms[-1]:7.0f} {each}  {shape.busy / cores:.0%} / {shape.server / cores:.0%}"
+        )
+    ratio = percentile(one.latencies, 0.95) / percentile(new.latencies, 0.95)
+    print(
+        f"p95 one conversation / new conversations: {ratio:.2f}x "
+        "(1.0x: a message never waits for its conversation's previous one)"
     )
 
 
