@@ -21,7 +21,9 @@ idempotent consumer on the other):
   clears `id`, which the service assigns), so one case is left: a process killed after the
   connector took the activity and before the row was marked delivered. That row is sent
   again when its claim runs out, at least once, under the same key, for the receiver (or a
-  proxy in front of it) to drop.
+  proxy in front of it) to drop. To keep that window short, a send's outcome is recorded
+  on threads of its own (`SETTLERS`), never queued behind turns waiting in the core's pool
+  for the encoder: right after the send, the settle statement alone.
 
 The core is synchronous (database, embeddings), so every call into it goes through
 `run_core`, which runs it off the event loop: the server keeps serving other requests.
@@ -30,9 +32,11 @@ The core is synchronous (database, embeddings), so every call into it goes throu
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -66,6 +70,7 @@ INLINE_TIMEOUT = 4.0
 DELIVERY_KEY = "deliveryKey"  # channelData field: the outbox row's key, for the receiver
 SETTLE_RETRIES = (0.2, 1.0)  # seconds between attempts to record an inline send's outcome
 SHUTDOWN_GRACE = 10.0  # seconds inline sends still on their way get when the server stops
+SETTLERS = 2  # threads that record inline sends' outcomes (one short statement each)
 
 
 class TeamsTurns:
@@ -84,6 +89,7 @@ class TeamsTurns:
         self._conversations = conversations
         self._outbox = outbox
         self._sending: set[asyncio.Future[bool]] = set()  # inline sends still on their way
+        self._settlers = ThreadPoolExecutor(SETTLERS, thread_name_prefix="settle")
         self._run_core = run_core
         self._local_tenant = local_tenant  # the Emulator's stand-in tenant, local mode only
         self._remembered: dict[str, dict[str, Any]] = {}  # conversation -> stored reference
@@ -178,10 +184,11 @@ class TeamsTurns:
                     outgoing.key,
                     one_line(f"{type(exc).__name__}: {exc}"),
                 )
-                await self._record(self._release, delivery, f"inline send: {exc!r}")
+                # Through the core's pool, which wakes the dispatcher to deliver it at once.
+                await self._record(self._run_core, self._release, delivery, f"inline send: {exc!r}")
                 return False
             reference = getattr(response, "id", None) or None
-            await self._record(self._settle, delivery, reference)
+            await self._record(self._on_settler, self._settle, delivery, reference)
             return True
         finally:
             heartbeat.cancel()
@@ -194,12 +201,19 @@ class TeamsTurns:
             except Exception as exc:  # the database is away: the claim may run out
                 log.warning("could not renew the claim on %s: %s", delivery.outgoing.key, exc)
 
-    async def _record(self, outcome: Callable[[Claimed, Any], None], *args: Any) -> None:
-        """Store a send's outcome, retrying briefly. If it cannot be stored, the row's claim
-        runs out and the dispatcher sends it: a reply sent once more (same key), never lost."""
+    async def _on_settler(self, fn: Callable[..., Any], *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._settlers, functools.partial(fn, *args))
+
+    async def _record(
+        self, run: CoreRunner, outcome: Callable[[Claimed, Any], None], *args: Any
+    ) -> None:
+        """Store a send's outcome (with `run`), retrying briefly. If it cannot be stored, the
+        row's claim runs out and the dispatcher sends it: a reply sent once more (same key),
+        never lost."""
         for pause in (*SETTLE_RETRIES, None):
             try:
-                await self._run_core(outcome, *args)
+                await run(outcome, *args)
                 return
             except Exception as exc:
                 if pause is None:
@@ -211,6 +225,7 @@ class TeamsTurns:
         """Let inline sends still on their way end (and settle) before the server stops."""
         if self._sending:
             await asyncio.wait(set(self._sending), timeout=timeout)
+        self._settlers.shutdown(wait=False)
 
     def _renew(self, delivery: Claimed) -> None:
         self._outbox.renew([delivery], until=_now() + INLINE_LEASE)

@@ -1,0 +1,82 @@
+"""The Bot Connector down for longer than its redeliveries, or than a message's window: the
+answer waits for it and reaches the customer once, late with an apology past its window;
+on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from fakes.cards import texts
+from fakes.harness import BotServer, eventually
+
+from bot.config import Settings
+from bot.tickets.outbox import OutboxStatus
+
+QUESTION = "When is my invoice due?"
+ANSWER = "NW-2026-0507"  # Contoso's invoice, in the answer's first line
+
+
+@pytest.fixture
+def settings(on_both_databases: Settings) -> Settings:
+    return on_both_databases
+
+
+def answers(bot: BotServer, conversation: str) -> list[Any]:
+    """The answer cards that reached the customer."""
+    return [c for c in bot.cloud.sent(conversation) if ANSWER in str(c.card)]
+
+
+@pytest.fixture
+async def patient_bot(start_server: Callable[..., Any]) -> AsyncIterator[BotServer]:
+    """The server with its dispatcher, retrying at least every second (the production cap
+    is five minutes) and holding a customer's message after a 4 s window (24 h by default)."""
+    options = {"poll_interval": 0.05, "base_delay": 0.05, "max_delay": 1.0, "window": 4.0}
+    async with start_server(dispatcher_options=options) as server:
+        yield server
+
+
+async def test_an_answer_outlives_a_connector_down_longer_than_its_redeliveries(
+    patient_bot: BotServer,
+) -> None:
+    # Each redelivery used to cost the reply two of its eight attempts: parked dead ~6.5 s
+    # into an outage. Now the redeliveries cost nothing and the outbox waits the outage out.
+    bot, user = patient_bot, patient_bot.user()
+    activity = user.message(QUESTION)
+    bot.cloud.outage(3.0, 503, Retry_After="1")
+
+    statuses = [(await bot.post(activity)).status]
+    for _ in range(8):  # the Bot Connector redelivers what was not delivered
+        await asyncio.sleep(0.25)
+        statuses.append((await bot.post(activity)).status)
+
+    assert statuses[0] == 503
+    [answer] = await eventually(lambda: answers(bot, user.conversation), timeout=30)
+    assert ANSWER in texts(answer.card)[0]
+    [row] = bot.assistant.storage.outbox.entries()
+    assert row.status == "delivered"
+    await asyncio.sleep(1.5)  # nothing more arrives later
+    assert len(answers(bot, user.conversation)) == 1
+
+
+async def test_an_answer_past_its_window_reaches_the_customer_late_with_an_apology(
+    patient_bot: BotServer,
+) -> None:
+    bot, user = patient_bot, patient_bot.user()
+    bot.cloud.outage(6.0, 500)  # longer than the window: the answer is held
+    assert (await bot.post(user.message(QUESTION))).status == 503
+    outbox = bot.assistant.storage.outbox
+    [held] = await eventually(lambda: outbox.entries(OutboxStatus.HELD), timeout=30)
+    await asyncio.sleep(6.0)  # the connector is back; a held answer waits for the customer
+    assert answers(bot, user.conversation) == []
+
+    await bot.post(user.message("hello?"))  # the customer writes again
+
+    [late] = await eventually(lambda: answers(bot, user.conversation), timeout=30)
+    first_line = texts(late.card)[0]
+    assert first_line.startswith("Sorry for the delay")
+    assert ANSWER in texts(late.card)[1]
+    assert outbox.entries(OutboxStatus.HELD, OutboxStatus.PENDING) == []
+    assert late.delivery_key == held.key
