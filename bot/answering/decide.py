@@ -447,8 +447,8 @@ class Answerer:
     ) -> str:
         """The invoice line a complaint names ("too many Teams Phone licences"), so the
         customer and the agents see the same figures."""
-        if customer is None:
-            return ""
+        if customer is None or self.knowledge.invoices_refused:
+            return ""  # with an invoice file refused, no figure is told as fact
         names = {line.product for inv in invoices for line in inv.lines}
         if not matching_products(text, names):
             return ""
@@ -475,6 +475,7 @@ class Answerer:
         invoice_evidence = (
             escalation_evidence(text, mine())
             + withheld.agent_evidence(self.knowledge.withheld_of(customer.id))
+            + tuple(str(problem) for problem in self.knowledge.refused_invoices)
             if customer
             else ()
         )
@@ -502,12 +503,20 @@ class Answerer:
         guess: IntentGuess,
     ) -> Decision:
         customer, language = ask.customer, ask.language
+        if self.knowledge.invoices_refused:  # `ask`, `chat`: a folder `serve` would refuse
+            answer = withheld.refused(self.knowledge.refused_invoices, language)
+            reply = Reply(answer.text, ReplyKind.INVOICE, 1.0, evidence=answer.evidence)
+            return Decision(reply, None, (), guess, state.shown.then(Shown(intent)))
         found = invoice_requests.answer(
             intent, text, slots, ask, state.shown, product_hint=state.shown.product
         )
         # Never an incomplete invoice told as fact: a withheld one is named, not counted.
         answer = withheld.qualify(
-            text, self.knowledge.withheld_of(customer.id), lambda: found.answer, language
+            text,
+            self.knowledge.withheld_of(customer.id),
+            lambda: found.answer,
+            language,
+            complete=bool(ask.invoices),
         )
         citations = self._collections_citation_in(language) if intent in (I.STATUS, I.DUE) else ()
         reply = Reply(

@@ -3,7 +3,9 @@ by `billing-bot check`): never the part that loaded, as if it were the whole.
 
 All the words for customers live here. `qualify` wraps any invoice answer: a question about
 a withheld invoice gets "I can't show invoice X right now"; an answer that adds up or lists
-invoices (balance, due, overdue, recent, compare) says first which invoice it leaves out.
+invoices (balance, due, overdue, recent, compare) says first which invoice it leaves out; a
+customer with no complete invoice, or any customer while an invoice file is refused
+(`refused`), hears "I can't show your invoices right now", never "no invoices".
 The agents see why, in the answer's evidence.
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 from bot.answering.invoices import InvoiceAnswer
 from bot.knowledge.invoices import WithheldInvoice
+from bot.knowledge.problems import Problem
 from bot.locale import SOURCE_LANGUAGE, translator
 from bot.understanding.slots import INVOICE_NUMBER
 
@@ -30,14 +33,29 @@ def cannot_show(numbers: Sequence[str], language: str = SOURCE_LANGUAGE) -> str:
     )
 
 
+def cannot_show_any(language: str = SOURCE_LANGUAGE) -> str:
+    _ = translator(language)
+    return _("I can't show your invoices right now; our billing team has been told.")
+
+
+def refused(problems: Sequence[Problem], language: str = SOURCE_LANGUAGE) -> InvoiceAnswer:
+    """The answer to any invoice question while an invoice file is refused (`problems`):
+    what loaded may lack any invoice, so nothing of it is told as fact."""
+    log.warning("invoice answer withheld: %s", "; ".join(str(p) for p in problems))
+    return InvoiceAnswer(cannot_show_any(language), None, tuple(str(p) for p in problems))
+
+
 def qualify(
     question: str,
     withheld: Sequence[WithheldInvoice],
     compute: Callable[[], InvoiceAnswer],
     language: str = SOURCE_LANGUAGE,
+    *,
+    complete: bool = True,
 ) -> InvoiceAnswer:
     """The answer `compute` gives, unless `withheld` (the asker's withheld invoices) makes
-    it incomplete: then the customer hears which invoice is missing from it."""
+    it incomplete: then the customer hears which invoice is missing from it, or, with no
+    `complete` invoice to tell of, that their invoices can't be shown."""
     if not withheld:
         return compute()
     named = {m.upper() for m in INVOICE_NUMBER.findall(question)}
@@ -53,6 +71,8 @@ def qualify(
         return InvoiceAnswer(
             cannot_show([w.number for w in asked], language), None, agent_evidence(asked)
         )
+    if not complete:  # every invoice withheld: "no invoices on record" would be false
+        return InvoiceAnswer(cannot_show_any(language), None, agent_evidence(withheld))
     _ = translator(language)
     found = compute()
     numbers = [w.number for w in withheld]

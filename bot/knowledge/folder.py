@@ -109,6 +109,16 @@ class Knowledge:
         """Problems that make serving this folder mislead customers (a whole file lost)."""
         return tuple(p for p in self.problems if p.severity is Severity.FATAL)
 
+    @cached_property
+    def refused_invoices(self) -> tuple[Problem, ...]:
+        """Fatal problems on invoice files (one refused or missing): the invoices loaded
+        may lack any customer's, so no invoice answer can be told as fact."""
+        return tuple(p for p in self.fatal if kind_of(p.path) is Kind.INVOICES)
+
+    @property
+    def invoices_refused(self) -> bool:
+        return bool(self.refused_invoices)
+
     def customer(self, customer_id: str) -> Customer | None:
         return self._by_id.get(customer_id)
 

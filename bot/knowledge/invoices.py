@@ -27,7 +27,10 @@ SMALLEST = Decimal(1).scaleb(-DECIMALS)
 _WIDE = Context(prec=40, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
 MAX_ID = 200  # characters of an invoice number or customer id (both are looked up by index)
 # What losing a whole invoices file means for customers (`check`, and `serve` refusing).
-LOST = "no invoices loaded from it: its customers will be told nothing of them"
+LOST = (
+    "no invoices loaded from it: every customer will be told their invoices can't be shown "
+    "right now"
+)
 
 
 @dataclass(frozen=True, slots=True)

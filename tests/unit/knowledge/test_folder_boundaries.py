@@ -215,8 +215,8 @@ def test_check_says_plainly_what_a_missing_invoice_column_means(folder: Path):
     (folder / "invoices.csv").write_text(HEADER.replace(",status", "") + "\n")
     result = CliRunner().invoke(cli, ["check", str(folder)])
     assert (
-        "invoices.csv:1: missing column(s): status; no invoices loaded from it: its customers "
-        "will be told nothing of them"
+        "invoices.csv:1: missing column(s): status; no invoices loaded from it: every "
+        "customer will be told their invoices can't be shown right now"
     ) in result.output
 
 
