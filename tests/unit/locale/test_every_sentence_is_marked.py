@@ -71,6 +71,11 @@ OPERATOR_MODULES = {
     "bot/turn.py": "the turn's transaction: outbox keys and stored results",
     "adapters/teams/activities.py": "reads activities; its problems are HTTP 400 refusals",
     "adapters/teams/direct.py": "Bot Connector plumbing: URLs, headers, activity fields",
+    "adapters/teams/channel.py": "proactive delivery: errors for the outbox (cards.py renders)",
+    "adapters/slack/channel.py": "delivery: Slack API error codes, errors for the outbox",
+    "bot/channel.py": "the outbox's vocabulary: event names and body keys",
+    "bot/intake.py": "normalising what comes in: ids, keys, encodings",
+    "bot/logsafe.py": "log records",
 }
 OPERATOR_PACKAGES = {
     "bot/knowledge/": "the knowledge check's problems (`billing-bot check`), file formats",
