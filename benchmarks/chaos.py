@@ -260,7 +260,7 @@ class Question:
 
 async def customer(
     number: int, server: Server, service_url: str, http: Any, questions: list[Question],
-    stop: asyncio.Event, give_up: float, dice: random.Random,
+    stop: asyncio.Event, give_up: float, dice: random.Random, patient: bool = False,
 ) -> None:  # fmt: skip
     from fakes.teams import CONTOSO_TENANT, TeamsUser
 
@@ -289,7 +289,8 @@ async def customer(
                     if 400 <= response.status < 500:
                         break  # refused for good: the platform would not retry either
             await asyncio.sleep(pause)
-            pause = min(pause * 2, MAX_REDELIVERY_PAUSE)
+            if patient:  # a long outage: back off as the Bot Framework does
+                pause = min(pause * 2, MAX_REDELIVERY_PAUSE)
         await asyncio.sleep(dice.uniform(0.05, 0.3))
 
 
@@ -437,7 +438,17 @@ async def chaos(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             give_up = time.time() + args.max_seconds
             senders = [
                 asyncio.create_task(
-                    customer(n, server, service_url, http, questions, stop, give_up, dice)
+                    customer(
+                        n,
+                        server,
+                        service_url,
+                        http,
+                        questions,
+                        stop,
+                        give_up,
+                        dice,
+                        patient=args.outage > 0,
+                    )
                 )
                 for n in range(args.customers)
             ]
