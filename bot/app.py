@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo
 
 from bot.answering.decide import Answerer, Decision
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
+from bot.collections.disputes import open_disputes
+from bot.collections.plan import Facts
 from bot.config import Settings
 from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
 from bot.errors import TicketError, UnknownCustomerError
@@ -233,7 +235,13 @@ class Assistant:
             or (self.knowledge.customer(state.customer) if state.customer else None)
         )
         decision = self.answerer.decide(
-            message.text, customer, agent=True, today=self._today(), state=state, language=language
+            message.text,
+            customer,
+            agent=True,
+            today=self._today(),
+            state=state,
+            language=language,
+            facts=self._collections_facts,
         )
 
         def remember(turn: Turn) -> Reply:
@@ -245,6 +253,11 @@ class Assistant:
             return replace(decision.reply, language=language)
 
         return remember
+
+    def _collections_facts(self) -> Facts:
+        """What the collections plan knows beyond the invoices, for agents' questions across
+        customers: open dispute tickets."""
+        return Facts(disputes=open_disputes(self.storage.tickets.find()))
 
     # -- hand-off while no agent has claimed the ticket ------------------------------------
     def _answer_beside_ticket(

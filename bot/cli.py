@@ -85,6 +85,10 @@ class LazyGroup(click.Group):
             "bot.tickets.cli:tickets",
             "Tickets handed to people, and the outbox that carries their messages.",
         ),
+        "collections": (
+            "bot.collections.cli:collections",
+            "Payment reminders on the partner's collections timeline: preview a day.",
+        ),
         "import": (
             "bot.invoices.cli:import_group",
             "Import data into the database: partners' invoice exports.",

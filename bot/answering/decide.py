@@ -25,6 +25,9 @@ from bot.answering.extract import extract
 from bot.answering.invoices import InvoiceAsk, collections_outlook, escalation_evidence
 from bot.answering.multilingual import in_other_language, unserved_sentence
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
+from bot.collections import desk
+from bot.collections.plan import Facts
+from bot.collections.plan import plan as collections_plan
 from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
 from bot.knowledge.escalation import Category
@@ -253,7 +256,10 @@ class Answerer:
         state: ConversationState | None = None,
         offer_pending: bool = False,
         language: str = "en",
+        facts: Callable[[], Facts] | None = None,
     ) -> Decision:
+        """`facts`: what collections knows beyond the invoices (open dispute tickets), read
+        only when an agent asks across customers."""
         state = state or ConversationState()
         if language not in SERVED_LANGUAGES:
             return self._unserved(language)
@@ -266,6 +272,10 @@ class Answerer:
         mine = self._invoices_once(customer)
         novel = self.known.unknown_share(text, language) >= NOVEL_AT
         intent = resolved_intent(guess, slots, state, offer_pending)
+        if intent in I.ACROSS_CUSTOMERS:
+            if agent and self.named_customer(text) is None:
+                return self._across(intent, text, today, language, facts, guess)
+            intent = I.ACROSS_CUSTOMERS[intent]  # one customer's look-up
         own = customer is not None and (named or _names_own(text, slots, mine()))
         unsure_lookup = I.is_invoice(intent) and guess.confidence < SURE_LOOKUP
         if unsure_lookup and novel and not (own or slots.names_invoice):
@@ -338,6 +348,33 @@ class Answerer:
             state=state,
             mine=mine,
         )
+
+    def _across(
+        self,
+        intent: str,
+        text: str,
+        today: date,
+        language: str,
+        facts: Callable[[], Facts] | None,
+        guess: IntentGuess,
+    ) -> Decision:
+        """An agent's question across customers, from the collections plan of `today`."""
+        knowledge = self.knowledge
+        day_plan = collections_plan(
+            knowledge.invoices,
+            knowledge.customers,
+            knowledge.partner.collections,
+            knowledge.partner.support,
+            today,
+            facts() if facts else Facts(),
+        )
+        if intent == I.OVERDUE_CUSTOMERS:
+            found = desk.overdue(day_plan, knowledge.customers, language)
+        else:
+            start, end = desk.period_of(text, today)
+            found = desk.due_between(day_plan, knowledge.customers, start, end, language)
+        reply = Reply(found.text, ReplyKind.INVOICE, 1.0, table=found.table)
+        return Decision(reply, None, (), guess, Shown(intent))
 
     def _invoices_once(self, customer: Customer | None) -> Callable[[], list[Invoice]]:
         """The customer's invoices, read from the database the first time a turn needs them

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from bot.knowledge.customers import Customer
 from bot.knowledge.invoices import Invoice
-from bot.knowledge.partner import Collections
+from bot.knowledge.partner import Collections, StepKind
 from bot.locale import N_, SOURCE_LANGUAGE, formats, translator
 from bot.types import Table
 from bot.understanding.slots import INVOICE_NUMBER
@@ -256,9 +256,9 @@ def collections_outlook(
     """What the collections policy does next for one open invoice."""
     _ = translator(language)
     late = invoice.days_overdue(today)
-    due = invoice.due_date
-    notice = due + timedelta(days=collections.suspension_notice_days)
-    suspension = due + timedelta(days=collections.suspension_days)
+    timeline = collections.timeline(invoice.due_date)  # the days collections acts on
+    notice = next(day for step, day in timeline if step.kind is StepKind.SUSPENSION_NOTICE)
+    suspension = next(day for step, day in timeline if step.kind is StepKind.SUSPENSION)
     if late >= collections.suspension_days:
         return (
             _(
@@ -275,7 +275,9 @@ def collections_outlook(
         _("a suspension notice on {date}").format(date=_day(notice, language)),
         _("suspension of access on {date}").format(date=_day(suspension, language)),
     ]
-    reminders = [due + timedelta(days=d) for d in collections.reminder_days if d > late]
+    reminders = [
+        day for step, day in timeline if step.kind is StepKind.REMINDER and step.offset > late
+    ]
     if reminders:
         steps.insert(0, _("a reminder on {date}").format(date=_day(reminders[0], language)))
     return _("If it stays unpaid, the collections policy sends {steps}.").format(

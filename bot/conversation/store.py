@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, func, update
+from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.conversation.state import ConversationState
@@ -74,6 +74,22 @@ class Conversations:
                 ConversationRow, (channel, stable_key(conversation, CONVERSATION_LIMIT))
             )
             return None if row is None or not row.reference else dict(row.reference)
+
+    def reachable(self, channel: str) -> set[tuple[str | None, str | None]]:
+        """(customer id, tenant id) of every conversation on `channel` with a stored
+        reference a proactive message can use (either may be None when not stored)."""
+        query = select(ConversationRow.customer_id, ConversationRow.reference).where(
+            ConversationRow.channel == channel
+        )
+        found: set[tuple[str | None, str | None]] = set()
+        with self._db.read() as session:
+            for customer_id, reference in session.execute(query):
+                if not reference or not reference.get("serviceUrl"):
+                    continue
+                conversation = reference.get("conversation")
+                tenant = conversation.get("tenantId") if isinstance(conversation, dict) else None
+                found.add((customer_id, str(tenant).lower() if tenant else None))
+        return found
 
     def customer(self, channel: str, conversation: str) -> str | None:
         with self._db.read() as session:

@@ -31,6 +31,7 @@ class Customer:
     account_status: str
     currency: str
     language: str = "en"  # ISO 639-1: the language to use when a message is too short to tell
+    reminders: bool = True  # False: collections sends this customer no payment reminders
 
 
 def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]]:
@@ -103,6 +104,17 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
                 )
             )
             language = "en"
+        reminders = record.get("reminders", True)
+        if not isinstance(reminders, bool):
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    f"{cid}: reminders must be true or false, not {reminders!r}; "
+                    "no reminders are sent to it until this is fixed",
+                )
+            )
+            reminders = False  # whatever was meant, never a message the admin may not want
         contacts = tuple(
             Contact(str(c.get("name", "")), str(c.get("email", "")), str(c.get("role", "")))
             for c in raw_contacts
@@ -118,6 +130,7 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
                 account_status=status,
                 currency=str(record.get("currency", "EUR")),
                 language=language,
+                reminders=reminders,
             )
         )
     if records and not customers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,6 +46,22 @@ class SupportHours:
                 return opening
         return None
 
+    def is_open_day(self, day: date) -> bool:
+        """Whether support opens at all on `day` (a local date): a weekday with hours, not a
+        holiday. A partner that publishes no hours is open every day but its holidays."""
+        if day in self.holidays:
+            return False
+        return not self.hours or WEEKDAYS[day.weekday()] in self.hours
+
+    def next_open_day(self, day: date) -> date:
+        """`day` itself when support opens on it, else the next day it does (`day` when no
+        day opens within a month: a folder with every weekday closed)."""
+        for offset in range(0, 31):
+            candidate = day + timedelta(days=offset)
+            if self.is_open_day(candidate):
+                return candidate
+        return day
+
     def describe(self, language: str = SOURCE_LANGUAGE) -> str:
         """ "Mon–Fri 08:00–18:00 (Europe/Amsterdam), except public holidays", in `language`."""
         _ = translator(language)
@@ -78,6 +95,28 @@ class SupportHours:
         return formats.weekday(WEEKDAYS.index(day), language)
 
 
+class StepKind(StrEnum):
+    """The kinds of step on the collections timeline, in the order they come."""
+
+    COURTESY = "courtesy"  # `before_due_days` before the due date
+    REMINDER = "reminder"  # each of `reminder_days` after it
+    SUSPENSION_NOTICE = "suspension_notice"
+    SUSPENSION = "suspension"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Step:
+    """One step of the timeline: its kind and its day relative to the due date (negative:
+    before it). `key` names it in the outbox and the history ("reminder+7")."""
+
+    offset: int
+    kind: StepKind
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}{self.offset:+d}"
+
+
 @dataclass(frozen=True, slots=True)
 class Collections:
     reminder_days: tuple[int, ...] = (1, 7, 14)
@@ -85,9 +124,29 @@ class Collections:
     suspension_days: int = 30
     reinstatement: str = ""
     reinstatements: Translations = ()  # `reinstatement_es: ...`
+    before_due_days: int | None = None  # a courtesy notice this many days before the due date
 
     def reinstatement_in(self, language: str | None) -> str:
         return pick(self.reinstatement, self.reinstatements, language)
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """Every step of the policy, by day (the one place the timeline is computed: what
+        the bot says will happen and what collections sends agree)."""
+        found = {Step(days, StepKind.REMINDER) for days in self.reminder_days}
+        found.add(Step(self.suspension_notice_days, StepKind.SUSPENSION_NOTICE))
+        found.add(Step(self.suspension_days, StepKind.SUSPENSION))
+        if self.before_due_days:
+            found.add(Step(-self.before_due_days, StepKind.COURTESY))
+        return tuple(sorted(found))
+
+    def timeline(self, due: date) -> tuple[tuple[Step, date], ...]:
+        """Each step with its calendar day for an invoice due on `due`."""
+        return tuple((step, due + timedelta(days=step.offset)) for step in self.steps)
+
+    def day_of(self, kind: StepKind, due: date) -> date | None:
+        """The day of the first step of `kind` for an invoice due on `due`."""
+        return next((day for step, day in self.timeline(due) if step.kind is kind), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +208,7 @@ def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
             suspension_days=_days(raw_collections.get("suspension_days", 30), "suspension_days"),
             reinstatement=str(raw_collections.get("reinstatement", "")),
             reinstatements=translations_of(raw_collections, "reinstatement", path, problems),
+            before_due_days=_before_due(raw_collections.get("before_due_days")),
         )
     except ValueError as exc:
         problems.append(
@@ -222,6 +282,16 @@ def _date(value: Any) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+def _before_due(value: Any) -> int | None:
+    """`before_due_days`: absent or empty for no courtesy notice, else 1 or more days."""
+    if value is None:
+        return None
+    days = _days(value, "before_due_days")
+    if days == 0:
+        raise ValueError("before_due_days: 0 is the due date itself; leave it out for none")
+    return days
 
 
 def _days(value: Any, name: str) -> int:

@@ -55,6 +55,11 @@ NOT_BILLING = "not_billing"
 ESCALATE = "escalate."  # prefix: escalate.<category id of escalation.yaml>
 
 INVOICE_INTENTS = frozenset({BALANCE, DUE, STATUS, SHOW, LINE, COMPARE, RECENT, COPY, TERM})
+# Agents' questions across customers, answered from the collections plan (bot/collections);
+# asked by a customer, or by an agent about one customer, they are that customer's look-up.
+OVERDUE_CUSTOMERS = "collections.overdue"  # which customers are overdue
+DUE_CUSTOMERS = "collections.due"  # who has invoices due this week
+ACROSS_CUSTOMERS = {OVERDUE_CUSTOMERS: STATUS, DUE_CUSTOMERS: DUE}
 
 
 def is_invoice(intent: str | None) -> bool:
@@ -77,7 +82,7 @@ class Example:
 def group_of(intent: str) -> str:
     """Intents that lead to the same kind of reply form a group: every invoice look-up,
     every escalation category."""
-    if intent in INVOICE_INTENTS:
+    if intent in INVOICE_INTENTS or intent in ACROSS_CUSTOMERS:
         return "invoice"
     if intent.startswith(ESCALATE):
         return "escalate"

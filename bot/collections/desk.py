@@ -1,0 +1,160 @@
+"""Agents' questions across customers, answered from the collections plan as tables:
+"which customers are overdue", "who has invoices due this week" (or next week, this month).
+Pure: a `Plan` and the customers in, a sentence and a `Table` out, in the agents' language."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from bot.collections.plan import Entry, Outcome, Plan
+from bot.knowledge.customers import Customer
+from bot.knowledge.partner import StepKind
+from bot.locale import N_, SOURCE_LANGUAGE, formats, translator
+from bot.types import Table
+
+STEP_NAMES = {
+    StepKind.COURTESY: N_("courtesy notice"),
+    StepKind.REMINDER: N_("reminder"),
+    StepKind.SUSPENSION_NOTICE: N_("suspension notice"),
+    StepKind.SUSPENSION: N_("suspension"),
+}
+_NEXT_WEEK = re.compile(r"\bnext week\b|\bpr[oó]xima semana\b|\bsemana que viene\b", re.I)
+_THIS_MONTH = re.compile(r"\bthis month\b|\beste mes\b", re.I)
+_NEXT_MONTH = re.compile(r"\bnext month\b|\bpr[oó]ximo mes\b|\bmes que viene\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class DeskAnswer:
+    text: str
+    table: Table | None
+
+
+def step_name(kind: StepKind, language: str = SOURCE_LANGUAGE) -> str:
+    return translator(language)(STEP_NAMES[kind])
+
+
+def period_of(text: str, today: date) -> tuple[date, date]:
+    """The days a "due ..." question means: this week (Monday to Sunday) unless it says next
+    week, this month or next month."""
+    monday = today - timedelta(days=today.weekday())
+    if _NEXT_WEEK.search(text):
+        return monday + timedelta(days=7), monday + timedelta(days=13)
+    if _THIS_MONTH.search(text) or _NEXT_MONTH.search(text):
+        year, month = today.year, today.month
+        if _NEXT_MONTH.search(text):
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        last = calendar.monthrange(year, month)[1]
+        return date(year, month, 1), date(year, month, last)
+    return monday, monday + timedelta(days=6)
+
+
+def _amounts(entries: Sequence[Entry], language: str) -> str:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        totals[entry.currency] += entry.amount
+    return ", ".join(formats.money(amount, cur, language) for cur, amount in sorted(totals.items()))
+
+
+def overdue(
+    plan: Plan, customers: Sequence[Customer], language: str = SOURCE_LANGUAGE
+) -> DeskAnswer:
+    """One row per customer with overdue invoices, most overdue first."""
+    _ = translator(language)
+    names = {c.id: c.name for c in customers}
+    late: dict[str, list[Entry]] = defaultdict(list)
+    for entry in plan.overdue():
+        late[entry.customer_id].append(entry)
+    disputed = [e for e in plan.entries if e.outcome is Outcome.DISPUTED and e.days_overdue > 0]
+    day = formats.day(plan.day, language)
+    if not late:
+        text = _("No customer has an overdue invoice on {date}.").format(date=day)
+    else:
+        text = _("{count} customer(s) have overdue invoices on {date}.").format(
+            count=len(late), date=day
+        )
+    if disputed:
+        text += " " + _(
+            "Left out: {count} disputed invoice(s), on which collections are paused."
+        ).format(count=len(disputed))
+    if not late:
+        return DeskAnswer(text, None)
+    rows = []
+    for customer_id, entries in sorted(
+        late.items(), key=lambda item: -max(e.days_overdue for e in item[1])
+    ):
+        oldest = max(entries, key=lambda e: e.days_overdue)
+        reached = oldest.step.step.kind if oldest.step else None
+        rows.append(
+            (
+                f"{names.get(customer_id, customer_id)} ({customer_id})",
+                ", ".join(e.invoice for e in entries),
+                _amounts(entries, language),
+                formats.short_day(oldest.due_date, language),
+                str(oldest.days_overdue),
+                step_name(reached, language) if reached else "–",
+            )
+        )
+    columns = (
+        _("Customer"),
+        _("Invoices"),
+        _("Overdue"),
+        _("Oldest due"),
+        _("Days overdue"),
+        _("Step reached"),
+    )
+    return DeskAnswer(text, Table(columns, tuple(rows)))
+
+
+def due_between(
+    plan: Plan,
+    customers: Sequence[Customer],
+    start: date,
+    end: date,
+    language: str = SOURCE_LANGUAGE,
+) -> DeskAnswer:
+    """Open invoices due from `start` to `end` (both included), by due date."""
+    _ = translator(language)
+    names = {c.id: c.name for c in customers}
+    due = sorted(
+        (
+            e
+            for e in plan.entries
+            if start <= e.due_date <= end and (e.owing or e.outcome is Outcome.DISPUTED)
+        ),
+        key=lambda e: (e.due_date, e.customer_id, e.invoice),
+    )
+    period = {"start": formats.day(start, language), "end": formats.day(end, language)}
+    if not due:
+        return DeskAnswer(_("No open invoice is due from {start} to {end}.").format(**period), None)
+    text = _(
+        "{count} open invoice(s) of {customers} customer(s) due from {start} to {end}."
+    ).format(count=len(due), customers=len({e.customer_id for e in due}), **period)
+    rows = tuple(
+        (
+            f"{names.get(e.customer_id, e.customer_id)} ({e.customer_id})",
+            e.invoice,
+            formats.money(e.amount, e.currency, language),
+            formats.short_day(e.due_date, language),
+            _status(e, language),
+        )
+        for e in due
+    )
+    columns = (_("Customer"), _("Invoice"), _("Amount"), _("Due"), _("Status"))
+    return DeskAnswer(text, Table(columns, rows))
+
+
+def _status(entry: Entry, language: str) -> str:
+    _ = translator(language)
+    if entry.outcome is Outcome.DISPUTED:
+        return _("disputed")
+    if entry.outcome is Outcome.PAUSED:
+        return _("reminders paused")
+    if entry.days_overdue:
+        return _("overdue {days} days").format(days=entry.days_overdue)
+    return _("unpaid")
