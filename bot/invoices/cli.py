@@ -109,7 +109,7 @@ def invoices(
     for problem in done.problems:
         click.echo(str(problem))
     for warning in done.warnings:
-        click.echo(f"{warning} (warning)", err=True)
+        click.echo(str(warning), err=True)
     click.echo(
         f"{done.source}: {done.lines:,} line(s) of {done.invoices:,} invoice(s) imported in "
         f"{time.perf_counter() - started:.1f}s; {len(done.problems):,} row(s) failed",

@@ -462,15 +462,20 @@ def read_mapped(
         if "invoice_total" in mapping.extra:
             total = totals.setdefault(line.invoice_number, _Total(line_no, line.customer_id))
             total.lines += line.amount + line.tax + (discount.amount if discount else 0)
-            total.failed |= not _add_stated(total, get.get("invoice_total", ""), mapping)
+            total.conflict |= not _add_stated(total, get.get("invoice_total", ""), mapping)
     for number, total in totals.items():
-        if total.failed or total.stated is None or abs(total.lines - total.stated) <= CENT:
+        if total.failed or total.stated is None:
             continue
         column = where["invoice_total"] + 1
-        message = (
-            f"the invoice's lines add up to {total.lines} with tax, but its stated total is "
-            f"{total.stated} (column {header[column - 1]!r})"
-        )
+        if total.conflict:
+            message = f"the invoice's rows state different totals (column {header[column - 1]!r})"
+        elif abs(total.lines - total.stated) > CENT:
+            message = (
+                f"the invoice's lines add up to {total.lines} with tax, but its stated total "
+                f"is {total.stated} (column {header[column - 1]!r})"
+            )
+        else:
+            continue
         yield rejected_row(
             {"invoice_number": number, "customer_id": total.customer},
             Problem(name, total.first_line, message, column=column),
@@ -483,7 +488,8 @@ class _Total:
     customer: str
     lines: Decimal = Decimal(0)
     stated: Decimal | None = None
-    failed: bool = False
+    failed: bool = False  # a row of it was rejected (and already withholds it)
+    conflict: bool = False  # its rows state different totals
 
 
 def _add_stated(total: _Total, text: str, mapping: Mapping) -> bool:
