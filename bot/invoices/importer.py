@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import bindparam, text
 
 from bot.errors import ImportRefused
+from bot.invoices.customers import CustomerMatcher
 from bot.invoices.files import Reading, open_text, scan
 from bot.invoices.lookup import rejections
 from bot.invoices.mapping import Mapping, read_mapped
@@ -37,6 +39,7 @@ class Imported:
     invoices: int  # invoice numbers in the file
     withheld: tuple[str, ...]  # of those, the ones held back (a row failed)
     problems: tuple[Problem, ...]  # the rows that failed, in file order
+    warnings: tuple[Problem, ...] = ()  # rows tolerated (fees, discounts) or skipped (void)
 
 
 def import_file(
@@ -46,16 +49,28 @@ def import_file(
     *,
     source: str | None = None,
     progress: Progress | None = None,
+    customers: CustomerMatcher | None = None,
+    today: date | None = None,
+    partner_center_prices: bool = False,
 ) -> Imported:
     """Import `path`; `ImportRefused` (nothing stored) when it cannot be read as mapped."""
     name = source or path.name
+    notes: list[Problem] = []
     try:
         digest = scan(path, encoding=mapping.encoding).sha256
         current = store.live(IMPORT).get(name)
         if current is not None and current.sha256 == digest:
             return Imported(name, True, current.row_count, 0, (), ())
         with open_text(path, mapping.encoding) as reading:
-            rows = read_mapped(name, reading.lines, mapping)
+            rows = read_mapped(
+                name,
+                reading.lines,
+                mapping,
+                customers=customers,
+                today=today,
+                notes=notes,
+                partner_center_prices=partner_center_prices,
+            )
             staged = store.stage(
                 IMPORT, name, _reporting(rows, reading, progress), sha256=lambda: reading.sha256
             )
@@ -73,7 +88,8 @@ def import_file(
     live = store.make_live(IMPORT, {name: staged})[name]
     store.tidy()
     numbers, held = _invoices_in(store, live)
-    return Imported(name, False, staged.row_count - staged.rejected, numbers, held, problems)
+    lines = staged.row_count - staged.rejected
+    return Imported(name, False, lines, numbers, held, problems, tuple(notes))
 
 
 def _reporting(

@@ -26,14 +26,16 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from bot.errors import ImportRefused
+from bot.invoices.customers import CustomerMatcher
 from bot.knowledge.invoices import (
     CHARGE_TYPES,
     COLUMNS,
@@ -46,11 +48,20 @@ from bot.knowledge.invoices import (
     csv_rows,
     rejected_row,
 )
-from bot.knowledge.problems import FileRejected, Problem
+from bot.knowledge.problems import FileRejected, Problem, Severity
 from bot.knowledge.yaml_lines import LINE, line_of, load_yaml
 
 OPTIONAL = {"sku": "", "tax": "0", "paid_date": ""}
+# Optional fields beyond an invoice line's: a customer name tried when `customer_id` matches
+# no customer, a discount percentage (shown as its own line), the invoice's stated total.
+EXTRA = ("customer_name", "discount_percent", "invoice_total")
+SKIPPED = ("void", "draft")  # statuses whose rows are not imported: nothing is owed on them
 WORDS = {"status": STATUSES, "charge_type": CHARGE_TYPES}
+OUR_WORDS = {"status": (*STATUSES, *SKIPPED), "charge_type": CHARGE_TYPES}
+# A column of the partner's own cost (Pax8's cost / costTotal, a PSA's "Unit Cost"): never
+# shown to a customer, so never mapped to an invoice field.
+COST = re.compile(r"cost", re.IGNORECASE)
+TRUE = {"true", "yes", "y", "1", "x", "void", "voided"}
 DELIMITERS = (",", ";", "|", "\t")
 Refuse = Callable[[object, str], ImportRefused]  # the error naming where in the mapping
 _SPACES = re.compile(r"[\s\u00a0\u202f]")  # thousands written as (narrow) no-break spaces
@@ -62,6 +73,20 @@ class Source:
 
     column: str | None = None
     value: str | None = None
+    template: str | None = None  # "PX-{year}-{month}-{Company}": columns and the issue date
+    issue_month: str | None = None  # "start" or "end": the issue date's month
+    from_dates: bool = False  # status: paid date set -> paid, void -> void, past due -> overdue
+    void: str | None = None  # with from_dates: a column whose true value voids the invoice
+    contains: tuple[tuple[str, str], ...] = ()  # charge type: a word in `column` -> ours
+    default: str | None = None  # charge type when no word of `contains` is in `column`
+    from_customer: bool = False  # currency: the customer's in customers.yaml
+
+    def headers(self) -> list[str]:
+        """The export's columns this field reads."""
+        found = [h for h in (self.column, self.void) if h]
+        if self.template:
+            found += [f for _, f, _, _ in Formatter().parse(self.template) if f]
+        return [h for h in found if h not in ("year", "month", "customer")]
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,10 @@ class Mapping:
     thousands: str = ""
     dates: str = "%Y-%m-%d"
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # by folded word
+    extra: dict[str, Source] = field(default_factory=dict)  # customer_name, discount, total
+    amount_check: str = "reject"  # or "warn": qty × unit price may differ (fees, discounts)
+    paid_date_required: bool = True  # False: the platform exports no paid date
+    more_dates: tuple[str, ...] = ()  # other ways the export writes dates
 
     def word(self, name: str, text: str) -> str:
         """Our word for the export's `text` in field `name` (status, charge_type)."""
@@ -87,7 +116,7 @@ class Mapping:
         mapped = self.values.get(name, {}).get(folded)
         if mapped is not None:
             return mapped
-        if folded in WORDS[name]:
+        if folded in OUR_WORDS[name]:
             return folded
         raise FieldError(
             name,
@@ -130,6 +159,9 @@ class Mapping:
 
     def date(self, name: str, text: str) -> date:
         found = _parse_date(self.dates, text)
+        for form in self.more_dates:
+            if found is None:
+                found = _parse_date(form, text)
         if found is None:
             raise FieldError(name, f"{name} {text!r} is not a date ({self.dates})")
         return found
@@ -145,6 +177,16 @@ def _parse_date(form: str, text: str) -> date | None:
 
 def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+PRESETS = ("pax8", "xero", "autotask")
+
+
+def load_preset(name: str) -> Mapping:
+    """The mapping shipped for a billing platform's export (`PRESETS`)."""
+    if name not in PRESETS:
+        raise ImportRefused(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
+    return load_mapping(Path(__file__).parent / "presets" / f"{name}.yaml")
 
 
 def load_mapping(path: Path) -> Mapping:
@@ -165,44 +207,113 @@ def _mapping(where: str, data: Any) -> Mapping:
 
     if not isinstance(data, dict):
         raise refuse(data, "expected a mapping with 'columns:' (and optional 'csv:', 'values:')")
-    _only(data, {"csv", "columns", "values"}, refuse)
+    _only(data, {"csv", "columns", "values", "checks"}, refuse)
     settings = data.get("csv") or {}
     columns = data.get("columns") or {}
     values = data.get("values") or {}
+    checks = data.get("checks") or {}
     if "columns" not in data:
         raise refuse(data, "'columns:' is missing: which column holds each invoice field")
-    for name, part in (("csv", settings), ("columns", columns), ("values", values)):
+    for name, part in (("csv", settings), ("columns", columns), ("values", values),
+                       ("checks", checks)):  # fmt: skip
         if not isinstance(part, dict):
             raise refuse(data, f"'{name}:' must be a mapping of names to values")
     _only(settings, {"delimiter", "encoding", "decimal", "thousands", "dates"}, refuse)
-    _only(columns, set(COLUMNS), refuse)
+    _only(columns, {*COLUMNS, *EXTRA}, refuse)
     _only(values, set(WORDS), refuse)
+    _only(checks, {"amount", "paid_date"}, refuse)
+    forms = _dates(settings, refuse)
     written = {  # how the file is written: checked first, as it comes first in the file
         "delimiter": _choice(settings, "delimiter", ",", DELIMITERS, refuse),
         "encoding": _encoding(settings, refuse),
         "decimal": _choice(settings, "decimal", ".", (".", ","), refuse),
         "thousands": _choice(settings, "thousands", "", ("", ".", ",", "'", " "), refuse),
-        "dates": _dates(settings, refuse),
+        "dates": forms[0],
     }
     if written["thousands"] and written["thousands"] == written["decimal"]:
         raise refuse(settings, "csv: thousands and decimal must differ")
     fields: dict[str, Source] = {}
-    for name in COLUMNS:
+    extra: dict[str, Source] = {}
+    for name in (*COLUMNS, *EXTRA):
         spec = columns.get(name)
         if spec is None:
+            if name in EXTRA:
+                continue
             if name not in OPTIONAL:
                 raise refuse(columns, f"columns: needs {name} (a column header, or {{value: X}})")
             fields[name] = Source(value=OPTIONAL[name])
-        elif isinstance(spec, dict) and set(spec) - {LINE} == {"value"}:
-            fields[name] = Source(value=str(spec["value"]).strip())
-        elif isinstance(spec, str | int) and str(spec).strip():
-            fields[name] = Source(column=str(spec).strip())
-        else:
-            raise refuse(columns, f"columns: {name}: expected a column header or {{value: X}}")
+            continue
+        source = _source(name, spec, columns, refuse)
+        for header in source.headers():
+            if COST.search(header):
+                raise refuse(
+                    columns,
+                    f"columns: {name}: {header!r} is the partner's cost, which must never "
+                    "reach a customer; map the price the customer is billed instead",
+                )
+        (extra if name in EXTRA else fields)[name] = source
+    amount = str(checks.get("amount", "reject"))
+    if amount not in ("reject", "warn"):
+        raise refuse(checks, f"checks: amount must be reject or warn, not {amount!r}")
+    paid = str(checks.get("paid_date", "required"))
+    if paid not in ("required", "optional"):
+        raise refuse(checks, f"checks: paid_date must be required or optional, not {paid!r}")
     return Mapping(
         fields,
         **written,
         values={name: _words(name, values.get(name), refuse) for name in WORDS},
+        extra=extra,
+        amount_check=amount,
+        paid_date_required=paid == "required",
+        more_dates=tuple(forms[1:]),
+    )
+
+
+def _source(name: str, spec: Any, columns: dict[str, Any], refuse: Refuse) -> Source:
+    """Where field `name` comes from, as the mapping writes it."""
+    if isinstance(spec, str | int) and str(spec).strip():
+        return Source(column=str(spec).strip())
+    if not isinstance(spec, dict):
+        raise refuse(columns, f"columns: {name}: expected a column header or {{value: X}}")
+    keys = set(spec) - {LINE}
+    if keys == {"value"}:
+        return Source(value=str(spec["value"]).strip())
+    if name == "currency" and spec.get("from") == "customer" and keys == {"from"}:
+        return Source(from_customer=True)
+    if keys == {"template"} and name == "invoice_number":
+        return Source(template=str(spec["template"]))
+    if keys == {"issue_month"} and name in ("period_start", "period_end"):
+        if spec["issue_month"] not in ("start", "end"):
+            raise refuse(spec, f"columns: {name}: issue_month is start or end")
+        return Source(issue_month=str(spec["issue_month"]))
+    if name == "status" and spec.get("from") == "dates" and keys <= {"from", "void"}:
+        void = spec.get("void")
+        return Source(from_dates=True, void=str(void) if void else None)
+    if name == "charge_type" and keys <= {"column", "contains", "default"} and "column" in keys:
+        words = spec.get("contains") or {}
+        default = spec.get("default")
+        if not isinstance(words, dict) or any(
+            str(v) not in CHARGE_TYPES for k, v in words.items() if k != LINE
+        ):
+            raise refuse(spec, f"columns: charge_type: contains maps words to {CHARGE_TYPES}")
+        if default is not None and str(default) not in CHARGE_TYPES:
+            raise refuse(spec, f"columns: charge_type: default must be one of {CHARGE_TYPES}")
+        return Source(
+            column=str(spec["column"]),
+            contains=tuple((_fold(str(k)), str(v)) for k, v in words.items() if k != LINE),
+            default=str(default) if default is not None else None,
+        )
+    raise refuse(
+        spec,
+        f"columns: {name}: expected a column header, {{value: X}}"
+        + {
+            "invoice_number": ", or {template: 'PX-{year}-{Column}'}",
+            "period_start": ", or {issue_month: start}",
+            "period_end": ", or {issue_month: end}",
+            "status": ", or {from: dates, void: Column}",
+            "currency": ", or {from: customer}",
+            "charge_type": ", or {column: X, contains: {word: type}, default: type}",
+        }.get(name, ""),
     )
 
 
@@ -236,12 +347,14 @@ def _encoding(settings: dict[str, Any], refuse: Refuse) -> str:
     return encoding
 
 
-def _dates(settings: dict[str, Any], refuse: Refuse) -> str:
-    form = str(settings.get("dates") or "%Y-%m-%d")
+def _dates(settings: dict[str, Any], refuse: Refuse) -> list[str]:
+    given = settings.get("dates") or "%Y-%m-%d"
+    forms = [str(f) for f in given] if isinstance(given, list) else [str(given)]
     sample = date(2026, 12, 31)
-    if "%" not in form or _parse_date(form, sample.strftime(form)) != sample:
-        raise refuse(settings, f"csv: dates {form!r} does not read back a date (e.g. %d.%m.%Y)")
-    return form
+    for form in forms:
+        if "%" not in form or _parse_date(form, sample.strftime(form)) != sample:
+            raise refuse(settings, f"csv: dates {form!r} does not read back a date (e.g. %d.%m.%Y)")
+    return forms or ["%Y-%m-%d"]
 
 
 def _words(name: str, given: Any, refuse: Refuse) -> dict[str, str]:
@@ -255,20 +368,44 @@ def _words(name: str, given: Any, refuse: Refuse) -> dict[str, str]:
             continue
         if isinstance(theirs, bool) or isinstance(ours, bool):
             raise refuse(given, f"values: {name}: quote yes/no/true/false ('{theirs}')")
-        if str(ours) not in WORDS[name]:
+        if str(ours) not in OUR_WORDS[name]:
             raise refuse(
                 given,
-                f"values: {name}: {theirs!r} maps to {ours!r}, not one of {', '.join(WORDS[name])}",
+                f"values: {name}: {theirs!r} maps to {ours!r}, "
+                f"not one of {', '.join(OUR_WORDS[name])}",
             )
         words[_fold(str(theirs))] = str(ours)
     return words
 
 
+# Columns only a Partner Center reconciliation file has (with PartnerId, CustomerId and
+# CustomerName): what Microsoft bills the partner, not what the partner bills its customers.
+RECONCILIATION = {"partnerid", "mpnid", "resellermpnid", "chargestartdate", "subscriptionid",
+                  "partnerearnedcreditpercentage", "availabilityid", "pricingcurrency"}  # fmt: skip
+PARTNER_CENTER = (
+    "this is a Partner Center reconciliation file: what Microsoft bills the partner (its "
+    "cost), not what the partner invoices its customers; import your PSA's or billing "
+    "platform's customer invoices instead (or, if you bill customers at exactly Microsoft's "
+    "prices, say so with --at-partner-center-prices)"
+)
+CENT = Decimal("0.01")
+
+
 def read_mapped(
-    name: str, lines: Iterable[str], mapping: Mapping
+    name: str,
+    lines: Iterable[str],
+    mapping: Mapping,
+    *,
+    customers: CustomerMatcher | None = None,
+    today: date | None = None,
+    notes: list[Problem] | None = None,
+    partner_center_prices: bool = False,
 ) -> Iterator[InvoiceLine | RejectedLine]:
     """The export's lines and rejected rows, in file order (as `read_invoices` for the
-    folder's own format); `FileRejected` when its header lacks a mapped column."""
+    folder's own format); `FileRejected` when its header lacks a mapped column, or is a
+    Partner Center reconciliation file's. `customers` matches the customer columns to
+    customers.yaml (ids pass as they are without it); warnings (amounts tolerated, void
+    and draft rows skipped) are added to `notes`."""
     reader = csv.reader(lines, delimiter=mapping.delimiter)
     try:
         header = [cell.strip() for cell in next(reader)]
@@ -276,46 +413,245 @@ def read_mapped(
         raise FileRejected(1, "empty file") from None
     except csv.Error as exc:
         raise FileRejected(1, f"the header row cannot be read: {exc}") from None
-    index = _columns(header, mapping)
-    constant = [(f, s.value) for f, s in mapping.fields.items() if s.value is not None]
-    taken = list(index.items())
-    width = max(index.values(), default=-1) + 1
+    plain = {re.sub(r"[^a-z]", "", h.casefold()) for h in header}
+    if (
+        not partner_center_prices
+        and {"partnerid", "customerid", "customername"} <= plain
+        and plain & RECONCILIATION
+    ):
+        raise FileRejected(1, PARTNER_CENTER)
+    today = today or date.today()
+    notes = notes if notes is not None else []
+    sources = {**mapping.fields, **mapping.extra}
+    at = _columns(header, sources)  # header (folded): its index
+    where = {  # field: the index of the column it reads, for the column of a problem
+        f: at[_fold(s.headers()[0])] for f, s in sources.items() if s.headers()
+    }
+    constant = {f: s.value for f, s in mapping.fields.items() if s.value is not None}
+    constant.update({f: "" for f, s in sources.items() if f not in constant and not s.headers()})
+    width = max(at.values(), default=-1) + 1
+    totals: dict[str, _Total] = {}
     for line_no, row in csv_rows(reader):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) < width:  # a short row: its missing cells are empty
             row = row + [""] * (width - len(row))
         get = dict(constant)
-        for field_name, at in taken:
-            get[field_name] = row[at].strip()
+        for field_name, index in where.items():
+            get[field_name] = row[index].strip()
         try:
-            get["status"] = mapping.word("status", get["status"])
-            get["charge_type"] = mapping.word("charge_type", get["charge_type"])
-            yield build_line(
-                get, f"{name}:{line_no}", to_date=mapping.date, to_number=mapping.number
-            )
+            line = _line(name, line_no, get, row, at, mapping, customers, today, notes)
+            discount = None
+            if line is not None and "discount_percent" in mapping.extra:
+                line, discount = _discounted(name, line_no, line, get, mapping)
         except FieldError as exc:
-            found = index.get(exc.field)
-            where = f" (column {header[found]!r})" if found is not None else ""
+            found = where.get(exc.field)
+            shown = f" (column {header[found]!r})" if found is not None else ""
             column = found + 1 if found is not None else None
-            yield rejected_row(get, Problem(name, line_no, f"{exc}{where}", column=column))
+            problem = Problem(name, line_no, f"{exc}{shown}", column=column)
+            rejected = rejected_row(get, problem)
+            if rejected.invoice_number in totals:
+                totals[rejected.invoice_number].failed = True
+            yield rejected
+            continue
+        if line is None:
+            continue
+        yield line
+        if discount is not None:
+            yield discount
+        if "invoice_total" in mapping.extra:
+            total = totals.setdefault(line.invoice_number, _Total(line_no, line.customer_id))
+            total.lines += line.amount + line.tax + (discount.amount if discount else 0)
+            total.conflict |= not _add_stated(total, get.get("invoice_total", ""), mapping)
+    for number, total in totals.items():
+        if total.failed or total.stated is None:
+            continue
+        column = where["invoice_total"] + 1
+        if total.conflict:
+            message = f"the invoice's rows state different totals (column {header[column - 1]!r})"
+        elif abs(total.lines - total.stated) > CENT:
+            message = (
+                f"the invoice's lines add up to {total.lines} with tax, but its stated total "
+                f"is {total.stated} (column {header[column - 1]!r})"
+            )
+        else:
+            continue
+        yield rejected_row(
+            {"invoice_number": number, "customer_id": total.customer},
+            Problem(name, total.first_line, message, column=column),
+        )
 
 
-def _columns(header: list[str], mapping: Mapping) -> dict[str, int]:
-    """Where each mapped column is in the header (headers compared without case)."""
+@dataclass
+class _Total:
+    first_line: int
+    customer: str
+    lines: Decimal = Decimal(0)
+    stated: Decimal | None = None
+    failed: bool = False  # a row of it was rejected (and already withholds it)
+    conflict: bool = False  # its rows state different totals
+
+
+def _add_stated(total: _Total, text: str, mapping: Mapping) -> bool:
+    """Note the invoice total a row states; False when it is no number or differs from the
+    one its invoice's earlier rows stated."""
+    if not text:
+        return True
+    try:
+        stated = mapping.number("invoice_total", text)
+    except FieldError:
+        return False
+    if total.stated is None:
+        total.stated = stated
+    return total.stated == stated
+
+
+def _line(
+    name: str,
+    line_no: int,
+    get: dict[str, str],
+    row: list[str],
+    at: dict[str, int],
+    mapping: Mapping,
+    customers: CustomerMatcher | None,
+    today: date,
+    notes: list[Problem],
+) -> InvoiceLine | None:
+    """One row's invoice line (None: a void or draft row, noted); `FieldError` otherwise."""
+    fields = mapping.fields
+    if customers is not None:
+        get["customer_id"] = customers.match(
+            "customer_id", get["customer_id"], get.get("customer_name", "")
+        )
+        if fields["currency"].from_customer:
+            get["currency"] = customers.currency(get["customer_id"])
+    elif fields["currency"].from_customer:
+        raise FieldError("currency", "the currency comes from customers.yaml, not loaded")
+    parsed: dict[str, date] = {}
+    if any(s.template or s.issue_month for s in fields.values()):
+        issue = mapping.date("issue_date", get["issue_date"])
+        template = fields["invoice_number"].template
+        if template:
+            cells = {h: row[at[_fold(h)]].strip() for h in fields["invoice_number"].headers()}
+            cells.update(
+                year=f"{issue.year:04d}", month=f"{issue.month:02d}", customer=get["customer_id"]
+            )
+            get["invoice_number"] = template.format_map(cells)
+        first = issue.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        for period in ("period_start", "period_end"):
+            if fields[period].issue_month:
+                parsed[period] = first if fields[period].issue_month == "start" else last
+                get[period] = parsed[period].isoformat()
+    status = fields["status"]
+    if status.from_dates:
+        if status.void and _fold(row[at[_fold(status.void)]]) in TRUE:
+            get["status"] = "void"
+        elif get["paid_date"]:
+            get["status"] = "paid"
+        elif mapping.date("due_date", get["due_date"]) < today:
+            get["status"] = "overdue"
+        else:
+            get["status"] = "unpaid"
+    else:
+        get["status"] = mapping.word("status", get["status"])
+    if get["status"] in SKIPPED:
+        notes.append(
+            Problem(
+                name,
+                line_no,
+                f"invoice {get['invoice_number']} is {get['status']}: its row is not imported",
+                Severity.WARNING,
+            )
+        )
+        return None
+    charge = fields["charge_type"]
+    if charge.contains or charge.default:
+        text = _fold(get["charge_type"])
+        found = next((ours for word, ours in charge.contains if word in text), charge.default)
+        if found is None:
+            raise FieldError("charge_type", f"no charge type in {get['charge_type']!r}")
+        get["charge_type"] = found
+    else:
+        get["charge_type"] = mapping.word("charge_type", get["charge_type"])
+
+    def to_date(field_name: str, text: str) -> date:
+        return parsed.get(field_name) or mapping.date(field_name, text)
+
+    discounted = bool(get.get("discount_percent", "").strip("0.,% "))
+    line = build_line(
+        get,
+        f"{name}:{line_no}",
+        to_date=to_date,
+        to_number=mapping.number,
+        check_amount=mapping.amount_check == "reject" and not discounted,
+        paid_date_required=mapping.paid_date_required,
+    )
+    if mapping.amount_check == "warn":
+        gap = line.amount - line.quantity * line.unit_price
+        if abs(gap) > CENT:
+            notes.append(
+                Problem(
+                    name,
+                    line_no,
+                    f"amount {line.amount} differs from quantity × unit price "
+                    f"({line.quantity} × {line.unit_price}) by {gap}: the invoiced amount "
+                    "is the one customers are told",
+                    Severity.WARNING,
+                    column=at[_fold(fields["amount"].headers()[0])] + 1,
+                )
+            )
+    return line
+
+
+def _discounted(
+    name: str, line_no: int, line: InvoiceLine, get: dict[str, str], mapping: Mapping
+) -> tuple[InvoiceLine, InvoiceLine | None]:
+    """`line` at its price before the discount, and the discount as a line of its own
+    (stored at the negative of the row's line number); `FieldError` when the discount
+    percentage does not explain the line amount."""
+    text = get.get("discount_percent", "").rstrip("%").strip()
+    percent = mapping.number("discount_percent", text) if text else Decimal(0)
+    if not percent:
+        return line, None
+    gross = line.quantity * line.unit_price
+    if mapping.amount_check == "reject" and abs(line.amount - gross * (1 - percent / 100)) > CENT:
+        raise FieldError(
+            "amount",
+            f"amount {line.amount} is not quantity × unit_price less {percent}% "
+            f"({line.quantity} × {line.unit_price} - {percent}%)",
+        )
+    main = replace(line, amount=gross.quantize(CENT))
+    off = line.amount - main.amount
+    discount = replace(
+        line,
+        product=f"Discount {percent.normalize()}% on {line.product}",
+        sku="",
+        charge_type="credit",
+        quantity=Decimal(1),
+        unit_price=off,
+        amount=off,
+        tax=Decimal(0),
+        source=f"{name}:-{line_no}",
+    )
+    return main, discount
+
+
+def _columns(header: list[str], sources: dict[str, Source]) -> dict[str, int]:
+    """Where each column the mapping reads is in the header, by folded name (headers are
+    compared without case)."""
     folded = [_fold(h) for h in header]
     index: dict[str, int] = {}
     missing: list[str] = []
-    for name, source in mapping.fields.items():
-        if source.column is None:
-            continue
-        found = [i for i, h in enumerate(folded) if h == _fold(source.column)]
-        if not found:
-            missing.append(f"{source.column!r} ({name})")
-        elif len(found) > 1:
-            raise FileRejected(1, f"column {source.column!r} ({name}) is in the header twice")
-        else:
-            index[name] = found[0]
+    for name, source in sources.items():
+        for column in source.headers():
+            found = [i for i, h in enumerate(folded) if h == _fold(column)]
+            if not found:
+                missing.append(f"{column!r} ({name})")
+            elif len(found) > 1:
+                raise FileRejected(1, f"column {column!r} ({name}) is in the header twice")
+            else:
+                index[_fold(column)] = found[0]
     if missing:
         raise FileRejected(
             1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ class Customer:
     currency: str
     language: str = "en"  # ISO 639-1: the language to use when a message is too short to tell
     reminders: bool = True  # False: collections sends this customer no payment reminders
+    aliases: tuple[str, ...] = ()  # other names a billing platform's export may give it
 
 
 def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]]:
@@ -44,6 +46,7 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
     problems: list[Problem] = []
     seen_ids: set[str] = set()
     seen_tenants: dict[str, str] = {}
+    seen_names: dict[str, str] = {}  # folded id, name or alias: the customer it names
     for record in records:
         line = line_of(record)
         if not isinstance(record, dict):
@@ -115,6 +118,23 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
                 )
             )
             reminders = False  # whatever was meant, never a message the admin may not want
+        raw_aliases = record.get("aliases") or []
+        if isinstance(raw_aliases, str):
+            raw_aliases = [raw_aliases]
+        if not isinstance(raw_aliases, list) or not all(
+            isinstance(a, str | int) and str(a).strip() for a in raw_aliases
+        ):
+            problems.append(Problem(path, line, f"{cid}: aliases must be a list of names"))
+            raw_aliases = []
+        aliases = tuple(str(a).strip() for a in raw_aliases)
+        for alias in aliases:
+            known = seen_names.get(fold_name(alias))
+            if known is not None and known != cid:
+                problems.append(
+                    Problem(path, line, f"{cid}: alias {alias!r} is also a name of {known!r}")
+                )
+        for own in (cid, name, *aliases):
+            seen_names.setdefault(fold_name(own), cid)
         contacts = tuple(
             Contact(str(c.get("name", "")), str(c.get("email", "")), str(c.get("role", "")))
             for c in raw_contacts
@@ -131,6 +151,7 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
                 currency=str(record.get("currency", "EUR")),
                 language=language,
                 reminders=reminders,
+                aliases=aliases,
             )
         )
     if records and not customers:
@@ -144,3 +165,12 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
             )
         )
     return customers, problems
+
+
+def fold_name(text: str) -> str:
+    """`text` compared without case, accents, punctuation or extra spaces ("Fabrikam
+    Nederland B.V." and "fabrikam nederland bv" fold alike)."""
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    plain = re.sub(r"[^\w\s]", "", plain)
+    return " ".join(plain.split())
