@@ -30,10 +30,10 @@ SELECT i.number, i.customer_id, i.issue_date, i.due_date, i.currency, i.status, 
 FROM invoices i
 JOIN invoice_lines l ON l.invoice_number = i.number
 JOIN invoice_sources s ON s.id = l.source_id AND s.state = 'live' AND s.rank = i.rank
-{where}
-ORDER BY i.issue_date, i.number, s.position, l.line
+WHERE l.voided_at IS NULL {where}
+ORDER BY i.issue_date, i.number, s.position, l.line_key
 """
-OF_CUSTOMER = text(_INVOICES.format(where="WHERE i.customer_id = :customer"))
+OF_CUSTOMER = text(_INVOICES.format(where="AND i.customer_id = :customer"))
 EVERY = text(_INVOICES.format(where=""))
 OWNER = text("SELECT customer_id FROM invoices WHERE number = :number")
 COUNT = text("SELECT count(*) FROM invoices")
@@ -64,7 +64,8 @@ CUSTOMERS = text("SELECT DISTINCT customer_id FROM invoices")
 PRODUCTS = text(
     "SELECT DISTINCT l.product, l.sku FROM invoices i "
     "JOIN invoice_lines l ON l.invoice_number = i.number "
-    "JOIN invoice_sources s ON s.id = l.source_id AND s.state = 'live' AND s.rank = i.rank"
+    "JOIN invoice_sources s ON s.id = l.source_id AND s.state = 'live' AND s.rank = i.rank "
+    "WHERE l.voided_at IS NULL"
 )
 INVOICES_FOR = text(
     "SELECT i.issue_date, i.number, i.customer_id, s.name, i.first_line FROM invoices i "

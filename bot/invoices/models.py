@@ -5,7 +5,10 @@
                         while its rows are written, `live` once made current, `retired`
                         when replaced (its rows are deleted after).
     invoice_lines       the rows of each source that were read, as written (amounts are
-                        exact decimal text)
+                        exact decimal text), keyed by (source, invoice number, line key: the
+                        line's place in its invoice) with a hash of their content; a line
+                        of an invoice missing from a `--full` re-import is kept, `voided_at`
+    invoice_imports     one row per import of an export: file hash, rows, counts, who, when
     invoice_rejections  the rows of each source that could not be read, with why
     invoices            complete invoices, as served: grouped from the live sources' lines
     invoice_holds       withheld invoices, one row per customer id their lines name
@@ -19,7 +22,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Table, Text, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.knowledge.invoices import MAX_ID
@@ -68,8 +71,9 @@ class InvoiceLineRow(Base):
     __table_args__ = (Index("ix_invoice_lines_number", "invoice_number"),)
 
     source_id: Mapped[int] = mapped_column(ForeignKey("invoice_sources.id"), primary_key=True)
-    line: Mapped[int] = mapped_column(Integer, primary_key=True)
-    invoice_number: Mapped[str] = mapped_column(String(MAX_ID))
+    # The file line it was read from when last written (an unchanged line is not rewritten).
+    line: Mapped[int] = mapped_column(Integer)
+    invoice_number: Mapped[str] = mapped_column(String(MAX_ID), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(MAX_ID))
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)
@@ -85,6 +89,10 @@ class InvoiceLineRow(Base):
     currency: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     paid_date: Mapped[date | None] = mapped_column(Date)
+    line_key: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1, 2, ... in its invoice
+    row_hash: Mapped[str] = mapped_column(String(32))  # of the fields above ("": unknown)
+    # Its invoice was missing from a `--full` import of the source: kept, never served.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class InvoiceRejectionRow(Base):
@@ -138,3 +146,29 @@ class InvoiceReasonRow(Base):
     # order `check` lists these in); None for a rejected row.
     first_source_id: Mapped[int | None] = mapped_column(Integer)
     first_line: Mapped[int | None] = mapped_column(Integer)
+
+
+class InvoiceImportRow(Base):
+    """One import of an export (`billing-bot import history`)."""
+
+    __tablename__ = "invoice_imports"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(1000))
+    file_name: Mapped[str] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64))
+    full: Mapped[bool] = mapped_column(Boolean)
+    rows: Mapped[int] = mapped_column(Integer)  # read from the file (lines and failed rows)
+    written: Mapped[int] = mapped_column(Integer)  # invoice lines written (new or changed)
+    # Invoices: new, changed, unchanged, voided (missing, `--full`), kept (missing, without
+    # `--full`), refused (withheld: a row failed).
+    new: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    voided: Mapped[int] = mapped_column(Integer)
+    kept: Mapped[int] = mapped_column(Integer)
+    refused: Mapped[int] = mapped_column(Integer)
+    user_name: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@ count (an import's invoice replaces the folder's or an older import's); the firs
 load order) sets the header; a rejected row or a line that disagrees withholds the invoice,
 for every customer id its rows name. Only the numbers a change touches are grouped again,
 read in number order as a stream: memory does not grow with the number of invoices.
+Lines of an invoice voided by a `--full` re-import are left out: it is served from no one.
 """
 
 from __future__ import annotations
@@ -70,7 +71,12 @@ def regroup(conn: Connection, changed: Sequence[int] | None) -> None:
             conn.execute(delete(table))
         _settle(conn, _rows(None))
         return
-    numbers = sorted(_numbers_in(conn, changed))
+    regroup_numbers(conn, _numbers_in(conn, changed))
+
+
+def regroup_numbers(conn: Connection, touched: Iterable[str]) -> None:
+    """Group again the invoice numbers `touched` (a re-import's changed invoices)."""
+    numbers = sorted(set(touched))
     for start in range(0, len(numbers), CHUNK):
         chunk = numbers[start : start + CHUNK]
         for table in DERIVED:
@@ -106,6 +112,7 @@ def _rows(numbers: Sequence[str] | None) -> CompoundSelect[Any]:
             SOURCES.c.position,
             LINES.c.line,
             literal(0, Integer).label("rejected"),
+            LINES.c.line_key.label("place"),
             SOURCES.c.id.label("source_id"),
             SOURCES.c.name,
             LINES.c.customer_id,
@@ -119,7 +126,7 @@ def _rows(numbers: Sequence[str] | None) -> CompoundSelect[Any]:
             cast(null(), Integer).label("column_no"),
         )
         .join(SOURCES, SOURCES.c.id == LINES.c.source_id)
-        .where(live)
+        .where(live, LINES.c.voided_at.is_(None))
     )
     rejections = (
         select(
@@ -128,6 +135,7 @@ def _rows(numbers: Sequence[str] | None) -> CompoundSelect[Any]:
             SOURCES.c.position,
             REJECTIONS.c.line,
             literal(1, Integer),
+            REJECTIONS.c.line,
             SOURCES.c.id,
             SOURCES.c.name,
             REJECTIONS.c.customer_id,
@@ -148,13 +156,15 @@ def _rows(numbers: Sequence[str] | None) -> CompoundSelect[Any]:
         rejections = rejections.where(REJECTIONS.c.invoice_number.in_(numbers))
     both = union_all(lines, rejections)
     by = both.selected_columns
-    return both.order_by(by.number, by.rank.desc(), by.position, by.line)
+    # Lines in their place in the invoice, rejected rows in line order: the two lists the
+    # grouping makes (the header's first line, the reasons) each keep their own order.
+    return both.order_by(by.number, by.rank.desc(), by.position, by.place)
 
 
 # Positions in a `_rows` row.
-NUMBER, RANK, POSITION, LINE, REJECTED, SOURCE, NAME, CUSTOMER = range(8)
-FIELDS = {"customer_id": 7, "issue_date": 8, "due_date": 9, "currency": 10, "status": 11}
-PAID, MESSAGE, SEVERITY, COLUMN = 12, 13, 14, 15
+NUMBER, RANK, POSITION, LINE, REJECTED, PLACE, SOURCE, NAME, CUSTOMER = range(9)
+FIELDS = {"customer_id": 8, "issue_date": 9, "due_date": 10, "currency": 11, "status": 12}
+PAID, MESSAGE, SEVERITY, COLUMN = 13, 14, 15, 16
 _HEAD = tuple(FIELDS[field] for field in HEADER)
 INVOICE_COLUMNS = (
     "number", "customer_id", "issue_date", "due_date", "currency", "status", "paid_date",

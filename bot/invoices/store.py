@@ -11,6 +11,7 @@ died) is deleted a day later.
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -74,10 +75,13 @@ class InvoiceStore:
         *,
         sha256: Callable[[], str],
         position: int = 0,
+        keep: Callable[[Rows], Rows] | None = None,
     ) -> Source:
         """Write `items` as a new staged source; `sha256()`, asked once they are all read,
         is the hash of what they were read from. Whatever `items` raises (the file cannot be
-        read past a line) leaves nothing behind, and is raised again."""
+        read past a line) leaves nothing behind, and is raised again. `keep`, given each
+        batch of line rows (`LINE_COLUMNS`), returns the ones to write (a re-import writes
+        only what changed); the source's `row_count` counts every row read."""
         now = self.db.now()
         with self.db.write() as session:
             source_id = session.execute(
@@ -97,20 +101,21 @@ class InvoiceStore:
         lines: list[tuple[Any, ...]] = []
         rejected: list[tuple[Any, ...]] = []
         counts = [0, 0]
+        keys = LineKeys()
         writer = _Writer(self._write)  # the database writes a batch while the next is read
         try:
             try:
                 for item in items:
                     if isinstance(item, InvoiceLine):
-                        lines.append(_line_row(source_id, item))
+                        lines.append(_line_row(source_id, item, keys.next(item.invoice_number)))
                     else:
                         rejected.append(_rejection_row(source_id, item))
                     if len(lines) + len(rejected) >= BATCH:
-                        writer.put(lines, rejected)
                         counts = [counts[0] + len(lines), counts[1] + len(rejected)]
+                        writer.put(keep(lines) if keep else lines, rejected)
                         lines, rejected = [], []
-                writer.put(lines, rejected)
                 counts = [counts[0] + len(lines), counts[1] + len(rejected)]
+                writer.put(keep(lines) if keep else lines, rejected)
             finally:
                 writer.close()
             digest = sha256()
@@ -176,23 +181,28 @@ class InvoiceStore:
         *,
         positions: Mapping[str, int] | None = None,
         replace_all: bool = False,
+        first: bool = False,
+        also: Callable[[Connection], None] | None = None,
     ) -> dict[str, Source]:
         """Make `wanted` (by name: each a live or a staged source) the live sources of
         their names, in one transaction, and group again the invoices they touch; with
         `replace_all` (the knowledge folder), live sources of `origin` not wanted are
         retired too. Returns what is live for those names: a staged source whose content
         is already live (a replica got there first) is dropped for the live one. `Raced`
-        when a source read as live no longer is."""
+        when a source read as live no longer is, or (`first`: a first import) when one of
+        `wanted`'s names is live already. `also` runs last, in the same transaction."""
         dropped: list[int] = []
         with self.db.write() as session:
             conn = session.connection()
-            self._lock(conn)
+            self.lock(conn)
             live = {
                 row.name: _source(row)
                 for row in conn.execute(
                     select(SOURCES).where(SOURCES.c.origin == origin, SOURCES.c.state == LIVE)
                 )
             }
+            if first and set(wanted) & set(live):
+                raise Raced(f"{origin} source {sorted(set(wanted) & set(live))[0]!r} arrived")
             chosen: dict[str, Source] = {}
             for name, source in wanted.items():
                 current = live.get(name)
@@ -229,6 +239,8 @@ class InvoiceStore:
                         .values(position=position)
                     )
             regroup(conn, [*retire, *arrive])
+            if also is not None:
+                also(conn)
         self.discard(dropped)
         return chosen
 
@@ -251,7 +263,7 @@ class InvoiceStore:
         state = conn.execute(select(SOURCES.c.state).where(SOURCES.c.id == source.id)).scalar()
         return state == STAGED
 
-    def _lock(self, conn: Connection) -> None:
+    def lock(self, conn: Connection) -> None:
         """Serialise making sources live (SQLite: the write transaction already is)."""
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SWITCH_LOCK})
@@ -300,18 +312,37 @@ def _source(row: Any) -> Source:
 LINE_COLUMNS = (
     "source_id", "line", "invoice_number", "customer_id", "issue_date", "due_date",
     "period_start", "period_end", "product", "sku", "charge_type", "quantity", "unit_price",
-    "amount", "tax", "currency", "status", "paid_date",
+    "amount", "tax", "currency", "status", "paid_date", "line_key", "row_hash",
 )  # fmt: skip
+# Positions in a line row.
+ROW_NUMBER, ROW_CUSTOMER, ROW_KEY, ROW_HASH = 2, 3, 18, 19
+
+
+class LineKeys:
+    """Each line's key: its place among its invoice's lines so far (1, 2, ...)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def next(self, number: str) -> int:
+        key = self._seen.get(number, 0) + 1
+        self._seen[number] = key
+        return key
 REJECTION_COLUMNS = (
     "source_id", "line", "invoice_number", "customer_id", "column_no", "message", "severity",
 )  # fmt: skip
 
 
-def _line_row(source_id: int, line: InvoiceLine) -> tuple[Any, ...]:
-    """The row of `line`, as the driver takes it (dates as ISO text, amounts exact)."""
+def _line_row(source_id: int, line: InvoiceLine, key: int) -> tuple[Any, ...]:
+    """The row of `line`, as the driver takes it (dates as ISO text, amounts exact), with
+    its key in its invoice and the hash of its content (what a re-import compares)."""
+    fields = _fields(line)
+    digest = hashlib.blake2b("\x1f".join(map(str, fields)).encode(), digest_size=16)
+    return (source_id, int(line.source.rpartition(":")[2]), *fields, key, digest.hexdigest())
+
+
+def _fields(line: InvoiceLine) -> tuple[Any, ...]:
     return (
-        source_id,
-        int(line.source.rpartition(":")[2]),
         line.invoice_number,
         line.customer_id,
         line.issue_date.isoformat(),
