@@ -107,7 +107,7 @@ class InvoiceStore:
             try:
                 for item in items:
                     if isinstance(item, InvoiceLine):
-                        lines.append(_line_row(source_id, item, keys.next(item.invoice_number)))
+                        lines.append(line_row(source_id, item, keys.next(item.invoice_number)))
                     else:
                         rejected.append(_rejection_row(source_id, item))
                     if len(lines) + len(rejected) >= BATCH:
@@ -328,12 +328,14 @@ class LineKeys:
         key = self._seen.get(number, 0) + 1
         self._seen[number] = key
         return key
+
+
 REJECTION_COLUMNS = (
     "source_id", "line", "invoice_number", "customer_id", "column_no", "message", "severity",
 )  # fmt: skip
 
 
-def _line_row(source_id: int, line: InvoiceLine, key: int) -> tuple[Any, ...]:
+def line_row(source_id: int, line: InvoiceLine, key: int) -> tuple[Any, ...]:
     """The row of `line`, as the driver takes it (dates as ISO text, amounts exact), with
     its key in its invoice and the hash of its content (what a re-import compares)."""
     fields = _fields(line)

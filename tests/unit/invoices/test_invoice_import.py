@@ -176,7 +176,7 @@ def test_the_documented_example_imports_and_the_bot_answers_from_it(
     assert "4,827.90" in reply.text and "Microsoft Teams Phone Standard" in str(reply.table)
 
 
-def test_importing_again_is_idempotent_and_new_content_replaces_the_old(
+def test_importing_again_is_idempotent_and_a_missing_invoice_is_voided_only_with_full(
     store: InvoiceStore, tmp_path: Path
 ):
     mapping = load_mapping(EXAMPLE_MAPPING)
@@ -192,9 +192,12 @@ def test_importing_again_is_idempotent_and_new_content_replaces_the_old(
     assert len(book) == 3
     lines = EXAMPLE.read_text().splitlines(keepends=True)
     export.write_text("".join(line for line in lines if "PSA-2026-10003" not in line))
-    import_file(store, export, mapping)
+    kept = import_file(store, export, mapping)
+    assert kept.counts and kept.counts.totals["kept"] == 1
+    assert len(book) == 3 and book.owner_of("PSA-2026-10003") is not None
+    import_file(store, export, mapping, full=True)
     assert len(book) == 2 and book.owner_of("PSA-2026-10003") is None
-    assert len(store.live(IMPORT)) == 1
+    assert len(store.live(IMPORT)) == 1 and store.live(IMPORT)[export.name].id in ids
 
 
 def test_a_failing_row_names_file_line_and_column_and_withholds_its_invoice(
