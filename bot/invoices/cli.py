@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -44,8 +45,15 @@ def import_group() -> None:
 )
 @click.option(
     "--source",
-    help="The import's name (default: the file's name); importing under it again replaces it.",
+    help="The import's name (default: the file's name); importing under it again updates it.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="The file lists every invoice of the source: one it no longer names is voided "
+    "(never served again). Without it, such an invoice is kept as it was.",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
 @click.pass_context
 def invoices(
     ctx: click.Context,
@@ -54,12 +62,14 @@ def invoices(
     preset: str | None,
     at_partner_center_prices: bool,
     source: str | None,
+    full: bool,
+    dry_run: bool,
 ) -> None:
     """Import an invoice export (CSV) from a PSA or billing platform, mapped by MAPPING.
 
     Idempotent: the same content again changes nothing; a new export under the same name
-    replaces the old one. An invoice number also in the knowledge folder or an older
-    import is served from the newest import.
+    writes only the lines that changed, in one transaction. An invoice number also in the
+    knowledge folder or an older import is served from the newest import.
     """
     from tqdm import tqdm
 
@@ -99,6 +109,8 @@ def invoices(
                 progress=progress,
                 customers=customers,
                 partner_center_prices=at_partner_center_prices,
+                full=full,
+                dry_run=dry_run,
             )
         store.db.close()
     except BotError as exc:
@@ -106,6 +118,9 @@ def invoices(
     if done.unchanged:
         click.echo(f"{done.source}: already imported with this content; nothing changed", err=True)
         return
+    if done.dry_run:
+        _print_changes(done)
+        ctx.exit(1 if done.problems else 0)
     for problem in done.problems:
         click.echo(str(problem))
     for warning in done.warnings:
@@ -115,6 +130,8 @@ def invoices(
         f"{time.perf_counter() - started:.1f}s; {len(done.problems):,} row(s) failed",
         err=True,
     )
+    if done.counts is not None:
+        click.echo(f"  invoices: {_summary(done.counts.totals)}", err=True)
     if done.withheld:
         shown = ", ".join(done.withheld[:10]) + (" …" if len(done.withheld) > 10 else "")
         click.echo(
@@ -123,3 +140,54 @@ def invoices(
             err=True,
         )
     ctx.exit(1 if done.problems else 0)
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[kind]:,} {kind}" for kind in counts)
+
+
+def _print_changes(done: Any) -> None:
+    """A dry run: per customer, the invoices that would be new, changed, ... (stdout)."""
+    from bot.invoices.reimport import KINDS
+
+    counts = done.counts
+    for problem in done.problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{done.source}: dry run, nothing written; {counts.written:,} line(s) would be "
+               f"written")  # fmt: skip
+    click.echo("customer".ljust(24) + "".join(kind.rjust(10) for kind in KINDS))
+    for customer, per in sorted(counts.customers.items()):
+        click.echo(customer[:23].ljust(24) + "".join(f"{per[k]:>10,}" for k in KINDS))
+    click.echo("total".ljust(24) + "".join(f"{counts.totals[k]:>10,}" for k in KINDS))
+
+
+@import_group.command("history")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per import.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.pass_context
+def history(ctx: click.Context, as_json: bool, limit: int) -> None:
+    """The imports made, newest first: file hash, rows, invoices per kind, who, when."""
+    import json
+
+    from bot.invoices.reimport import KINDS
+    from bot.invoices.reimport import history as read_history
+    from bot.invoices.store import InvoiceStore
+
+    settings = ctx.find_object(Settings)
+    if settings is None:
+        raise click.UsageError("no settings: run this through `billing-bot import history`")
+    store = InvoiceStore.from_url(settings.database)
+    try:
+        runs = read_history(store, limit)
+    finally:
+        store.db.close()
+    for run in runs:
+        if as_json:
+            click.echo(json.dumps(run, default=str, sort_keys=True))
+            continue
+        counts = _summary({kind: run[kind] for kind in KINDS})
+        click.echo(
+            f"{run['finished_at']:%Y-%m-%d %H:%M:%S} {run['source']} ({run['file_name']}, "
+            f"sha256 {run['sha256'][:12]}) by {run['user_name']}{' --full' if run['full'] else ''}"
+            f": {run['rows']:,} row(s), {run['written']:,} line(s) written; {counts}"
+        )
