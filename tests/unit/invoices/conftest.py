@@ -22,6 +22,7 @@ from tests.unit.tickets.ticket_db import migrated_postgres, migrated_sqlite
 
 # Children first, so deleting never trips a foreign key.
 INVOICE_TABLES = (
+    "invoice_imports",
     "invoice_reasons",
     "invoice_holds",
     "invoices",
