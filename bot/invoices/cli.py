@@ -131,7 +131,10 @@ def invoices(
         err=True,
     )
     if done.counts is not None:
-        click.echo(f"  invoices: {_summary(done.counts.totals)}", err=True)
+        click.echo(
+            f"  invoices: {_summary(done.counts.totals)}; {done.counts.written:,} line(s) written",
+            err=True,
+        )
     if done.withheld:
         shown = ", ".join(done.withheld[:10]) + (" …" if len(done.withheld) > 10 else "")
         click.echo(
