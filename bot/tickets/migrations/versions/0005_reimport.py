@@ -13,6 +13,8 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -30,7 +32,7 @@ COMMON = (
 
 
 def _lines_table(name: str, keyed: bool) -> None:
-    key = (
+    key: list[sa.Column[Any]] = (
         [
             sa.Column("line_key", sa.Integer, primary_key=True),
             sa.Column("row_hash", sa.String(32), nullable=False),
