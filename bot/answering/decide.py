@@ -66,7 +66,7 @@ FOLLOW_UP_BELOW = 0.4
 # so is one right after a request was handed over, even when it names the invoice.
 LOOKUP_AFTER_POLICY = 0.6
 # A policy question naming the customer's product, which the classifier also reads as a
-# term look-up this probably ("when is our visio plan up for renewal"), gets the term from the invoices.
+# term look-up this probably ("our visio renewal date?"), gets the term from the invoices.
 TERM_EVIDENCE = 0.3
 # Escalating needs a probable request, not closeness to a topic (ESCALATION_THRESHOLD).
 ESCALATE_AT = 0.5
@@ -283,7 +283,7 @@ class Answerer:
         if agent and I.escalation_category(intent):
             intent = I.POLICY  # an agent asking about a kind of request asks how to handle it
         if intent == I.POLICY and own and guess.probability(I.TERM) >= TERM_EVIDENCE:
-            intent = I.TERM  # "when is our visio plan up for renewal": its term, when the invoices show it
+            intent = I.TERM  # "our visio renewal date?": its term, when the invoices show it
         about_a_line = intent is None or intent == I.POLICY or I.is_invoice(intent)
         if about_a_line and customer and _names_a_line_amount(slots, mine()):
             intent = I.LINE  # "where does 8.40 a user come from?"
