@@ -414,6 +414,12 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
     type=click.Path(path_type=Path),
     help="Knowledge folder to evaluate (default: the configured one).",
 )
+@click.option(
+    "--folds",
+    type=click.IntRange(min=2),
+    help="With --conversations: also print the figures of K held folds (GroupKFold by "
+    "conversation), their mean and spread, beside the whole-set figures.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def evaluate(
@@ -422,18 +428,21 @@ def evaluate(
     conversations: Path | None,
     today: Any,
     knowledge_dir: Path | None,
+    folds: int | None,
     as_json: bool,
 ) -> None:
     """Score retrieval and the bot's decisions on labelled questions (--questions), or run
     scripted conversations and check every turn (--conversations)."""
     if (questions is None) == (conversations is None):
         raise click.UsageError("give one of --questions FILE or --conversations FILE")
+    if folds is not None and conversations is None:
+        raise click.UsageError("--folds goes with --conversations")
     settings = settings_of(ctx)
     if knowledge_dir:
         settings = settings.model_copy(update={"knowledge_dir": knowledge_dir})
     day = today.date() if today else None
     if conversations is not None:
-        _eval_conversations(settings, conversations, day, as_json)
+        _eval_conversations(settings, conversations, day, as_json, folds)
     else:
         assert questions is not None
         _eval_questions(settings, questions, day, as_json)
@@ -489,10 +498,14 @@ def _scratch_storage() -> Iterator[Storage]:
             storage.close()
 
 
-def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool) -> None:
+def _eval_conversations(
+    settings: Settings, path: Path, day: Any, as_json: bool, folds: int | None = None
+) -> None:
     from bot.app import Assistant
     from bot.conversation_eval import (
+        CrossValidation,
         Summary,
+        fold_of,
         format_turn,
         load_conversations,
         pinned_clock,
@@ -503,9 +516,12 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
 
     with clear_errors(), _scratch_storage() as scratch:  # evaluating changes nothing served
         conversations = load_conversations(path, day)
+        if folds is not None:
+            fold_of(conversations, folds)  # too many folds fails before the model loads
         built = assistant_with_progress(settings, storage=scratch)
         throwaway = scratch.db
         summary, records = Summary(), []
+        by_conversation: list[list[Any]] = []
         languages: dict[str, Summary] = {}
         from tqdm import tqdm
 
@@ -526,6 +542,7 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
                 )
             )
             summary.add_conversation(results)
+            by_conversation.append(results)
             languages.setdefault(conversation.language, Summary()).add_conversation(results)
             for result in results:
                 if as_json:
@@ -539,6 +556,9 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
             "summary": summary.to_json(),
             "languages": {language: s.to_json() for language, s in sorted(languages.items())},
         }
+        if folds is not None:
+            cross = CrossValidation.of(conversations, by_conversation, folds)
+            report["cross_validated"] = cross.to_json()
         click.echo(json.dumps(report, ensure_ascii=False))
         return
     click.echo("")
@@ -547,6 +567,10 @@ def _eval_conversations(settings: Settings, path: Path, day: Any, as_json: bool)
     click.echo("by language, in full:")
     for language, part in sorted(languages.items()):
         click.echo(f"  {language}: {part.brief()}")
+    if folds is not None:
+        click.echo("")
+        for line in CrossValidation.of(conversations, by_conversation, folds).lines():
+            click.echo(line)
 
 
 def main() -> None:

@@ -57,16 +57,16 @@ OWN_QUESTION = 16  # words
 # products or customers) is about something the folder does not cover: no relief, and a
 # look-up or an unsure policy question becomes "not billing".
 NOVEL_AT = 0.25
-# A look-up this probable stands however many words are new (typos: "tenemos algo bencido?").
+# A look-up this probable stands however many words are new (typos: "wen is teh bil due").
 SURE_LOOKUP = 0.7
 # Below this, a message that names an invoice or "that one" continues the last look-up.
 FOLLOW_UP_BELOW = 0.4
 # After a policy answer, an invoice look-up less probable than this that names no invoice
-# ("how will that be charged", "whats the deadline to tell you?") is a follow-up question;
+# ("and how is that billed", "by when must we let you know") is a follow-up question;
 # so is one right after a request was handed over, even when it names the invoice.
 LOOKUP_AFTER_POLICY = 0.6
 # A policy question naming the customer's product, which the classifier also reads as a
-# term look-up this probably ("when does copilot renew"), gets the term from the invoices.
+# term look-up this probably ("our visio renewal date?"), gets the term from the invoices.
 TERM_EVIDENCE = 0.3
 # Escalating needs a probable request, not closeness to a topic (ESCALATION_THRESHOLD).
 ESCALATE_AT = 0.5
@@ -177,7 +177,7 @@ def resolved_intent(
     guess: IntentGuess, slots: Slots, state: ConversationState, offer_pending: bool
 ) -> str | None:
     """The intent, with the conversation's context: a follow-up that only names an
-    invoice ("and the one before?", "what about august") continues the last look-up."""
+    invoice ("and the previous one?", "how about march") continues the last look-up."""
     intent = guess.intent
     top = guess.ranked[0][0] if guess.ranked else None
     if offer_pending and top in (I.YES, I.NO):
@@ -191,17 +191,17 @@ def resolved_intent(
     if follows_lookup and not I.is_invoice(intent) and unsure and names_one:
         return last if last in (I.SHOW, I.STATUS, I.LINE, I.DUE) else I.SHOW
     after_policy = last == I.POLICY and state.shown.article is not None
-    # Right after a request was handed over ("we dispute the october invoice"), a vague
-    # question naming that invoice asks how the request goes on ("so do we still have to
-    # pay the rest of october?"), not for the invoice's figures again.
+    # Right after a request was handed over ("we contest the march bill"), a vague
+    # question naming that invoice asks how the request goes on ("is the remainder of
+    # march still payable meanwhile?"), not for the invoice's figures again.
     after_request = I.escalation_category(last) is not None
     if (
         ((after_policy and not slots.names_invoice) or after_request)
         and I.is_invoice(intent)
-        and intent != I.TERM  # "when can we get out of it then": the product's term
+        and intent != I.TERM  # "when could we leave that plan": the product's term
         and guess.confidence < LOOKUP_AFTER_POLICY
     ):
-        return I.POLICY  # "how will that be charged" after the article on adding licences
+        return I.POLICY  # "and how is that billed" after the article on adding licences
     return intent
 
 
@@ -283,15 +283,15 @@ class Answerer:
         if agent and I.escalation_category(intent):
             intent = I.POLICY  # an agent asking about a kind of request asks how to handle it
         if intent == I.POLICY and own and guess.probability(I.TERM) >= TERM_EVIDENCE:
-            intent = I.TERM  # "when does copilot renew": its term, when the invoices show it
+            intent = I.TERM  # "our visio renewal date?": its term, when the invoices show it
         about_a_line = intent is None or intent == I.POLICY or I.is_invoice(intent)
         if about_a_line and customer and _names_a_line_amount(slots, mine()):
-            intent = I.LINE  # "how did you get 11.92 per seat??"
+            intent = I.LINE  # "where does 8.40 a user come from?"
 
         if intent in (I.YES, I.NO) and offer_pending:
             return self._offer_answer(intent, guess, state, language)
         if intent == I.YES and state.shown.intent is not None and customer is not None:
-            # "yes please set that up" after an answer that says to ask us, or "yes" again
+            # "yes, go ahead and arrange it" after an answer that says to ask us, or "yes" again
             # about a request already handed over: a person takes it.
             last = I.escalation_category(state.shown.intent) or HUMAN_REQUEST
             if state.shown.intent == I.POLICY or I.escalation_category(state.shown.intent):

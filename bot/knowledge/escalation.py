@@ -31,7 +31,7 @@ class Category:
     route: str
     description: str
     examples: tuple[str, ...]
-    # Policy questions that sound like this category ("how do I dispute an invoice?"):
+    # Policy questions that sound like this category ("what are the steps to contest a bill?"):
     # they teach the intent classifier what is NOT a request of this kind.
     counter_examples: tuple[str, ...] = ()
     names: Translations = ()  # `name_es: ...`: what a customer writing Spanish reads

@@ -8,7 +8,7 @@ intent is probable enough the classifier abstains: the caller then falls back on
 
 Examples come from `examples/<language>.yaml` beside this module, plus the knowledge
 folder's `escalation.yaml`: each category's `examples` teach `escalate.<id>` and its
-`counter_examples` teach `policy`, so "how do I dispute an invoice?" stays a question.
+`counter_examples` teach `policy`, so "what are the steps to contest a bill?" stays a question.
 
 A fit is saved as plain arrays (no pickle) under a key of the examples, the embedding model
 and the fit's settings; the next start with the same key loads it instead of fitting again.

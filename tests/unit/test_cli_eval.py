@@ -46,3 +46,51 @@ def test_eval_conversations_replays_each_conversation_and_counts_its_tickets(
     assert report["summary"]["turns"] == {"passed": 2, "total": 2}
     assert report["languages"]["en"]["turns"] == {"passed": 2, "total": 2}
     assert report["languages"]["en"]["unexpected_tickets"] == 0
+
+
+def test_eval_conversations_with_folds_reports_each_held_fold(settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing")
+    path = tmp_path / "conversations.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in CONVERSATIONS), encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["eval", "--conversations", str(path), "--folds", "2"])
+
+    assert result.exit_code == 0, result.output
+    assert "cross-validated (2 held folds, GroupKFold by conversation)" in result.output
+    assert "fold 1 (1 conversations)" in result.output
+    assert "nothing is fit on these conversations" in result.output
+
+    as_json = CliRunner().invoke(
+        cli, ["eval", "--conversations", str(path), "--folds", "2", "--json"]
+    )
+    cross = json.loads(as_json.output.splitlines()[-1])["cross_validated"]
+    assert cross["folds"] == 2
+    assert [f["turns"] for f in cross["per_fold"]] == [{"passed": 1, "total": 1}] * 2
+    assert cross["mean"]["turns"] == 1.0 and cross["sd"]["turns"] == 0.0
+    assert cross["mean"]["es"] is None  # no Spanish turns: no figure, not NaN
+
+    too_many = CliRunner().invoke(cli, ["eval", "--conversations", str(path), "--folds", "3"])
+    assert too_many.exit_code != 0 and "--folds 3: needs 2 to 2" in too_many.output
+
+
+def test_folds_keep_each_conversation_whole_and_balance_turns():
+    from datetime import date
+
+    from bot.conversation_eval import Conversation, Expect, Turn, fold_of
+    from bot.types import Role
+
+    def conversation(name: str, turns: int) -> Conversation:
+        return Conversation(
+            name, None, Role.CUSTOMER, "en", date(2026, 11, 24), (Turn("x", Expect()),) * turns
+        )
+
+    conversations = [conversation("long", 4)] + [conversation(f"c{n}", 1) for n in range(4)]
+    held = fold_of(conversations, 2)
+    # a conversation is one group; the folds hold as many turns: the 4-turn one alone
+    assert held.count(held[0]) == 1
+    turns = [
+        sum(len(c.turns) for c, f in zip(conversations, held, strict=True) if f == k)
+        for k in (0, 1)
+    ]
+    assert turns == [4, 4]
