@@ -550,3 +550,18 @@ async def test_the_backlog_counts_what_waits_and_the_oldest_age(
     backlog = store.outbox.backlog(clock.now)
 
     assert (backlog.pending, backlog.held, backlog.oldest_seconds) == (1, 0, 90.0)
+
+
+async def test_twelve_failures_in_a_row_cost_nothing(store: TicketStore, clock: StepClock) -> None:
+    # Eight attempts used to be all a message had: the ninth failure parked it dead.
+    teams = FlakyChannel("teams", failures=12)
+    dispatcher = Dispatcher(
+        store, {"teams": teams, "slack": RecordingChannel("slack")}, clock=clock
+    )
+    number = open_refund_ticket(store).number
+    store.add_agent_reply(number, "ana", "Approved.")
+
+    await deliver_through(dispatcher, store, clock)
+
+    assert [m.body["text"] for m in teams.delivered] == ["Approved."]
+    assert (teams.attempts, entry(store, "agent_reply").attempts) == (13, 13)
