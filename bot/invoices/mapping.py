@@ -413,7 +413,10 @@ def read_mapped(
         raise FileRejected(1, "empty file") from None
     except csv.Error as exc:
         raise FileRejected(1, f"the header row cannot be read: {exc}") from None
-    plain = {re.sub(r"[^a-z]", "", h.casefold()) for h in header}
+    # Read with another delimiter than the mapping's, a header is one cell: split it on any,
+    # so a reconciliation file is told as one whatever the mapping says.
+    cells = header if len(header) > 1 else re.split(r"[,;|\t]", header[0])
+    plain = {re.sub(r"[^a-z]", "", h.casefold()) for h in cells}
     if (
         not partner_center_prices
         and {"partnerid", "customerid", "customername"} <= plain
