@@ -8,8 +8,8 @@ The partner's knowledge folder has no invoices.csv: its invoices come from the p
 (README: "a folder whose invoices come from `billing-bot import invoices` needs no invoice
 file"). An invoice is known by its number: Pax8 exports carry none, so its invoices get
 `PX8-<year>-<month>-<customer>` numbers, and a copy of the same bills kept in invoices.csv
-under other numbers would be told as well (the import warns of it, see the last test).
-"""
+under other numbers would be told as well: a partner importing from Pax8 keeps no copy of
+those invoices in the folder (README, Presets)."""
 
 from __future__ import annotations
 
