@@ -413,7 +413,10 @@ def read_mapped(
         raise FileRejected(1, "empty file") from None
     except csv.Error as exc:
         raise FileRejected(1, f"the header row cannot be read: {exc}") from None
-    plain = {re.sub(r"[^a-z]", "", h.casefold()) for h in header}
+    # Read with another delimiter than the mapping's, a header is one cell: split it on any,
+    # so a reconciliation file is told as one whatever the mapping says.
+    cells = header if len(header) > 1 else re.split(r"[,;|\t]", header[0])
+    plain = {re.sub(r"[^a-z]", "", h.casefold()) for h in cells}
     if (
         not partner_center_prices
         and {"partnerid", "customerid", "customername"} <= plain
@@ -431,6 +434,7 @@ def read_mapped(
     constant.update({f: "" for f, s in sources.items() if f not in constant and not s.headers()})
     width = max(at.values(), default=-1) + 1
     totals: dict[str, _Total] = {}
+    currencies: dict[str, tuple[str, int]] = {}  # invoice number: its first line's currency
     for line_no, row in csv_rows(reader):
         if not any(cell.strip() for cell in row):
             continue
@@ -441,9 +445,11 @@ def read_mapped(
             get[field_name] = row[index].strip()
         try:
             line = _line(name, line_no, get, row, at, mapping, customers, today, notes)
+            if line is not None:
+                _one_currency(line, line_no, currencies)
             discount = None
             if line is not None and "discount_percent" in mapping.extra:
-                line, discount = _discounted(name, line_no, line, get, mapping)
+                line, discount = _discounted(line, get, mapping)
         except FieldError as exc:
             found = where.get(exc.field)
             shown = f" (column {header[found]!r})" if found is not None else ""
@@ -479,6 +485,19 @@ def read_mapped(
         yield rejected_row(
             {"invoice_number": number, "customer_id": total.customer},
             Problem(name, total.first_line, message, column=column),
+        )
+
+
+def _one_currency(line: InvoiceLine, line_no: int, seen: dict[str, tuple[str, int]]) -> None:
+    """`FieldError` when `line` is in another currency than its invoice's first line."""
+    first = seen.get(line.invoice_number)
+    if first is None:
+        seen[line.invoice_number] = (line.currency, line_no)
+    elif first[0] != line.currency:
+        raise FieldError(
+            "currency",
+            f"invoice {line.invoice_number}: currency {line.currency} differs from "
+            f"{first[0]} on its line {first[1]}; an invoice is in one currency",
         )
 
 
@@ -605,11 +624,12 @@ def _line(
 
 
 def _discounted(
-    name: str, line_no: int, line: InvoiceLine, get: dict[str, str], mapping: Mapping
+    line: InvoiceLine, get: dict[str, str], mapping: Mapping
 ) -> tuple[InvoiceLine, InvoiceLine | None]:
-    """`line` at its price before the discount, and the discount as a line of its own
-    (stored at the negative of the row's line number); `FieldError` when the discount
-    percentage does not explain the line amount."""
+    """`line` at its price before the discount, and the discount as a line of its own (read
+    from the same row: its evidence names that row's line; its line key, its place in the
+    invoice, is the next one); `FieldError` when the discount percentage does not explain
+    the line amount."""
     text = get.get("discount_percent", "").rstrip("%").strip()
     percent = mapping.number("discount_percent", text) if text else Decimal(0)
     if not percent:
@@ -625,14 +645,13 @@ def _discounted(
     off = line.amount - main.amount
     discount = replace(
         line,
-        product=f"Discount {percent.normalize()}% on {line.product}",
+        product=f"Discount {percent.normalize():f}% on {line.product}",
         sku="",
         charge_type="credit",
         quantity=Decimal(1),
         unit_price=off,
         amount=off,
         tax=Decimal(0),
-        source=f"{name}:-{line_no}",
     )
     return main, discount
 

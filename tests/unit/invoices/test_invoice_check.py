@@ -3,6 +3,8 @@ prints for a folder is what loading the folder (into memory or the database) fin
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from bot.cli import cli
@@ -24,3 +26,25 @@ def test_check_prints_for_the_sample_folder_what_every_loader_finds(store):
     assert result.stderr == counts(in_memory) + "\n"
     assert counts(in_memory) == counts(from_db) == counts(validated)
     assert len(validated.invoices) == len(in_memory.invoices) and list(validated.invoices) == []
+
+
+def test_check_reports_an_alias_of_two_customers_and_malformed_aliases_at_their_line(
+    folder: Path,
+) -> None:
+    path = folder / "customers.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  - id: fabrikam\n", "  - id: fabrikam\n    aliases: [Contoso Ltd.]\n")
+    text = text.replace("  - id: adatum\n", "  - id: adatum\n    aliases: {nl: Adatum}\n")
+    path.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    fabrikam = lines.index("  - id: fabrikam") + 1
+    adatum = lines.index("  - id: adatum") + 1
+
+    result = CliRunner().invoke(cli, ["check", str(folder)])
+
+    assert result.exit_code == 1, result.output
+    assert (
+        f"customers.yaml:{fabrikam}: fabrikam: alias 'Contoso Ltd.' is also a name of 'contoso'"
+        in result.stdout
+    )
+    assert f"customers.yaml:{adatum}: adatum: aliases must be a list of names" in result.stdout

@@ -5,6 +5,7 @@ be misled."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,49 @@ def test_the_later_export_marks_the_invoice_paid(store: InvoiceStore) -> None:
     book = StoredBook(store.db)
     invoice = next(i for i in book.of("fabrikam") if i.number == "NW-2026-0466")
     assert invoice.status == "paid" and invoice.paid_date == date(2026, 12, 4)
+
+
+def test_a_currency_that_differs_within_one_invoice_is_refused_at_its_cell(
+    store: InvoiceStore, tmp_path: Path
+) -> None:
+    lines = (EXPORTS / "xero.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].replace(",EUR,ACCREC,", ",USD,ACCREC,")  # NW-2026-0463's 2nd line
+    path = tmp_path / "xero.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+
+    done = _import(store, path, "xero")
+
+    (problem,) = done.problems
+    assert str(problem).startswith("xero.csv:3:26: invoice NW-2026-0463: currency USD differs")
+    assert "from EUR on its line 2" in problem.message and done.withheld == ("NW-2026-0463",)
+
+
+def test_a_discount_line_names_the_row_it_was_read_from(store: InvoiceStore) -> None:
+    from bot.invoices.lookup import StoredBook
+
+    _import(store, EXPORTS / "xero.csv", "xero")
+    (invoice,) = [i for i in StoredBook(store.db).of("contoso") if i.number == "INV-2026-0901"]
+    rows = (EXPORTS / "xero.csv").read_text(encoding="utf-8").splitlines()
+    row = next(n for n, line in enumerate(rows, 1) if "INV-2026-0901" in line)
+    assert [(line.product, line.amount, line.source) for line in invoice.lines] == [
+        ("Northwind Onboarding", Decimal("200.00"), f"xero.csv:{row}"),
+        ("Discount 10% on Northwind Onboarding", Decimal("-20.00"), f"xero.csv:{row}"),
+    ]
+    assert invoice.total == Decimal("180.00")  # and "1E+1%" is written 10%
+
+
+def test_a_pax8_invoice_number_from_its_template_is_stable_across_imports(
+    store: InvoiceStore, tmp_path: Path
+) -> None:
+    first = _import(store, EXPORTS / "pax8.csv", "pax8")
+    # The same rows with other line endings: another file hash, so the rows are compared.
+    same = tmp_path / "pax8.csv"
+    same.write_text((EXPORTS / "pax8.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    assert same.read_bytes() != (EXPORTS / "pax8.csv").read_bytes()
+
+    again = _import(store, same, "pax8")
+
+    assert first.counts and first.counts.totals["new"] == 12
+    assert not again.unchanged and again.counts is not None
+    assert again.counts.written == 0 and again.counts.totals["unchanged"] == 12
+    assert again.counts.totals["new"] == again.counts.totals["changed"] == 0
