@@ -18,6 +18,7 @@ from bot.collections.plan import Entry, Outcome, Plan
 WHY = {
     Outcome.PAID: "paid",
     Outcome.CREDITED: "credited",
+    Outcome.CLAIMED_PAID: "the customer says it is paid: awaiting confirmation",
     Outcome.DISPUTED: "disputed: no reminder while the dispute is open",
     Outcome.PAUSED: "reminders paused",
     Outcome.NOT_YET_DUE: "not yet due",
@@ -117,7 +118,7 @@ def _print(result: Plan, reach_known: bool) -> None:
             )
         )
     _table(rows)
-    notes = ["no sending history yet: a step whose day has passed shows as a catch-up"]
+    notes: list[str] = []
     if not reach_known:
         notes.append("no Teams conversations could be read: reachability unknown")
     for note in notes:
