@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.channel import OutboxEvent
 from bot.conversation.state import ConversationState
-from bot.tickets.outbox import Claimed
+from bot.tickets.outbox import Claimed, enqueue
 from bot.tickets.values import Ticket
 from bot.types import Message, Reply, ReplyKind
 
@@ -147,6 +147,32 @@ class Turn:
             self.message.conversation,
             now=self._storage.db.now(),
         )
+
+    # --- collections -------------------------------------------------------------------------
+
+    def claim_payment(self, invoice: str, customer_id: str) -> bool:
+        """Record the customer's "I've paid" on `invoice` and tell the agents (an outbox row
+        to Slack); False (nothing written) when it was already claimed since the last
+        invoice import: a second click has no effect."""
+        message = self.message
+        claimed = self._storage.collections.claim_in(
+            self._session,
+            invoice=invoice,
+            customer_id=customer_id,
+            by=message.user_name or message.user_id or "customer",
+            channel=message.channel,
+            conversation=message.conversation,
+        )
+        if claimed:
+            enqueue(
+                self._session,
+                key=f"payment_claimed:{invoice}:{message.channel}:{message.event_id}",
+                channel="slack",
+                event=OutboxEvent.PAYMENT_CLAIMED,
+                body={"customer": customer_id, "invoice": invoice, "by": message.user_name},
+                now=self._storage.db.now(),
+            )
+        return claimed
 
     # --- what admins read -------------------------------------------------------------------
 
