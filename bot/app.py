@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from bot.answering.decide import Answerer, Decision
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
-from bot.collections.disputes import DISPUTE_CATEGORY, open_disputes
+from bot.collections.disputes import DISPUTE_CATEGORY, disputed_line, open_disputes
 from bot.collections.plan import Facts
 from bot.config import Settings
 from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
@@ -575,8 +575,29 @@ class Assistant:
             CategoryMatch(category, 1.0, "button"),
         )
         return functools.partial(
-            self._escalate, customer, decision, question, state=state, language=language
+            self._disputed, customer, decision, question, number, state=state, language=language
         )
+
+    def _disputed(
+        self,
+        customer: Customer,
+        decision: Decision,
+        question: str,
+        number: str,
+        turn: Turn,
+        *,
+        state: ConversationState,
+        language: str,
+    ) -> Reply:
+        """The dispute ticket opened, or the conversation's active ticket added to: when that
+        one is of another category, the invoice is marked disputed on its evidence (with its
+        lines), so the plan holds it as it would on a dispute ticket."""
+        reply = self._escalate(customer, decision, question, turn, state=state, language=language)
+        if reply.ticket is not None and reply.ticket.category != DISPUTE_CATEGORY:
+            turn.add_evidence(
+                reply.ticket.number, [disputed_line(number), *decision.reply.evidence]
+            )
+        return reply
 
     @staticmethod
     def _vote(helpful: bool, about: str, turn: Turn, *, language: str = "en") -> Reply:

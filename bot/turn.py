@@ -129,6 +129,9 @@ class Turn:
     def add_to_ticket(self, number: str, text: str) -> Ticket:
         return self._storage.tickets.add_customer_message_in(self._session, number, text)
 
+    def add_evidence(self, number: str, lines: Sequence[str]) -> Ticket:
+        return self._storage.tickets.add_evidence_in(self._session, number, lines)
+
     def add_exchange_to_ticket(self, number: str, question: str, answer: str) -> Ticket:
         """A question the bot answered beside an unclaimed ticket, copied to it."""
         return self._storage.tickets.add_answered_exchange_in(
