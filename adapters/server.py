@@ -38,6 +38,8 @@ from aiohttp import web
 from adapters import ops
 from adapters.http_limits import MAX_BODY_BYTES, log_refusals, one_line_protocol_errors
 from bot.channel import Channel
+from bot.collections.daily import run_daily
+from bot.collections.run import Reminders
 from bot.config import Settings
 from bot.reload import KnowledgeReloader, watch
 from bot.tickets.dispatcher import Dispatcher
@@ -169,7 +171,33 @@ def build_app(
     app.cleanup_ctx.append(_warming)
     if dispatch:
         app.cleanup_ctx.append(functools.partial(_dispatching, options=dispatcher_options or {}))
+    if settings.collections:
+        app.cleanup_ctx.append(_collecting)
     return app
+
+
+async def _collecting(app: web.Application) -> AsyncIterator[None]:
+    """The daily collections run (COLLECTIONS=true, at COLLECTIONS_AT): reminders are queued
+    in the outbox, which the dispatcher delivers."""
+    context = app[CONTEXT]
+    assistant = context.assistant
+    reminders = Reminders(assistant.storage, lambda: assistant.knowledge)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_daily(
+            reminders, context.settings.collections_at, assistant.clock, context.run_core, stop
+        ),
+        name="collections",
+    )
+    log.info("collections: reminders run daily at %s", context.settings.collections_at)
+    yield
+    stop.set()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=SHUTDOWN_GRACE)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _dispatching(app: web.Application, *, options: dict[str, Any]) -> AsyncIterator[None]:

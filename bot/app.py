@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from bot.answering.decide import Answerer, Decision
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
-from bot.collections.disputes import open_disputes
+from bot.collections.disputes import DISPUTE_CATEGORY, disputed_line, open_disputes
 from bot.collections.plan import Facts
 from bot.config import Settings
 from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
@@ -58,6 +58,7 @@ _STATUS_QUESTION = re.compile(
 
 
 ASKED_FOR_A_PERSON = N_("The customer asked to talk to a person.")
+DISPUTED_BY_BUTTON = N_("The customer disputes invoice {number}.")
 _STATUS_WORDS = {
     Status.OPEN: N_("Your ticket {number} is waiting for an agent."),
     Status.REOPENED: N_("Your ticket {number} is reopened and waiting for an agent."),
@@ -500,6 +501,15 @@ class Assistant:
             return functools.partial(
                 self._escalate, customer, decision, question, state=state, language=language
             )
+        if action in (Action.INVOICE_PAID, Action.DISPUTE_INVOICE) and customer is not None:
+            number = str(value.get("invoice", "")).upper()
+            if self.knowledge.invoices.owner_of(number) != customer.id:
+                return _just(
+                    Reply(_("I can't find that invoice on your account."), ReplyKind.NOT_SURE)
+                )
+            if action == Action.INVOICE_PAID:
+                return functools.partial(self._paid, customer, number, language=language)
+            return self._dispute(customer, number, state, language)
         if action == Action.SOLVED:
             number = str(value.get("ticket", ""))
             if value.get("solved"):
@@ -511,6 +521,83 @@ class Assistant:
                 )
             return functools.partial(self._reopen, customer, number, language=language)
         return _just(Reply(_("Sorry, I didn't understand that button."), ReplyKind.NOT_SURE))
+
+    @staticmethod
+    def _paid(customer: Customer, number: str, turn: Turn, *, language: str = "en") -> Reply:
+        """A reminder's "I've paid": recorded once (reminders for the invoice stop until the
+        next invoice import says otherwise), and the agents are told."""
+        _ = translator(language)
+        if turn.claim_payment(number, customer.id):
+            text = _(
+                "Thank you. I've noted that invoice {number} is paid; we'll stop the reminders "
+                "for it while our team confirms the payment."
+            )
+        else:
+            text = _("You've already told us invoice {number} is paid; our team is confirming it.")
+        return Reply(text.format(number=number), ReplyKind.FEEDBACK)
+
+    def _dispute(
+        self, customer: Customer, number: str, state: ConversationState, language: str
+    ) -> Effects:
+        """A reminder's "Dispute this invoice": a dispute ticket naming the invoice, with its
+        lines as evidence (which pauses its reminders, see `bot.collections.disputes`); a
+        second click points to the ticket already open."""
+        _ = translator(language)
+        held = open_disputes(self.tickets.find(customer_id=customer.id)).get(number)
+        if held is not None and held.ticket:
+            return _just(
+                Reply(
+                    _("Invoice {number} is already disputed on ticket {ticket}.").format(
+                        number=number, ticket=held.ticket
+                    ),
+                    ReplyKind.TICKET_STATUS,
+                )
+            )
+        category = self.knowledge.rules.category(DISPUTE_CATEGORY)
+        if category is None:
+            return _just(
+                Reply(
+                    _("Please contact {contact}; a person will help you.").format(
+                        contact=self._contact(language)
+                    ),
+                    ReplyKind.ESCALATE,
+                )
+            )
+        to_agents = translator(self.settings.agent_language)
+        question = to_agents(DISPUTED_BY_BUTTON).format(number=number)
+        invoice = next(i for i in self.knowledge.invoices.of(customer.id) if i.number == number)
+        evidence = tuple(
+            f"{line.source}: {number} {line.product} {line.amount} {invoice.currency}"
+            for line in invoice.lines
+        )
+        decision = Decision(
+            Reply("", ReplyKind.ESCALATE, 1.0, evidence=evidence),
+            CategoryMatch(category, 1.0, "button"),
+        )
+        return functools.partial(
+            self._disputed, customer, decision, question, number, state=state, language=language
+        )
+
+    def _disputed(
+        self,
+        customer: Customer,
+        decision: Decision,
+        question: str,
+        number: str,
+        turn: Turn,
+        *,
+        state: ConversationState,
+        language: str,
+    ) -> Reply:
+        """The dispute ticket opened, or the conversation's active ticket added to: when that
+        one is of another category, the invoice is marked disputed on its evidence (with its
+        lines), so the plan holds it as it would on a dispute ticket."""
+        reply = self._escalate(customer, decision, question, turn, state=state, language=language)
+        if reply.ticket is not None and reply.ticket.category != DISPUTE_CATEGORY:
+            turn.add_evidence(
+                reply.ticket.number, [disputed_line(number), *decision.reply.evidence]
+            )
+        return reply
 
     @staticmethod
     def _vote(helpful: bool, about: str, turn: Turn, *, language: str = "en") -> Reply:

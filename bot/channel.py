@@ -24,11 +24,20 @@ class OutboxEvent(StrEnum):
     TICKET_OPENED = "ticket_opened"  # the agents' post that starts the ticket's thread
     TICKET_UPDATED = "ticket_updated"  # that post, refreshed to show the ticket as it is now
     CUSTOMER_MESSAGE = "customer_message"  # the customer wrote again: into the thread
+    PAYMENT_REMINDER = "payment_reminder"  # a collections step: the reminder card (customer)
+    PAYMENT_CLAIMED = "payment_claimed"  # a customer clicked "I've paid": told to the agents
 
 
 # What is addressed to a customer (the rest goes to the partner's agents): held, not retried
 # forever, when it cannot be delivered within its window.
-TO_CUSTOMERS = frozenset({OutboxEvent.REPLY, OutboxEvent.AGENT_REPLY, OutboxEvent.TICKET_RESOLVED})
+TO_CUSTOMERS = frozenset(
+    {
+        OutboxEvent.REPLY,
+        OutboxEvent.AGENT_REPLY,
+        OutboxEvent.TICKET_RESOLVED,
+        OutboxEvent.PAYMENT_REMINDER,
+    }
+)
 
 
 # The body field of a message that was held past its window and then put back in line: when

@@ -5,6 +5,7 @@ Secrets are `SecretStr`, so they never appear in a repr or a log line.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
     # `serve` delivers the outbox itself; false on web replicas when a separate dispatcher
     # process (also `serve`, not behind the load balancer) does it (see deploy/).
     run_dispatcher: bool = True
+    # Payment reminders on the partner's collections timeline (bot/collections): off by
+    # default; when on, the plan runs once a day at COLLECTIONS_AT, the partner's local time
+    # (partner.yaml `support.timezone`), on open days and inside support hours.
+    collections: bool = False
+    collections_at: time = time(9, 30)
     # Hours a message to a customer is retried while the platform is down (capped backoff);
     # past that it is held and goes out, with a "sorry for the delay", when they next write.
     outbox_window_hours: float = Field(24.0, gt=0)

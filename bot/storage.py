@@ -5,6 +5,7 @@
     conversations  Conversations   stored references (proactive sends) and conversation state
     feedback       FeedbackLog     "was this helpful?" votes and unanswered questions
     outbox         Outbox          what is still to be delivered, and by whom
+    collections    CollectionsStore  reminder steps sent, agents' pauses, "I've paid" claims
 
 `turn(message)` is the one transaction of one incoming event (see `bot.turn`).
 """
@@ -19,6 +20,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, and_, bindparam, delete, exists, literal_column, select
 
+from bot.collections.store import CollectionsStore
 from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
 from bot.tickets.database import POOL_SIZE, Clock, Database, utcnow
@@ -62,6 +64,7 @@ class Storage:
         self.conversations = Conversations(db)
         self.feedback = FeedbackLog(db)
         self.outbox = self.tickets.outbox
+        self.collections = CollectionsStore(db)
         self._before_turn = Prepared(_before_turn_query(), db.engine.dialect)
 
     @classmethod

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.channel import OutboxEvent
 from bot.conversation.state import ConversationState
-from bot.tickets.outbox import Claimed
+from bot.tickets.outbox import Claimed, enqueue
 from bot.tickets.values import Ticket
 from bot.types import Message, Reply, ReplyKind
 
@@ -129,6 +129,9 @@ class Turn:
     def add_to_ticket(self, number: str, text: str) -> Ticket:
         return self._storage.tickets.add_customer_message_in(self._session, number, text)
 
+    def add_evidence(self, number: str, lines: Sequence[str]) -> Ticket:
+        return self._storage.tickets.add_evidence_in(self._session, number, lines)
+
     def add_exchange_to_ticket(self, number: str, question: str, answer: str) -> Ticket:
         """A question the bot answered beside an unclaimed ticket, copied to it."""
         return self._storage.tickets.add_answered_exchange_in(
@@ -147,6 +150,32 @@ class Turn:
             self.message.conversation,
             now=self._storage.db.now(),
         )
+
+    # --- collections -------------------------------------------------------------------------
+
+    def claim_payment(self, invoice: str, customer_id: str) -> bool:
+        """Record the customer's "I've paid" on `invoice` and tell the agents (an outbox row
+        to Slack); False (nothing written) when it was already claimed since the last
+        invoice import: a second click has no effect."""
+        message = self.message
+        claimed = self._storage.collections.claim_in(
+            self._session,
+            invoice=invoice,
+            customer_id=customer_id,
+            by=message.user_name or message.user_id or "customer",
+            channel=message.channel,
+            conversation=message.conversation,
+        )
+        if claimed:
+            enqueue(
+                self._session,
+                key=f"payment_claimed:{invoice}:{message.channel}:{message.event_id}",
+                channel="slack",
+                event=OutboxEvent.PAYMENT_CLAIMED,
+                body={"customer": customer_id, "invoice": invoice, "by": message.user_name},
+                now=self._storage.db.now(),
+            )
+        return claimed
 
     # --- what admins read -------------------------------------------------------------------
 

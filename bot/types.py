@@ -186,3 +186,5 @@ class Action(StrEnum):
     FEEDBACK = "feedback"
     TALK_TO_PERSON = "talk_to_person"
     SOLVED = "solved"
+    INVOICE_PAID = "invoice_paid"  # {"invoice": "NW-2026-0510"}: a reminder's "I've paid"
+    DISPUTE_INVOICE = "dispute_invoice"  # {"invoice": ...}: a reminder's "Dispute this invoice"

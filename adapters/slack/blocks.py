@@ -109,6 +109,19 @@ def ticket_blocks(
     return blocks
 
 
+def payment_claim_line(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> str:
+    """A customer clicked "I've paid" on a reminder: for an agent to confirm."""
+    _ = translator(language)
+    return _(
+        '{customer} says invoice {invoice} is paid ("I\'ve paid" on a reminder, by {by}); '
+        "reminders for it are stopped until the next invoice import. Please confirm the payment."
+    ).format(
+        customer=body.get("customer", ""),
+        invoice=body.get("invoice", ""),
+        by=body.get("by") or _("the customer"),
+    )
+
+
 def customer_line(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> str:
     """A customer's message, posted into the ticket's thread."""
     _ = translator(language)

@@ -28,7 +28,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import customer_line, ticket_blocks, ticket_text
+from adapters.slack.blocks import customer_line, payment_claim_line, ticket_blocks, ticket_text
 from bot.channel import Delivered, OutboxEvent, Outgoing
 from bot.errors import DeliveryError, DeliveryRefused, RetryLater
 from bot.locale import SOURCE_LANGUAGE
@@ -128,6 +128,11 @@ class SlackChannel:
                 thread_ts=self._thread(message),
                 text=customer_line(body, self._language),
                 unfurl_links=False,
+            )
+            return Delivered(reference=str(response["ts"]))
+        if message.event == OutboxEvent.PAYMENT_CLAIMED:
+            response = await self._client.chat_postMessage(
+                channel=self._channel, text=payment_claim_line(body, self._language)
             )
             return Delivered(reference=str(response["ts"]))
         raise DeliveryRefused(f"Slack has no rendering for outbox event {message.event!r}")

@@ -13,7 +13,8 @@ language of the reply (`Reply.language`) or, for a notice, of the conversation.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from bot.channel import LATE, OutboxEvent
@@ -105,11 +106,82 @@ def outgoing_card(
         reply = Reply.from_json(body["reply"])
         shown = reply_card(reply, str(body.get("question") or ""))
         language = reply.language
+    elif event == OutboxEvent.PAYMENT_REMINDER:
+        language = str(body.get("language") or language)
+        shown = reminder_card(body, language)
     else:
         shown = notice_card(event, body, language)
     if body.get(LATE):
         shown["body"].insert(0, late_notice(str(body[LATE]), language))
     return shown
+
+
+_REMINDER_HEADINGS = {
+    "courtesy": N_("Invoice {number} is due soon"),
+    "reminder": N_("Payment reminder: invoice {number}"),
+    "suspension_notice": N_("Suspension notice: invoice {number}"),
+    "suspension": N_("Final notice: invoice {number}"),
+}
+
+
+def reminder_card(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> Card:
+    """A collections step (`bot.collections.run`): the invoice's figures, what happens next
+    (the bot's own sentence, fixed when it was queued), how to pay (the payment article,
+    cited), and three buttons: I've paid, Dispute this invoice, Talk to a person."""
+    _ = translator(language)
+    number = str(body["invoice"])
+    heading = _REMINDER_HEADINGS.get(str(body.get("kind")), _REMINDER_HEADINGS["reminder"])
+    late = int(body.get("days_overdue") or 0)
+    facts = [
+        {"title": _("Invoice"), "value": number},
+        {
+            "title": _("Amount"),
+            "value": formats.money(Decimal(str(body["amount"])), str(body["currency"]), language),
+        },
+        {
+            "title": _("Due date"),
+            "value": formats.day(date.fromisoformat(str(body["due_date"])), language),
+        },
+    ]
+    if late > 0:
+        facts.append({"title": _("Days overdue"), "value": str(late)})
+    elements: list[dict[str, Any]] = [
+        text_block(_(heading).format(number=number), weight="Bolder", size="Medium"),
+        {"type": "FactSet", "facts": facts},
+    ]
+    if body.get("outlook"):
+        elements.append(text_block(str(body["outlook"]), spacing="Medium"))
+    pay = body.get("pay")
+    if isinstance(pay, Mapping):
+        elements.append(text_block(_("How to pay"), weight="Bolder", spacing="Medium"))
+        elements.append(text_block(str(pay.get("text") or "")))
+        elements.append(
+            sources(
+                (Citation(str(pay["title"]), str(pay.get("section") or ""), str(pay["path"])),),
+                language,
+            )
+        )
+    elements.append(
+        text_block(
+            _("Already paid, or something wrong with this invoice? Tell us below."),
+            subtle=True,
+            spacing="Medium",
+        )
+    )
+    actions = [
+        submit(_("I've paid"), {"action": str(Action.INVOICE_PAID), "invoice": number}),
+        submit(
+            _("Dispute this invoice"), {"action": str(Action.DISPUTE_INVOICE), "invoice": number}
+        ),
+        submit(
+            _("Talk to a person"),
+            {
+                "action": str(Action.TALK_TO_PERSON),
+                "question": _("About invoice {number}").format(number=number),
+            },
+        ),
+    ]
+    return card(elements, actions)
 
 
 def late_notice(queued: str, language: str) -> dict[str, Any]:

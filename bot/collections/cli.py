@@ -18,6 +18,7 @@ from bot.collections.plan import Entry, Outcome, Plan
 WHY = {
     Outcome.PAID: "paid",
     Outcome.CREDITED: "credited",
+    Outcome.CLAIMED_PAID: "the customer says it is paid: awaiting confirmation",
     Outcome.DISPUTED: "disputed: no reminder while the dispute is open",
     Outcome.PAUSED: "reminders paused",
     Outcome.NOT_YET_DUE: "not yet due",
@@ -117,7 +118,7 @@ def _print(result: Plan, reach_known: bool) -> None:
             )
         )
     _table(rows)
-    notes = ["no sending history yet: a step whose day has passed shows as a catch-up"]
+    notes: list[str] = []
     if not reach_known:
         notes.append("no Teams conversations could be read: reachability unknown")
     for note in notes:
@@ -157,3 +158,60 @@ def _json(result: Plan, reach_known: bool) -> dict[str, Any]:
         "send": [one(e) for e in due],
         "skipped": [one(e) for e in result.entries if e not in due],
     }
+
+
+@collections.command("history")
+@click.option("--customer", help="Only this customer (its id).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def history(ctx: click.Context, customer: str | None, as_json: bool) -> None:
+    """What was sent (with its delivery status), clicked ("I've paid") and confirmed, and
+    agents' pauses, oldest first."""
+    from bot.cli import clear_errors, settings_of
+    from bot.storage import Storage
+
+    settings = settings_of(ctx)
+    with clear_errors():
+        storage = Storage.from_url(settings.database)
+        try:
+            found = storage.collections.history(customer)
+        finally:
+            storage.close()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "history": [
+                        {
+                            "at": h.at.isoformat(),
+                            "customer": h.customer_id,
+                            "kind": h.kind,
+                            "invoice": h.invoice,
+                            "step": h.step,
+                            "by": h.by,
+                            "detail": h.detail,
+                        }
+                        for h in found
+                    ]
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    if not found:
+        click.echo("nothing sent, clicked or confirmed yet")
+        return
+    rows = [("at", "customer", "what", "invoice", "step", "by", "detail")]
+    rows += [
+        (
+            h.at.isoformat(timespec="seconds"),
+            h.customer_id,
+            h.kind,
+            h.invoice,
+            h.step,
+            h.by,
+            h.detail,
+        )
+        for h in found
+    ]
+    _table(rows)

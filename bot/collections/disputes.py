@@ -5,6 +5,11 @@ customer wrote (the question, the customer's lines of the conversation) and in i
 the bot attaches the invoice lines the message names, else the customer's open invoices, each
 starting "path:line: <invoice number> ...". Every invoice number found there is held while
 the ticket is not resolved; only the ticket's own customer's invoices are (see `plan`).
+
+A reminder's "Dispute this invoice" clicked while the conversation has an active ticket of
+another category (one conversation, one ticket) adds to that ticket instead: it then carries
+the evidence line `disputed_line(number)`, and the invoices named on such lines are held
+while it is open, whatever its category.
 """
 
 from __future__ import annotations
@@ -17,6 +22,12 @@ from bot.tickets.values import Ticket
 from bot.understanding.slots import INVOICE_NUMBER
 
 DISPUTE_CATEGORY = "billing_dispute"
+DISPUTED = "disputed:"  # an evidence line "disputed: NW-2026-0466" (any category)
+
+
+def disputed_line(number: str) -> str:
+    """The evidence line that holds `number` on a ticket of any category."""
+    return f"{DISPUTED} {number}"
 
 
 def named_invoices(ticket: Ticket) -> tuple[str, ...]:
@@ -27,15 +38,25 @@ def named_invoices(ticket: Ticket) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def held_invoices(ticket: Ticket, category: str = DISPUTE_CATEGORY) -> tuple[str, ...]:
+    """The invoice numbers a ticket disputes: all it names for a dispute ticket, else those
+    on its `disputed:` evidence lines."""
+    if ticket.category == category:
+        return named_invoices(ticket)
+    lines = (e.removeprefix(DISPUTED) for e in ticket.evidence if e.startswith(DISPUTED))
+    found = (m.upper() for line in lines for m in INVOICE_NUMBER.findall(line))
+    return tuple(dict.fromkeys(found))
+
+
 def open_disputes(
     tickets: Iterable[Ticket], category: str = DISPUTE_CATEGORY
 ) -> dict[str, Dispute]:
-    """Invoice number -> its open dispute, from tickets of `category` not yet resolved (the
-    oldest ticket naming an invoice is the one shown)."""
+    """Invoice number -> its open dispute, from tickets not yet resolved: of `category`, or
+    any other carrying `disputed:` lines (the oldest ticket naming an invoice is shown)."""
     found: dict[str, Dispute] = {}
     for ticket in tickets:
-        if ticket.category != category or ticket.status == Status.RESOLVED:
+        if ticket.status == Status.RESOLVED:
             continue
-        for number in named_invoices(ticket):
+        for number in held_invoices(ticket, category):
             found.setdefault(number, Dispute(number, ticket.number, None, ticket.customer_id))
     return found

@@ -1,6 +1,7 @@
-"""The plan's `Facts` read from storage: open dispute tickets, and which customers have a
-stored Teams conversation (a reminder can reach them). Pauses set by agents, payments
-received and the history of steps sent have no store yet: they stay empty here."""
+"""The plan's `Facts` read from storage: open dispute tickets, which customers have a stored
+Teams conversation (a reminder can reach them), the steps already sent, agents' pauses and
+"I've paid" claims (`bot.collections.store`). Payments received have no store yet (the
+invoice import's `paid` status is what counts)."""
 
 from __future__ import annotations
 
@@ -31,4 +32,7 @@ def read_facts(storage: Storage, customers: Sequence[Customer]) -> Facts:
     return Facts(
         disputes=open_disputes(storage.tickets.find()),
         reachable=reachable_customers(storage, customers),
+        sent=storage.collections.sent(),
+        pauses=storage.collections.pauses(),
+        claimed=storage.collections.claimed(),
     )

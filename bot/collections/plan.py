@@ -7,6 +7,8 @@ Per open invoice, in this order (the first that applies wins):
 
 paid / credited     nothing is owed (paid in the export, covered by payments received, or a
                     credit note: a total of zero or less)
+claimed paid        the customer clicked "I've paid" and no invoice import came since: no
+                    reminder while an agent confirms it (or the next import says otherwise)
 disputed            an open dispute (status `disputed` in the export, or an open dispute
                     ticket naming it): no message while the disputed amount is unknown; when
                     the ticket says how much is disputed, the undisputed rest follows the
@@ -40,6 +42,7 @@ class Outcome(StrEnum):
     SEND = "send"
     PAID = "paid"
     CREDITED = "credited"
+    CLAIMED_PAID = "claimed_paid"  # the customer says it is paid; awaiting confirmation
     DISPUTED = "disputed"
     PAUSED = "paused"
     NOT_YET_DUE = "not_yet_due"
@@ -53,6 +56,7 @@ class Outcome(StrEnum):
 OWING = frozenset(
     {
         Outcome.SEND,
+        Outcome.CLAIMED_PAID,
         Outcome.PAUSED,
         Outcome.NOT_YET_DUE,
         Outcome.ALREADY_SENT,
@@ -95,6 +99,8 @@ class Facts:
     pauses: Mapping[str, Pause] = field(default_factory=dict)  # agents' pauses, by customer
     received: Mapping[str, Decimal] = field(default_factory=dict)  # paid so far, by invoice
     sent: Mapping[str, frozenset[Step]] = field(default_factory=dict)  # by invoice number
+    # Invoices the customer says are paid ("I've paid"), with no invoice import since.
+    claimed: frozenset[str] = frozenset()
     # Customers with a stored Teams conversation; None when not known (no database at hand).
     reachable: frozenset[str] | None = None
 
@@ -218,6 +224,8 @@ def _entry(
         return entry(Outcome.CREDITED, detail="a credit note: nothing to pay")
     if owed <= 0:
         return entry(Outcome.PAID, detail=f"payments received: {received}")
+    if invoice.number in facts.claimed:
+        return entry(Outcome.CLAIMED_PAID, detail="the customer says it is paid")
     dispute = facts.disputes.get(invoice.number)
     if dispute is not None and dispute.customer_id not in (None, invoice.customer_id):
         dispute = None  # a ticket naming another customer's invoice holds nothing

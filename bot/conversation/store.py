@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -15,6 +15,16 @@ from bot.intake import CONVERSATION_LIMIT, stable_key
 from bot.tickets.database import Database, Executor, connection_of
 from bot.tickets.models import ConversationRow
 from bot.tickets.prepared import Prepared
+
+
+class Chat(NamedTuple):
+    """A conversation a proactive message can reach: its id, customer (or tenant), and the
+    language it was held in (None: nothing said in it yet)."""
+
+    conversation: str
+    customer_id: str | None
+    tenant: str | None
+    language: str | None
 
 
 class Conversations:
@@ -89,6 +99,33 @@ class Conversations:
                 conversation = reference.get("conversation")
                 tenant = conversation.get("tenantId") if isinstance(conversation, dict) else None
                 found.add((customer_id, str(tenant).lower() if tenant else None))
+        return found
+
+    def chats(self, channel: str) -> list[Chat]:
+        """Every conversation on `channel` a proactive message can reach (a stored reference
+        with a service URL), newest first."""
+        query = (
+            select(ConversationRow)
+            .where(ConversationRow.channel == channel)
+            .order_by(ConversationRow.updated_at.desc())
+        )
+        found: list[Chat] = []
+        with self._db.read() as session:
+            for row in session.scalars(query):
+                reference = row.reference or {}
+                if not reference.get("serviceUrl"):
+                    continue
+                conversation = reference.get("conversation")
+                tenant = conversation.get("tenantId") if isinstance(conversation, dict) else None
+                state = ConversationState.from_json(row.state)
+                found.append(
+                    Chat(
+                        row.conversation,
+                        row.customer_id,
+                        str(tenant).lower() if tenant else None,
+                        state.language if state.transcript else None,
+                    )
+                )
         return found
 
     def customer(self, channel: str, conversation: str) -> str | None:

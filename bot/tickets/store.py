@@ -245,6 +245,15 @@ class TicketStore:
             self._move(session, row, Status.CLAIMED, "customer", now)
         return self._post_customer_event(session, row, event, text)
 
+    def add_evidence_in(self, session: Session, number: str, lines: Sequence[str]) -> Ticket:
+        """Add evidence lines to a ticket (those it carries already are not repeated)."""
+        row, now = self._locked(session, number)
+        new = [line for line in dict.fromkeys(lines) if line not in row.evidence]
+        if new:
+            row.evidence = [*row.evidence, *new]
+            row.updated_at = now
+        return _ticket(row)
+
     def add_answered_exchange_in(
         self, session: Session, number: str, question: str, answer: str
     ) -> Ticket:

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from ticket_db import create_schema, drop_schema
 
+import bot.collections.models  # (so do the collections tables)
 import bot.invoices.models  # noqa: F401  (the invoice tables share the schema)
 from bot.errors import ConfigError
 from bot.tickets import TicketStore

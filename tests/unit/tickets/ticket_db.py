@@ -15,6 +15,9 @@ from bot.tickets.database import make_engine, upgrade
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 # Children first, so deleting never trips a foreign key.
 TABLES = (
+    "collection_steps",
+    "collection_pauses",
+    "payment_claims",
     "outbox",
     "ticket_events",
     "tickets",
