@@ -272,14 +272,24 @@ class Answerer:
         mine = self._invoices_once(customer)
         novel = self.known.unknown_share(text, language) >= NOVEL_AT
         intent = resolved_intent(guess, slots, state, offer_pending)
-        if intent in I.ACROSS_CUSTOMERS:
+        across = intent is not None and intent in I.ACROSS_CUSTOMERS
+        if intent is not None and intent in I.ACROSS_CUSTOMERS:
             if agent and self.named_customer(text) is None:
                 return self._across(intent, text, today, language, facts, guess)
             intent = I.ACROSS_CUSTOMERS[intent]  # one customer's look-up
         own = customer is not None and (named or _names_own(text, slots, mine()))
+        if across and not agent and not (own or slots.names_invoice):
+            # A customer never asks about other customers: it is their own look-up only
+            # when the message is about their invoices ("are any of our bills overdue?").
+            intent = None
         unsure_lookup = I.is_invoice(intent) and guess.confidence < SURE_LOOKUP
-        if unsure_lookup and novel and not (own or slots.names_invoice):
-            intent = None  # "how many onions do i have on hand": nothing of ours
+        # An unsure look-up that names nothing of the customer's is not ours when its words
+        # are unknown to the folder ("how many onions do i have on hand") or when its single
+        # likeliest reading is "not billing", the look-ups winning only together ("any new
+        # firms worth watching?").
+        not_billing_first = bool(guess.ranked) and guess.ranked[0][0] == I.NOT_BILLING
+        if unsure_lookup and (novel or not_billing_first) and not (own or slots.names_invoice):
+            intent = None
         if agent and I.escalation_category(intent):
             intent = I.POLICY  # an agent asking about a kind of request asks how to handle it
         if intent == I.POLICY and own and guess.probability(I.TERM) >= TERM_EVIDENCE:
