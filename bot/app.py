@@ -487,14 +487,7 @@ class Assistant:
             question = str(value.get("question") or message.text or to_agents(ASKED_FOR_A_PERSON))
             category = self.knowledge.rules.category(HUMAN_REQUEST)
             if category is None:
-                return _just(
-                    Reply(
-                        _("Please contact {contact}; a person will help you.").format(
-                            contact=self._contact(language)
-                        ),
-                        ReplyKind.ESCALATE,
-                    )
-                )
+                return _just(self._contact_us(language))
             decision = Decision(
                 Reply("", ReplyKind.ESCALATE, 1.0), CategoryMatch(category, 1.0, "button")
             )
@@ -521,6 +514,16 @@ class Assistant:
                 )
             return functools.partial(self._reopen, customer, number, language=language)
         return _just(Reply(_("Sorry, I didn't understand that button."), ReplyKind.NOT_SURE))
+
+    def _contact_us(self, language: str) -> Reply:
+        """What a button that needs a person says when the folder has no category for it."""
+        _ = translator(language)
+        return Reply(
+            _("Please contact {contact}; a person will help you.").format(
+                contact=self._contact(language)
+            ),
+            ReplyKind.ESCALATE,
+        )
 
     @staticmethod
     def _paid(customer: Customer, number: str, turn: Turn, *, language: str = "en") -> Reply:
@@ -555,14 +558,7 @@ class Assistant:
             )
         category = self.knowledge.rules.category(DISPUTE_CATEGORY)
         if category is None:
-            return _just(
-                Reply(
-                    _("Please contact {contact}; a person will help you.").format(
-                        contact=self._contact(language)
-                    ),
-                    ReplyKind.ESCALATE,
-                )
-            )
+            return _just(self._contact_us(language))
         to_agents = translator(self.settings.agent_language)
         question = to_agents(DISPUTED_BY_BUTTON).format(number=number)
         invoice = next(i for i in self.knowledge.invoices.of(customer.id) if i.number == number)

@@ -350,10 +350,7 @@ class Outbox:
             )
         ).all()
         for row in rows:
-            _put_back_late(row, now)
-            row.status = OutboxStatus.PENDING.value
-            row.attempts = 0
-            row.next_attempt_at = now
+            _back_in_line(row, now)
         return len(rows)
 
     def backlog(self, now: datetime) -> Backlog:
@@ -400,12 +397,7 @@ class Outbox:
                 raise TicketError(
                     f"outbox row {row_id} is {row.status}, only dead or held rows requeue"
                 )
-            if row.status == OutboxStatus.HELD.value:
-                _put_back_late(row, now)
-            row.status = OutboxStatus.PENDING.value
-            row.attempts = 0
-            row.next_attempt_at = now
-            row.lease_until = None
+            _back_in_line(row, now)
             return _entry(row)
 
 
@@ -447,11 +439,17 @@ def _lease(row: OutboxRow, thread: str | None, until: datetime, *, counted: bool
     )
 
 
-def _put_back_late(row: OutboxRow, now: datetime) -> None:
-    """A held row goes back in line: marked late (when it was first queued, for the
-    channel's apology), its delivery window starting again now."""
-    row.body = {**row.body, LATE: row.body.get(LATE) or row.created_at.isoformat()}
-    row.created_at = now
+def _back_in_line(row: OutboxRow, now: datetime) -> None:
+    """A dead or held row, pending again for a fresh round of attempts from now. A held row
+    is marked late (when it was first queued, for the channel's apology) and its delivery
+    window starts again."""
+    if row.status == OutboxStatus.HELD.value:
+        row.body = {**row.body, LATE: row.body.get(LATE) or row.created_at.isoformat()}
+        row.created_at = now
+    row.status = OutboxStatus.PENDING.value
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.lease_until = None
 
 
 def _entry(row: OutboxRow) -> OutboxEntry:
