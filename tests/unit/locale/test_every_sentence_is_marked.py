@@ -70,8 +70,6 @@ OPERATOR_MODULES = {
     "bot/collections/run.py": "outbox keys, an article's file name, body keys (cards.py renders)",
     "bot/collections/daily.py": "the daily run's schedule, logged",
     "bot/config.py": "settings and their errors",
-    "bot/conversation_eval.py": "evaluation reports",
-    "bot/eval.py": "evaluation reports",
     "bot/storage.py": "database plumbing",
     "bot/reload.py": "knowledge reloading, logged",
     "bot/pii.py": "masking patterns",
@@ -86,6 +84,7 @@ OPERATOR_MODULES = {
     "bot/logsafe.py": "log records",
 }
 OPERATOR_PACKAGES = {
+    "bot/evaluation/": "evaluation reports (`billing-bot eval`, the model tests, benchmarks)",
     "bot/knowledge/": "the knowledge check's problems (`billing-bot check`), file formats",
     "bot/invoices/": "invoice files' problems (as `check`'s), their storage, `import invoices`",
     "bot/retrieval/": "search internals: tokens, model names, cache keys",
