@@ -87,7 +87,7 @@ def test_import_ask_reimport_later_and_a_reconciliation_file(
     assert owed["kind"] == "invoice"
     assert [row[0] for row in owed["table"]["rows"]] == [october, november]  # type: ignore[index]
     total = f"{2 * float(each.replace(',', '')):,.2f}"
-    assert f"Your outstanding balance is EUR {total} across 2 open invoice(s)" in str(owed["text"])
+    assert f"Your outstanding balance is EUR {total} across 2 open invoices" in str(owed["text"])
 
     same = load(str(EXPORTS / f"{export}.csv"))
     assert same.exit_code == 0 and "already imported with this content" in same.output
@@ -101,7 +101,7 @@ def test_import_ask_reimport_later_and_a_reconciliation_file(
     assert later.exit_code == 0, later.output
     assert "invoices: 0 new, 2 changed, " in later.output  # paid since, a corrected line
     owed = _ask(env, "how much do i owe")
-    assert f"Your outstanding balance is EUR {each} across 1 open invoice(s)" in str(owed["text"])
+    assert f"Your outstanding balance is EUR {each} across 1 open invoice" in str(owed["text"])
     assert [row[0] for row in owed["table"]["rows"]] == [november]  # type: ignore[index]
     paid = _ask(env, "did you receive my payment for the october invoice?")
     assert f"Invoice {october} (EUR {each}, issued 1 October 2026) was paid" in str(paid["text"])
