@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from bot.errors import BotError
+from bot.locale.formats import counted
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -378,7 +379,7 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
     asked = Counter(same(q.question) for q in questions)
     latest = {same(q.question): q for q in reversed(questions)}
     click.echo(
-        f"{len(questions)} question(s) not answered in the last {days} days"
+        f"{counted(len(questions), 'question', 'questions')} not answered in the last {days} days"
         f"{':' if questions else '.'}"
     )
     for text, count in asked.most_common():
@@ -386,7 +387,7 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
         click.echo(f"{count:4}× {q.question}")
         click.echo(f"       {q.kind}, confidence {q.confidence:.2f}; nearest: {q.nearest or '-'}")
     if unhelpful:
-        click.echo(f"{len(unhelpful)} answer(s) marked not helpful:")
+        click.echo(f"{counted(len(unhelpful), 'answer', 'answers')} marked not helpful:")
         for about, count in Counter(f[3] for f in unhelpful).most_common():
             click.echo(f"{count:4}× {about or '(no detail)'}")
 

@@ -107,7 +107,8 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 def _expect(raw: Mapping[str, Any], where: str) -> Expect:
     unknown = set(raw) - _EXPECT_KEYS
     if unknown:
-        raise BotError(f"{where}: unknown expectation(s) {', '.join(sorted(unknown))}")
+        named = "expectation" if len(unknown) == 1 else "expectations"
+        raise BotError(f"{where}: unknown {named} {', '.join(sorted(unknown))}")
     kinds = _strings(raw["kind"], f"{where}.kind") if "kind" in raw else ()
     known = {str(k) for k in ReplyKind}
     for kind in kinds:

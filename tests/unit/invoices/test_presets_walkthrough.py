@@ -81,7 +81,7 @@ def test_import_ask_reimport_later_and_a_reconciliation_file(
 
     first = load(str(EXPORTS / f"{export}.csv"))
     assert first.exit_code == 0, first.output
-    assert " 0 row(s) failed" in first.output and " new, 0 changed," in first.output
+    assert " 0 rows failed" in first.output and " new, 0 changed," in first.output
 
     owed = _ask(env, "how much do i owe")
     assert owed["kind"] == "invoice"
@@ -95,7 +95,7 @@ def test_import_ask_reimport_later_and_a_reconciliation_file(
     assert compared.exit_code == 0, compared.output
     assert "invoices: 0 new, 0 changed, 1" in compared.output  # 12 (13 in Xero's) unchanged
     assert " unchanged, 0 voided" in compared.output
-    assert "; 0 line(s) written" in compared.output
+    assert "; 0 lines written" in compared.output
 
     later = load(str(EXPORTS / f"{export}-later.csv"))
     assert later.exit_code == 0, later.output
