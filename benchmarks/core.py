@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import build_assistant  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.eval import evaluate, load_questions  # noqa: E402
+from bot.evaluation.questions import evaluate, load_questions  # noqa: E402
 from bot.knowledge.folder import load_knowledge  # noqa: E402
 from bot.retrieval.cache import EmbeddingCache  # noqa: E402
 from bot.retrieval.embedder import SentenceTransformerEmbedder  # noqa: E402

@@ -3,8 +3,8 @@ next to an English one's.
 
     .venv/bin/python benchmarks/spanish_turns.py [--conversations FILE] [--show]
 
-Runs every customer conversation of ../shared/data/conversations-dev/ (as
-`billing-bot eval --conversations` does: a throwaway ticket store, the clock pinned to each
+Runs every customer conversation of ../shared/data/conversations-dev/ through the runner of
+`billing-bot eval --conversations` (a throwaway ticket store, the clock pinned to each
 conversation's day, the real models) and prints:
 - for the Spanish ones, every sentence shown to the customer that reads as English: the
   reply's text and everything its Teams card adds (table headings and status cells, ticket
@@ -19,61 +19,45 @@ conversation's day, the real models) and prints:
 from __future__ import annotations
 
 import argparse
-import functools
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.teams.cards import reply_card, shown_texts  # noqa: E402
-from bot.app import Assistant  # noqa: E402
 from bot.cli import assistant_with_progress  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.conversation_eval import (  # noqa: E402
-    Conversation,
-    load_conversations,
-    pinned_clock,
-    run_conversation,
-)
+from bot.evaluation.conversations import Conversation, Handler, load_conversations  # noqa: E402
+from bot.evaluation.runner import Runner  # noqa: E402
 from bot.locale.audit import english_sentences, quoted_names  # noqa: E402
-from bot.storage import Storage  # noqa: E402
-from bot.tickets.database import Database  # noqa: E402
 from bot.types import Message, Reply, Role  # noqa: E402
 
 CONVERSATIONS = ROOT.parent / "shared" / "data" / "conversations-dev" / "conversations.jsonl"
 
 
 def timed_turns(
-    conversations: list[Conversation], built: Assistant, settings: Any
+    conversations: list[Conversation], runner: Runner
 ) -> Iterator[tuple[Conversation, str, Reply, float]]:
     """(conversation, what the customer said, the reply, seconds) for every turn."""
-    with tempfile.TemporaryDirectory(prefix="spanish-turns-") as scratch:
-        throwaway = Database.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
-        seconds: list[float] = []
-        for conversation in conversations:
-            clock = pinned_clock(conversation.today)
-            storage = Storage(Database(throwaway.engine, clock=clock))
-            assistant = Assistant(settings, built.answerer, storage, clock, built.detector)
-            customer = built.knowledge.customer(conversation.customer or "")
-            tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
+    seconds: list[float] = []
 
-            def handle(message: Message, handle: Callable[[Message], Reply] = assistant.handle):
-                started = time.perf_counter()
-                reply = handle(message)
-                seconds.append(time.perf_counter() - started)
-                return reply
+    def timed(handle: Handler) -> Handler:
+        def handle_timed(message: Message) -> Reply:
+            started = time.perf_counter()
+            reply = handle(message)
+            seconds.append(time.perf_counter() - started)
+            return reply
 
-            count = functools.partial(lambda s: len(s.tickets.find()), storage)
-            for result in run_conversation(conversation, handle, count, tenant):
-                say = conversation.turns[result.index].say
-                yield conversation, say, result.reply, seconds[-1]
-        throwaway.close()
+        return handle_timed
+
+    for conversation in conversations:
+        for result in runner.turns(conversation, wrap=timed):
+            say = conversation.turns[result.index].say
+            yield conversation, say, result.reply, seconds[-1]
 
 
 def p(values: list[float], q: float) -> float:
@@ -87,29 +71,34 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
-    built = assistant_with_progress(settings)
-    built.warm_up()
     conversations = [c for c in load_conversations(args.conversations) if c.role is Role.CUSTOMER]
-    names = quoted_names(built.knowledge)
     times: dict[str, list[float]] = {"en": [], "es": []}
     english: list[tuple[str, str]] = []
     fallback: list[tuple[str, str]] = []
     taken_for_english: list[tuple[str, str]] = []
     spanish_turns = 0
-    for conversation, say, reply, seconds in timed_turns(conversations, built, settings):
-        times.setdefault(conversation.language, []).append(seconds)
-        if conversation.language != "es":
-            continue
-        spanish_turns += 1
-        if reply.language != "es":
-            taken_for_english.append((conversation.id, say))
-            continue
-        quoted = reply.citations and not reply.citations[0].path.endswith(".es.md")
-        # A quoted English article is shown after a sentence saying so: counted apart.
-        shown = shown_texts(reply_card(reply, say))
-        body, rest = (shown[0], shown[1:]) if quoted else ("", shown)
-        english += [(conversation.id, s) for s in english_sentences(rest, names, built.detector)]
-        fallback += [(conversation.id, s) for s in english_sentences([body], names, built.detector)]
+    with Runner.scratch(lambda s: assistant_with_progress(settings, storage=s)) as runner:
+        built = runner.assistant
+        built.warm_up()
+        names = quoted_names(built.knowledge)
+        for conversation, say, reply, seconds in timed_turns(conversations, runner):
+            times.setdefault(conversation.language, []).append(seconds)
+            if conversation.language != "es":
+                continue
+            spanish_turns += 1
+            if reply.language != "es":
+                taken_for_english.append((conversation.id, say))
+                continue
+            quoted = reply.citations and not reply.citations[0].path.endswith(".es.md")
+            # A quoted English article is shown after a sentence saying so: counted apart.
+            shown = shown_texts(reply_card(reply, say))
+            body, rest = (shown[0], shown[1:]) if quoted else ("", shown)
+            english += [
+                (conversation.id, s) for s in english_sentences(rest, names, built.detector)
+            ]
+            fallback += [
+                (conversation.id, s) for s in english_sentences([body], names, built.detector)
+            ]
 
     print(f"Spanish customer turns: {spanish_turns}")
     print(f"untranslated sentences shown to a Spanish-speaking customer: {len(english)}")

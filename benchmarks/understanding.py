@@ -17,7 +17,8 @@ Prints, in one run with the real model:
 5. start-up: fitting the intent classifier against loading its saved fit.
 
 The assistant is built as the CLI builds it: all-MiniLM-L6-v2 for English and intents,
-EMBEDDING_MODEL_ES (multilingual USE) for Spanish.
+EMBEDDING_MODEL_ES (multilingual USE) for Spanish; the conversations run through the runner
+`billing-bot eval` uses (`bot.evaluation.runner`), on a throwaway database.
 """
 
 from __future__ import annotations
@@ -37,41 +38,20 @@ sys.path.insert(0, str(ROOT))
 
 from bot.app import Assistant, build_assistant  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.conversation_eval import (  # noqa: E402
+from bot.evaluation.conversations import (  # noqa: E402
     Conversation,
-    Summary,
     load_conversations,
     pinned_clock,
-    run_conversation,
 )
-from bot.eval import load_questions, score_decisions  # noqa: E402
+from bot.evaluation.questions import load_questions, score_decisions  # noqa: E402
+from bot.evaluation.runner import Runner  # noqa: E402
 from bot.retrieval.cache import EmbeddingCache  # noqa: E402
 from bot.retrieval.embedder import SentenceTransformerEmbedder, make_embedder  # noqa: E402
 from bot.storage import Storage  # noqa: E402
-from bot.tickets.database import Database  # noqa: E402
 from bot.types import Message  # noqa: E402
 from bot.understanding.intents import IntentClassifier, group_of, load_examples  # noqa: E402
 
 DATA = Path(os.environ.get("SHARED_DATA") or ROOT.parent / "shared" / "data")
-
-
-def conversations_by_language(built: Assistant, conversations: list[Conversation], db: Path):
-    throwaway = Storage.from_url(f"sqlite:///{db}")
-    summaries: dict[str, Summary] = {}
-    for conversation in conversations:
-        clock = pinned_clock(conversation.today)
-        storage = Storage(Database(throwaway.db.engine, clock=clock))
-        assistant = Assistant(built.settings, built.answerer, storage, clock)
-        customer = built.knowledge.customer(conversation.customer or "")
-        tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
-        results = list(
-            run_conversation(
-                conversation, assistant.handle, lambda: len(throwaway.tickets.find()), tenant
-            )
-        )
-        summaries.setdefault(conversation.language, Summary()).add_conversation(results)
-    throwaway.close()
-    return summaries
 
 
 def expected_group(conversation: Conversation) -> str | None:
@@ -162,16 +142,18 @@ def main() -> None:
     parser.add_argument("--skip-corpus", action="store_true")
     args = parser.parse_args()
     embedder = SentenceTransformerEmbedder()
-    with tempfile.TemporaryDirectory() as scratch:
-        settings = load_settings(knowledge_dir=ROOT / "knowledge", data_dir=ROOT / ".billing-bot")
-        others = {"es": make_embedder(settings.embedding_model_es)}
-        built = build_assistant(settings, embedder=embedder, others=others)
+    settings = load_settings(knowledge_dir=ROOT / "knowledge", data_dir=ROOT / ".billing-bot")
+    others = {"es": make_embedder(settings.embedding_model_es)}
+
+    def build(storage: Storage) -> Assistant:
+        return build_assistant(settings, embedder=embedder, others=others, storage=storage)
+
+    with tempfile.TemporaryDirectory() as scratch, Runner.scratch(build) as runner:
+        built = runner.assistant
         conversations = load_conversations(args.conversations)
 
         print("== conversations (development set)")
-        for language, summary in sorted(
-            conversations_by_language(built, conversations, Path(scratch) / "c.db").items()
-        ):
+        for language, summary in runner.conversations(conversations).languages().items():
             print(f"-- {language}")
             for line in summary.lines()[:6]:
                 print("   " + line)
@@ -191,10 +173,16 @@ def main() -> None:
             corpus = load_settings(
                 knowledge_dir=DATA / "partner-center-docs", data_dir=ROOT / ".billing-bot"
             )
-            answerer = build_assistant(corpus, embedder=embedder, others=others).answerer
-            report = score_decisions(
-                answerer, load_questions(DATA / "questions-dev.jsonl"), date.today()
-            )
+
+            def build_corpus(storage: Storage) -> Assistant:
+                return build_assistant(corpus, embedder=embedder, others=others, storage=storage)
+
+            with Runner.scratch(build_corpus) as on_corpus:
+                report = score_decisions(
+                    on_corpus.assistant.answerer,
+                    load_questions(DATA / "questions-dev.jsonl"),
+                    date.today(),
+                )
             print(
                 f"answered precision {report['answered_precision']:.3f} (target 0.9), coverage "
                 f"{report['coverage']:.3f} (target 0.7), {report['answered']} of "

@@ -1,1 +1,3 @@
-"""Billing support assistant for Microsoft CSP partners: the channel-neutral core."""
+"""The channel-neutral core. A turn's path: an adapter's `Message` -> `app.Assistant.respond`
+-> `answering.decide` (reading `understanding`, `retrieval`, `invoices`) -> one commit
+through `storage` (`turn`); what goes out later leaves through the `channel.Channel` port."""

@@ -8,7 +8,6 @@ added by `adapters.cli`, the console script's entry point.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 import sys
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from bot.errors import BotError
+from bot.locale.formats import counted
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -379,7 +379,7 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
     asked = Counter(same(q.question) for q in questions)
     latest = {same(q.question): q for q in reversed(questions)}
     click.echo(
-        f"{len(questions)} question(s) not answered in the last {days} days"
+        f"{counted(len(questions), 'question', 'questions')} not answered in the last {days} days"
         f"{':' if questions else '.'}"
     )
     for text, count in asked.most_common():
@@ -387,7 +387,7 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
         click.echo(f"{count:4}× {q.question}")
         click.echo(f"       {q.kind}, confidence {q.confidence:.2f}; nearest: {q.nearest or '-'}")
     if unhelpful:
-        click.echo(f"{len(unhelpful)} answer(s) marked not helpful:")
+        click.echo(f"{counted(len(unhelpful), 'answer', 'answers')} marked not helpful:")
         for about, count in Counter(f[3] for f in unhelpful).most_common():
             click.echo(f"{count:4}× {about or '(no detail)'}")
 
@@ -451,15 +451,14 @@ def evaluate(
 def _eval_questions(settings: Settings, questions: Path, day: Any, as_json: bool) -> None:
     from datetime import date
 
-    from bot.eval import evaluate as run_eval
-    from bot.eval import load_questions
+    from bot.evaluation.questions import load_questions
+    from bot.evaluation.runner import Runner
 
-    with clear_errors(), _scratch_storage() as storage:  # evaluating changes nothing served
+    with clear_errors():
         labelled = load_questions(questions)
-        assistant = assistant_with_progress(settings, storage=storage)
-        report = run_eval(
-            assistant.answerer, labelled, day or date.today(), assistant.detector.language_of
-        )
+        # evaluating changes nothing served: the runner's database is a throwaway one
+        with Runner.scratch(lambda s: assistant_with_progress(settings, storage=s)) as runner:
+            report = runner.questions(labelled, day or date.today())
     if as_json:
         click.echo(json.dumps(report))
         return
@@ -483,93 +482,39 @@ def _eval_questions(settings: Settings, questions: Path, day: Any, as_json: bool
             click.echo(f"  {wrong['question']!r}: {wrong['why']}")
 
 
-@contextmanager
-def _scratch_storage() -> Iterator[Storage]:
-    """A throwaway SQLite database (tickets, invoices), deleted when the block ends."""
-    import tempfile
-
-    from bot.storage import Storage
-
-    with tempfile.TemporaryDirectory(prefix="billing-eval-") as scratch:
-        storage = Storage.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
-        try:
-            yield storage
-        finally:
-            storage.close()
-
-
 def _eval_conversations(
     settings: Settings, path: Path, day: Any, as_json: bool, folds: int | None = None
 ) -> None:
-    from bot.app import Assistant
-    from bot.conversation_eval import (
-        CrossValidation,
-        Summary,
-        fold_of,
-        format_turn,
-        load_conversations,
-        pinned_clock,
-        run_conversation,
-    )
-    from bot.storage import Storage
-    from bot.tickets.database import Database
+    from bot.evaluation.conversations import TurnResult, load_conversations
+    from bot.evaluation.folds import fold_of
+    from bot.evaluation.runner import Runner
+    from bot.evaluation.summary import format_turn
 
-    with clear_errors(), _scratch_storage() as scratch:  # evaluating changes nothing served
+    def show(result: TurnResult) -> None:
+        for line in format_turn(result):
+            click.echo(line)
+
+    with clear_errors():
         conversations = load_conversations(path, day)
         if folds is not None:
             fold_of(conversations, folds)  # too many folds fails before the model loads
-        built = assistant_with_progress(settings, storage=scratch)
-        throwaway = scratch.db
-        summary, records = Summary(), []
-        by_conversation: list[list[Any]] = []
-        languages: dict[str, Summary] = {}
-        from tqdm import tqdm
-
-        for conversation in tqdm(
-            conversations, desc="conversations", file=sys.stderr, disable=None
-        ):
-            clock = pinned_clock(conversation.today)
-            storage = Storage(Database(throwaway.engine, clock=clock))
-            assistant = Assistant(settings, built.answerer, storage, clock, built.detector)
-            customer = built.knowledge.customer(conversation.customer or "")
-            tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
-            results = list(
-                run_conversation(
-                    conversation,
-                    assistant.handle,
-                    functools.partial(_ticket_count, storage),
-                    tenant,
-                )
+        # evaluating changes nothing served: the runner's database is a throwaway one
+        with Runner.scratch(lambda s: assistant_with_progress(settings, storage=s)) as runner:
+            run = runner.conversations(
+                conversations, progress=True, on_turn=None if as_json else show
             )
-            summary.add_conversation(results)
-            by_conversation.append(results)
-            languages.setdefault(conversation.language, Summary()).add_conversation(results)
-            for result in results:
-                if as_json:
-                    records.append(result.to_json())
-                else:
-                    for line in format_turn(result):
-                        click.echo(line)
     if as_json:
-        report = {
-            "turns": records,
-            "summary": summary.to_json(),
-            "languages": {language: s.to_json() for language, s in sorted(languages.items())},
-        }
-        if folds is not None:
-            cross = CrossValidation.of(conversations, by_conversation, folds)
-            report["cross_validated"] = cross.to_json()
-        click.echo(json.dumps(report, ensure_ascii=False))
+        click.echo(json.dumps(run.to_json(folds), ensure_ascii=False))
         return
     click.echo("")
-    for line in summary.lines():
+    for line in run.summary().lines():
         click.echo(line)
     click.echo("by language, in full:")
-    for language, part in sorted(languages.items()):
+    for language, part in run.languages().items():
         click.echo(f"  {language}: {part.brief()}")
     if folds is not None:
         click.echo("")
-        for line in CrossValidation.of(conversations, by_conversation, folds).lines():
+        for line in run.cross_validated(folds).lines():
             click.echo(line)
 
 
@@ -579,7 +524,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def _ticket_count(storage: Storage) -> int:
-    return len(storage.tickets.find())

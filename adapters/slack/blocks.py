@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.locale import N_, SOURCE_LANGUAGE, translator
+from bot.locale import N_, SOURCE_LANGUAGE, plural_translator, translator
 from bot.tickets.status import UNCLAIMED, Status
 
 CLAIM = "ticket_claim"
@@ -67,7 +67,7 @@ def ticket_blocks(
 
     `categories` are (id, name) pairs for the "Change category" menu.
     """
-    _ = translator(language)
+    _, ngettext = translator(language), plural_translator(language)
     number = str(ticket["number"])
     status = str(ticket["status"])
     assignee = ticket.get("assignee") or _("nobody yet")
@@ -93,7 +93,9 @@ def ticket_blocks(
         shown = transcript[-TRANSCRIPT_LINES:]
         lines = [_transcript_line(entry, language) for entry in shown]
         if len(transcript) > len(shown):
-            earlier = _("…{count} earlier lines").format(count=len(transcript) - len(shown))
+            count = len(transcript) - len(shown)
+            earlier = ngettext("…{count} earlier line", "…{count} earlier lines", count)
+            earlier = earlier.format(count=count)
             lines.insert(0, f"_{earlier}_")
         text = field(_("Transcript"), "\n".join(lines))
         blocks.append({"type": "section", "text": _md(text)})

@@ -21,7 +21,7 @@ from adapters.slack.blocks import Block, bold, field, italic, section, ticket_bl
 from bot.answering.account import account_summary
 from bot.answering.withheld import agent_evidence
 from bot.errors import TicketError
-from bot.locale import N_, SOURCE_LANGUAGE, formats, translator
+from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
 from bot.tickets.inbound import InboundEvents
 from bot.tickets.status import ACTIVE, UNCLAIMED, Status
 from bot.tickets.store import TicketStore
@@ -202,6 +202,7 @@ class Desk:
 
     def customer(self, query: str) -> list[Block]:
         _, language = translator(self.language), self.language
+        ngettext = plural_translator(language)
         knowledge = self._core.knowledge
         wanted = query.strip().lower()
         found = knowledge.customer(query.strip()) or next(
@@ -227,9 +228,11 @@ class Desk:
             _("Account: *{status}* · plan: {plan}").format(
                 status=found.account_status, plan=found.support_plan
             ),
-            _("Open balance: {balance} over {count} invoice(s)").format(
-                balance=balance, count=account.open_invoices
-            ),
+            ngettext(
+                "Open balance: {balance} over {count} invoice",
+                "Open balance: {balance} over {count} invoices",
+                account.open_invoices,
+            ).format(balance=balance, count=account.open_invoices),
         ]
         withheld = knowledge.withheld_of(found.id)
         if withheld:  # incomplete invoices: the customer is told they can't be shown
@@ -239,7 +242,11 @@ class Desk:
             lines.append(bold(_("Overdue")))
             lines += [
                 "• "
-                + _("{number}: {amount}, due {date} ({days} days overdue)").format(
+                + ngettext(
+                    "{number}: {amount}, due {date} ({days} day overdue)",
+                    "{number}: {amount}, due {date} ({days} days overdue)",
+                    o.days,
+                ).format(
                     number=o.invoice.number,
                     amount=_amount(o.invoice.total, o.invoice.currency, language),
                     date=formats.short_day(o.invoice.due_date, language),

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.channel import LATE, OutboxEvent
-from bot.locale import N_, SOURCE_LANGUAGE, Translator, formats, translator
+from bot.locale import N_, SOURCE_LANGUAGE, Translator, formats, plural_translator, translator
 from bot.types import Action, Citation, Reply, ReplyKind, Table, TicketInfo
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -290,7 +290,7 @@ def sources(citations: tuple[Citation, ...], language: str = SOURCE_LANGUAGE) ->
 
 def table_elements(table: Table, language: str = SOURCE_LANGUAGE) -> list[dict[str, Any]]:
     """An Adaptive Card `Table` (1.5), first row as header; long tables are cut with a note."""
-    _ = translator(language)
+    ngettext = plural_translator(language)
     rows = table.rows[:MAX_TABLE_ROWS]
     header = _table_row(table.columns, bold=True)
     element = {
@@ -303,7 +303,8 @@ def table_elements(table: Table, language: str = SOURCE_LANGUAGE) -> list[dict[s
     elements: list[dict[str, Any]] = [element]
     if len(table.rows) > len(rows):
         more = len(table.rows) - len(rows)
-        note = _("… and {count} more rows.").format(count=more)
+        note = ngettext("… and {count} more row.", "… and {count} more rows.", more)
+        note = note.format(count=more)
         elements.append(text_block(note, subtle=True, size="Small"))
     return elements
 

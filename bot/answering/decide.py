@@ -33,7 +33,7 @@ from bot.knowledge.customers import Customer
 from bot.knowledge.escalation import Category
 from bot.knowledge.folder import Knowledge
 from bot.knowledge.invoices import Invoice
-from bot.locale import N_, formats, translator
+from bot.locale import N_, formats, plural_translator, translator
 from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Reply, ReplyKind
 from bot.understanding import intents as I
@@ -719,15 +719,17 @@ class Answerer:
             return ""
         if path.replace(".es.md", ".md") != self._collections_citation[0].path:
             return ""
-        _ = translator(language)
+        _, ngettext = translator(language), plural_translator(language)
         late = [inv for inv in invoices if inv.days_overdue(today) > 0]
         disputed = [inv for inv in invoices if inv.status == "disputed"]
         notes = []
         if late:
             worst = max(late, key=lambda inv: inv.days_overdue(today))
             notes.append(
-                _(
-                    "For your account: invoice {number} was due {date} and is {days} days overdue."
+                ngettext(
+                    "For your account: invoice {number} was due {date} and is {days} day overdue.",
+                    "For your account: invoice {number} was due {date} and is {days} days overdue.",
+                    worst.days_overdue(today),
                 ).format(
                     number=worst.number,
                     date=formats.day(worst.due_date, language),

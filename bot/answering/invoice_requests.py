@@ -18,7 +18,7 @@ from bot.answering import invoices as base
 from bot.answering.invoices import InvoiceAnswer, InvoiceAsk, charge_name, line_columns, money
 from bot.conversation.state import Shown
 from bot.knowledge.invoices import Invoice, InvoiceLine
-from bot.locale import N_, SOURCE_LANGUAGE, formats, translator
+from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
 from bot.types import Table
 from bot.understanding import intents as I
 from bot.understanding.slots import Slots, matching_products
@@ -267,6 +267,7 @@ def _precise_lines(inv: Invoice, language: str = SOURCE_LANGUAGE) -> Table:
 
 def _status_of(named: Sequence[Invoice], ask: InvoiceAsk) -> Lookup:
     _, lang = translator(ask.language), ask.language
+    ngettext = plural_translator(lang)
     parts = []
     for inv in named:
         late = inv.days_overdue(ask.today)
@@ -294,9 +295,11 @@ def _status_of(named: Sequence[Invoice], ask: InvoiceAsk) -> Lookup:
             )
         elif late:
             parts.append(
-                _("{head} was due {due} and is {days} days overdue.").format(
-                    head=head, due=due, days=late
-                )
+                ngettext(
+                    "{head} was due {due} and is {days} day overdue.",
+                    "{head} was due {due} and is {days} days overdue.",
+                    late,
+                ).format(head=head, due=due, days=late)
                 + " "
                 + base.collections_outlook(inv, ask.collections, ask.today, lang)
             )

@@ -16,7 +16,7 @@ from decimal import Decimal
 from bot.knowledge.customers import Customer
 from bot.knowledge.invoices import Invoice
 from bot.knowledge.partner import Collections, StepKind
-from bot.locale import N_, SOURCE_LANGUAGE, formats, translator
+from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
 from bot.types import Table
 from bot.understanding.slots import INVOICE_NUMBER
 
@@ -82,7 +82,7 @@ def _invoice_table(
 
 
 def _status(invoice: Invoice, today: date, language: str = SOURCE_LANGUAGE) -> str:
-    _ = translator(language)
+    _, ngettext = translator(language), plural_translator(language)
     late = invoice.days_overdue(today)
     if invoice.status == "paid":
         if invoice.paid_date:
@@ -90,7 +90,9 @@ def _status(invoice: Invoice, today: date, language: str = SOURCE_LANGUAGE) -> s
         return _("paid")
     if invoice.status == "disputed":
         return _("disputed")
-    return _("overdue {days} days").format(days=late) if late else _("unpaid")
+    if late:
+        return ngettext("overdue {days} day", "overdue {days} days", late).format(days=late)
+    return _("unpaid")
 
 
 def _evidence(invoices: Sequence[Invoice]) -> tuple[str, ...]:
@@ -254,15 +256,17 @@ def collections_outlook(
     invoice: Invoice, collections: Collections, today: date, language: str = SOURCE_LANGUAGE
 ) -> str:
     """What the collections policy does next for one open invoice."""
-    _ = translator(language)
+    _, ngettext = translator(language), plural_translator(language)
     late = invoice.days_overdue(today)
     timeline = collections.timeline(invoice.due_date)  # the days collections acts on
     notice = next(day for step, day in timeline if step.kind is StepKind.SUSPENSION_NOTICE)
     suspension = next(day for step, day in timeline if step.kind is StepKind.SUSPENSION)
     if late >= collections.suspension_days:
         return (
-            _(
-                "It is past the {days}-day limit, so access to your services can be suspended now."
+            ngettext(
+                "It is past the {days}-day limit, so access to your services can be suspended now.",
+                "It is past the {days}-day limit, so access to your services can be suspended now.",
+                collections.suspension_days,
             ).format(days=collections.suspension_days)
             + f" {collections.reinstatement_in(language)}"
         ).strip()
@@ -287,6 +291,7 @@ def collections_outlook(
 
 def _overdue(ask: InvoiceAsk) -> InvoiceAnswer:
     _, lang = translator(ask.language), ask.language
+    ngettext = plural_translator(lang)
     late = [inv for inv in _open(ask.invoices) if inv.days_overdue(ask.today) > 0]
     if not late:
         text = _("{customer} has no overdue invoices.").format(customer=ask.customer.name)
@@ -301,22 +306,24 @@ def _overdue(ask: InvoiceAsk) -> InvoiceAnswer:
         return InvoiceAnswer(text, None, _evidence(unpaid))
     worst = max(late, key=lambda inv: inv.days_overdue(ask.today))
     total = sum((inv.total for inv in late), Decimal(0))
-    count = (
-        _("{count} invoices are overdue").format(count=len(late))
-        if len(late) > 1
-        else _("1 invoice is overdue")
-    )
+    count = ngettext(
+        "{count} invoice is overdue", "{count} invoices are overdue", len(late)
+    ).format(count=len(late))
+    days = worst.days_overdue(ask.today)
     text = (
-        _(
+        ngettext(
             "{count}, {total} in total. The oldest, {number} ({amount}), was due {date} and "
-            "is {days} days overdue."
+            "is {days} day overdue.",
+            "{count}, {total} in total. The oldest, {number} ({amount}), was due {date} and "
+            "is {days} days overdue.",
+            days,
         ).format(
             count=count,
             total=money(total, worst.currency, lang),
             number=worst.number,
             amount=money(worst.total, worst.currency, lang),
             date=_day(worst.due_date, lang),
-            days=worst.days_overdue(ask.today),
+            days=days,
         )
         + " "
         + collections_outlook(worst, ask.collections, ask.today, lang)
@@ -329,6 +336,7 @@ def _overdue(ask: InvoiceAsk) -> InvoiceAnswer:
 
 def _balance(ask: InvoiceAsk) -> InvoiceAnswer:
     _, lang = translator(ask.language), ask.language
+    ngettext = plural_translator(lang)
     unpaid = _open(ask.invoices)
     if not unpaid:
         return InvoiceAnswer(
@@ -343,15 +351,22 @@ def _balance(ask: InvoiceAsk) -> InvoiceAnswer:
         totals[inv.currency] += inv.total
     owed = _(" and ").join(money(amount, cur, lang) for cur, amount in totals.items())
     late = [inv for inv in unpaid if inv.days_overdue(ask.today)]
-    text = _("Your outstanding balance is {owed} across {count} open invoice(s)").format(
-        owed=owed, count=len(unpaid)
-    )
-    text += _(", of which {count} overdue.").format(count=len(late)) if late else "."
+    text = ngettext(
+        "Your outstanding balance is {owed} across {count} open invoice",
+        "Your outstanding balance is {owed} across {count} open invoices",
+        len(unpaid),
+    ).format(owed=owed, count=len(unpaid))
+    if late:
+        overdue = ngettext(", of which {count} overdue.", ", of which {count} overdue.", len(late))
+        text += overdue.format(count=len(late))
+    else:
+        text += "."
     return InvoiceAnswer(text, _invoice_table(unpaid, ask.today, lang), _evidence(unpaid))
 
 
 def _due(ask: InvoiceAsk) -> InvoiceAnswer:
     _, lang = translator(ask.language), ask.language
+    ngettext = plural_translator(lang)
     unpaid = sorted(_open(ask.invoices), key=lambda inv: inv.due_date)
     if not unpaid:
         last = ask.invoices[-1]
@@ -368,7 +383,9 @@ def _due(ask: InvoiceAsk) -> InvoiceAnswer:
         late = inv.days_overdue(ask.today)
         due = _day(inv.due_date, lang)
         state = (
-            _("was due {date} ({days} days overdue)").format(date=due, days=late)
+            ngettext(
+                "was due {date} ({days} day overdue)", "was due {date} ({days} days overdue)", late
+            ).format(date=due, days=late)
             if late
             else _("is due {date}").format(date=due)
         )
@@ -387,9 +404,11 @@ def _due(ask: InvoiceAsk) -> InvoiceAnswer:
 
 
 def _recent(ask: InvoiceAsk) -> InvoiceAnswer:
-    _ = translator(ask.language)
+    ngettext = plural_translator(ask.language)
     recent = list(ask.invoices[-6:])[::-1]
-    text = _("The {count} most recent invoices for {customer}:").format(
-        count=len(recent), customer=ask.customer.name
-    )
+    text = ngettext(
+        "The most recent invoice for {customer}:",
+        "The {count} most recent invoices for {customer}:",
+        len(recent),
+    ).format(count=len(recent), customer=ask.customer.name)
     return InvoiceAnswer(text, _invoice_table(recent, ask.today, ask.language), ())

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.collections.plan import Entry, Outcome, Plan
+from bot.locale.formats import counted
 
 # What a skipped invoice's outcome means, for the admin reading the preview.
 WHY = {
@@ -79,7 +80,7 @@ def _due_today(result: Plan) -> list[Entry]:
 
 def _print(result: Plan, reach_known: bool) -> None:
     due = _due_today(result)
-    click.echo(f"{result.day.isoformat()}: {len(due)} message(s) due")
+    click.echo(f"{result.day.isoformat()}: {counted(len(due), 'message', 'messages')} due")
     rows = [("customer", "invoice", "amount", "due", "days overdue", "step", "goes to")]
     for e in due:
         assert e.step is not None
@@ -101,7 +102,7 @@ def _print(result: Plan, reach_known: bool) -> None:
         )
     _table(rows)
     skipped = [e for e in result.entries if e not in due]
-    click.echo(f"skipped: {len(skipped)} open invoice(s)")
+    click.echo(f"skipped: {counted(len(skipped), 'open invoice', 'open invoices')}")
     rows = [("customer", "invoice", "amount", "due", "days overdue", "why", "next step")]
     for e in skipped:
         why = WHY[e.outcome] + (f" ({e.detail})" if e.detail else "")

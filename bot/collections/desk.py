@@ -15,7 +15,7 @@ from decimal import Decimal
 from bot.collections.plan import Entry, Outcome, Plan
 from bot.knowledge.customers import Customer
 from bot.knowledge.partner import StepKind
-from bot.locale import N_, SOURCE_LANGUAGE, formats, translator
+from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
 from bot.types import Table
 
 STEP_NAMES = {
@@ -65,7 +65,7 @@ def overdue(
     plan: Plan, customers: Sequence[Customer], language: str = SOURCE_LANGUAGE
 ) -> DeskAnswer:
     """One row per customer with overdue invoices, most overdue first."""
-    _ = translator(language)
+    _, ngettext = translator(language), plural_translator(language)
     names = {c.id: c.name for c in customers}
     late: dict[str, list[Entry]] = defaultdict(list)
     for entry in plan.overdue():
@@ -75,12 +75,16 @@ def overdue(
     if not late:
         text = _("No customer has an overdue invoice on {date}.").format(date=day)
     else:
-        text = _("{count} customer(s) have overdue invoices on {date}.").format(
-            count=len(late), date=day
-        )
+        text = ngettext(
+            "{count} customer has overdue invoices on {date}.",
+            "{count} customers have overdue invoices on {date}.",
+            len(late),
+        ).format(count=len(late), date=day)
     if disputed:
-        text += " " + _(
-            "Left out: {count} disputed invoice(s), on which collections are paused."
+        text += " " + ngettext(
+            "Left out: {count} disputed invoice, on which collections are paused.",
+            "Left out: {count} disputed invoices, on which collections are paused.",
+            len(disputed),
         ).format(count=len(disputed))
     if not late:
         return DeskAnswer(text, None)
@@ -119,7 +123,7 @@ def due_between(
     language: str = SOURCE_LANGUAGE,
 ) -> DeskAnswer:
     """Open invoices due from `start` to `end` (both included), by due date."""
-    _ = translator(language)
+    _, ngettext = translator(language), plural_translator(language)
     names = {c.id: c.name for c in customers}
     due = sorted(
         (
@@ -132,9 +136,13 @@ def due_between(
     period = {"start": formats.day(start, language), "end": formats.day(end, language)}
     if not due:
         return DeskAnswer(_("No open invoice is due from {start} to {end}.").format(**period), None)
-    text = _(
-        "{count} open invoice(s) of {customers} customer(s) due from {start} to {end}."
-    ).format(count=len(due), customers=len({e.customer_id for e in due}), **period)
+    invoices = ngettext("{count} open invoice", "{count} open invoices", len(due))
+    customers_due = len({e.customer_id for e in due})
+    text = ngettext(
+        "{invoices} of {count} customer due from {start} to {end}.",
+        "{invoices} of {count} customers due from {start} to {end}.",
+        customers_due,
+    ).format(invoices=invoices.format(count=len(due)), count=customers_due, **period)
     rows = tuple(
         (
             f"{names.get(e.customer_id, e.customer_id)} ({e.customer_id})",
@@ -150,11 +158,12 @@ def due_between(
 
 
 def _status(entry: Entry, language: str) -> str:
-    _ = translator(language)
+    _, ngettext = translator(language), plural_translator(language)
     if entry.outcome is Outcome.DISPUTED:
         return _("disputed")
     if entry.outcome is Outcome.PAUSED:
         return _("reminders paused")
     if entry.days_overdue:
-        return _("overdue {days} days").format(days=entry.days_overdue)
+        days = entry.days_overdue
+        return ngettext("overdue {days} day", "overdue {days} days", days).format(days=days)
     return _("unpaid")

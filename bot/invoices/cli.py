@@ -17,6 +17,7 @@ import click
 
 from bot.config import Settings
 from bot.errors import BotError
+from bot.locale.formats import counted
 
 
 @click.group("import")
@@ -126,20 +127,23 @@ def invoices(
     for warning in done.warnings:
         click.echo(str(warning), err=True)
     click.echo(
-        f"{done.source}: {done.lines:,} line(s) of {done.invoices:,} invoice(s) imported in "
-        f"{time.perf_counter() - started:.1f}s; {len(done.problems):,} row(s) failed",
+        f"{done.source}: {counted(done.lines, 'line', 'lines')} of "
+        f"{counted(done.invoices, 'invoice', 'invoices')} imported in "
+        f"{time.perf_counter() - started:.1f}s; "
+        f"{counted(len(done.problems), 'row', 'rows')} failed",
         err=True,
     )
     if done.counts is not None:
         click.echo(
-            f"  invoices: {_summary(done.counts.totals)}; {done.counts.written:,} line(s) written",
+            f"  invoices: {_summary(done.counts.totals)}; "
+            f"{counted(done.counts.written, 'line', 'lines')} written",
             err=True,
         )
     if done.withheld:
         shown = ", ".join(done.withheld[:10]) + (" …" if len(done.withheld) > 10 else "")
         click.echo(
-            f"  {len(done.withheld):,} invoice(s) withheld from customers until their rows "
-            f"are fixed and the file imported again: {shown}",
+            f"  {counted(len(done.withheld), 'invoice', 'invoices')} withheld from customers "
+            f"until their rows are fixed and the file imported again: {shown}",
             err=True,
         )
     ctx.exit(1 if done.problems else 0)
@@ -156,8 +160,8 @@ def _print_changes(done: Any) -> None:
     counts = done.counts
     for problem in done.problems:
         click.echo(str(problem), err=True)
-    click.echo(f"{done.source}: dry run, nothing written; {counts.written:,} line(s) would be "
-               f"written")  # fmt: skip
+    click.echo(f"{done.source}: dry run, nothing written; "
+               f"{counted(counts.written, 'line', 'lines')} would be written")  # fmt: skip
     click.echo("customer".ljust(24) + "".join(kind.rjust(10) for kind in KINDS))
     for customer, per in sorted(counts.customers.items()):
         click.echo(customer[:23].ljust(24) + "".join(f"{per[k]:>10,}" for k in KINDS))
@@ -192,5 +196,6 @@ def history(ctx: click.Context, as_json: bool, limit: int) -> None:
         click.echo(
             f"{run['finished_at']:%Y-%m-%d %H:%M:%S} {run['source']} ({run['file_name']}, "
             f"sha256 {run['sha256'][:12]}) by {run['user_name']}{' --full' if run['full'] else ''}"
-            f": {run['rows']:,} row(s), {run['written']:,} line(s) written; {counts}"
+            f": {counted(run['rows'], 'row', 'rows')}, "
+            f"{counted(run['written'], 'line', 'lines')} written; {counts}"
         )

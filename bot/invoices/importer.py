@@ -38,6 +38,7 @@ from bot.invoices.store import (
 )
 from bot.knowledge.invoices import InvoiceLine, RejectedLine
 from bot.knowledge.problems import FileRejected, Problem, Severity
+from bot.locale.formats import counted
 
 PROGRESS_EVERY = 2_000  # rows between progress reports
 
@@ -146,7 +147,8 @@ def _import_once(
         if fatal:
             shown = "\n".join(f"  {problem}" for problem in fatal[:20])
             raise ImportRefused(
-                f"{len(fatal)} row(s) name no invoice number, so any invoice could be "
+                f"{counted(len(fatal), 'row names', 'rows name')} no invoice number, so any "
+                "invoice could be "
                 f"incomplete; nothing was imported:\n{shown}"
             )
         counts = diff.finish(full=full)
@@ -204,7 +206,7 @@ def _dry_run(
     counts = diff.finish(full=full)
     if any(p.severity is Severity.FATAL for p in problems):
         raise ImportRefused(
-            f"{name}: row(s) name no invoice number, so any invoice could be incomplete; "
+            f"{name}: rows name no invoice number, so any invoice could be incomplete; "
             "the import would be refused"
         )
     held = tuple(sorted(n for n, inv in diff.invoices.items() if inv.refused))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.errors import KnowledgeError
 from bot.knowledge.folder import Knowledge
+from bot.locale.formats import counted
 
 
 def counts(knowledge: Knowledge) -> str:
@@ -13,7 +14,8 @@ def counts(knowledge: Knowledge) -> str:
     return (
         f"{len(knowledge.passages)} passages, {len(knowledge.customers)} customers, "
         f"{len(knowledge.invoices)} invoices, {len(knowledge.rules.categories)} escalation "
-        f"categories; {errors} error(s), {warnings} warning(s)"
+        f"categories; {counted(errors, 'error', 'errors')}, "
+        f"{counted(warnings, 'warning', 'warnings')}"
     )
 
 
@@ -22,7 +24,8 @@ def consequences(knowledge: Knowledge) -> list[str]:
     said: list[str] = []
     if knowledge.fatal:
         said.append(
-            f"{len(knowledge.fatal)} fatal problem(s): `billing-bot serve` will not start "
+            f"{counted(len(knowledge.fatal), 'fatal problem', 'fatal problems')}: "
+            "`billing-bot serve` will not start "
             "(and a running server keeps its last good copy) until they are fixed"
         )
     if not knowledge.customers:

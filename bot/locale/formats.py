@@ -91,3 +91,9 @@ def opening(value: datetime, language: str = SOURCE_LANGUAGE) -> str:
     from babel.dates import format_datetime
 
     return format_datetime(value, "EEEE d 'de' MMMM, HH:mm", locale=language)
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """A count in the operator's English (terminal reports and errors, never in a catalog):
+    `counted(1, "row", "rows")` is "1 row", `counted(1200, "row", "rows")` "1,200 rows"."""
+    return f"{n:,} {one if n == 1 else many}"

@@ -116,7 +116,8 @@ def show(ctx: click.Context, number: str, as_json: bool) -> None:
         click.echo(f"  [{entry.at:%H:%M:%S}] {entry.author}{note}: {entry.text}")
     click.echo("history:")
     for event in history:
-        change = f" {event.from_status} → {event.to_status}" if event.to_status else ""
+        before = f"{event.from_status} " if event.from_status else ""  # opened: nothing before
+        change = f" {before}→ {event.to_status}" if event.to_status else ""
         click.echo(f"  [{event.at:%Y-%m-%d %H:%M:%S}] {event.actor} {event.kind}{change}")
 
 

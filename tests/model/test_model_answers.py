@@ -6,7 +6,7 @@ import pytest
 
 from bot.app import build_assistant
 from bot.config import load_settings
-from bot.eval import evaluate, load_questions
+from bot.evaluation.questions import evaluate, load_questions
 from bot.types import Message, ReplyKind, Role
 from tests.conftest import CORPUS, NOW, SHARED_DATA
 

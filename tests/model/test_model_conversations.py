@@ -1,6 +1,7 @@
 """`eval --conversations` on the development conversations with the real models (marker
-`model`), configured as the CLI runs them (all-MiniLM-L6-v2 for English and intents,
-multilingual USE for Spanish): the figures the product must keep reaching.
+`model`), run by the runner the CLI uses (`bot.evaluation.runner`) and configured as the CLI
+runs them (all-MiniLM-L6-v2 for English and intents, multilingual USE for Spanish): the
+figures the product must keep reaching.
 
 The issue's targets (English): >= 90% of turns pass, <= 2% of turns open a ticket nobody
 expected, <= 5% of answerable turns are declined, >= 85% of follow-up turns pass; Spanish
@@ -12,12 +13,12 @@ import json
 
 import pytest
 
-from bot.app import Assistant, build_assistant
+from bot.app import build_assistant
 from bot.config import USE_MODEL, load_settings
-from bot.conversation_eval import Summary, load_conversations, pinned_clock, run_conversation
+from bot.evaluation.conversations import load_conversations
+from bot.evaluation.runner import Runner
+from bot.evaluation.summary import Summary
 from bot.retrieval.embedder import make_embedder
-from bot.storage import Storage
-from bot.tickets.database import Database
 from tests.conftest import SAMPLE_KNOWLEDGE, SHARED_DATA
 
 pytestmark = pytest.mark.model
@@ -27,23 +28,16 @@ CONVERSATIONS = SHARED_DATA / "conversations-dev" / "conversations.jsonl"
 
 @pytest.fixture(scope="module")
 def summaries(real_embedder, tmp_path_factory) -> dict[str, Summary]:
-    state = tmp_path_factory.mktemp("state")
-    settings = load_settings(knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=state)
-    built = build_assistant(
-        settings, embedder=real_embedder, others={"es": make_embedder(USE_MODEL)}
+    settings = load_settings(
+        knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=tmp_path_factory.mktemp("state")
     )
-    throwaway = Storage.from_url(f"sqlite:///{state / 'eval.db'}")
-    by_language: dict[str, Summary] = {}
-    for conversation in load_conversations(CONVERSATIONS):
-        clock = pinned_clock(conversation.today)
-        storage = Storage(Database(throwaway.db.engine, clock=clock))
-        assistant = Assistant(settings, built.answerer, storage, clock)
-        customer = built.knowledge.customer(conversation.customer or "")
-        tenant = customer.tenant_ids[0] if customer else None
-        count = lambda: len(throwaway.tickets.find())  # noqa: E731
-        by_language.setdefault(conversation.language, Summary()).add_conversation(
-            list(run_conversation(conversation, assistant.handle, count, tenant))
-        )
+    others = {"es": make_embedder(USE_MODEL)}
+
+    def build(storage):
+        return build_assistant(settings, embedder=real_embedder, others=others, storage=storage)
+
+    with Runner.scratch(build) as runner:
+        by_language = runner.conversations(load_conversations(CONVERSATIONS)).languages()
     print(json.dumps({language: s.to_json() for language, s in by_language.items()}))
     return by_language
 

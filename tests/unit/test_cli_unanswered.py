@@ -27,9 +27,9 @@ def test_unanswered_lists_the_most_asked_first_and_unhelpful_answers(settings, m
     result = CliRunner().invoke(cli, ["unanswered"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "3 question(s) not answered in the last 30 days:"
+    assert lines[0] == "3 questions not answered in the last 30 days:"
     assert lines[1].strip().startswith("2×") and "bitcoin" in lines[1].lower()
-    assert "1 answer(s) marked not helpful:" in result.output
+    assert "1 answer marked not helpful:" in result.output
     assert "articles/vat-tax-and-currency.md" in result.output
     assert "invoice-schedule" not in result.output
 

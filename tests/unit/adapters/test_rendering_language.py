@@ -96,3 +96,31 @@ def test_the_app_home_in_spanish():
     texts = _texts(view)
     assert texts[0] == "Escalados de facturación"
     assert texts[1].endswith("el abierto más antiguo: nada en espera")
+
+
+def test_rows_and_lines_left_out_are_counted_one_or_many():
+    def reply(rows: int, language: str) -> Reply:
+        table = Table(("Invoice",), tuple((f"NW-{n}",) for n in range(rows)))
+        return Reply("-", ReplyKind.INVOICE, table=table, language=language)
+
+    assert "… and 1 more row." in _texts(reply_card(reply(26, "en")))
+    assert "… and 3 more rows." in _texts(reply_card(reply(28, "en")))
+    assert "… y 1 fila más." in _texts(reply_card(reply(26, "es")))
+    assert not any("more row" in t for t in _texts(reply_card(reply(25, "en"))))
+
+    def transcript(lines: int, language: str) -> str:
+        said = [{"author": "customer", "text": f"m{n}", "internal": False} for n in range(lines)]
+        return "\n".join(_texts(ticket_blocks({**TICKET, "transcript": said}, [], language)))
+
+    assert "_…1 earlier line_" in transcript(13, "en")
+    assert "_…3 earlier lines_" in transcript(15, "en")
+    assert "_…1 línea anterior_" in transcript(13, "es")
+    assert "_…3 líneas anteriores_" in transcript(15, "es")
+    assert "earlier" not in transcript(12, "en")
+
+
+def test_the_queues_counters_read_as_labels_in_spanish():
+    from adapters.slack.desk import Queue
+
+    texts = _texts(queue_view(Queue("Maeve", (), (), (), None), "es"))
+    assert texts[1].startswith("abiertos: *0* · míos: *0* · esperando al cliente: *0*")

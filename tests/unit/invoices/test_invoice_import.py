@@ -224,7 +224,7 @@ def test_a_failing_row_names_file_line_and_column_and_withholds_its_invoice(
     [
         (("Qty;", "Quantity;"), "export.csv:1: the mapping's column(s) 'Qty' (quantity) are "
                                 "not in the header"),
-        (("contoso;PSA-2026-10001;", "contoso;;"), "2 row(s) name no invoice number"),
+        (("contoso;PSA-2026-10001;", "contoso;;"), "2 rows name no invoice number"),
         ((";Recurring;118;", ';Recurring;"118;'), "export.csv:7: cannot be read past this line"),
     ],
     ids=["a mapped column missing", "rows naming no invoice", "unreadable past a line"],
@@ -283,9 +283,9 @@ def test_the_command_reports_rows_and_is_idempotent(
                                   str(EXAMPLE)], env=env)  # fmt: skip
 
     assert first.exit_code == 0, first.output
-    assert "5 line(s) of 3 invoice(s) imported" in first.output
+    assert "5 lines of 3 invoices imported" in first.output
     assert again.exit_code == 0 and "already imported with this content" in again.output
     assert failed.exit_code == 1
     assert "broken.csv:3:10: quantity 'x' is not a number (column 'Qty')" in failed.output
-    assert "1 invoice(s) withheld from customers" in failed.output
+    assert "1 invoice withheld from customers" in failed.output
     assert refused.exit_code == 1 and "Error: " in refused.output

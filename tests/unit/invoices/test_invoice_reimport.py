@@ -246,7 +246,7 @@ def test_import_history_lists_each_import(invoice_db_url: str, tmp_path: Path) -
     assert [run["file_name"] for run in runs] == ["autotask-later.csv", "autotask.csv"]
     assert runs[0]["changed"] == 2 and runs[0]["written"] == 4 and runs[0]["user_name"]
     assert len(runs[0]["sha256"]) == 64 and runs[1]["new"] == 12
-    assert "autotask-later.csv" in plain.output and "4 line(s) written" in plain.output
+    assert "autotask-later.csv" in plain.output and "4 lines written" in plain.output
 
 
 def _large(tmp_path: Path, copies: int) -> Path:

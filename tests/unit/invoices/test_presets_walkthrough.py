@@ -81,13 +81,13 @@ def test_import_ask_reimport_later_and_a_reconciliation_file(
 
     first = load(str(EXPORTS / f"{export}.csv"))
     assert first.exit_code == 0, first.output
-    assert " 0 row(s) failed" in first.output and " new, 0 changed," in first.output
+    assert " 0 rows failed" in first.output and " new, 0 changed," in first.output
 
     owed = _ask(env, "how much do i owe")
     assert owed["kind"] == "invoice"
     assert [row[0] for row in owed["table"]["rows"]] == [october, november]  # type: ignore[index]
     total = f"{2 * float(each.replace(',', '')):,.2f}"
-    assert f"Your outstanding balance is EUR {total} across 2 open invoice(s)" in str(owed["text"])
+    assert f"Your outstanding balance is EUR {total} across 2 open invoices" in str(owed["text"])
 
     same = load(str(EXPORTS / f"{export}.csv"))
     assert same.exit_code == 0 and "already imported with this content" in same.output
@@ -95,13 +95,13 @@ def test_import_ask_reimport_later_and_a_reconciliation_file(
     assert compared.exit_code == 0, compared.output
     assert "invoices: 0 new, 0 changed, 1" in compared.output  # 12 (13 in Xero's) unchanged
     assert " unchanged, 0 voided" in compared.output
-    assert "; 0 line(s) written" in compared.output
+    assert "; 0 lines written" in compared.output
 
     later = load(str(EXPORTS / f"{export}-later.csv"))
     assert later.exit_code == 0, later.output
     assert "invoices: 0 new, 2 changed, " in later.output  # paid since, a corrected line
     owed = _ask(env, "how much do i owe")
-    assert f"Your outstanding balance is EUR {each} across 1 open invoice(s)" in str(owed["text"])
+    assert f"Your outstanding balance is EUR {each} across 1 open invoice" in str(owed["text"])
     assert [row[0] for row in owed["table"]["rows"]] == [november]  # type: ignore[index]
     paid = _ask(env, "did you receive my payment for the october invoice?")
     assert f"Invoice {october} (EUR {each}, issued 1 October 2026) was paid" in str(paid["text"])

@@ -2,8 +2,8 @@
 
 An AST scan reads every string literal (f-strings' text parts too) of every module that writes
 to customers or agents, and fails on one that holds a word and is not marked for the
-catalog (`_()`, `N_()`). What is not a sentence for a person is left out by its position,
-never by its wording: docstrings, log calls, exception messages (for the operator and the
+catalog (`_()`, `N_()`, `ngettext()`). What is not a sentence for a person is left out by its
+position, never by its wording: docstrings, log calls, exception messages (for the operator and the
 logs), dict keys and subscripts, comparisons (`status == "paid"`), the values of technical
 keys and keywords (`"type": "TextBlock"`, `weight="Bolder"`), regular expressions. What is
 left is either marked or named in `ALLOWED` below, module by module, with its reason: a
@@ -25,7 +25,7 @@ from bot.locale.extract import template
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCES = ("bot", "adapters")
-MARKERS = {"_", "N_"}
+MARKERS = {"_", "N_", "ngettext"}
 LETTERS = re.compile(r"[^\W\d_]{2,}")  # a word of two letters or more
 EMOJI = re.compile(r":[a-z_]+:")  # Slack's `:warning:` is a picture, not a word
 REGEX = re.compile(r"\\[bdswBDSW]")  # `\b(due|deadline)\b` is read by `re`, not a person
@@ -70,8 +70,6 @@ OPERATOR_MODULES = {
     "bot/collections/run.py": "outbox keys, an article's file name, body keys (cards.py renders)",
     "bot/collections/daily.py": "the daily run's schedule, logged",
     "bot/config.py": "settings and their errors",
-    "bot/conversation_eval.py": "evaluation reports",
-    "bot/eval.py": "evaluation reports",
     "bot/storage.py": "database plumbing",
     "bot/reload.py": "knowledge reloading, logged",
     "bot/pii.py": "masking patterns",
@@ -86,6 +84,7 @@ OPERATOR_MODULES = {
     "bot/logsafe.py": "log records",
 }
 OPERATOR_PACKAGES = {
+    "bot/evaluation/": "evaluation reports (`billing-bot eval`, the model tests, benchmarks)",
     "bot/knowledge/": "the knowledge check's problems (`billing-bot check`), file formats",
     "bot/invoices/": "invoice files' problems (as `check`'s), their storage, `import invoices`",
     "bot/retrieval/": "search internals: tokens, model names, cache keys",
@@ -403,7 +402,7 @@ def test_the_allow_list_names_only_literals_that_are_there():
 
 
 def marked_literals() -> Iterator[tuple[str, int, str]]:
-    """Every literal passed to `_()` or `N_()`, where it is."""
+    """Every literal passed to `_()`, `N_()` or `ngettext()` (its singular), where it is."""
     for folder in SOURCES:
         for path in sorted((ROOT / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -423,7 +422,8 @@ def test_every_sentence_a_person_reads_is_marked_for_the_catalogs():
 def test_every_marked_sentence_reaches_the_catalog_template():
     """Babel's extractor cannot see a call inside an f-string (`f"{_('Total')}"`), so a
     sentence marked there would never be translated."""
-    extracted = {m.id for m in template() if m.id}
+    # a counted sentence (`ngettext`) is extracted as (singular, plural)
+    extracted = {m.id if isinstance(m.id, str) else m.id[0] for m in template() if m.id}
     lost = [f"{p}:{line}: {text!r}" for p, line, text in marked_literals() if text not in extracted]
     assert not lost, "\n".join(lost)
 

@@ -58,6 +58,7 @@ def test_an_empty_store_says_so(settings: Settings) -> None:
 def test_show_prints_the_transcript_and_history(store: TicketStore, settings: Settings) -> None:
     number = open_one(store)
     store.add_agent_reply(number, "ana", "checked with finance", internal=True)
+    store.claim(number, "ben")
 
     shown = run(settings, "show", number)
     as_json = json.loads(run(settings, "show", number, "--json").output)
@@ -66,7 +67,10 @@ def test_show_prints_the_transcript_and_history(store: TicketStore, settings: Se
     assert "agent:ana (internal): checked with finance" in shown.output
     assert "policies/refunds.md#2" in shown.output
     assert as_json["number"] == number
-    assert [e["kind"] for e in as_json["events"]] == ["opened", "internal_note"]
+    assert [e["kind"] for e in as_json["events"]] == ["opened", "internal_note", "status"]
+    history = shown.output.split("history:")[1]
+    assert " opened → open\n" in history and " status open → claimed\n" in history
+    assert "None" not in history
 
 
 def test_resolve_and_a_refused_or_unknown_ticket(store: TicketStore, settings: Settings) -> None:
