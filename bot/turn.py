@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.channel import OutboxEvent
 from bot.conversation.state import ConversationState
+from bot.conversation.turns import TurnNote
 from bot.tickets.outbox import Claimed, enqueue
 from bot.tickets.values import Ticket
 from bot.types import Message, Reply, ReplyKind
@@ -74,6 +75,9 @@ class Turn:
         self.message = message
         self.loaded = state
         self.state = state  # replace it to change what is remembered; written by `reply`
+        # A customer's turn, for the resolution report (None: not recorded, e.g. an agent's).
+        self.note: TurnNote | None = None
+        self.offered = False  # the reply offers a ticket
 
     @property
     def _session(self) -> Session:
@@ -212,6 +216,15 @@ class Turn:
         if self.state != self.loaded:
             self._storage.conversations.save_state_in(
                 conn, message.channel, message.conversation, self.state
+            )
+        if self.note is not None:
+            self._storage.turns.record_in(
+                conn,
+                channel=message.channel,
+                conversation=message.conversation,
+                note=self.note,
+                reply=reply,
+                offered=self.offered,
             )
         if not message.event_id:
             return Handled(reply)
