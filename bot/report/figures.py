@@ -135,9 +135,7 @@ class Report:
             "by_language": tallies(self.by_language, "language"),
             "by_topic": tallies(self.by_topic, "topic"),
             "not_served": {r.value: self.not_served.get(r, 0) for r in NotServed},
-            "escalated": [
-                {"route": r, "category": c, "episodes": n} for r, c, n in self.escalated
-            ],
+            "escalated": [{"route": r, "category": c, "episodes": n} for r, c, n in self.escalated],
             "votes": [{"week": w, "helpful": u, "unhelpful": d} for w, u, d in self.votes],
             "unhelpful": [{"about": a, "votes": n} for a, n in self.unhelpful],
             "unanswered": {
@@ -318,9 +316,7 @@ def _agents(
     counts: dict[Key, int] = defaultdict(int)
     replies: dict[Key, list[float]] = defaultdict(list)
     resolves: dict[Key, list[float]] = defaultdict(list)
-    result = conn.execution_options(stream_results=True, yield_per=2000).execute(
-        statement, period
-    )
+    result = conn.execution_options(stream_results=True, yield_per=2000).execute(statement, period)
     for row in result:
         for key in ((str(row.route), ""), (str(row.route), str(row.week))):
             counts[key] += 1

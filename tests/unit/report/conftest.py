@@ -15,17 +15,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tickets"))
 
-from ticket_db import empty_postgres, migrated_postgres, migrated_sqlite  # noqa: E402
-from ticket_twins import StepClock  # noqa: E402
+from ticket_db import empty_postgres, migrated_postgres, migrated_sqlite
+from ticket_twins import StepClock
 
-from bot.conversation.turns import TurnNote  # noqa: E402
-from bot.knowledge.partner import SupportHours, _window  # noqa: E402
-from bot.report.figures import Report, gather  # noqa: E402
-from bot.retrieval.embedder import HashingEmbedder  # noqa: E402
-from bot.storage import Storage  # noqa: E402
-from bot.tickets.database import Database  # noqa: E402
-from bot.tickets.values import Ticket  # noqa: E402
-from bot.types import Citation, Reply, ReplyKind  # noqa: E402
+from bot.conversation.turns import TurnNote
+from bot.knowledge.partner import SupportHours, _window
+from bot.report.figures import Report, gather
+from bot.retrieval.embedder import HashingEmbedder
+from bot.storage import Storage
+from bot.tickets.database import Database
+from bot.tickets.values import Ticket
+from bot.types import Citation, Reply, ReplyKind
 
 # Monday 2026-11-02, 10:00 in Amsterdam: inside support hours.
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import ARTICLES, START, Script, report_of
+from conftest import ARTICLES, HOURS, START, Script, report_of
 
+from bot.report.figures import gather
 from bot.report.outcomes import NotServed, Outcome
+from bot.retrieval.embedder import HashingEmbedder
 from bot.storage import Storage
 
 
@@ -231,10 +233,6 @@ def test_before_since_is_left_out(storage, script: Script):
     script.answered()
     report = report_of(storage)
     later = START + timedelta(days=1)
-    from bot.report.figures import gather
-    from bot.retrieval.embedder import HashingEmbedder
-    from conftest import HOURS
-
     after = gather(
         storage.db,
         since=later,
