@@ -44,13 +44,16 @@ def button_intent(value: Mapping[str, object]) -> str:
 
 
 def topic_of(reply: Reply, note: TurnNote) -> str | None:
-    """The article the reply cites, the category of the ticket it opened, else the note's
-    topic (an invoice look-up's intent): what "the same topic" means to the report."""
-    if reply.citations:
-        return reply.citations[0].path
+    """The category of the ticket the reply opened, the note's topic (an invoice look-up's
+    intent, whatever article it also cites), the article the reply cites, else the intent:
+    what "the same topic" means to the report."""
     if reply.ticket is not None:
         return f"ticket:{reply.ticket.category}"
-    return note.topic or note.intent
+    if note.topic:
+        return note.topic
+    if reply.citations:
+        return reply.citations[0].path
+    return note.intent
 
 
 class TurnLog:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import ARTICLES, HOURS, START, Script, report_of
+from report_script import ARTICLES, HOURS, START, Script, report_of
 
 from bot.report.figures import gather
 from bot.report.outcomes import NotServed, Outcome

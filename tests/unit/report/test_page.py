@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLES, Script, report_of
+from report_script import ARTICLES, Script, report_of
 
 from bot.report.page import render_html
 
