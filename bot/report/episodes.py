@@ -47,10 +47,65 @@ CREATE {temporary} {TABLE} (
 )"""
 
 
+def _numbered(d: Dialect) -> str:
+    """The CTE `numbered`: each turn (and, on PostgreSQL, each resolution as a marker row,
+    `marker` = 1) with `episode`, the id of the turn that opened its episode: the running
+    maximum of the openers' ids (turn ids follow time within a conversation)."""
+    gap = int(EPISODE_GAP.total_seconds())
+    if d.sqlite:
+        # A turn continues an episode when an earlier turn of its conversation came less than
+        # 24 h before it and after the last resolution of the conversation's tickets (each an
+        # index range look-up); an episode is known by the id of the turn that opened it (turn
+        # ids follow time within a conversation), the running maximum of the openers' ids.
+        resolved = (
+            "SELECT MAX(ev.at) FROM tickets k JOIN ticket_events ev ON ev.ticket_id = k.id "
+            "WHERE k.channel = t.channel AND k.conversation = t.conversation "
+            "AND ev.kind = 'status' AND ev.to_status = 'resolved' AND ev.at <= t.at"
+        )
+        earlier = (
+            "SELECT 1 FROM turns p "
+            "WHERE p.channel = t.channel AND p.conversation = t.conversation "
+            f"AND p.at > {d.minus_hours('t.at', gap // 3600)} "
+            "AND (p.at < t.at OR (p.at = t.at AND p.id < t.id)) "
+            f"AND NOT EXISTS ({resolved} HAVING MAX(ev.at) >= p.at)"
+        )
+        return f"""numbered AS (
+    SELECT t.id, t.at, 0 AS marker, t.kind, t.intent, t.ticket_id,
+        MAX(CASE WHEN EXISTS ({earlier}) THEN NULL ELSE t.id END)
+            OVER (PARTITION BY t.channel, t.conversation ORDER BY t.at, t.id
+                  ROWS UNBOUNDED PRECEDING) AS episode
+    FROM turns t {d.indexed("ix_turns_conversation")}
+    WHERE t.at >= :lo AND t.at < :hi
+)"""
+    # PostgreSQL: the resolutions are rows between the turns; a turn opens an episode when
+    # it is the first, comes after a resolution or after 24 h (one sort, two windows).
+    # Bytes order ("C"): the locale's collation would sort the ids several times slower.
+    order = "ORDER BY at, marker, id"
+    conversation = 'channel COLLATE "C", conversation COLLATE "C"'
+    return f"""marks AS (
+    SELECT t.id, t.at, 0 AS marker, t.channel, t.conversation, t.kind, t.intent, t.ticket_id
+    FROM turns t WHERE t.at >= :lo AND t.at < :hi
+    UNION ALL
+    SELECT ev.id, ev.at, 1, k.channel, k.conversation, NULL, NULL, NULL
+    FROM ticket_events ev JOIN tickets k ON k.id = ev.ticket_id
+    WHERE ev.kind = 'status' AND ev.to_status = 'resolved' AND ev.at >= :lo AND ev.at < :hi
+),
+flagged AS (
+    SELECT m.*,
+        CASE WHEN marker = 0 AND (LAG(at) OVER w IS NULL OR LAG(marker) OVER w = 1
+                  OR {d.seconds("LAG(at) OVER w", "at")} >= {gap}) THEN id END AS opens
+    FROM marks m WINDOW w AS (PARTITION BY {conversation} {order})
+),
+numbered AS (
+    SELECT id, at, marker, kind, intent, ticket_id,
+        MAX(opens) OVER (PARTITION BY {conversation} {order}
+                         ROWS UNBOUNDED PRECEDING) AS episode
+    FROM flagged
+)"""
+
+
 def _fill(d: Dialect) -> str:
     asking, answered, ticketed = _quoted(ASKING), _quoted(ANSWERED), _quoted(TICKETED)
-    order = "ORDER BY at, marker, id"
-    gap = int(EPISODE_GAP.total_seconds())
     ticket_after = (
         "EXISTS (SELECT 1 FROM tickets k WHERE k.customer_id = e.customer_id AND "
         f"{d.within_days('k.created_at', 'e.ended', FOLLOW_UP_DAYS)})"
@@ -62,56 +117,34 @@ def _fill(d: Dialect) -> str:
     )
     confirmed = "(e.last_thanks IS NOT NULL AND e.last_thanks > e.first_answer)"
     return f"""
-WITH marks AS (
-    SELECT t.id, t.at, 0 AS marker, t.channel, t.conversation, t.customer_id, t.language,
-           t.kind, t.intent, t.topic, t.ticket_id
-    FROM turns t WHERE t.at >= :lo AND t.at < :hi
-    UNION ALL
-    SELECT ev.id, ev.at, 1, k.channel, k.conversation, NULL, NULL, NULL, NULL, NULL, NULL
-    FROM ticket_events ev JOIN tickets k ON k.id = ev.ticket_id
-    WHERE ev.kind = 'status' AND ev.to_status = 'resolved' AND ev.at >= :lo AND ev.at < :hi
-),
-flagged AS (
-    SELECT m.*, LAG(at) OVER w AS prev_at, LAG(marker) OVER w AS prev_marker
-    FROM marks m WINDOW w AS (PARTITION BY channel, conversation {order})
-),
-numbered AS (
-    SELECT f.*, SUM(CASE WHEN prev_at IS NULL OR prev_marker = 1
-                          OR {d.seconds("prev_at", "at")} >= {gap} THEN 1 ELSE 0 END)
-        OVER (PARTITION BY channel, conversation {order} ROWS UNBOUNDED PRECEDING) AS episode
-    FROM flagged f
-),
-said AS (
-    SELECT n.*, CASE WHEN kind IN ({asking}) THEN 1 ELSE 0 END AS asks,
-           ROW_NUMBER() OVER (PARTITION BY channel, conversation, episode ORDER BY at, id)
-               AS seq
-    FROM numbered n WHERE marker = 0
-),
-ranked AS (
-    SELECT s.*,
-        FIRST_VALUE(language) OVER (PARTITION BY channel, conversation, episode
-                                    ORDER BY seq) AS first_language,
-        FIRST_VALUE(topic) OVER (PARTITION BY channel, conversation, episode
-                                 ORDER BY asks DESC, seq) AS first_topic,
-        FIRST_VALUE(kind) OVER (PARTITION BY channel, conversation, episode
-                                ORDER BY asks DESC, seq DESC) AS last_asked
-    FROM said s
-),
-e AS (
-    SELECT channel, conversation, MIN(customer_id) AS customer_id,
-        MIN(first_language) AS language, MIN(first_topic) AS topic,
-        MIN(last_asked) AS last_asked, MIN(at) AS started, MAX(at) AS ended,
-        MIN(CASE WHEN kind IN ({answered}) THEN seq END) AS first_answer,
-        MAX(CASE WHEN intent IN ('{SOLVED}', '{FEEDBACK_HELPFUL}') THEN seq END)
+WITH {_numbered(d)},
+grouped AS (
+    SELECT MIN(at) AS started, MAX(at) AS ended, MIN(id) AS first_turn,
+        MIN(CASE WHEN kind IN ({asking}) THEN id END) AS first_ask,
+        MAX(CASE WHEN kind IN ({asking}) THEN id END) AS last_ask,
+        MIN(CASE WHEN kind IN ({answered}) THEN id END) AS first_answer,
+        MAX(CASE WHEN intent IN ('{SOLVED}', '{FEEDBACK_HELPFUL}') THEN id END)
             AS last_thanks,
         MAX(CASE WHEN intent = '{FEEDBACK_UNHELPFUL}' THEN 1 ELSE 0 END) AS unhelpful,
         MAX(CASE WHEN kind = 'not_sure' THEN 1 ELSE 0 END) AS not_sure,
         MAX(CASE WHEN kind = 'out_of_scope' THEN 1 ELSE 0 END) AS out_of_scope,
         MAX(CASE WHEN intent = '{NO}' THEN 1 ELSE 0 END) AS said_no,
         MIN(CASE WHEN kind IN ({ticketed}) THEN ticket_id END) AS ticket_id
-    FROM ranked
-    GROUP BY channel, conversation, episode
-    HAVING SUM(asks) > 0 AND MIN(at) >= :since AND MIN(at) < :until
+    FROM numbered
+    WHERE marker = 0
+    GROUP BY episode
+    HAVING MIN(CASE WHEN kind IN ({asking}) THEN id END) IS NOT NULL
+       AND MIN(at) >= :since AND MIN(at) < :until
+),
+-- The conversation, customer and language of the first turn, the first question's topic and
+-- the last question's kind: looked up by primary key (kept out of the grouping's sort).
+e AS (
+    SELECT g.*, f.channel, f.conversation, f.customer_id, f.language, a.topic,
+        l.kind AS last_asked
+    FROM grouped g
+    JOIN turns f ON f.id = g.first_turn
+    JOIN turns a ON a.id = g.first_ask
+    JOIN turns l ON l.id = g.last_ask
 ),
 judged AS (
     SELECT e.*,
@@ -143,6 +176,11 @@ def build_episodes(
 ) -> None:
     """Fill `report_episodes` (a temporary table of `conn`'s session) with the episodes that
     start in [since, until), judged with what the database holds up to `now`."""
+    if not dialect.sqlite:
+        # One statement over a year of turns: PostgreSQL's JIT compiles it for longer than it
+        # runs, and the grouping's sort spills to disk at the default work_mem.
+        conn.execute(text("SET LOCAL jit = off"))
+        conn.execute(text("SET LOCAL work_mem = '64MB'"))
     conn.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
     conn.execute(text(_create(dialect)))
     instant = UTCDateTime()
