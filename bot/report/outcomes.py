@@ -7,11 +7,11 @@ or when a ticket of the conversation is resolved. Its outcome is decided in this
 1. escalated: a ticket was opened in it (or the customer wrote to a ticket's agent);
 2. not served: no answer was given and the bot declined: not billing, not sure with its offer
    of a ticket not accepted, or the offer refused;
-3. confirmed resolved: after an answer, the customer said it resolved their question (👍, or
-   a message the intent classifier reads as `solved`), and no ticket followed within
-   `FOLLOW_UP`;
-4. assumed resolved: the last thing asked was answered, then silence: no 👎, no ticket and no
-   question on the same topic within `FOLLOW_UP`;
+3. confirmed resolved: after an answer, the customer said it resolved their question (a
+   thumbs-up, or a message the intent classifier reads as `solved`), and no ticket followed
+   within `FOLLOW_UP`;
+4. assumed resolved: the last thing asked was answered, then silence: no thumbs-down, no
+   ticket and no question on the same topic within `FOLLOW_UP`;
 5. ambiguous: anything else (the customer left mid-way, asked something unrelated next, a
    ticket followed a confirmation).
 
@@ -55,17 +55,17 @@ NAMES: dict[Outcome, str] = {
 
 DEFINITIONS: dict[Outcome, str] = {
     Outcome.CONFIRMED: N_(
-        "The customer said the answer resolved their question (a 👍 on it, or a message "
+        "The customer said the answer resolved their question (a thumbs-up on it, or a message "
         "such as \u201cthanks, that solved it\u201d recognised by the intent classifier), and "
         "no ticket followed within 7 days."
     ),
     Outcome.ASSUMED: N_(
-        "The last question was answered, then silence: no 👎, no ticket and no question on "
-        "the same topic within 7 days. Shown beside the headline, never added to it."
+        "The last question was answered, then silence: no thumbs-down, no ticket and no "
+        "question on the same topic within 7 days. Shown beside the headline, never added to it."
     ),
     Outcome.AMBIGUOUS: N_(
         "Neither of the above can be decided: the customer left mid-way, asked something "
-        "unrelated next, marked the answer 👎, or a ticket followed a confirmation."
+        "unrelated next, gave the answer a thumbs-down, or a ticket followed a confirmation."
     ),
     Outcome.ESCALATED: N_(
         "A ticket was opened for a person during the episode, by category and route."

@@ -9,7 +9,7 @@ added to it; the definitions of every outcome are on the page.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 
 from babel.numbers import format_decimal, format_percent
@@ -46,7 +46,7 @@ UNANSWERED_NOTE = N_(
 POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
-       color: #212121; margin: 2em auto; max-width: 760px; line-height: 1.45; }
+       color: #212121; margin: 2em auto; max-width: 980px; line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; font-size: 1.2em;
      border-bottom: 1px solid #bdbdbd; }
 .period { color: #555; }
@@ -54,7 +54,7 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; font-size
 .figure { border: 2px solid #1b5e20; padding: 0.6em 1em; border-radius: 6px; }
 .figure.beside { border-color: #9e9e9e; }
 .figure .value { font-size: 2.2em; font-weight: 700; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.85em; }
 th, td { border: 1px solid #bdbdbd; padding: 0.25em 0.6em; text-align: left; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 dt { font-weight: 700; margin-top: 0.5em; }
@@ -258,15 +258,21 @@ class Page:
             "chart-votes",
             _("Votes on answers per week"),
             [(week, [up, down]) for week, up, down in self.r.votes],
-            ["👍", "👎"],
+            [_("Thumbs up"), _("Thumbs down")],
         )
         return (
             self.h2(_("Votes on answers"))
             + chart
-            + self.table("table-votes", [_("Week of"), "👍", "👎"], [list(v) for v in self.r.votes])
-            + self.note(_("What the answers marked 👎 were about:"))
             + self.table(
-                "table-unhelpful", [_("Answer"), "👎"], [list(v) for v in self.r.unhelpful]
+                "table-votes",
+                [_("Week of"), _("Thumbs up"), _("Thumbs down")],
+                [list(v) for v in self.r.votes],
+            )
+            + self.note(_("What the answers given a thumbs-down were about:"))
+            + self.table(
+                "table-unhelpful",
+                [_("Answer"), _("Thumbs down")],
+                [list(v) for v in self.r.unhelpful],
             )
         )
 
@@ -323,7 +329,7 @@ class Page:
         title = _("Resolution report")
         period = _("Episodes started from {since} to {until}; computed {now}.").format(
             since=self.day(self.r.since.date()),
-            until=self.day(self.r.until.date()),
+            until=self.day((self.r.until - timedelta(microseconds=1)).date()),
             now=self.day(self.r.now.date()),
         )
         return f"""<!DOCTYPE html>
