@@ -91,7 +91,8 @@ def _rate(value: float | None) -> str:
 
 def _print(data: dict[str, Any]) -> None:
     total = data["total"]
-    click.echo(f"Episodes from {data['since'][:10]} to {data['until'][:10]}: {total['episodes']}")
+    last = (datetime.fromisoformat(data["until"]) - timedelta(microseconds=1)).date()
+    click.echo(f"Episodes from {data['since'][:10]} to {last} (UTC): {total['episodes']}")
     click.echo(
         f"  confirmed resolved {_rate(total['rates']['confirmed'])} "
         f"({total['counts']['confirmed']})   "

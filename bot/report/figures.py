@@ -123,7 +123,7 @@ class Report:
 
         return {
             "since": self.since.isoformat(),
-            "until": self.until.isoformat(),
+            "until": self.until.isoformat(),  # excluded: episodes started before it
             "generated": self.now.isoformat(),
             "follow_up_days": FOLLOW_UP_DAYS,
             "headline": {
