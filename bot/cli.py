@@ -601,13 +601,13 @@ def _eval_conversations(
             click.echo(line)
 
 
+def _ticket_count(storage: Storage) -> int:
+    return len(storage.tickets.find())
+
+
 def main() -> None:
     cli(prog_name="billing-bot")
 
 
 if __name__ == "__main__":
     main()
-
-
-def _ticket_count(storage: Storage) -> int:
-    return len(storage.tickets.find())
