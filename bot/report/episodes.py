@@ -163,7 +163,10 @@ judged AS (
 INSERT INTO {TABLE}
 SELECT channel, conversation, customer_id, language, topic, started, ended, ticket_id,
     outcome,
-    CASE WHEN outcome <> '{Outcome.NOT_SERVED}' THEN NULL
+    -- Not served's reason, from the columns its outcome reads (naming `outcome` here would
+    -- make the database judge each episode twice: the CTE is inlined).
+    CASE WHEN ticket_id IS NOT NULL OR first_answer IS NOT NULL
+              OR (not_sure = 0 AND out_of_scope = 0) THEN NULL
          WHEN said_no = 1 THEN '{NotServed.DECLINED}'
          WHEN not_sure = 1 THEN '{NotServed.NOT_SURE}'
          ELSE '{NotServed.OUT_OF_SCOPE}' END,
