@@ -178,12 +178,17 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+-])(?:\+|\(?0)[\d()][\d ()./-]{6,}\d(?![\w])")
 
 
+# A card's security code beside it ("cvv 123"): the card is masked, its code must be too.
+_SECURITY_CODE = re.compile(r"(?i)\b(cvv2?|cvc2?|csc)(\s*[:=]?\s*)\d{3,4}\b")
+
+
 def _phone(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", match.group(0))
     return "[phone]" if 8 <= len(digits) <= 15 else match.group(0)
 
 
 def mask_contact_details(text: str) -> str:
-    """`text` with card numbers, IBANs, passwords, e-mail addresses and phone numbers
-    masked: what a report may show of a customer's question; idempotent."""
-    return _PHONE.sub(_phone, _EMAIL.sub("[e-mail]", mask_pii(text)))
+    """`text` with card numbers (and security codes), IBANs, passwords, e-mail addresses and
+    phone numbers masked: what a report may show of a customer's question; idempotent."""
+    masked = _SECURITY_CODE.sub(r"\1\2[redacted]", mask_pii(text))
+    return _PHONE.sub(_phone, _EMAIL.sub("[e-mail]", masked))

@@ -91,3 +91,7 @@ def test_contact_details_are_masked_for_the_report():
     kept = "invoice NW-2026-0466 of 2026-12-07 for 1.234,50 and 0.50 EUR"
     assert mask_contact_details(kept) == kept
     assert mask_contact_details("card 4111 1111 1111 1111") == "card [card ****1111]"
+    assert (
+        mask_contact_details("[card ****1111] exp 08/29 cvv 123")
+        == "[card ****1111] exp 08/29 cvv [redacted]"
+    )
