@@ -102,7 +102,7 @@ def store_turn(storage: Storage, conversation: str, n: int) -> None:
     )
     before = storage.before_turn(message)
     assert before.seen is None
-    with storage.turn(message, before.state) as turn:
+    with storage.turn(message, before) as turn:
         turn.state = state_after(n)
         handled = turn.reply(reply_for(n))
     assert handled.delivery is not None

@@ -127,7 +127,7 @@ class Assistant:
                 return self._again(before.seen)
             effects = decide(message, before)
             try:
-                with self.storage.turn(message, before.state) as turn:
+                with self.storage.turn(message, before) as turn:
                     if before.held:
                         turn.release_held()
                     return turn.reply(effects(turn))

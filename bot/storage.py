@@ -42,12 +42,14 @@ from bot.types import Message
 class BeforeTurn:
     """`seen`: what an earlier delivery of the event produced (None: never handled);
     `state`: the conversation's state; `owner`: its active ticket, if any; `held`: messages
-    to it are held for its next turn (they could not be delivered in their window)."""
+    to it are held for its next turn (they could not be delivered in their window);
+    `version`: the version of the state read (None: the conversation has no row yet)."""
 
     seen: Result | None
     state: ConversationState
     owner: Ticket | None
     held: bool = False
+    version: int | None = None
 
 
 class Pruned(NamedTuple):
@@ -93,19 +95,22 @@ class Storage:
             state=ConversationState.from_json(row.state),
             owner=None if row.id is None else ticket_of(row),
             held=bool(row.held),
+            version=row.version,
         )
 
     @contextmanager
-    def turn(self, message: Message, state: ConversationState) -> Iterator[Turn]:
-        """One transaction for one incoming event: its id is marked first (a concurrent
-        delivery of the same event waits here, then raises `AlreadyHandled`), then whatever
-        the turn changes; it all commits when the block ends, or none of it."""
+    def turn(self, message: Message, before: BeforeTurn) -> Iterator[Turn]:
+        """One transaction for one incoming event, over what `before_turn` read: its id is
+        marked first (a concurrent delivery of the same event waits here, then raises
+        `AlreadyHandled`), then whatever the turn changes; it all commits when the block
+        ends, or none of it (`StaleTurn`: another turn of the conversation wrote its state
+        since `before` was read)."""
         with self.db.transaction() as conn:
             if message.event_id and not self.inbound.claim_in(
                 conn, message.channel, message.event_id
             ):
                 raise AlreadyHandled(f"{message.channel} event {message.event_id}")
-            with Turn(self, conn, message, state) as turn:
+            with Turn(self, conn, message, before.state, before.version) as turn:
                 yield turn
 
     def prune(self, older_than: timedelta) -> Pruned:
@@ -155,6 +160,7 @@ def _before_turn_query() -> Any:
             InboundEventRow.id.label("seen_id"),
             InboundEventRow.result,
             ConversationRow.state,
+            ConversationRow.version,
             held,
             *TicketRow.__table__.columns,
         )

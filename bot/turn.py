@@ -67,13 +67,19 @@ class Turn:
     the reply is written, so statements keep the order they were called in."""
 
     def __init__(
-        self, storage: Storage, conn: Connection, message: Message, state: ConversationState
+        self,
+        storage: Storage,
+        conn: Connection,
+        message: Message,
+        state: ConversationState,
+        version: int | None,
     ) -> None:
         self._storage = storage
         self._conn = conn
         self._orm: Session | None = None
         self.message = message
         self.loaded = state
+        self._version = version  # of the loaded state (None: no row); see `reply`
         self.state = state  # replace it to change what is remembered; written by `reply`
         # A customer's turn, for the resolution report (None: not recorded, e.g. an agent's).
         self.note: TurnNote | None = None
@@ -213,10 +219,12 @@ class Turn:
         process, to send inline after the commit), keep the state and the event's result."""
         message = self.message
         conn = self._flushed()
-        if self.state != self.loaded:
-            self._storage.conversations.save_state_in(
-                conn, message.channel, message.conversation, self.state
-            )
+        if self.state != self.loaded and not self._storage.conversations.save_state_in(
+            conn, message.channel, message.conversation, self.state, over=self._version
+        ):
+            # Another turn of this conversation committed since the state was read: writing
+            # over it would lose its exchange (two messages sent at once).
+            raise StaleTurn(f"{message.channel} conversation {message.conversation}")
         if self.note is not None:
             self._storage.turns.record_in(
                 conn,

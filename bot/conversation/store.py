@@ -30,7 +30,8 @@ class Chat(NamedTuple):
 class Conversations:
     def __init__(self, db: Database) -> None:
         self._db = db
-        # Prepared once: most turns run it.
+        # Prepared once: most turns run it. It writes only over the version the turn read
+        # (a row that was missing then must still be missing), and says whether it wrote.
         save = db.insert(ConversationRow).values(
             channel=bindparam("b_channel"),
             conversation=bindparam("b_conversation"),
@@ -38,12 +39,18 @@ class Conversations:
             customer_id=None,
             updated_at=bindparam("b_updated_at"),
             state=bindparam("b_state"),
+            version=1,
         )
         self._save_state = Prepared(
             save.on_conflict_do_update(
                 index_elements=["channel", "conversation"],
-                set_={"state": save.excluded.state, "updated_at": save.excluded.updated_at},
-            ),
+                set_={
+                    "state": save.excluded.state,
+                    "updated_at": save.excluded.updated_at,
+                    "version": ConversationRow.version + 1,
+                },
+                where=ConversationRow.version == bindparam("b_version"),
+            ).returning(ConversationRow.version),
             db.engine.dialect,
         )
 
@@ -144,19 +151,28 @@ class Conversations:
         return ConversationState.from_json(None if row is None else row.state)
 
     def save_state_in(
-        self, where: Executor, channel: str, conversation: str, state: ConversationState
-    ) -> None:
-        """Write the state in the caller's transaction (the row is created if missing: a
-        conversation without a stored reference still has a state)."""
-        self._save_state.run(
+        self,
+        where: Executor,
+        channel: str,
+        conversation: str,
+        state: ConversationState,
+        *,
+        over: int | None,
+    ) -> bool:
+        """Write the state in the caller's transaction over version `over` of the row (None:
+        there was no row; a conversation without a stored reference still has a state).
+        False, and nothing written, when another turn wrote it since that version was read."""
+        written = self._save_state.run(
             connection_of(where),
             {
                 "b_channel": channel,
                 "b_conversation": conversation,
                 "b_updated_at": self._db.now(),
                 "b_state": state.to_json(),
+                "b_version": over,
             },
         )
+        return bool(written)
 
     def forget_states_in(self, session: Session, before: datetime) -> int:
         """Drop the state of conversations not updated since `before` (their reference and
@@ -164,6 +180,6 @@ class Conversations:
         result = session.execute(
             update(ConversationRow)
             .where(ConversationRow.updated_at < before, ConversationRow.state.is_not(None))
-            .values(state=None)
+            .values(state=None, version=ConversationRow.version + 1)
         )
         return int(cast(CursorResult[Any], result).rowcount)

@@ -164,6 +164,8 @@ class ConversationRow(Base):
     customer_id: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     state: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)  # bot.conversation.state
+    # Counts the writes of `state`: a turn writes only over the version it read.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FeedbackRow(Base):

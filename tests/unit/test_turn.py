@@ -3,16 +3,18 @@ and what a redelivery of the same event gets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from bot.app import Assistant, build_assistant
 from bot.conversation.state import ConversationState, Shown
 from bot.turn import INLINE_LEASE
 from bot.types import Message, Reply, ReplyKind
-from tests.conftest import NOW
+from tests.conftest import NOW, FlakyEmbedder
 
 FABRIKAM_TENANT = "773b8029-5aa8-44f9-ac6b-dd386c30c50f"
 
@@ -92,8 +94,7 @@ def test_a_transient_error_inside_the_turn_commits_nothing(assistant, flaky_embe
 def test_a_failed_escalation_leaves_no_ticket_and_its_redelivery_opens_one(assistant):
     storage = assistant.storage
     message = teams("I want to dispute invoice NW-2026-0466")
-    state = storage.conversations.state("teams", "conv-1")
-    with pytest.raises(RuntimeError), storage.turn(message, state) as turn:
+    with pytest.raises(RuntimeError), storage.turn(message, storage.before_turn(message)) as turn:
         turn.open_or_append(
             customer_id="fabrikam",
             category="billing_dispute",
@@ -112,18 +113,52 @@ def test_a_failed_escalation_leaves_no_ticket_and_its_redelivery_opens_one(assis
 def test_the_conversation_state_is_written_in_the_turns_commit(assistant):
     storage = assistant.storage
     message = teams("Hola", event_id="act-2")
-    loaded = storage.conversations.state("teams", "conv-1")
-    with storage.turn(message, loaded) as turn:
+    with storage.turn(message, storage.before_turn(message)) as turn:
         turn.state = replace(turn.state, language="es", shown=Shown("balance", ("NW-1",)))
         turn.reply(Reply("¿Abro un ticket?", ReplyKind.NOT_SURE))
 
     kept = storage.conversations.state("teams", "conv-1")
     assert kept == ConversationState(language="es", shown=Shown("balance", ("NW-1",)))
-    with pytest.raises(RuntimeError), storage.turn(teams("x", "act-3"), kept) as turn:
+    again = teams("x", "act-3")
+    with pytest.raises(RuntimeError), storage.turn(again, storage.before_turn(again)) as turn:
         turn.state = ConversationState()
         turn.reply(Reply("...", ReplyKind.NOT_SURE))
         raise RuntimeError("rolled back")
     assert storage.conversations.state("teams", "conv-1") == kept
+
+
+class MessageMeanwhile(FlakyEmbedder):
+    """The hashing twin; `during_next(message)`: while the assistant reads the next question
+    (after its turn read the conversation, before it commits), `message` arrives in the same
+    conversation and is handled in full, as a second message sent at once would be."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meanwhile: Callable[[], object] | None = None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        arrive, self.meanwhile = self.meanwhile, None
+        if arrive is not None:
+            arrive()
+        return super().embed(texts)
+
+
+def test_two_messages_at_once_both_stay_in_the_conversation(settings):
+    embedder = MessageMeanwhile()
+    assistant = build_assistant(settings, embedder=embedder, clock=lambda: NOW)
+    second = teams("And what is your refund policy?", event_id="act-2")
+    embedder.meanwhile = lambda: assistant.respond(second)
+
+    first = assistant.respond(teams("What is your cancellation policy?"))
+
+    assert first.reply.text and not first.repeat  # decided again over the second's exchange
+    said = [text for who, text in assistant.storage.before_turn(second).state.transcript]
+    assert "What is your cancellation policy?" in said
+    assert "And what is your refund policy?" in said
+    assert sorted(r.key for r in assistant.storage.outbox.entries()) == [
+        "reply:teams:act-1",
+        "reply:teams:act-2",
+    ]
 
 
 def test_the_welcome_is_a_turn_of_its_own_queued_once(assistant):

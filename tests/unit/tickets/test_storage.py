@@ -86,11 +86,11 @@ def test_prune_forgets_old_delivery_records_but_never_undelivered_rows(
     quiet = ConversationState(transcript=(("customer", "my old question"),))
     storage.conversations.remember("teams", "a:quiet", {"serviceUrl": "https://one"}, "contoso")
     with storage.db.write() as session:
-        storage.conversations.save_state_in(session, "teams", "a:quiet", quiet)
+        storage.conversations.save_state_in(session, "teams", "a:quiet", quiet, over=0)
     clock.advance(40 * 24 * 3600)
     storage.inbound.first_delivery("slack", "new-event")
     with storage.db.write() as session:
-        storage.conversations.save_state_in(session, "teams", "a:recent", quiet)
+        storage.conversations.save_state_in(session, "teams", "a:recent", quiet, over=None)
 
     assert storage.prune(timedelta(days=30)) == (1, 1, 1)
 
@@ -112,8 +112,10 @@ def test_conversation_state_is_kept_per_conversation(storage: Storage) -> None:
     state = ConversationState(language="es", shown=Shown("detail", ("NW-1",)), pending_offer=offer)
 
     with storage.db.write() as session:
-        storage.conversations.save_state_in(session, "teams", "a:conv-1", state)
-        storage.conversations.save_state_in(session, "teams", "a:never-wrote", state)
+        assert storage.conversations.save_state_in(session, "teams", "a:conv-1", state, over=0)
+        assert storage.conversations.save_state_in(
+            session, "teams", "a:never-wrote", state, over=None
+        )
 
     assert storage.conversations.state("teams", "a:conv-1") == state
     assert storage.conversations.state("teams", "a:never-wrote") == state

@@ -18,7 +18,7 @@ from bot.tickets.database import make_engine
 from bot.tickets.models import InboundEventRow, OutboxRow, TicketRow
 from bot.tickets.outbox import OutboxStatus
 from bot.tickets.prepared import Prepared
-from bot.turn import AlreadyHandled, Handled
+from bot.turn import AlreadyHandled, Handled, StaleTurn
 from bot.types import Message, Reply, ReplyKind
 
 
@@ -29,7 +29,7 @@ def teams(event_id: str, conversation: str = "a:conv-1", text: str = "refund ple
 def escalate(storage: Storage, message: Message, *, fail: bool = False) -> Handled:
     """A turn that opens a ticket (an ORM verb), keeps a state and replies."""
     before = storage.before_turn(message)
-    with storage.turn(message, before.state) as turn:
+    with storage.turn(message, before) as turn:
         ticket, _opened = turn.open_or_append(
             customer_id="contoso",
             category="refund_or_credit",
@@ -124,6 +124,42 @@ def test_racing_deliveries_of_one_event_commit_once(database_url: str) -> None:
     with Storage.from_url(database_url) as storage:
         assert len(storage.tickets.find()) == 1
         assert [r.event for r in storage.outbox.entries()] == ["ticket_opened", "reply"]
+
+
+def say(storage: Storage, message: Message, before: BeforeTurn) -> Handled:
+    """A turn that adds the customer's words to the transcript and replies."""
+    with storage.turn(message, before) as turn:
+        turn.state = turn.state.said("customer", message.text)
+        return turn.reply(Reply("noted", ReplyKind.ANSWER))
+
+
+def test_a_turn_whose_state_changed_since_it_read_it_commits_nothing(storage: Storage) -> None:
+    first, second = teams("act-1", text="first"), teams("act-2", text="second")
+    read_by_first, read_by_second = storage.before_turn(first), storage.before_turn(second)
+
+    say(storage, second, read_by_second)  # two messages at once: the second commits first
+    with pytest.raises(StaleTurn):
+        say(storage, first, read_by_first)
+
+    assert storage.before_turn(first).seen is None  # the event can be handled again
+    assert [r.key for r in storage.outbox.entries()] == ["reply:teams:act-2"]
+    say(storage, first, storage.before_turn(first))  # decided again over what is there now
+    assert storage.before_turn(first).state.transcript == (
+        ("customer", "second"),
+        ("customer", "first"),
+    )
+
+
+def test_the_first_turn_of_a_conversation_loses_to_one_that_created_it(storage: Storage) -> None:
+    first, second = teams("act-1", text="first"), teams("act-2", text="second")
+    read_by_first = storage.before_turn(first)
+    assert read_by_first.version is None  # no row yet
+
+    say(storage, second, storage.before_turn(second))
+
+    with pytest.raises(StaleTurn):
+        say(storage, first, read_by_first)
+    assert storage.before_turn(first).state.transcript == (("customer", "second"),)
 
 
 def test_an_inline_reply_is_settled_once(storage: Storage, clock: StepClock) -> None:
