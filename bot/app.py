@@ -29,6 +29,7 @@ from bot.collections.disputes import DISPUTE_CATEGORY, disputed_line, open_dispu
 from bot.collections.plan import Facts
 from bot.config import Settings
 from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
+from bot.conversation.turns import TurnNote, button_intent
 from bot.errors import TicketError, UnknownCustomerError
 from bot.intake import admit
 from bot.invoices.folder import load_served
@@ -170,7 +171,8 @@ class Assistant:
             customer=customer.language,
         )
         if owner is not None and owner.status not in UNCLAIMED:
-            return _in(language, self._while_human_owns(owner, message, language))
+            note = TurnNote(customer.id, None, f"ticket:{owner.category}")
+            return _noted(note, _in(language, self._while_human_owns(owner, message, language)))
         state = replace(state, language=language)  # kept by `_remembering`
         decision = self.answerer.decide(
             message.text,
@@ -199,20 +201,33 @@ class Assistant:
             effects = functools.partial(self._unanswered, customer, decision)
         else:
             effects = _just(decision.reply)
-        return self._remembering(message, state, decision, _in(language, effects))
+        return self._remembering(message, customer, state, decision, _in(language, effects))
 
     # -- conversation state ----------------------------------------------------------------
     def _remembering(
-        self, message: Message, state: ConversationState, decision: Decision, effects: Effects
+        self,
+        message: Message,
+        customer: Customer,
+        state: ConversationState,
+        decision: Decision,
+        effects: Effects,
     ) -> Effects:
         """`effects`, then what this turn showed and offered kept for the next turn's
-        follow-ups and "yes" (written in the same commit)."""
+        follow-ups and "yes" (written in the same commit), and the turn noted for the
+        resolution report (its intent; an invoice look-up's topic is its intent)."""
 
         def apply(turn: Turn) -> Reply:
             reply = effects(turn)
             offer = None
             if decision.offer and reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
                 offer = PendingOffer(decision.offer, message.text, self.clock() + OFFER_LIFETIME)
+            shown = decision.shown.intent if decision.shown is not None else None
+            turn.note = TurnNote(
+                customer.id,
+                decision.intent.intent if decision.intent is not None else None,
+                shown if reply.kind is ReplyKind.INVOICE else None,
+            )
+            turn.offered = offer is not None
             following = replace(
                 state,
                 shown=decision.shown if decision.shown is not None else state.shown,
@@ -466,7 +481,11 @@ class Assistant:
         self, message: Message, customer: Customer | None, state: ConversationState
     ) -> Effects:
         language = state.language if state.transcript else (customer.language if customer else "en")
-        return _in(language, self._button(message, customer, state, language))
+        effects = _in(language, self._button(message, customer, state, language))
+        if customer is None:
+            return effects
+        assert message.value is not None
+        return _noted(TurnNote(customer.id, button_intent(message.value)), effects)
 
     def _button(
         self, message: Message, customer: Customer | None, state: ConversationState, language: str
@@ -680,6 +699,16 @@ def _question_of(text: str, state: ConversationState, _: Translator) -> str:
 def _in(language: str, effects: Effects) -> Effects:
     """`effects`, its reply marked as written in `language` (for the adapters' own words)."""
     return lambda turn: replace(effects(turn), language=language)
+
+
+def _noted(note: TurnNote, effects: Effects) -> Effects:
+    """`effects`, the turn noted for the resolution report."""
+
+    def apply(turn: Turn) -> Reply:
+        turn.note = note
+        return effects(turn)
+
+    return apply
 
 
 def _just(reply: Reply) -> Effects:

@@ -93,6 +93,10 @@ class LazyGroup(click.Group):
             "bot.invoices.cli:import_group",
             "Import data into the database: partners' invoice exports.",
         ),
+        "report": (
+            "bot.report.cli:report",
+            "What the bot resolved (confirmed apart from assumed), per week; --html, --json.",
+        ),
     },
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -420,6 +424,12 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
     help="With --conversations: also print the figures of K held folds (GroupKFold by "
     "conversation), their mean and spread, beside the whole-set figures.",
 )
+@click.option(
+    "--keep-state",
+    is_flag=True,
+    help="With --conversations: run them on the configured database (DATABASE_URL) and keep "
+    "what they leave (turns, tickets, votes), e.g. to fill it for `billing-bot report`.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def evaluate(
@@ -429,6 +439,7 @@ def evaluate(
     today: Any,
     knowledge_dir: Path | None,
     folds: int | None,
+    keep_state: bool,
     as_json: bool,
 ) -> None:
     """Score retrieval and the bot's decisions on labelled questions (--questions), or run
@@ -437,12 +448,14 @@ def evaluate(
         raise click.UsageError("give one of --questions FILE or --conversations FILE")
     if folds is not None and conversations is None:
         raise click.UsageError("--folds goes with --conversations")
+    if keep_state and conversations is None:
+        raise click.UsageError("--keep-state goes with --conversations")
     settings = settings_of(ctx)
     if knowledge_dir:
         settings = settings.model_copy(update={"knowledge_dir": knowledge_dir})
     day = today.date() if today else None
     if conversations is not None:
-        _eval_conversations(settings, conversations, day, as_json, folds)
+        _eval_conversations(settings, conversations, day, as_json, folds, keep_state)
     else:
         assert questions is not None
         _eval_questions(settings, questions, day, as_json)
@@ -483,7 +496,12 @@ def _eval_questions(settings: Settings, questions: Path, day: Any, as_json: bool
 
 
 def _eval_conversations(
-    settings: Settings, path: Path, day: Any, as_json: bool, folds: int | None = None
+    settings: Settings,
+    path: Path,
+    day: Any,
+    as_json: bool,
+    folds: int | None = None,
+    keep_state: bool = False,
 ) -> None:
     from bot.evaluation.conversations import TurnResult, load_conversations
     from bot.evaluation.folds import fold_of
@@ -494,12 +512,17 @@ def _eval_conversations(
         for line in format_turn(result):
             click.echo(line)
 
+    def build(storage: Storage) -> Assistant:
+        return assistant_with_progress(settings, storage=storage)
+
     with clear_errors():
         conversations = load_conversations(path, day)
         if folds is not None:
             fold_of(conversations, folds)  # too many folds fails before the model loads
-        # evaluating changes nothing served: the runner's database is a throwaway one
-        with Runner.scratch(lambda s: assistant_with_progress(settings, storage=s)) as runner:
+        # Evaluating changes nothing served (a throwaway database), unless asked to keep
+        # what the conversations leave in the configured one (e.g. for `billing-bot report`).
+        where = Runner.on(settings.database, build) if keep_state else Runner.scratch(build)
+        with where as runner:
             run = runner.conversations(
                 conversations, progress=True, on_turn=None if as_json else show
             )

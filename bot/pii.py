@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["mask_pii"]
+__all__ = ["mask_contact_details", "mask_pii"]
 
 # --- payment cards ----------------------------------------------------------------------
 
@@ -168,3 +168,27 @@ def _mask_passwords(text: str) -> str:
 def mask_pii(text: str) -> str:
     """`text` with card numbers, IBANs and passwords masked; idempotent."""
     return _mask_passwords(_mask_ibans(_mask_cards(text)))
+
+
+# --- contact details (what the report shows of a question) -----------------------------
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A phone number: "+" or a leading 0 (or "(0"), then 8 to 15 digits in groups; dates,
+# amounts and invoice numbers ("NW-2026-0466") start otherwise and stay readable.
+_PHONE = re.compile(r"(?<![\w+-])(?:\+|\(?0)[\d()][\d ()./-]{6,}\d(?![\w])")
+
+
+# A card's security code beside it ("cvv 123"): the card is masked, its code must be too.
+_SECURITY_CODE = re.compile(r"(?i)\b(cvv2?|cvc2?|csc)(\s*[:=]?\s*)\d{3,4}\b")
+
+
+def _phone(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return "[phone]" if 8 <= len(digits) <= 15 else match.group(0)
+
+
+def mask_contact_details(text: str) -> str:
+    """`text` with card numbers (and security codes), IBANs, passwords, e-mail addresses and
+    phone numbers masked: what a report may show of a customer's question; idempotent."""
+    masked = _SECURITY_CODE.sub(r"\1\2[redacted]", mask_pii(text))
+    return _PHONE.sub(_phone, _EMAIL.sub("[e-mail]", masked))

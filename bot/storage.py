@@ -4,6 +4,7 @@
     inbound        InboundEvents   ids of handled platform events, and what handling produced
     conversations  Conversations   stored references (proactive sends) and conversation state
     feedback       FeedbackLog     "was this helpful?" votes and unanswered questions
+    turns          TurnLog         each customer turn's kind of reply, intent and topic
     outbox         Outbox          what is still to be delivered, and by whom
     collections    CollectionsStore  reminder steps sent, agents' pauses, "I've paid" claims
 
@@ -23,6 +24,7 @@ from sqlalchemy import CursorResult, and_, bindparam, delete, exists, literal_co
 from bot.collections.store import CollectionsStore
 from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
+from bot.conversation.turns import TurnLog
 from bot.tickets.database import POOL_SIZE, Clock, Database, utcnow
 from bot.tickets.feedback import FeedbackLog
 from bot.tickets.inbound import InboundEvents, Result
@@ -65,6 +67,7 @@ class Storage:
         self.inbound = InboundEvents(db)
         self.conversations = Conversations(db)
         self.feedback = FeedbackLog(db)
+        self.turns = TurnLog(db)
         self.outbox = self.tickets.outbox
         self.collections = CollectionsStore(db)
         self._before_turn = Prepared(_before_turn_query(), db.engine.dialect)

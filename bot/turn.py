@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.channel import OutboxEvent
 from bot.conversation.state import ConversationState
+from bot.conversation.turns import TurnNote
 from bot.tickets.outbox import Claimed, enqueue
 from bot.tickets.values import Ticket
 from bot.types import Message, Reply, ReplyKind
@@ -80,6 +81,9 @@ class Turn:
         self.loaded = state
         self._version = version  # of the loaded state (None: no row); see `reply`
         self.state = state  # replace it to change what is remembered; written by `reply`
+        # A customer's turn, for the resolution report (None: not recorded, e.g. an agent's).
+        self.note: TurnNote | None = None
+        self.offered = False  # the reply offers a ticket
 
     @property
     def _session(self) -> Session:
@@ -221,6 +225,15 @@ class Turn:
             # Another turn of this conversation committed since the state was read: writing
             # over it would lose its exchange (two messages sent at once).
             raise StaleTurn(f"{message.channel} conversation {message.conversation}")
+        if self.note is not None:
+            self._storage.turns.record_in(
+                conn,
+                channel=message.channel,
+                conversation=message.conversation,
+                note=self.note,
+                reply=reply,
+                offered=self.offered,
+            )
         if not message.event_id:
             return Handled(reply)
         delivery = None

@@ -310,8 +310,9 @@ class Answerer:
                 return Decision(reply, CategoryMatch(matched, guess.confidence, "yes"), (), guess)
         if intent == I.YES:
             intent = None  # a "yes" to nothing: retrieval decides
-        if intent == I.GREETING:
-            return Decision(self._greeting(text, language), None, (), guess, state.shown)
+        if intent in (I.GREETING, I.SOLVED):
+            reply = self._greeting(text, language, thanked=intent == I.SOLVED)
+            return Decision(reply, None, (), guess, state.shown)
         category = I.escalation_category(intent)
         if category is not None and guess.confidence < self.escalate_at:
             category, intent = None, None  # near a topic is not a request: retrieval decides
@@ -429,10 +430,14 @@ class Answerer:
         return None
 
     # -- replies ---------------------------------------------------------------------------
-    def _greeting(self, text: str, language: str = DEFAULT_LANGUAGE) -> Reply:
+    def _greeting(
+        self, text: str, language: str = DEFAULT_LANGUAGE, *, thanked: bool = False
+    ) -> Reply:
         _ = translator(language)
         lowered = text.lower()
-        if any(w in lowered for w in ("thank", "cheers", "gracias", "bye", "adiós", "adios")):
+        if thanked or any(
+            w in lowered for w in ("thank", "cheers", "gracias", "bye", "adiós", "adios")
+        ):
             return Reply(
                 _("You're welcome! Anything else about your billing?"), ReplyKind.GREETING, 1.0
             )

@@ -98,6 +98,13 @@ class Runner:
         with scratch_storage() as storage:
             yield cls(build(storage))
 
+    @classmethod
+    @contextmanager
+    def on(cls, url: str, build: Build) -> Iterator[Runner]:
+        """A runner whose assistant `build` makes on the database at `url` (kept)."""
+        with Storage.from_url(url) as storage:
+            yield cls(build(storage))
+
     def turns(self, conversation: Conversation, wrap: Wrap | None = None) -> Iterator[TurnResult]:
         """One conversation, turn by turn, in a fresh conversation id with its own clock."""
         built = self.assistant

@@ -193,3 +193,27 @@ class UnansweredRow(Base):
     question: Mapped[str] = mapped_column(Text)
     confidence: Mapped[float] = mapped_column(Float)
     nearest: Mapped[str | None] = mapped_column(Text)  # the closest section, "path › section"
+
+
+class TurnRow(Base):
+    """One customer event the bot handled (a message or a card button), as the resolution
+    report reads it: when, what kind of reply, the intent understood and the topic. No text:
+    the report shows no message text beyond the unanswered questions (kept masked apart)."""
+
+    __tablename__ = "turns"
+    __table_args__ = (
+        Index("ix_turns_conversation", "channel", "conversation", "at"),
+        Index("ix_turns_customer", "customer_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    channel: Mapped[str] = mapped_column(String(50))
+    conversation: Mapped[str] = mapped_column(String(500))
+    customer_id: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))  # bot.types.ReplyKind
+    intent: Mapped[str | None] = mapped_column(String(100))  # the classifier's reading
+    topic: Mapped[str | None] = mapped_column(String(300))  # article cited, look-up, category
+    ticket_id: Mapped[int | None] = mapped_column(Integer)  # the ticket it opened or added to
+    offered: Mapped[bool] = mapped_column(Boolean)  # the reply offers a ticket

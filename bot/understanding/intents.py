@@ -51,6 +51,9 @@ POLICY = "policy"
 YES = "offer.yes"
 NO = "offer.no"
 GREETING = "greeting"
+# "thanks, that solved it", "perfect": the customer says the answer resolved their question
+# (the resolution report's *confirmed*; a bare "thanks" or "bye" stays a greeting).
+SOLVED = "solved"
 NOT_BILLING = "not_billing"
 ESCALATE = "escalate."  # prefix: escalate.<category id of escalation.yaml>
 

@@ -72,3 +72,32 @@ def test_eval_conversations_with_folds_reports_each_held_fold(settings, tmp_path
 
     too_many = CliRunner().invoke(cli, ["eval", "--conversations", str(path), "--folds", "3"])
     assert too_many.exit_code != 0 and "--folds 3: needs 2 to 2" in too_many.output
+
+
+def test_eval_conversations_keep_state_fills_the_database_for_the_report(
+    settings, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing")
+    path = tmp_path / "conversations.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in CONVERSATIONS), encoding="utf-8")
+
+    kept = CliRunner().invoke(cli, ["eval", "--conversations", str(path), "--keep-state"])
+    assert kept.exit_code == 0, kept.output
+    report = CliRunner().invoke(
+        cli, ["report", "--since", "2026-11-23", "--until", "2026-11-29", "--json"]
+    )
+
+    assert report.exit_code == 0, report.output
+    figures = json.loads(report.output)
+    assert figures["total"]["episodes"] == 2
+    assert figures["total"]["counts"]["escalated"] == 1  # "talk to a person"
+    assert figures["total"]["counts"]["assumed"] == 1  # answered, then nothing
+
+
+def test_keep_state_goes_with_conversations(settings, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    path = tmp_path / "questions.jsonl"
+    path.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["eval", "--questions", str(path), "--keep-state"])
+    assert result.exit_code == 2 and "--keep-state goes with --conversations" in result.output

@@ -82,6 +82,7 @@ OPERATOR_MODULES = {
     "bot/channel.py": "the outbox's vocabulary: event names and body keys",
     "bot/intake.py": "normalising what comes in: ids, keys, encodings",
     "bot/logsafe.py": "log records",
+    "bot/conversation/turns.py": "the turns table: intent and topic keys",
 }
 OPERATOR_PACKAGES = {
     "bot/evaluation/": "evaluation reports (`billing-bot eval`, the model tests, benchmarks)",
@@ -90,6 +91,9 @@ OPERATOR_PACKAGES = {
     "bot/retrieval/": "search internals: tokens, model names, cache keys",
     "bot/tickets/": "ticket storage, its migrations and the ticket admin commands",
     "bot/understanding/": "intents, slots and language detection: words read, not written",
+    # Its SQL, HTML markup, element ids and terminal output; the sentences agents read on the
+    # page are marked (outcomes.py, page.py) and tests/unit/report checks the Spanish page.
+    "bot/report/": "the resolution report's queries, markup and terminal output",
 }
 
 # Keywords of a call whose value a person reads (any other keyword configures the call).
@@ -156,6 +160,7 @@ ALLOWED: dict[str, set[str]] = {
         "button",  # why a ticket was opened (`CategoryMatch.reason`), for the logs
         "How do I pay my invoice?",  # warm-up questions, answered and thrown away
         "¿Cómo pago mi factura?",
+        "ticket:{}",  # a turn's topic for the resolution report
     },
     "bot/answering/decide.py": {
         "en",

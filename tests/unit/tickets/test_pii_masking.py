@@ -79,3 +79,19 @@ def test_several_secrets_in_one_message() -> None:
     assert mask_pii(text) == (
         "[card ****1111] and [card ****5559]; password: [redacted]; my password is [redacted]"
     )
+
+
+def test_contact_details_are_masked_for_the_report():
+    from bot.pii import mask_contact_details
+
+    assert mask_contact_details("mail jan.de.vries@contoso.nl today") == "mail [e-mail] today"
+    assert mask_contact_details("call +31 20 123 4567") == "call [phone]"
+    assert mask_contact_details("or (020) 555 0101") == "or [phone]"
+    assert mask_contact_details("my number is 020-1234567.") == "my number is [phone]."
+    kept = "invoice NW-2026-0466 of 2026-12-07 for 1.234,50 and 0.50 EUR"
+    assert mask_contact_details(kept) == kept
+    assert mask_contact_details("card 4111 1111 1111 1111") == "card [card ****1111]"
+    assert (
+        mask_contact_details("[card ****1111] exp 08/29 cvv 123")
+        == "[card ****1111] exp 08/29 cvv [redacted]"
+    )

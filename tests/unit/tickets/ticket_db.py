@@ -25,6 +25,7 @@ TABLES = (
     "conversations",
     "feedback",
     "unanswered",
+    "turns",
 )
 
 

@@ -1,0 +1,96 @@
+"""`TurnLog`: one row per customer event the bot handled, in the `turns` table: when, the kind
+of reply, the intent understood, the topic and the ticket. The resolution report
+(`bot.report`) tells each episode's outcome from these rows, the tickets and the votes.
+
+Written in the turn's own transaction, so a redelivered event is never counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
+
+from bot.tickets.database import Database
+from bot.tickets.models import TurnRow
+from bot.types import Action, Reply, ReplyKind
+
+# Replies that say nothing about the customer's question: not a turn of an episode.
+UNCOUNTED = frozenset({ReplyKind.WELCOME, ReplyKind.DUPLICATE, ReplyKind.UNKNOWN_CUSTOMER})
+TOPIC_LIMIT = 300
+FEEDBACK_HELPFUL = "feedback.helpful"  # 👍 on an answer
+FEEDBACK_UNHELPFUL = "feedback.unhelpful"  # 👎
+
+
+@dataclass(frozen=True, slots=True)
+class TurnNote:
+    """What the assistant knows of a customer turn before its reply: who asked, and what the
+    classifier read (None: no reading, e.g. a card button) and the topic it was about."""
+
+    customer_id: str
+    intent: str | None = None
+    topic: str | None = None
+
+
+def button_intent(value: Mapping[str, object]) -> str:
+    """What a card button says, as the report reads it: `feedback.helpful` (👍) and
+    `feedback.unhelpful` (👎), else `button.<action>`."""
+    action = str(value.get("action", ""))
+    if action == Action.FEEDBACK:
+        return FEEDBACK_HELPFUL if value.get("helpful") else FEEDBACK_UNHELPFUL
+    return f"button.{action}"
+
+
+def topic_of(reply: Reply, note: TurnNote) -> str | None:
+    """The category of the ticket the reply opened, the note's topic (an invoice look-up's
+    intent, whatever article it also cites), the article the reply cites, else the intent:
+    what "the same topic" means to the report."""
+    if reply.ticket is not None:
+        return f"ticket:{reply.ticket.category}"
+    if note.topic:
+        return note.topic
+    if reply.citations:
+        return reply.citations[0].path
+    return note.intent
+
+
+class TurnLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record_in(
+        self,
+        conn: Connection,
+        *,
+        channel: str,
+        conversation: str,
+        note: TurnNote,
+        reply: Reply,
+        offered: bool,
+    ) -> None:
+        if reply.kind in UNCOUNTED:
+            return
+        topic = topic_of(reply, note)
+        conn.execute(
+            insert(TurnRow).values(
+                at=self._db.now(),
+                channel=channel,
+                conversation=conversation,
+                customer_id=note.customer_id,
+                language=reply.language,
+                kind=str(reply.kind),
+                intent=note.intent,
+                topic=None if topic is None else topic[:TOPIC_LIMIT],
+                ticket_id=_ticket_id(reply),
+                offered=offered,
+            )
+        )
+
+
+def _ticket_id(reply: Reply) -> int | None:
+    if reply.ticket is None:
+        return None
+    digits = reply.ticket.number.rsplit("-", 1)[-1]
+    return int(digits) if digits.isdigit() else None
