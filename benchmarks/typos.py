@@ -1,0 +1,165 @@
+"""How much of the bot survives how people type: the development conversations with seeded
+typos, next to the same conversations as written.
+
+    .venv/bin/python benchmarks/typos.py [--seed 17] [--share 0.3] [--without-spelling]
+                                         [--conversations FILE ...]
+
+In every turn of both development sets (../shared/data/conversations-dev/ and
+conversations-dev2/), 30% of the words of three letters or more get one or two character
+edits (half each; an edit deletes, inserts, replaces or swaps letters), drawn from a seeded
+generator, so every run types the same typos. Numbers, amounts, invoice numbers and ids
+(anything with a digit, or joined to one by a hyphen) are left alone. Both versions run as
+`billing-bot eval --conversations` runs them (a throwaway ticket store, the clock pinned to
+each conversation's day, the real models), and the benchmark prints the share of turns
+passed, clean and with typos, and the gap in points (target: within 5).
+`--without-spelling` reads the messages without the spelling correction
+(bot/understanding/spelling.py), to see what it is worth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import random
+import re
+import string
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.app import Assistant  # noqa: E402
+from bot.cli import assistant_with_progress  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.conversation_eval import (  # noqa: E402
+    Conversation,
+    Summary,
+    load_conversations,
+    pinned_clock,
+    run_conversation,
+)
+from bot.storage import Storage  # noqa: E402
+from bot.tickets.database import Database  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+SETS = (
+    DATA / "conversations-dev" / "conversations.jsonl",
+    DATA / "conversations-dev2" / "conversations.jsonl",
+)
+# A word: letters only, not glued to a digit or a hyphenated id ("NW-2026-0477", "A100").
+_WORD = re.compile(r"(?<![\w-])[^\W\d_]{3,}(?![\w-]*\d)")
+
+
+def typo(word: str, rng: random.Random) -> str:
+    """One character edit: delete, insert, replace or swap two neighbours."""
+    at = rng.randrange(len(word))
+    letter = rng.choice(string.ascii_lowercase)
+    edit = rng.choice(("delete", "insert", "replace", "swap"))
+    if edit == "delete" and len(word) > 2:
+        return word[:at] + word[at + 1 :]
+    if edit == "insert":
+        return word[:at] + letter + word[at:]
+    if edit == "swap" and at + 1 < len(word):
+        return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    return word[:at] + letter + word[at + 1 :]
+
+
+def misspell(text: str, rng: random.Random, share: float) -> str:
+    """`text` with `share` of its words given one or two edits."""
+
+    def edit(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if rng.random() >= share:
+            return word
+        for _ in range(rng.choice((1, 2))):
+            word = typo(word, rng)
+        return word
+
+    return _WORD.sub(edit, text)
+
+
+def with_typos(
+    conversations: Sequence[Conversation], seed: int, share: float
+) -> list[Conversation]:
+    rng = random.Random(seed)
+    return [
+        dataclasses.replace(
+            c,
+            turns=tuple(dataclasses.replace(t, say=misspell(t.say, rng, share)) for t in c.turns),
+        )
+        for c in conversations
+    ]
+
+
+def run(conversations: Sequence[Conversation], built: Assistant, settings: object) -> Summary:
+    summary = Summary()
+    with tempfile.TemporaryDirectory(prefix="typos-") as scratch:
+        throwaway = Database.from_url(f"sqlite:///{Path(scratch) / 'eval.db'}")
+        for conversation in conversations:
+            clock = pinned_clock(conversation.today)
+            storage = Storage(Database(throwaway.engine, clock=clock))
+            assistant = Assistant(settings, built.answerer, storage, clock, built.detector)  # type: ignore[arg-type]
+            customer = built.knowledge.customer(conversation.customer or "")
+            tenant = customer.tenant_ids[0] if customer and customer.tenant_ids else None
+            count = functools.partial(lambda s: len(s.tickets.find()), storage)
+            summary.add_conversation(
+                list(run_conversation(conversation, assistant.handle, count, tenant))
+            )
+        throwaway.close()
+    return summary
+
+
+def share(passed: int, total: int) -> float:
+    return 100 * passed / max(total, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--conversations", type=Path, nargs="*", default=list(SETS))
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--share", type=float, default=0.3, help="share of words misspelt")
+    parser.add_argument("--without-spelling", action="store_true")
+    parser.add_argument("--show", action="store_true", help="print every misspelt turn")
+    args = parser.parse_args()
+
+    settings = load_settings()
+    totals = {"clean": [0, 0], "typos": [0, 0]}
+    with tempfile.TemporaryDirectory(prefix="typos-storage-") as folder:
+        storage = Storage.from_url(f"sqlite:///{Path(folder) / 'bot.db'}")
+        built = assistant_with_progress(settings, storage=storage)
+        if args.without_spelling:
+            built.answerer.speller = None
+        for path in args.conversations:
+            clean = load_conversations(path)
+            typed = with_typos(clean, args.seed, args.share)
+            if args.show:
+                print("\n".join(f"  {c.id}: {t.say}" for c in typed for t in c.turns))
+            figures = {"clean": run(clean, built, settings), "typos": run(typed, built, settings)}
+            for name, summary in figures.items():
+                totals[name][0] += summary.turns.passed
+                totals[name][1] += summary.turns.total
+            gap = share(*_tally(figures["clean"])) - share(*_tally(figures["typos"]))
+            print(
+                f"{path.parent.name}: clean {figures['clean'].turns}, "
+                f"with typos {figures['typos'].turns}, gap {gap:.1f} points"
+            )
+        storage.close()
+    (cp, ct), (tp, tt) = totals["clean"], totals["typos"]
+    print(
+        f"both sets: clean {cp}/{ct} ({share(cp, ct):.1f}%), with typos {tp}/{tt} "
+        f"({share(tp, tt):.1f}%), gap {share(cp, ct) - share(tp, tt):.1f} points "
+        f"(seed {args.seed}, {args.share:.0%} of words"
+        f"{', without spelling correction' if args.without_spelling else ''})"
+    )
+
+
+def _tally(summary: Summary) -> tuple[int, int]:
+    return summary.turns.passed, summary.turns.total
+
+
+if __name__ == "__main__":
+    main()
