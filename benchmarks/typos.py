@@ -1,8 +1,7 @@
 """How much of the bot survives how people type: the development conversations with seeded
 typos, next to the same conversations as written.
 
-    .venv/bin/python benchmarks/typos.py [--seed 17] [--share 0.3] [--without-spelling]
-                                         [--conversations FILE ...]
+    .venv/bin/python benchmarks/typos.py [--seed 17] [--share 0.3] [--conversations FILE ...]
 
 In every turn of both development sets (../shared/data/conversations-dev/ and
 conversations-dev2/), 30% of the words of three letters or more get one or two character
@@ -11,9 +10,8 @@ generator, so every run types the same typos. Numbers, amounts, invoice numbers 
 (anything with a digit, or joined to one by a hyphen) are left alone. Both versions run as
 `billing-bot eval --conversations` runs them (a throwaway ticket store, the clock pinned to
 each conversation's day, the real models), and the benchmark prints the share of turns
-passed, clean and with typos, and the gap in points (target: within 5).
-`--without-spelling` reads the messages without the spelling correction
-(bot/understanding/spelling.py), to see what it is worth.
+passed clean, with typos read without the spelling correction (bot/understanding/spelling.py)
+and with it, and the gaps to clean in points (target: within 5).
 """
 
 from __future__ import annotations
@@ -122,38 +120,43 @@ def main() -> None:
     parser.add_argument("--conversations", type=Path, nargs="*", default=list(SETS))
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--share", type=float, default=0.3, help="share of words misspelt")
-    parser.add_argument("--without-spelling", action="store_true")
     parser.add_argument("--show", action="store_true", help="print every misspelt turn")
     args = parser.parse_args()
 
     settings = load_settings()
-    totals = {"clean": [0, 0], "typos": [0, 0]}
+    runs = ("clean", "typos without spelling", "typos")
+    totals = {name: [0, 0] for name in runs}
     with tempfile.TemporaryDirectory(prefix="typos-storage-") as folder:
         storage = Storage.from_url(f"sqlite:///{Path(folder) / 'bot.db'}")
         built = assistant_with_progress(settings, storage=storage)
-        if args.without_spelling:
-            built.answerer.speller = None
+        speller = built.answerer.speller
         for path in args.conversations:
             clean = load_conversations(path)
             typed = with_typos(clean, args.seed, args.share)
             if args.show:
                 print("\n".join(f"  {c.id}: {t.say}" for c in typed for t in c.turns))
-            figures = {"clean": run(clean, built, settings), "typos": run(typed, built, settings)}
+            figures = {"clean": run(clean, built, settings)}
+            built.answerer.speller = None
+            figures["typos without spelling"] = run(typed, built, settings)
+            built.answerer.speller = speller
+            figures["typos"] = run(typed, built, settings)
             for name, summary in figures.items():
                 totals[name][0] += summary.turns.passed
                 totals[name][1] += summary.turns.total
-            gap = share(*_tally(figures["clean"])) - share(*_tally(figures["typos"]))
-            print(
-                f"{path.parent.name}: clean {figures['clean'].turns}, "
-                f"with typos {figures['typos'].turns}, gap {gap:.1f} points"
-            )
+            print(f"{path.parent.name}: " + _line({n: _tally(f) for n, f in figures.items()}))
         storage.close()
-    (cp, ct), (tp, tt) = totals["clean"], totals["typos"]
-    print(
-        f"both sets: clean {cp}/{ct} ({share(cp, ct):.1f}%), with typos {tp}/{tt} "
-        f"({share(tp, tt):.1f}%), gap {share(cp, ct) - share(tp, tt):.1f} points "
-        f"(seed {args.seed}, {args.share:.0%} of words"
-        f"{', without spelling correction' if args.without_spelling else ''})"
+    print("both sets: " + _line({n: (p, t) for n, (p, t) in totals.items()}))
+    print(f"(seed {args.seed}, {args.share:.0%} of the words of 3 letters or more misspelt)")
+
+
+def _line(figures: dict[str, tuple[int, int]]) -> str:
+    """clean, without and with spelling correction, and the gaps to clean in points."""
+    clean = share(*figures["clean"])
+    return ", ".join(
+        f"{name} {p}/{t} ({share(p, t):.1f}%"
+        + ("" if name == "clean" else f", gap {clean - share(p, t):.1f} points")
+        + ")"
+        for name, (p, t) in figures.items()
     )
 
 
