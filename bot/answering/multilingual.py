@@ -1,6 +1,6 @@
-"""Reading and writing across languages: a language the partner does not serve, an answer
-taken from an article in another language than the question's, and how the bot reads a
-language it reads but does not write.
+"""Reading and writing across languages: how the bot reads a language it does not write,
+which language it answers in then, and an answer taken from an article in another language
+than the question's.
 
 The bot writes the languages with a full catalog (English, Spanish). A message in another
 language the detector knows and the multilingual model reads (German, French, Dutch,

@@ -15,9 +15,9 @@ English.
 
 The detector knows the languages the bot serves (English, Spanish) and a few more that the
 multilingual model reads and the bot answers in a language it writes (Dutch, German, French,
-Portuguese, Italian; see bot/answering/multilingual.py): fewer candidates are faster and more accurate than all 75 of lingua's.
-Its models (about 40 MB in high-accuracy mode) load on first use; see benchmarks/language.py
-for accuracy, load time and memory per mode.
+Portuguese, Italian; see bot/answering/multilingual.py): fewer candidates are faster and
+more accurate than all 75 of lingua's. Its models (about 40 MB in high-accuracy mode) load
+on first use; see benchmarks/language.py for accuracy, load time and memory per mode.
 """
 
 from __future__ import annotations
@@ -118,8 +118,8 @@ class LanguageDetector:
         if language == expected or confidence >= self.switch_confidence:
             return language
         # Not sure which language, but sure it is not the expected one (see the docstring).
-        # Only towards a served language: an unsure guess at an unserved one would decline a
-        # message the bot may well understand.
+        # Only towards a served language: an unsure guess at an unserved one would read a
+        # message in the wrong language.
         if language in SERVED_LANGUAGES and share[language] >= self.switch_ratio * share.get(
             expected, 0.0
         ):
