@@ -50,6 +50,7 @@ _MONTHS = {number: words + _MONTHS_READ[number] for number, words in _MONTHS.ite
 # German and Dutch glue the month to the invoice: "Novemberrechnung", "novemberfactuur".
 _INVOICE_COMPOUND = "rechnung|factuur"
 _MONTH_WORD = {word: number for number, words in _MONTHS.items() for word in words}
+MONTH_WORDS = frozenset(_MONTH_WORD)  # every name of a month the bot reads
 _MONTH = re.compile(
     r"\b(" + "|".join(sorted(_MONTH_WORD, key=len, reverse=True)) + rf")(?:{_INVOICE_COMPOUND})?\b",
     re.I,

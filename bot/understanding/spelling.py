@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 
 from bot.knowledge.folder import Knowledge
 from bot.understanding.intents import NOT_BILLING, Example
+from bot.understanding.slots import MONTH_WORDS
 
 # Zipf 3: once per million words. Below it a word is rare enough to be a slip of the keys.
 COMMON = 3.0
@@ -45,6 +46,7 @@ SHORTHAND: Mapping[str, Mapping[str, str]] = {
         "wat": "what",
         "wut": "what",
         "whats": "what is",
+        "wats": "what is",
         "teh": "the",
         "b4": "before",
         "bc": "because",
@@ -161,6 +163,7 @@ def folder_speller(
     ]
     names += [f"{product} {sku}" for product, sku in sorted(knowledge.invoices.products())]
     names.append(knowledge.partner.name)
+    names += sorted(MONTH_WORDS)  # slots the bot reads, whether or not the folder names them
     vocabulary = {}
     for language, examples in examples_by_language.items():
         texts = [
