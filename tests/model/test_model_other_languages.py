@@ -52,10 +52,3 @@ def test_a_french_question_gets_the_months_invoice_amount(assistant):
     first, _, facts = reply.text.partition("\n\n")
     assert first == "Je réponds en anglais ou en espagnol."
     assert "12,583.50" in facts
-
-
-def test_a_german_policy_question_gets_the_cited_answer(assistant):
-    reply = ask(assistant, "Kann man die Rechnungen auch per Kreditkarte begleichen?", "de-card")
-    assert reply.kind is ReplyKind.ANSWER and reply.ticket is None
-    assert any("payment-methods" in c.path for c in reply.citations)
-    assert reply.text.startswith("Ich antworte auf Englisch oder Spanisch.\n\n")
