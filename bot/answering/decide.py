@@ -11,6 +11,7 @@ Evaluation calls this directly, so measuring the bot never opens a ticket.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +24,12 @@ import numpy as np
 from bot.answering import invoice_requests, withheld
 from bot.answering.extract import extract
 from bot.answering.invoices import InvoiceAsk, collections_outlook, escalation_evidence
-from bot.answering.multilingual import in_other_language, unserved_sentence
+from bot.answering.multilingual import (
+    Reader,
+    in_other_language,
+    languages_sentence,
+    writing_language,
+)
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.collections import desk
 from bot.collections.plan import Facts
@@ -40,6 +46,7 @@ from bot.understanding import intents as I
 from bot.understanding.intents import IntentClassifier, IntentGuess
 from bot.understanding.language import SERVED_LANGUAGES
 from bot.understanding.slots import Slots, extract_slots, matching_products
+from bot.understanding.spelling import Speller
 from bot.understanding.vocabulary import Vocabulary
 
 # Below this confidence, the best article is unrelated to the message.
@@ -229,14 +236,19 @@ class Answerer:
         indexes: Mapping[str, SearchIndex] | None = None,
         thresholds: Mapping[str, float] | None = None,
         across_threshold: float = ACROSS_THRESHOLD,
+        speller: Speller | None = None,
+        reader: Reader | None = None,
     ) -> None:
         """`index` serves English (and intent understanding); `indexes` maps another
         language to the index of the model chosen for it, `thresholds` to its answer
         threshold (that model's similarities have another scale); `across_threshold` is the
         confidence an article in another language than the question needs. `known`: the
         words the bot knows; `escalate_at`: the probability of an escalation category that
-        opens a ticket."""
+        opens a ticket; `speller`: reads misspelt words as the known words they stand for;
+        `reader`: reads the languages the bot does not write (else the English model does)."""
         self.knowledge = knowledge
+        self.speller = speller
+        self.reader = reader or Reader(index, intents)
         self.index = index
         self.intents = intents
         self.threshold = threshold
@@ -257,20 +269,38 @@ class Answerer:
         offer_pending: bool = False,
         language: str = "en",
         facts: Callable[[], Facts] | None = None,
+        reading: str | None = None,
     ) -> Decision:
         """`facts`: what collections knows beyond the invoices (open dispute tickets), read
-        only when an agent asks across customers."""
+        only when an agent asks across customers. A message in a language the bot does not
+        write is read in it (`reading`) and answered in `writing_language`, led by a sentence
+        in its own language saying which languages the bot writes; never declined for it."""
         state = state or ConversationState()
         if language not in SERVED_LANGUAGES:
-            return self._unserved(language)
-        query = self.index.embed_query(text)
-        guess = self.intents.classify(text, query)
+            decision = self.decide(
+                text,
+                customer,
+                agent=agent,
+                today=today,
+                state=state,
+                offer_pending=offer_pending,
+                language=writing_language(customer),
+                facts=facts,
+                reading=language,
+            )
+            return _led_by(languages_sentence(language), decision)
+        if self.speller is not None and reading is None:
+            text = self.speller.correct(text, language)
+        reader = self._reader(reading)
+        query = reader.index.embed_query(text)
+        guess = reader.intents.classify(text, query)
         slots = extract_slots(text)
         named = agent and customer is None
         if named:
             customer = self.named_customer(text)
         mine = self._invoices_once(customer)
-        novel = self.known.unknown_share(text, language) >= NOVEL_AT
+        # The folder's words are in the languages the bot writes: another one's are all new.
+        novel = reading is None and self.known.unknown_share(text, language) >= NOVEL_AT
         intent = resolved_intent(guess, slots, state, offer_pending)
         across = intent is not None and intent in I.ACROSS_CUSTOMERS
         if intent is not None and intent in I.ACROSS_CUSTOMERS:
@@ -326,7 +356,16 @@ class Answerer:
                 # An agent who named no customer and no account ("my", "our"): maybe a
                 # policy question that sounds like a look-up ("approval limit for credits").
                 policy = self._policy(
-                    text, None, guess, agent, query, None, today, language, novel=novel
+                    text,
+                    None,
+                    guess,
+                    agent,
+                    query,
+                    None,
+                    today,
+                    language,
+                    novel=novel,
+                    reading=reading,
                 )
                 if policy.reply.kind is ReplyKind.ANSWER:
                     return policy
@@ -358,7 +397,13 @@ class Answerer:
             own=own,
             state=state,
             mine=mine,
+            reading=reading,
         )
+
+    def _reader(self, reading: str | None) -> Reader:
+        """The model and classifier that read a message: the bot's own for the languages it
+        writes, the multilingual reader's for the others."""
+        return self.reader if reading is not None else Reader(self.index, self.intents)
 
     def _across(
         self,
@@ -448,11 +493,6 @@ class Answerer:
             ReplyKind.GREETING,
             1.0,
         )
-
-    def _unserved(self, language: str) -> Decision:
-        """A language the partner does not serve: say so, offering a person ("yes" accepts)."""
-        reply = Reply(unserved_sentence(language), ReplyKind.NOT_SURE, 0.0)
-        return Decision(reply, None, (), None, offer=HUMAN_REQUEST)
 
     def _offer_answer(
         self,
@@ -596,14 +636,19 @@ class Answerer:
         own: bool = False,
         state: ConversationState | None = None,
         mine: Callable[[], list[Invoice]] | None = None,
+        reading: str | None = None,
     ) -> Decision:
+        """`language`: the one to answer in; `reading`: the message's, when the bot does not
+        write it (its question is then read by the multilingual reader)."""
         state = state or ConversationState()
         mine = mine or self._invoices_once(customer)
-        index = self.indexes.get(language, self.index)
+        reads = reading or language
+        read_by = self._reader(reading).index
+        index = read_by if reading is not None else self.indexes.get(language, self.index)
         # another language's model embeds the question once more
-        vector = query if index is self.index else index.embed_query(text)
+        vector = query if index is read_by else index.embed_query(text)
         hits = tuple(
-            index.search(text, k=5, include_agent=agent, query_vector=vector, language=language)
+            index.search(text, k=5, include_agent=agent, query_vector=vector, language=reads)
         )
         full = self.thresholds.get(language, self.threshold)
         words = len(text.split())
@@ -613,7 +658,7 @@ class Answerer:
         about = state.shown.article
         # A folder with no article in the question's language gave the others: meaning
         # alone can tell how well they answer (they share no words with the question).
-        elsewhere = bool(hits) and hits[0].passage.language != language
+        elsewhere = bool(hits) and hits[0].passage.language != reads
         top, confidence = _best(hits, confidence_across if elsewhere else confidence_of, about)
         if about is not None:  # a follow-up: the article the conversation is about
             same = index.search(
@@ -631,7 +676,7 @@ class Answerer:
         opening = _opening_for_subject(index, text, top, hits) if top is not None else None
         if opening is not None:  # the article's confidence: retrieval found the article
             top = opening
-        if language != DEFAULT_LANGUAGE and (top is None or confidence < threshold):
+        if reads != DEFAULT_LANGUAGE and (top is None or confidence < threshold):
             # No article in the customer's language answers: one in English may.
             other = tuple(
                 index.search(
@@ -644,7 +689,7 @@ class Answerer:
         evidence = tuple(
             f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})" for h in hits[:3]
         )
-        if top is not None and top.passage.language != language:
+        if top is not None and top.passage.language != reads:
             threshold = self.across_threshold  # words cannot agree across languages
         if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
             passage = top.passage
@@ -775,3 +820,12 @@ class Answerer:
         translated = english[0].path.removesuffix(".md") + f".{language}.md"
         twin = next((p for p in self.index.passages if p.path == translated), None)
         return (twin.citation,) if twin else english
+
+
+def _led_by(sentence: str, decision: Decision) -> Decision:
+    """`decision` with its reply's text led by `sentence` (a reply the app writes itself,
+    such as a ticket's, has no text here and stays as it is)."""
+    if not decision.reply.text:
+        return decision
+    text = f"{sentence}\n\n{decision.reply.text}"
+    return dataclasses.replace(decision, reply=dataclasses.replace(decision.reply, text=text))
