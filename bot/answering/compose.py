@@ -5,9 +5,10 @@ The message is split into its questions (`bot.understanding.parts`), each decide
 it paid yet?": the second part is about the invoice the first showed),
 and the decisions are composed into one:
 
-- a part that needs a person wins: its ticket opens, and the answers to the other parts
-  travel beside it (`Decision.beside`) into the same reply; the ticket carries the whole
-  message, so an unanswered part reaches the agents too;
+- a part that needs a person wins when the whole message needs one too: its ticket opens,
+  and the answers to the other parts travel beside it (`Decision.beside`) into the same
+  reply; the ticket carries the whole message, so an unanswered part reaches the agents too.
+  A part that alone would need a person, in a message that does not, is offered the ticket;
 - answered parts give their answers one after the other (the first one's kind, every
   citation, the first table), and a declined part is named with the ticket offered for it
   ("yes" accepts), so no question is dropped silently;
@@ -59,8 +60,22 @@ def decide_parts(
         decisions.append(decision)
         if decision.shown is not None:
             conversation = replace(conversation, shown=decision.shown)
+    if any(d.reply.kind is ReplyKind.ESCALATE for d in decisions):
+        # A ticket opens for a part only when the whole message asks for one too: a part
+        # read out of its message ("which ones do you handle yourselves?") is offered one.
+        whole = decide(text, state, offer_pending)
+        if whole.reply.kind is not ReplyKind.ESCALATE:
+            decisions = [_offered(d) for d in decisions]
     composed = compose(parts, decisions, language, agent=agent)
     return composed if composed is not None else decide(text, state, offer_pending)
+
+
+def _offered(decision: Decision) -> Decision:
+    """An escalation not confirmed by the whole message, as the offer of its ticket."""
+    if decision.reply.kind is not ReplyKind.ESCALATE or decision.escalation is None:
+        return decision
+    reply = Reply("", ReplyKind.NOT_SURE, decision.reply.confidence)
+    return Decision(reply, intent=decision.intent, offer=decision.escalation.category.id)
 
 
 def _offering_disputes(decide: Decide, language: str) -> Decide:

@@ -83,7 +83,7 @@ def test_a_spanish_customer_denying_a_line_opens_the_dispute_in_spanish(assistan
 
 def test_a_dispute_and_a_question_open_the_ticket_and_answer_the_question(assistant):
     reply = assistant.handle(
-        teams("the power bi charge is wrong, we never had power bi; can we pay the rest by card?")
+        teams("please open a dispute for the power bi charge, and can we pay the rest by card?")
     )
     assert reply.kind is ReplyKind.ESCALATE and reply.ticket.category == "billing_dispute"
     opened, answer = reply.text.split("\n\n", 1)

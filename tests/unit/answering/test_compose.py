@@ -134,3 +134,25 @@ def test_a_single_question_is_decided_once_as_written():
 
     decide_parts("can we pay by card and by transfer?", ConversationState(), False, decide)
     assert said == ["can we pay by card and by transfer?"]
+
+
+def test_a_part_escalating_alone_in_a_message_that_does_not_is_offered_the_ticket():
+    def decide(part: str, state: ConversationState, pending: bool) -> Decision:
+        return {"when is it due": DUE, "can I pay by card?": DISPUTE}.get(part, CARD)
+
+    decision = decide_parts(
+        "when is it due and can I pay by card?", ConversationState(), False, decide
+    )
+    assert decision.reply.kind is ReplyKind.INVOICE and decision.escalation is None
+    assert "“can I pay by card”" in decision.reply.text
+    assert decision.offer == "billing_dispute"
+
+
+def test_a_part_escalating_in_a_message_that_escalates_opens_the_ticket():
+    def decide(part: str, state: ConversationState, pending: bool) -> Decision:
+        return DUE if part == "when is it due" else DISPUTE
+
+    decision = decide_parts(
+        "when is it due and can I pay by card?", ConversationState(), False, decide
+    )
+    assert decision.reply.kind is ReplyKind.ESCALATE and decision.beside == (DUE.reply,)
