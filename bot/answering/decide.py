@@ -15,7 +15,7 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 
@@ -221,6 +221,8 @@ class Decision:
     shown: Shown | None = None  # what this reply shows, for the next turn's follow-ups
     offer: str | None = None  # the category of the ticket this reply offers
     detail: str = ""  # for an escalation: the invoice figures the message is about
+    # For an escalation: the answers to the message's other questions (bot/answering/compose).
+    beside: tuple[Reply, ...] = ()
 
 
 class Answerer:
@@ -329,7 +331,13 @@ class Answerer:
             intent = I.LINE  # "where does 8.40 a user come from?"
 
         if intent in (I.YES, I.NO) and offer_pending:
-            return self._offer_answer(intent, guess, state, language)
+            accepted = self._offer_answer(intent, guess, state, language)
+            if accepted.escalation is None or state.pending_offer is None:
+                return accepted
+            # The ticket carries the invoice lines of the question the offer answered.
+            asked = state.pending_offer.question
+            evidence = self._invoice_evidence(asked, customer, mine, today)
+            return replace(accepted, reply=replace(accepted.reply, evidence=evidence))
         if intent == I.YES and state.shown.intent is not None and customer is not None:
             # "yes, go ahead and arrange it" after an answer that says to ask us, or "yes" again
             # about a request already handed over: a person takes it.
@@ -552,6 +560,26 @@ class Answerer:
             return ""
         return found.answer.text
 
+    def _invoice_evidence(
+        self,
+        text: str,
+        customer: Customer | None,
+        mine: Callable[[], list[Invoice]],
+        today: date,
+    ) -> tuple[str, ...]:
+        """What the agents need beside a request: the invoice lines it is about, the line it
+        names first ("that SQL charge"), and what is withheld or refused."""
+        if customer is None:
+            return ()
+        lines = invoice_requests.lines_in_question(
+            text, extract_slots(text), mine(), Shown(), today
+        )
+        return (
+            escalation_evidence(text, mine(), lines)
+            + withheld.agent_evidence(self.knowledge.withheld_of(customer.id))
+            + tuple(str(problem) for problem in self.knowledge.refused_invoices)
+        )
+
     def _escalation(
         self,
         text: str,
@@ -564,13 +592,7 @@ class Answerer:
     ) -> Decision:
         _ = translator(language)
         category = self._category(category_id)
-        invoice_evidence = (
-            escalation_evidence(text, mine())
-            + withheld.agent_evidence(self.knowledge.withheld_of(customer.id))
-            + tuple(str(problem) for problem in self.knowledge.refused_invoices)
-            if customer
-            else ()
-        )
+        invoice_evidence = self._invoice_evidence(text, customer, mine, today)
         route = self.knowledge.rules.routes.get(category.route)
         reply = Reply(
             _("This needs a person: {category}, handled by {route}.").format(
