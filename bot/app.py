@@ -175,7 +175,7 @@ class Assistant:
         decision = self.answerer.decide(
             message.text,
             customer,
-            today=self._today(),
+            today=self.today(),
             state=state,
             offer_pending=state.offer(self.clock()) is not None,
             language=language,
@@ -239,7 +239,7 @@ class Assistant:
             message.text,
             customer,
             agent=True,
-            today=self._today(),
+            today=self.today(),
             state=state,
             language=language,
             facts=self._collections_facts,
@@ -301,8 +301,8 @@ class Assistant:
         """Load what the first answer needs (the embedding model, lazily loaded) by deciding
         on a question nobody asked: `decide` has no side effects."""
         self.detector.load()
-        self.answerer.decide("How do I pay my invoice?", None, today=self._today())
-        self.answerer.decide("¿Cómo pago mi factura?", None, today=self._today(), language="es")
+        self.answerer.decide("How do I pay my invoice?", None, today=self.today())
+        self.answerer.decide("¿Cómo pago mi factura?", None, today=self.today(), language="es")
 
     def welcome(self, tenant_id: str | None = None) -> Reply:
         partner = self.knowledge.partner
@@ -634,7 +634,8 @@ class Assistant:
             "your account manager"
         )
 
-    def _today(self) -> date:
+    def today(self) -> date:
+        """Today in the partner's timezone (by the core's clock)."""
         zone = self.knowledge.partner.support.timezone
         return self.clock().astimezone(ZoneInfo(zone)).date()
 
