@@ -37,6 +37,9 @@ def pause_action(days: int) -> str:
     return f"collections_pause_{days}"
 
 
+ACTIONS = (*(pause_action(days) for days in PAUSE_DAYS), RESUME, CONFIRM)
+
+
 def _day(iso: str, language: str) -> str:
     return formats.short_day(date.fromisoformat(iso), language)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,7 +18,6 @@ from bot.knowledge.partner import Step, StepKind
 from bot.tickets.database import Database
 from bot.tickets.models import OutboxRow
 
-_DAY = timedelta(days=1)
 _KEY = re.compile(r"^([a-z_]+)([+-]\d+)$")
 
 
@@ -177,7 +176,9 @@ class CollectionsStore:
         if _pause_end(session, customer_id, today) is None:
             return False
         session.add(
-            CollectionPauseRow(customer_id=customer_id, until=today, by=by, at=self._db.now())
+            CollectionPauseRow(
+                customer_id=customer_id, until=today, by=by, at=self._db.now(), resumed=True
+            )
         )
         return True
 
@@ -262,10 +263,7 @@ class CollectionsStore:
                         )
                     )
             for pause in session.scalars(pauses):
-                # A resume is a pause ending the day it was made (local: within a day of
-                # `at`, UTC); an agent's pause lasts 7 days or more.
-                resumed = pause.until is not None and pause.until <= pause.at.date() + _DAY
-                kind = "resumed" if resumed else "paused"
+                kind = "resumed" if pause.resumed else "paused"
                 until = pause.until.isoformat() if pause.until else "until resumed"
                 found.append(Happened(pause.at, pause.customer_id, kind, by=pause.by, detail=until))
         found.sort(key=lambda h: h.at)
