@@ -27,6 +27,7 @@ from bot.answering.decide import Answerer, Decision
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.collections.disputes import DISPUTE_CATEGORY, disputed_line, open_disputes
 from bot.collections.plan import Facts
+from bot.collections.store import Happened
 from bot.config import Settings
 from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
 from bot.errors import TicketError, UnknownCustomerError
@@ -243,6 +244,7 @@ class Assistant:
             state=state,
             language=language,
             facts=self._collections_facts,
+            reminded=self._reminders_sent,
         )
 
         def remember(turn: Turn) -> Reply:
@@ -254,6 +256,11 @@ class Assistant:
             return replace(decision.reply, language=language)
 
         return remember
+
+    def _reminders_sent(self, customer_id: str) -> list[Happened]:
+        """The payment reminders sent to a customer, oldest first (agents' "when was X last
+        reminded")."""
+        return [h for h in self.storage.collections.history(customer_id) if h.kind == "sent"]
 
     def _collections_facts(self) -> Facts:
         """What the collections plan knows beyond the invoices, for agents' questions across

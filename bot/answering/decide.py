@@ -28,6 +28,7 @@ from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.collections import desk
 from bot.collections.plan import Facts
 from bot.collections.plan import plan as collections_plan
+from bot.collections.store import Happened
 from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
 from bot.knowledge.escalation import Category
@@ -257,9 +258,11 @@ class Answerer:
         offer_pending: bool = False,
         language: str = "en",
         facts: Callable[[], Facts] | None = None,
+        reminded: Callable[[str], Sequence[Happened]] | None = None,
     ) -> Decision:
         """`facts`: what collections knows beyond the invoices (open dispute tickets), read
-        only when an agent asks across customers."""
+        only when an agent asks across customers; `reminded`: the reminders sent to a
+        customer (oldest first), read only when an agent asks when one was last reminded."""
         state = state or ConversationState()
         if language not in SERVED_LANGUAGES:
             return self._unserved(language)
@@ -277,6 +280,16 @@ class Answerer:
             if agent and self.named_customer(text) is None:
                 return self._across(intent, text, today, language, facts, guess)
             intent = I.ACROSS_CUSTOMERS[intent]  # one customer's look-up
+        if intent == I.REMINDED and agent:
+            if customer is None:
+                return Decision(self._which_customer(language), None, (), guess)
+            sent = reminded(customer.id) if reminded else ()
+            zone = self.knowledge.partner.support.timezone
+            found = desk.last_reminded(customer, sent, zone, language)
+            reply = Reply(found.text, ReplyKind.INVOICE, 1.0, table=found.table)
+            return Decision(reply, None, (), guess, Shown(intent))
+        if intent == I.REMINDED:
+            intent = I.STATUS  # a customer asking when we last reminded them: their status
         own = customer is not None and (named or _names_own(text, slots, mine()))
         if across and not agent and not (own or slots.names_invoice):
             # A customer never asks about other customers: it is their own look-up only
@@ -330,16 +343,7 @@ class Answerer:
                 if policy.reply.kind is ReplyKind.ANSWER:
                     return policy
             if customer is None:
-                _ = translator(language)
-                reply = Reply(
-                    _(
-                        "Which customer is this about? Name the customer, its id or an invoice "
-                        "number, and I'll compute the answer from its invoices."
-                    ),
-                    ReplyKind.NOT_SURE,
-                    0.0,
-                )
-                return Decision(reply, None, (), guess)
+                return Decision(self._which_customer(language), None, (), guess)
             if intent != I.TERM or self._term_known(text, customer, mine(), state, language):
                 ask = self._ask(text, customer, mine(), today, language)
                 return self._invoice(intent, text, slots, ask, state, guess)
@@ -357,6 +361,18 @@ class Answerer:
             own=own,
             state=state,
             mine=mine,
+        )
+
+    @staticmethod
+    def _which_customer(language: str) -> Reply:
+        _ = translator(language)
+        return Reply(
+            _(
+                "Which customer is this about? Name the customer, its id or an invoice "
+                "number, and I'll compute the answer from its invoices."
+            ),
+            ReplyKind.NOT_SURE,
+            0.0,
         )
 
     def _across(
