@@ -93,7 +93,7 @@ class Reminders:
             facts = read_facts(self.storage, knowledge.customers)
         partner = knowledge.partner
         return plan(
-            knowledge.invoices,
+            knowledge.invoices.unpaid(),  # the same plan: paid invoices get no entry
             knowledge.customers,
             partner.collections,
             partner.support,

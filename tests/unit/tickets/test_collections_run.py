@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from bot.channel import OutboxEvent
 from bot.collections.daily import run_daily
+from bot.collections.facts import read_facts
 from bot.collections.models import CollectionStepRow
 from bot.collections.plan import Outcome
 from bot.collections.run import Reminders, RunResult
@@ -255,3 +256,23 @@ def test_the_unreachable_are_listed_not_sent(reminders: Reminders, storage: Stor
     assert all(row.conversation != "conv-adatum" for row in reminder_rows(storage))
     history = storage.collections.history("fabrikam")
     assert {h.invoice for h in history if h.kind == "sent"} >= {"NW-2026-0510"}
+
+
+def test_the_plan_over_the_database_reads_only_unpaid_invoices_and_is_the_same(
+    storage: Storage,
+) -> None:
+    from bot.collections.plan import plan
+    from bot.invoices.folder import load_served
+
+    served = load_served(KNOWLEDGE, storage.db)
+    every = list(served.invoices)
+    unpaid = list(served.invoices.unpaid())
+    assert {i.number for i in unpaid} == {i.number for i in every if i.status != "paid"}
+    assert len(unpaid) < len(every)
+    partner = served.partner
+    whole = plan(every, served.customers, partner.collections, partner.support, DAY)
+    assert Reminders(storage, lambda: served).plan(DAY).entries == plan(
+        every, served.customers, partner.collections, partner.support, DAY,
+        read_facts(storage, served.customers),
+    ).entries  # fmt: skip
+    assert whole.entries  # the sample folder has open invoices on DAY
