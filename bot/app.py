@@ -28,6 +28,7 @@ from bot.answering.decide import Answerer, Decision
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.collections.disputes import DISPUTE_CATEGORY, disputed_line, open_disputes
 from bot.collections.plan import Facts
+from bot.collections.store import Happened
 from bot.config import Settings
 from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
 from bot.conversation.turns import TurnNote, button_intent
@@ -179,7 +180,7 @@ class Assistant:
             note = TurnNote(customer.id, None, f"ticket:{owner.category}")
             return _noted(note, _in(language, self._while_human_owns(owner, message, language)))
         state = replace(state, language=language)  # kept by `_remembering`
-        today = self._today()
+        today = self.today()
         decision = decide_parts(
             message.text,
             state,
@@ -264,7 +265,7 @@ class Assistant:
             or self.answerer.named_customer(message.text)
             or (self.knowledge.customer(state.customer) if state.customer else None)
         )
-        today = self._today()
+        today = self.today()
         decision = decide_parts(
             message.text,
             state,
@@ -277,6 +278,7 @@ class Assistant:
                 state=conversation,
                 language=language,
                 facts=self._collections_facts,
+                reminded=self._reminders_sent,
             ),
             language=language,
             agent=True,
@@ -291,6 +293,11 @@ class Assistant:
             return replace(decision.reply, language=language)
 
         return remember
+
+    def _reminders_sent(self, customer_id: str) -> list[Happened]:
+        """The payment reminders sent to a customer, oldest first (agents' "when was X last
+        reminded")."""
+        return [h for h in self.storage.collections.history(customer_id) if h.kind == "sent"]
 
     def _collections_facts(self) -> Facts:
         """What the collections plan knows beyond the invoices, for agents' questions across
@@ -338,8 +345,8 @@ class Assistant:
         """Load what the first answer needs (the embedding model, lazily loaded) by deciding
         on a question nobody asked: `decide` has no side effects."""
         self.detector.load()
-        self.answerer.decide("How do I pay my invoice?", None, today=self._today())
-        self.answerer.decide("¿Cómo pago mi factura?", None, today=self._today(), language="es")
+        self.answerer.decide("How do I pay my invoice?", None, today=self.today())
+        self.answerer.decide("¿Cómo pago mi factura?", None, today=self.today(), language="es")
 
     def welcome(self, tenant_id: str | None = None) -> Reply:
         partner = self.knowledge.partner
@@ -681,7 +688,8 @@ class Assistant:
             "your account manager"
         )
 
-    def _today(self) -> date:
+    def today(self) -> date:
+        """Today in the partner's timezone (by the core's clock)."""
         zone = self.knowledge.partner.support.timezone
         return self.clock().astimezone(ZoneInfo(zone)).date()
 

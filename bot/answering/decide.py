@@ -34,6 +34,7 @@ from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.collections import desk
 from bot.collections.plan import Facts
 from bot.collections.plan import plan as collections_plan
+from bot.collections.store import Happened
 from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
 from bot.knowledge.escalation import Category
@@ -272,11 +273,14 @@ class Answerer:
         language: str = "en",
         facts: Callable[[], Facts] | None = None,
         reading: str | None = None,
+        reminded: Callable[[str], Sequence[Happened]] | None = None,
     ) -> Decision:
         """`facts`: what collections knows beyond the invoices (open dispute tickets), read
-        only when an agent asks across customers. A message in a language the bot does not
-        write is read in it (`reading`) and answered in `writing_language`, led by a sentence
-        in its own language saying which languages the bot writes; never declined for it."""
+        only when an agent asks across customers; `reminded`: the reminders sent to a
+        customer (oldest first), read only when an agent asks when one was last reminded.
+        A message in a language the bot does not write is read in it (`reading`) and
+        answered in `writing_language`, led by a sentence in its own language saying which
+        languages the bot writes; never declined for it."""
         state = state or ConversationState()
         if language not in SERVED_LANGUAGES:
             decision = self.decide(
@@ -289,6 +293,7 @@ class Answerer:
                 language=writing_language(customer),
                 facts=facts,
                 reading=language,
+                reminded=reminded,
             )
             return _led_by(languages_sentence(language), decision)
         if self.speller is not None and reading is None:
@@ -309,6 +314,16 @@ class Answerer:
             if agent and self.named_customer(text) is None:
                 return self._across(intent, text, today, language, facts, guess)
             intent = I.ACROSS_CUSTOMERS[intent]  # one customer's look-up
+        if intent == I.REMINDED and agent:
+            if customer is None:
+                return Decision(self._which_customer(language), None, (), guess)
+            sent = reminded(customer.id) if reminded else ()
+            zone = self.knowledge.partner.support.timezone
+            found = desk.last_reminded(customer, sent, zone, language)
+            reply = Reply(found.text, ReplyKind.INVOICE, 1.0, table=found.table)
+            return Decision(reply, None, (), guess, Shown(intent))
+        if intent == I.REMINDED:
+            intent = I.STATUS  # a customer asking when we last reminded them: their status
         own = customer is not None and (named or _names_own(text, slots, mine()))
         if across and not agent and not (own or slots.names_invoice):
             # A customer never asks about other customers: it is their own look-up only
@@ -378,16 +393,7 @@ class Answerer:
                 if policy.reply.kind is ReplyKind.ANSWER:
                     return policy
             if customer is None:
-                _ = translator(language)
-                reply = Reply(
-                    _(
-                        "Which customer is this about? Name the customer, its id or an invoice "
-                        "number, and I'll compute the answer from its invoices."
-                    ),
-                    ReplyKind.NOT_SURE,
-                    0.0,
-                )
-                return Decision(reply, None, (), guess)
+                return Decision(self._which_customer(language), None, (), guess)
             if intent != I.TERM or self._term_known(text, customer, mine(), state, language):
                 ask = self._ask(text, customer, mine(), today, language)
                 return self._invoice(intent, text, slots, ask, state, guess)
@@ -412,6 +418,18 @@ class Answerer:
         """The model and classifier that read a message: the bot's own for the languages it
         writes, the multilingual reader's for the others."""
         return self.reader if reading is not None else Reader(self.index, self.intents)
+
+    @staticmethod
+    def _which_customer(language: str) -> Reply:
+        _ = translator(language)
+        return Reply(
+            _(
+                "Which customer is this about? Name the customer, its id or an invoice "
+                "number, and I'll compute the answer from its invoices."
+            ),
+            ReplyKind.NOT_SURE,
+            0.0,
+        )
 
     def _across(
         self,
