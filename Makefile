@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run serve test test-fast bench lint clean
+.PHONY: install run serve test test-model test-all bench lint clean
 
 $(BIN)/billing-bot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,13 @@ run: install  ## chat as the sample overdue customer (SQLite + ./knowledge, no c
 serve: install  ## the HTTP server: Teams (/api/messages), Slack (/slack/events), /healthz
 	$(BIN)/billing-bot serve
 
-test: install  ## everything, including the real-model and PostgreSQL tests
-	$(BIN)/pytest -q
-
-test-fast: install  ## without the real model
+test: install  ## the normal suite: unit, protocol and PostgreSQL tests (the real model aside)
 	$(BIN)/pytest -q -m "not model"
+
+test-model: install  ## the real-model tests (slow: the embedding model, conversation evals)
+	$(BIN)/pytest -q -m model
+
+test-all: test test-model  ## what CI runs after lint
 
 bench: install
 	$(BIN)/python benchmarks/core.py
