@@ -243,7 +243,22 @@ class FakeMicrosoftCloud:
                 pass
 
             def do_GET(self) -> None:
-                self._json(*cloud._answer_get(urlsplit(self.path).path))
+                path = urlsplit(self.path).path
+                if path == f"{cloud._prefix}/openid-configuration":
+                    self._json(
+                        200,
+                        {
+                            "issuer": cloud.issuer,
+                            "jwks_uri": f"{cloud.base_url}{cloud._prefix}/keys",
+                            "id_token_signing_alg_values_supported": ["RS256"],
+                        },
+                    )
+                elif path == f"{cloud._prefix}/keys":
+                    with cloud._lock:
+                        cloud._key_fetches += 1
+                    self._json(200, cloud._jwks())
+                else:
+                    self._json(404, {"error": f"no such path {path}"})
 
             def do_POST(self) -> None:
                 self._connector("POST")
@@ -253,8 +268,12 @@ class FakeMicrosoftCloud:
 
             def _connector(self, method: str) -> None:
                 path = urlsplit(self.path).path
-                parts = cloud._activity_path(path)
-                if parts is None:
+                base = f"{cloud._prefix}/connector/v3/conversations/"
+                if not path.startswith(base):
+                    self._json(404, {"error": f"no such path {path}"})
+                    return
+                parts = path[len(base) :].split("/")
+                if len(parts) not in (2, 3) or parts[1] != "activities":
                     self._json(404, {"error": f"no such path {path}"})
                     return
                 length = int(self.headers.get("Content-Length") or 0)
@@ -263,8 +282,50 @@ class FakeMicrosoftCloud:
                 except ValueError:
                     self._json(400, {"error": "body is not JSON"})
                     return
+                with cloud._lock:
+                    wait = 0.0
+                    if cloud._slow and cloud._slow[0][0] == body.get("type"):
+                        wait = cloud._slow.popleft()[1]
+                time.sleep(wait)
                 header = self.headers.get("Authorization")
-                self._json(*cloud._take(method, path, parts, body, header))
+                authorized = header == f"Bearer {cloud.bot_token}"
+                allowed = authorized or (cloud.accept_anonymous and header is None)
+                with cloud._lock:
+                    number = len(cloud._calls) + 1
+                    failure = None
+                    if allowed and time.monotonic() < cloud._down_until:
+                        failure = cloud._outage
+                    elif allowed and cloud._failures:
+                        failure = cloud._failures.popleft()
+                    elif allowed and cloud.dice.random() < cloud.fail_rate:
+                        failure = cloud.dice.choice(
+                            [_Failure(500), _Failure(429, {"Retry-After": "1"})]
+                        )
+                    status = 401 if not allowed else failure.status if failure else 200
+                    call = ConnectorCall(
+                        method=method,
+                        path=path,
+                        conversation=unquote(parts[0]),
+                        reply_to=unquote(parts[2]) if len(parts) == 3 else None,
+                        authorized=authorized,
+                        status=status,
+                        body=body,
+                    )
+                    key = call.delivery_key if method == "POST" else None
+                    activity_id = f"activity-{number}"
+                    if status == 200 and key is not None:
+                        if key in cloud._accepted:
+                            activity_id = cloud._accepted[key]
+                            call = dataclasses.replace(call, replay=True)
+                        cloud._accepted[key] = activity_id
+                    cloud._calls.append(call)
+                if status == 401:
+                    self._json(401, {"error": {"code": "Unauthorized", "message": "bad token"}})
+                elif failure is not None:
+                    error = {"code": HTTPStatus(failure.status).phrase, "message": "fake failure"}
+                    self._json(failure.status, {"error": error}, failure.headers)
+                else:
+                    self._json(200, {"id": activity_id})
 
             def _json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(body).encode()
@@ -277,82 +338,3 @@ class FakeMicrosoftCloud:
                 self.wfile.write(data)
 
         return Handler
-
-    def _answer_get(self, path: str) -> tuple[int, Any]:
-        """The OpenID metadata and the signing keys (counted), or a 404."""
-        if path == f"{self._prefix}/openid-configuration":
-            return 200, {
-                "issuer": self.issuer,
-                "jwks_uri": f"{self.base_url}{self._prefix}/keys",
-                "id_token_signing_alg_values_supported": ["RS256"],
-            }
-        if path == f"{self._prefix}/keys":
-            with self._lock:
-                self._key_fetches += 1
-            return 200, self._jwks()
-        return 404, {"error": f"no such path {path}"}
-
-    def _activity_path(self, path: str) -> list[str] | None:
-        """[conversation, "activities", reply-to id?] of a connector path; None: no such."""
-        base = f"{self._prefix}/connector/v3/conversations/"
-        if not path.startswith(base):
-            return None
-        parts = path[len(base) :].split("/")
-        if len(parts) not in (2, 3) or parts[1] != "activities":
-            return None
-        return parts
-
-    def _take(
-        self, method: str, path: str, parts: list[str], body: Any, header: str | None
-    ) -> tuple[int, Any, dict[str, str] | None]:
-        """A connector call: recorded, then answered as the test arranged (slow, failing,
-        down) or with the activity's id (the first one's again for a repeated key)."""
-        with self._lock:
-            wait = 0.0
-            if self._slow and self._slow[0][0] == body.get("type"):
-                wait = self._slow.popleft()[1]
-        time.sleep(wait)
-        authorized = header == f"Bearer {self.bot_token}"
-        allowed = authorized or (self.accept_anonymous and header is None)
-        with self._lock:
-            failure = self._failure() if allowed else None
-            status = 401 if not allowed else failure.status if failure else 200
-            call = ConnectorCall(
-                method=method,
-                path=path,
-                conversation=unquote(parts[0]),
-                reply_to=unquote(parts[2]) if len(parts) == 3 else None,
-                authorized=authorized,
-                status=status,
-                body=body,
-            )
-            activity_id = self._record(call)
-        if status == 401:
-            return 401, {"error": {"code": "Unauthorized", "message": "bad token"}}, None
-        if failure is not None:
-            error = {"code": HTTPStatus(failure.status).phrase, "message": "fake failure"}
-            return failure.status, {"error": error}, failure.headers
-        return 200, {"id": activity_id}, None
-
-    def _failure(self) -> _Failure | None:
-        """The failure an authorized call gets now, if any (under the lock)."""
-        if time.monotonic() < self._down_until:
-            return self._outage
-        if self._failures:
-            return self._failures.popleft()
-        if self.dice.random() < self.fail_rate:
-            return self.dice.choice([_Failure(500), _Failure(429, {"Retry-After": "1"})])
-        return None
-
-    def _record(self, call: ConnectorCall) -> str:
-        """Keep `call` (under the lock); the id of the activity it sends: a sent activity's
-        delivery key seen before gets the first one's id, marked as a replay."""
-        activity_id = f"activity-{len(self._calls) + 1}"
-        key = call.delivery_key if call.method == "POST" else None
-        if call.status == 200 and key is not None:
-            if key in self._accepted:
-                activity_id = self._accepted[key]
-                call = dataclasses.replace(call, replay=True)
-            self._accepted[key] = activity_id
-        self._calls.append(call)
-        return activity_id
