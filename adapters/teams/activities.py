@@ -12,7 +12,7 @@ that speaks it. Teams facts this relies on:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.types import Message
@@ -125,26 +125,51 @@ def shape_problem(activity: Activity) -> str | None:
     Checked after authentication and before botbuilder sees the activity, so that a
     malformed one is a 400 rather than a crash inside the SDK or the turn.
     """
+    for check in _SHAPE_CHECKS:
+        if (problem := check(activity)) is not None:
+            return problem
+    return None
+
+
+def _required_strings(activity: Activity) -> str | None:
     for key in ("type", "channelId", "serviceUrl"):
         if not isinstance(activity.get(key), str) or not activity[key]:
             return f"`{key}` must be a non-empty string"
+    return None
+
+
+def _identified_parts(activity: Activity) -> str | None:
     for key in ("conversation", "from", "recipient"):
         part = activity.get(key)
         if not isinstance(part, Mapping) or not isinstance(part.get("id"), str) or not part["id"]:
             return f"`{key}` must be an object with a non-empty string `id`"
+    return None
+
+
+def _optional_strings(activity: Activity) -> str | None:
     for key in ("id", "text", "name", "locale", "action", "replyToId", "textFormat"):
         if activity.get(key) is not None and not isinstance(activity[key], str):
             return f"`{key}` must be a string"
+    return None
+
+
+def _invoke_name(activity: Activity) -> str | None:
     if activity["type"] == "invoke" and not activity.get("name"):
         return "an invoke must have a `name`"  # what is invoked (a named one may be 501)
+    return None
+
+
+def _parts_strings(activity: Activity) -> str | None:
     for key in ("channelData", "conversation", "from", "recipient"):
         if problem := _string_fields_problem(activity.get(key), key):
             return problem
     tenant = _mapping(activity.get("channelData")).get("tenant")
     if tenant is not None and not isinstance(tenant, Mapping):
         return "`channelData.tenant` must be an object"
-    if problem := _string_fields_problem(tenant, "channelData.tenant"):
-        return problem
+    return _string_fields_problem(tenant, "channelData.tenant")
+
+
+def _object_lists(activity: Activity) -> str | None:
     for key in ("membersAdded", "membersRemoved", "attachments", "entities"):
         items = activity.get(key)
         if items is not None and (
@@ -152,6 +177,17 @@ def shape_problem(activity: Activity) -> str | None:
         ):
             return f"`{key}` must be a list of objects"
     return None
+
+
+# In this order: each check may rely on the ones before it (`_invoke_name` on `type`).
+_SHAPE_CHECKS: tuple[Callable[[Activity], str | None], ...] = (
+    _required_strings,
+    _identified_parts,
+    _optional_strings,
+    _invoke_name,
+    _parts_strings,
+    _object_lists,
+)
 
 
 # Fields read as strings wherever they appear in the parts of an activity.

@@ -81,59 +81,36 @@ class TeamsEndpoint:
         self._connector = connector  # None: every activity goes through botbuilder
 
     async def handle(self, request: web.Request) -> web.Response:
-        from botbuilder.schema import Activity
+        """Each step of `_admit` refuses with its own status and one log line; an admitted
+        activity runs as a turn, directly or through botbuilder."""
+        try:
+            body, authenticated = await self._admit(request)
+            activity = _readable(body, direct=self._direct(body))
+        except Refusal as refusal:
+            return self._refuse(request, refusal)
+        if activity is None:
+            return await self._direct_turn(request, body, authenticated)
+        return await self._botbuilder_turn(request, body, authenticated, activity)
 
-        if request.content_type != "application/json":
-            return self._refuse(request, 415, "expected an application/json activity")
-        header = request.headers.get("Authorization")
-        if header is None and self._authenticated:
-            return self._refuse(request, 401, "unauthorized", detail="no Authorization header")
+    async def _admit(self, request: web.Request) -> tuple[dict[str, Any], Any]:
+        """The activity and its authentication, in the order the class docstring gives."""
+        header = _checked_headers(request, authenticated=self._authenticated)
         raw = await request.read()
         if self._authenticated:  # a stranger's body is never parsed
-            alone = await self._authenticate(request, _token_alone(), header, "request")
-            if isinstance(alone, web.Response):
-                return alone
-            if not has_expiry(alone.claims_identity):
-                return self._refuse(request, 401, "unauthorized", detail="token carries no `exp`")
-            if (too_long := lifetime_problem(alone.claims_identity)) is not None:
-                return self._refuse(request, 401, "unauthorized", detail=f"token: {too_long}")
-        try:
-            body = parse_json(raw)
-        except MalformedBody as exc:
-            return self._refuse(request, 400, "request body is not valid JSON", detail=str(exc))
-        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-            return self._refuse(request, 400, "request body is not an activity (no `type`)")
-        for key in ("channelId", "serviceUrl"):
-            if not isinstance(body.get(key), str) or not body[key]:
-                return self._refuse(request, 400, f"`{key}` must be a non-empty string")
-        if not self._authenticated and not is_loopback_url(body["serviceUrl"]):
-            # Local mode: replies go to the Emulator on this machine, never to a URL a
-            # stranger chose (with a customer's invoices in them).
-            return self._refuse(
-                request,
-                403,
-                "local mode (no TEAMS_APP_ID): `serviceUrl` must be a loopback address",
-                detail=one_line(body["serviceUrl"]),
-            )
+            _check_token_alone(await self._authenticate(_token_alone(), header, "request"))
+        body = _activity_body(raw)
+        if not self._authenticated:
+            _check_local_service_url(body)
         authenticated = await self._authenticate(
-            request, _addressing(body), header, f"{body['type']} activity"
+            _addressing(body), header, f"{body['type']} activity"
         )
-        if isinstance(authenticated, web.Response):
-            return authenticated
+        if (problem := activities.shape_problem(body)) is not None:
+            raise Refusal(400, f"malformed activity: {problem}")
+        return body, authenticated
 
-        problem = activities.shape_problem(body)
-        if problem is not None:
-            return self._refuse(request, 400, f"malformed activity: {problem}")
-        # What botbuilder would refuse to read is refused here, on either path.
-        if self._direct(body):
-            if (unread := unreadable(body)) is not None:
-                return self._refuse(request, 400, "malformed activity", detail=unread)
-            return await self._direct_turn(request, body, authenticated)
-        try:
-            activity = Activity().deserialize(body)
-        except Exception as exc:  # msrest raises DeserializationError and friends
-            return self._refuse(request, 400, "malformed activity", detail=str(exc))
-
+    async def _botbuilder_turn(
+        self, request: web.Request, body: dict[str, Any], authenticated: Any, activity: Any
+    ) -> web.Response:
         turns: list[Any] = []
 
         async def logic(turn: Any) -> None:
@@ -145,15 +122,10 @@ class TeamsEndpoint:
         if any(turn.turn_state.get(NOT_DELIVERED) for turn in turns):
             # Tell the platform the truth: the turn failed (nothing was kept) or its reply is
             # not delivered yet (it is queued). A redelivery is handled, never doubled.
-            return self._refuse(request, 503, "the reply is not delivered yet", retry_after=5)
+            return self._refuse(request, NOT_DELIVERED_YET)
         if invoke_response is None:
             return web.Response(status=201)
-        payload = invoke_response.body
-        if hasattr(payload, "serialize"):  # an msrest model from an SDK handler
-            payload = payload.serialize()
-        if payload is None:
-            return web.Response(status=int(invoke_response.status))
-        return web.json_response(payload, status=int(invoke_response.status))
+        return _invoke_answer(invoke_response)
 
     def _direct(self, body: dict[str, Any]) -> bool:
         return (
@@ -175,14 +147,13 @@ class TeamsEndpoint:
         except Exception as exc:
             await self._on_error(turn, exc)
         self._count(_outcome(body["type"]))
-        if turn.turn_state.get(NOT_DELIVERED):  # as below
-            return self._refuse(request, 503, "the reply is not delivered yet", retry_after=5)
+        if turn.turn_state.get(NOT_DELIVERED):  # as in `_botbuilder_turn`
+            return self._refuse(request, NOT_DELIVERED_YET)
         return web.Response(status=201)
 
-    async def _authenticate(
-        self, request: web.Request, addressing: Any, header: str | None, what: str
-    ) -> Any:
-        """botbuilder's authentication result, or the 401 / 503 response refusing it."""
+    async def _authenticate(self, addressing: Any, header: str | None, what: str) -> Any:
+        """botbuilder's authentication result; refused with a 401, or a 503 when the
+        signing keys cannot be fetched (our problem, not the caller's)."""
         try:
             return await self._adapter.bot_framework_authentication.authenticate_request(
                 addressing, header
@@ -190,21 +161,103 @@ class TeamsEndpoint:
         except Exception as exc:
             if _is_unreachable(exc):
                 log.error("cannot fetch Bot Framework signing keys: %s", one_line(str(exc)))
-                return self._refuse(request, 503, "token signing keys unavailable", retry_after=30)
+                raise Refusal(503, "token signing keys unavailable", retry_after=30) from exc
             detail = f"{what}: {type(exc).__name__}: {exc}"
-            return self._refuse(request, 401, "unauthorized", detail=detail)
+            raise Refusal(401, "unauthorized", detail=detail) from exc
 
-    def _refuse(
-        self,
-        request: web.Request,
-        status: int,
-        reason: str,
-        *,
-        detail: str = "",
-        retry_after: int | None = None,
-    ) -> web.Response:
-        self._count(f"refused_{status}")
-        return refuse(request, status, reason, detail=detail, retry_after=retry_after)
+    def _refuse(self, request: web.Request, refusal: Refusal) -> web.Response:
+        self._count(f"refused_{refusal.status}")
+        return refuse(
+            request,
+            refusal.status,
+            refusal.reason,
+            detail=refusal.detail,
+            retry_after=refusal.retry_after,
+        )
+
+
+class Refusal(Exception):
+    """A step of the pipeline refusing the request: its status, the reason the caller reads
+    and the detail the log line adds."""
+
+    def __init__(
+        self, status: int, reason: str, *, detail: str = "", retry_after: int | None = None
+    ) -> None:
+        super().__init__(f"{status} {reason}")
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+NOT_DELIVERED_YET = Refusal(503, "the reply is not delivered yet", retry_after=5)
+
+
+def _checked_headers(request: web.Request, *, authenticated: bool) -> str | None:
+    """The Authorization header, after the content type is checked."""
+    if request.content_type != "application/json":
+        raise Refusal(415, "expected an application/json activity")
+    header = request.headers.get("Authorization")
+    if header is None and authenticated:
+        raise Refusal(401, "unauthorized", detail="no Authorization header")
+    return header
+
+
+def _check_token_alone(alone: Any) -> None:
+    """A token botbuilder accepted must also carry an `exp` within a token's lifetime."""
+    if not has_expiry(alone.claims_identity):
+        raise Refusal(401, "unauthorized", detail="token carries no `exp`")
+    if (too_long := lifetime_problem(alone.claims_identity)) is not None:
+        raise Refusal(401, "unauthorized", detail=f"token: {too_long}")
+
+
+def _activity_body(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object with a `type` and non-empty `channelId` and `serviceUrl`."""
+    try:
+        body = parse_json(raw)
+    except MalformedBody as exc:
+        raise Refusal(400, "request body is not valid JSON", detail=str(exc)) from exc
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        raise Refusal(400, "request body is not an activity (no `type`)")
+    for key in ("channelId", "serviceUrl"):
+        if not isinstance(body.get(key), str) or not body[key]:
+            raise Refusal(400, f"`{key}` must be a non-empty string")
+    return body
+
+
+def _check_local_service_url(body: dict[str, Any]) -> None:
+    """Local mode: replies go to the Emulator on this machine, never to a URL a stranger
+    chose (with a customer's invoices in them)."""
+    if not is_loopback_url(body["serviceUrl"]):
+        raise Refusal(
+            403,
+            "local mode (no TEAMS_APP_ID): `serviceUrl` must be a loopback address",
+            detail=one_line(body["serviceUrl"]),
+        )
+
+
+def _readable(body: dict[str, Any], *, direct: bool) -> Any:
+    """What botbuilder would refuse to read is refused here, on either path: botbuilder's
+    `Activity` for `body`, or None on the direct path (which reads the JSON itself)."""
+    if direct:
+        if (unread := unreadable(body)) is not None:
+            raise Refusal(400, "malformed activity", detail=unread)
+        return None
+    from botbuilder.schema import Activity
+
+    try:
+        return Activity().deserialize(body)
+    except Exception as exc:  # msrest raises DeserializationError and friends
+        raise Refusal(400, "malformed activity", detail=str(exc)) from exc
+
+
+def _invoke_answer(invoke_response: Any) -> web.Response:
+    payload = invoke_response.body
+    if hasattr(payload, "serialize"):  # an msrest model from an SDK handler
+        payload = payload.serialize()
+    if payload is None:
+        return web.Response(status=int(invoke_response.status))
+    return web.json_response(payload, status=int(invoke_response.status))
 
 
 def _outcome(kind: object) -> str:

@@ -10,20 +10,14 @@ same way, and a redelivered click gets the same card again. The welcome on insta
 turn of its own (`Assistant.greet`), queued and sent like a reply.
 
 Exactly once, as far as the Bot Connector lets a sender know (outbox on this side, an
-idempotent consumer on the other):
-- a send is never abandoned while it may still succeed. One that outlasts `INLINE_TIMEOUT`
-  goes on after the endpoint has answered, keeps its claim on the row (renewed while it
-  runs) and settles the row when it ends; the dispatcher and redeliveries leave a claimed
-  row alone, so a slow send is never doubled by a retry (msrest sends from a worker thread:
-  cancelling the wait never cancelled the request);
-- every activity carries its row's key, the same on every attempt, in
-  `channelData.deliveryKey`. The Bot Connector has no idempotency key of its own (botbuilder
-  clears `id`, which the service assigns), so one case is left: a process killed after the
-  connector took the activity and before the row was marked delivered. That row is sent
-  again when its claim runs out, at least once, under the same key, for the receiver (or a
-  proxy in front of it) to drop. To keep that window short, a send's outcome is recorded
-  on threads of its own (`SETTLERS`), never queued behind turns waiting in the core's pool
-  for the encoder: right after the send, the settle statement alone.
+idempotent consumer on the other): the inline send follows the core's protocol
+(`bot.tickets.inline`: heartbeat, settle, release; a slow send is never abandoned nor
+doubled), and every activity carries its row's key, the same on every attempt, in
+`channelData.deliveryKey`. The Bot Connector has no idempotency key of its own (botbuilder
+clears `id`, which the service assigns), so one case is left: a process killed after the
+connector took the activity and before the row was marked delivered. That row is sent again
+when its claim runs out, at least once, under the same key, for the receiver (or a proxy in
+front of it) to drop.
 
 The core is synchronous (database, embeddings), so every call into it goes through
 `run_core`, which runs it off the event loop: the server keeps serving other requests.
@@ -32,24 +26,21 @@ The core is synchronous (database, embeddings), so every call into it goes throu
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from adapters.http_limits import one_line
 from adapters.teams import activities, cards
 from adapters.teams.direct import ConnectorError
 from bot.channel import OutboxEvent
 from bot.conversation.store import Conversations
 from bot.locale import N_, Translator, translator
 from bot.logsafe import loggable
+from bot.tickets.inline import CoreRunner, InlineSends
 from bot.tickets.outbox import Claimed, Outbox
-from bot.turn import INLINE_LEASE
 from bot.types import Message
 
 if TYPE_CHECKING:
@@ -57,20 +48,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CoreRunner = Callable[..., Awaitable[Any]]  # run_core(fn, *args) -> fn(*args), off the loop
 NOTHING_TO_READ = N_("I can only read typed questions: please type yours.")
 MAX_REMEMBERED = 10_000  # conversations whose stored reference this process knows
 SORRY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
 DONE = N_("Done.")
 # Turn state the endpoint reads: the turn failed, or its reply could not be sent inline.
 NOT_DELIVERED = activities.NOT_DELIVERED
-# Seconds the endpoint waits for the inline send before answering "not delivered yet"; the
-# send itself goes on, holding its claim on the row, until it succeeds or fails.
-INLINE_TIMEOUT = 4.0
 DELIVERY_KEY = "deliveryKey"  # channelData field: the outbox row's key, for the receiver
-SETTLE_RETRIES = (0.2, 1.0)  # seconds between attempts to record an inline send's outcome
-SHUTDOWN_GRACE = 10.0  # seconds inline sends still on their way get when the server stops
-SETTLERS = 2  # threads that record inline sends' outcomes (one short statement each)
 
 
 class TeamsTurns:
@@ -87,9 +71,7 @@ class TeamsTurns:
     ) -> None:
         self._assistant = assistant
         self._conversations = conversations
-        self._outbox = outbox
-        self._sending: set[asyncio.Future[bool]] = set()  # inline sends still on their way
-        self._settlers = ThreadPoolExecutor(SETTLERS, thread_name_prefix="settle")
+        self._inline = InlineSends(outbox, run_core)
         self._run_core = run_core
         self._local_tenant = local_tenant  # the Emulator's stand-in tenant, local mode only
         self._remembered: dict[str, dict[str, Any]] = {}  # conversation -> stored reference
@@ -154,94 +136,25 @@ class TeamsTurns:
 
     async def _send_inline(self, turn: Any, delivery: Claimed) -> None:
         """Send a committed reply now; tell the endpoint when it has not gone out (yet)."""
-        sending = asyncio.ensure_future(self._deliver_inline(turn, delivery))
-        self._sending.add(sending)
-        sending.add_done_callback(self._sending.discard)
-        try:
-            delivered = await asyncio.wait_for(asyncio.shield(sending), INLINE_TIMEOUT)
-        except TimeoutError:
-            log.warning(
-                "reply %s still on its way after %.0f s; it keeps its claim until it ends",
-                delivery.outgoing.key,
-                INLINE_TIMEOUT,
-            )
-            delivered = False
-        if not delivered:
-            turn.turn_state[NOT_DELIVERED] = True
-
-    async def _deliver_inline(self, turn: Any, delivery: Claimed) -> bool:
-        """Send, then settle the row (delivered) or release it to the dispatcher; the claim
-        is renewed meanwhile, so nobody else sends the row while this send may succeed."""
         outgoing = delivery.outgoing
         card = cards.outgoing_card(OutboxEvent(outgoing.event), outgoing.body)
-        heartbeat = asyncio.ensure_future(self._keep_claim(delivery))
-        try:
-            try:
-                response = await turn.send_activity(card_activity(card, outgoing.key))
-            except Exception as exc:
-                log.warning(
-                    "reply %s not sent inline (%s); the outbox delivers it",
-                    outgoing.key,
-                    one_line(f"{type(exc).__name__}: {exc}"),
-                )
-                # Through the core's pool, which wakes the dispatcher to deliver it at once.
-                await self._record(self._run_core, self._release, delivery, f"inline send: {exc!r}")
-                return False
-            reference = getattr(response, "id", None) or None
-            await self._record(self._on_settler, self._settle, delivery, reference)
-            return True
-        finally:
-            heartbeat.cancel()
 
-    async def _keep_claim(self, delivery: Claimed) -> None:
-        while True:
-            await asyncio.sleep(INLINE_LEASE.total_seconds() / 3)
-            try:
-                await self._run_core(self._renew, delivery)
-            except Exception as exc:  # the database is away: the claim may run out
-                log.warning("could not renew the claim on %s: %s", delivery.outgoing.key, exc)
+        async def send() -> str | None:
+            response = await turn.send_activity(card_activity(card, outgoing.key))
+            return getattr(response, "id", None) or None
 
-    async def _on_settler(self, fn: Callable[..., Any], *args: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._settlers, functools.partial(fn, *args))
+        if not await self._inline.send(delivery, send):
+            turn.turn_state[NOT_DELIVERED] = True
 
-    async def _record(
-        self, run: CoreRunner, outcome: Callable[[Claimed, Any], None], *args: Any
-    ) -> None:
-        """Store a send's outcome (with `run`), retrying briefly. If it cannot be stored, the
-        row's claim runs out and the dispatcher sends it: a reply sent once more (same key),
-        never lost."""
-        for pause in (*SETTLE_RETRIES, None):
-            try:
-                await run(outcome, *args)
-                return
-            except Exception as exc:
-                if pause is None:
-                    log.error("could not record the outcome of %s: %s", args[0].outgoing.key, exc)
-                    return
-                await asyncio.sleep(pause)
-
-    async def drain(self, timeout: float = SHUTDOWN_GRACE) -> None:
+    async def drain(self) -> None:
         """Let inline sends still on their way end (and settle) before the server stops."""
-        if self._sending:
-            await asyncio.wait(set(self._sending), timeout=timeout)
-        self._settlers.shutdown(wait=False)
-
-    def _renew(self, delivery: Claimed) -> None:
-        self._outbox.renew([delivery], until=_now() + INLINE_LEASE)
-
-    def _release(self, delivery: Claimed, error: str) -> None:
-        """Hand the reply to the dispatcher (due now, unless a redelivery claimed it)."""
-        self._outbox.release(delivery, error)
-
-    def _settle(self, delivery: Claimed, reference: str | None) -> None:
-        self._outbox.delivered(delivery, reference, now=_now())
+        await self._inline.drain()
 
     async def _on_card_action(self, turn: Any, wire: dict[str, Any]) -> None:
         message = self._with_tenant(activities.message_from_card_action(wire))
         handled = await self._run_core(self._assistant.respond, message)
         if handled.delivery is not None:  # answered in the HTTP body: that is its delivery
-            await self._run_core(self._settle, handled.delivery, None)
+            await self._inline.settle(handled.delivery, None)
         reply = handled.reply
         if reply.text:  # a redelivered click gets the same card again
             body = cards.invoke_response_body(cards.reply_card(reply))
@@ -328,10 +241,6 @@ async def _invoke_reply(turn: Any, body: dict[str, Any]) -> None:
     await turn.send_activity(
         Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
     )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _typing(turn: Any, typing: Any) -> None:

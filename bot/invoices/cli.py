@@ -122,6 +122,12 @@ def invoices(
     if done.dry_run:
         _print_changes(done)
         ctx.exit(1 if done.problems else 0)
+    _print_outcome(done, time.perf_counter() - started)
+    ctx.exit(1 if done.problems else 0)
+
+
+def _print_outcome(done: Any, seconds: float) -> None:
+    """An import: its failed rows (stdout), warnings and what it did (stderr)."""
     for problem in done.problems:
         click.echo(str(problem))
     for warning in done.warnings:
@@ -129,7 +135,7 @@ def invoices(
     click.echo(
         f"{done.source}: {counted(done.lines, 'line', 'lines')} of "
         f"{counted(done.invoices, 'invoice', 'invoices')} imported in "
-        f"{time.perf_counter() - started:.1f}s; "
+        f"{seconds:.1f}s; "
         f"{counted(len(done.problems), 'row', 'rows')} failed",
         err=True,
     )
@@ -146,7 +152,6 @@ def invoices(
             f"until their rows are fixed and the file imported again: {shown}",
             err=True,
         )
-    ctx.exit(1 if done.problems else 0)
 
 
 def _summary(counts: dict[str, int]) -> str:

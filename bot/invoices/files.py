@@ -77,19 +77,31 @@ def scan(path: Path, chunk: int = CHUNK, encoding: str = "utf-8") -> Scan:
             newlines += data.count(b"\n")
             size += len(data)
     if bad is None:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as exc:  # the file ends inside a character
-            bad = (newlines + 1, exc.object[exc.start], size - len(exc.object) + exc.start)
+        bad = _unfinished(decoder, newlines, size)
     if bad is not None:
-        line, byte, offset = bad
-        where = f"byte 0x{byte:02x} at offset {offset}"
-        if utf8:
-            raise FileRejected(line, f"not UTF-8 ({where}); save the file as UTF-8")
-        raise FileRejected(line, f"not {encoding} text ({where}); is its encoding another?")
+        raise _undecodable(bad, encoding, utf8=utf8)
     if blank:
         raise FileRejected(1, "empty file")
     return Scan(digest.hexdigest(), size)
+
+
+def _unfinished(
+    decoder: codecs.IncrementalDecoder, newlines: int, size: int
+) -> tuple[int, int, int] | None:
+    """(line, byte, offset) when the file ends inside a character."""
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return (newlines + 1, exc.object[exc.start], size - len(exc.object) + exc.start)
+    return None
+
+
+def _undecodable(bad: tuple[int, int, int], encoding: str, *, utf8: bool) -> FileRejected:
+    line, byte, offset = bad
+    where = f"byte 0x{byte:02x} at offset {offset}"
+    if utf8:
+        return FileRejected(line, f"not UTF-8 ({where}); save the file as UTF-8")
+    return FileRejected(line, f"not {encoding} text ({where}); is its encoding another?")
 
 
 def _chunks(file: BinaryIO, size: int) -> Iterator[bytes]:

@@ -205,33 +205,58 @@ def _mapping(where: str, data: Any) -> Mapping:
     def refuse(record: object, message: str) -> ImportRefused:
         return ImportRefused(f"{where}:{line_of(record)}: {message}")
 
+    settings, columns, values, checks = _parts(data, refuse)
+    forms = _dates(settings, refuse)
+    written = _written(settings, forms[0], refuse)
+    fields, extra = _fields(columns, refuse)
+    amount, paid = _checks(checks, refuse)
+    return Mapping(
+        fields,
+        **written,
+        values={name: _words(name, values.get(name), refuse) for name in WORDS},
+        extra=extra,
+        amount_check=amount,
+        paid_date_required=paid == "required",
+        more_dates=tuple(forms[1:]),
+    )
+
+
+def _parts(data: Any, refuse: Refuse) -> tuple[dict[str, Any], ...]:
+    """The mapping's four parts (csv, columns, values, checks), each a mapping of known
+    keys."""
     if not isinstance(data, dict):
         raise refuse(data, "expected a mapping with 'columns:' (and optional 'csv:', 'values:')")
     _only(data, {"csv", "columns", "values", "checks"}, refuse)
-    settings = data.get("csv") or {}
-    columns = data.get("columns") or {}
-    values = data.get("values") or {}
-    checks = data.get("checks") or {}
     if "columns" not in data:
         raise refuse(data, "'columns:' is missing: which column holds each invoice field")
-    for name, part in (("csv", settings), ("columns", columns), ("values", values),
-                       ("checks", checks)):  # fmt: skip
+    parts = tuple(data.get(name) or {} for name in ("csv", "columns", "values", "checks"))
+    for name, part in zip(("csv", "columns", "values", "checks"), parts, strict=True):
         if not isinstance(part, dict):
             raise refuse(data, f"'{name}:' must be a mapping of names to values")
+    settings, columns, values, checks = parts
     _only(settings, {"delimiter", "encoding", "decimal", "thousands", "dates"}, refuse)
     _only(columns, {*COLUMNS, *EXTRA}, refuse)
     _only(values, set(WORDS), refuse)
     _only(checks, {"amount", "paid_date"}, refuse)
-    forms = _dates(settings, refuse)
-    written = {  # how the file is written: checked first, as it comes first in the file
+    return parts
+
+
+def _written(settings: dict[str, Any], dates: str, refuse: Refuse) -> dict[str, Any]:
+    """How the file is written: checked first, as it comes first in the file."""
+    written = {
         "delimiter": _choice(settings, "delimiter", ",", DELIMITERS, refuse),
         "encoding": _encoding(settings, refuse),
         "decimal": _choice(settings, "decimal", ".", (".", ","), refuse),
         "thousands": _choice(settings, "thousands", "", ("", ".", ",", "'", " "), refuse),
-        "dates": forms[0],
+        "dates": dates,
     }
     if written["thousands"] and written["thousands"] == written["decimal"]:
         raise refuse(settings, "csv: thousands and decimal must differ")
+    return written
+
+
+def _fields(columns: dict[str, Any], refuse: Refuse) -> tuple[dict[str, Source], dict[str, Source]]:
+    """Where each invoice field comes from, and each extra one the mapping reads."""
     fields: dict[str, Source] = {}
     extra: dict[str, Source] = {}
     for name in (*COLUMNS, *EXTRA):
@@ -244,29 +269,29 @@ def _mapping(where: str, data: Any) -> Mapping:
             fields[name] = Source(value=OPTIONAL[name])
             continue
         source = _source(name, spec, columns, refuse)
-        for header in source.headers():
-            if COST.search(header):
-                raise refuse(
-                    columns,
-                    f"columns: {name}: {header!r} is the partner's cost, which must never "
-                    "reach a customer; map the price the customer is billed instead",
-                )
+        _no_cost(name, source, columns, refuse)
         (extra if name in EXTRA else fields)[name] = source
+    return fields, extra
+
+
+def _no_cost(name: str, source: Source, columns: dict[str, Any], refuse: Refuse) -> None:
+    for header in source.headers():
+        if COST.search(header):
+            raise refuse(
+                columns,
+                f"columns: {name}: {header!r} is the partner's cost, which must never "
+                "reach a customer; map the price the customer is billed instead",
+            )
+
+
+def _checks(checks: dict[str, Any], refuse: Refuse) -> tuple[str, str]:
     amount = str(checks.get("amount", "reject"))
     if amount not in ("reject", "warn"):
         raise refuse(checks, f"checks: amount must be reject or warn, not {amount!r}")
     paid = str(checks.get("paid_date", "required"))
     if paid not in ("required", "optional"):
         raise refuse(checks, f"checks: paid_date must be required or optional, not {paid!r}")
-    return Mapping(
-        fields,
-        **written,
-        values={name: _words(name, values.get(name), refuse) for name in WORDS},
-        extra=extra,
-        amount_check=amount,
-        paid_date_required=paid == "required",
-        more_dates=tuple(forms[1:]),
-    )
+    return amount, paid
 
 
 def _source(name: str, spec: Any, columns: dict[str, Any], refuse: Refuse) -> Source:
@@ -290,30 +315,37 @@ def _source(name: str, spec: Any, columns: dict[str, Any], refuse: Refuse) -> So
         void = spec.get("void")
         return Source(from_dates=True, void=str(void) if void else None)
     if name == "charge_type" and keys <= {"column", "contains", "default"} and "column" in keys:
-        words = spec.get("contains") or {}
-        default = spec.get("default")
-        if not isinstance(words, dict) or any(
-            str(v) not in CHARGE_TYPES for k, v in words.items() if k != LINE
-        ):
-            raise refuse(spec, f"columns: charge_type: contains maps words to {CHARGE_TYPES}")
-        if default is not None and str(default) not in CHARGE_TYPES:
-            raise refuse(spec, f"columns: charge_type: default must be one of {CHARGE_TYPES}")
-        return Source(
-            column=str(spec["column"]),
-            contains=tuple((_fold(str(k)), str(v)) for k, v in words.items() if k != LINE),
-            default=str(default) if default is not None else None,
-        )
+        return _charge_source(spec, refuse)
     raise refuse(
-        spec,
-        f"columns: {name}: expected a column header, {{value: X}}"
-        + {
-            "invoice_number": ", or {template: 'PX-{year}-{Column}'}",
-            "period_start": ", or {issue_month: start}",
-            "period_end": ", or {issue_month: end}",
-            "status": ", or {from: dates, void: Column}",
-            "currency": ", or {from: customer}",
-            "charge_type": ", or {column: X, contains: {word: type}, default: type}",
-        }.get(name, ""),
+        spec, f"columns: {name}: expected a column header, {{value: X}}" + FORMS.get(name, "")
+    )
+
+
+# What else a field may be written as, for the message refusing what it is.
+FORMS = {
+    "invoice_number": ", or {template: 'PX-{year}-{Column}'}",
+    "period_start": ", or {issue_month: start}",
+    "period_end": ", or {issue_month: end}",
+    "status": ", or {from: dates, void: Column}",
+    "currency": ", or {from: customer}",
+    "charge_type": ", or {column: X, contains: {word: type}, default: type}",
+}
+
+
+def _charge_source(spec: dict[str, Any], refuse: Refuse) -> Source:
+    """`charge_type: {column: X, contains: {word: type}, default: type}`."""
+    words = spec.get("contains") or {}
+    default = spec.get("default")
+    if not isinstance(words, dict) or any(
+        str(v) not in CHARGE_TYPES for k, v in words.items() if k != LINE
+    ):
+        raise refuse(spec, f"columns: charge_type: contains maps words to {CHARGE_TYPES}")
+    if default is not None and str(default) not in CHARGE_TYPES:
+        raise refuse(spec, f"columns: charge_type: default must be one of {CHARGE_TYPES}")
+    return Source(
+        column=str(spec["column"]),
+        contains=tuple((_fold(str(k)), str(v)) for k, v in words.items() if k != LINE),
+        default=str(default) if default is not None else None,
     )
 
 
@@ -407,6 +439,24 @@ def read_mapped(
     customers.yaml (ids pass as they are without it); warnings (amounts tolerated, void
     and draft rows skipped) are added to `notes`."""
     reader = csv.reader(lines, delimiter=mapping.delimiter)
+    header = _header(reader, partner_center_prices=partner_center_prices)
+    export = _Export(
+        name,
+        header,
+        mapping,
+        customers,
+        today or date.today(),
+        notes if notes is not None else [],
+    )
+    for line_no, row in csv_rows(reader):
+        if any(cell.strip() for cell in row):
+            yield from export.read(line_no, row)
+    yield from export.total_problems()
+
+
+def _header(reader: Iterator[list[str]], *, partner_center_prices: bool) -> list[str]:
+    """The header row, stripped; `FileRejected` when there is none, or it is a Partner
+    Center reconciliation file's."""
     try:
         header = [cell.strip() for cell in next(reader)]
     except StopIteration:
@@ -423,69 +473,221 @@ def read_mapped(
         and plain & RECONCILIATION
     ):
         raise FileRejected(1, PARTNER_CENTER)
-    today = today or date.today()
-    notes = notes if notes is not None else []
-    sources = {**mapping.fields, **mapping.extra}
-    at = _columns(header, sources)  # header (folded): its index
-    where = {  # field: the index of the column it reads, for the column of a problem
-        f: at[_fold(s.headers()[0])] for f, s in sources.items() if s.headers()
-    }
-    constant = {f: s.value for f, s in mapping.fields.items() if s.value is not None}
-    constant.update({f: "" for f, s in sources.items() if f not in constant and not s.headers()})
-    width = max(at.values(), default=-1) + 1
-    totals: dict[str, _Total] = {}
-    currencies: dict[str, tuple[str, int]] = {}  # invoice number: its first line's currency
-    for line_no, row in csv_rows(reader):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < width:  # a short row: its missing cells are empty
-            row = row + [""] * (width - len(row))
-        get = dict(constant)
-        for field_name, index in where.items():
+    return header
+
+
+class _Export:
+    """One export being read with a mapping: where its columns are, and what its invoices'
+    rows said so far (currency, stated totals)."""
+
+    def __init__(
+        self,
+        name: str,
+        header: list[str],
+        mapping: Mapping,
+        customers: CustomerMatcher | None,
+        today: date,
+        notes: list[Problem],
+    ) -> None:
+        self.name = name
+        self.header = header
+        self.mapping = mapping
+        self.customers = customers
+        self.today = today
+        self.notes = notes
+        sources = {**mapping.fields, **mapping.extra}
+        self.at = _columns(header, sources)  # header (folded): its index
+        self.where = {  # field: the index of the column it reads, for the column of a problem
+            f: self.at[_fold(s.headers()[0])] for f, s in sources.items() if s.headers()
+        }
+        self.constant = {f: s.value for f, s in mapping.fields.items() if s.value is not None}
+        self.constant.update(
+            {f: "" for f, s in sources.items() if f not in self.constant and not s.headers()}
+        )
+        self.width = max(self.at.values(), default=-1) + 1
+        self.totals: dict[str, _Total] = {}
+        self.currencies: dict[str, tuple[str, int]] = {}  # invoice: its first line's currency
+
+    def read(self, line_no: int, row: list[str]) -> Iterator[InvoiceLine | RejectedLine]:
+        """A non-blank row's line (and its discount line), or the row rejected."""
+        if len(row) < self.width:  # a short row: its missing cells are empty
+            row = row + [""] * (self.width - len(row))
+        get = dict(self.constant)
+        for field_name, index in self.where.items():
             get[field_name] = row[index].strip()
         try:
-            line = _line(name, line_no, get, row, at, mapping, customers, today, notes)
-            if line is not None:
-                _one_currency(line, line_no, currencies)
-            discount = None
-            if line is not None and "discount_percent" in mapping.extra:
-                line, discount = _discounted(line, get, mapping)
+            line, discount = self._lines(line_no, get, row)
         except FieldError as exc:
-            found = where.get(exc.field)
-            shown = f" (column {header[found]!r})" if found is not None else ""
-            column = found + 1 if found is not None else None
-            problem = Problem(name, line_no, f"{exc}{shown}", column=column)
-            rejected = rejected_row(get, problem)
-            if rejected.invoice_number in totals:
-                totals[rejected.invoice_number].failed = True
-            yield rejected
-            continue
+            yield self._rejected(exc, line_no, get)
+            return
         if line is None:
-            continue
+            return
         yield line
         if discount is not None:
             yield discount
-        if "invoice_total" in mapping.extra:
-            total = totals.setdefault(line.invoice_number, _Total(line_no, line.customer_id))
+        if "invoice_total" in self.mapping.extra:
+            total = self.totals.setdefault(line.invoice_number, _Total(line_no, line.customer_id))
             total.lines += line.amount + line.tax + (discount.amount if discount else 0)
-            total.conflict |= not _add_stated(total, get.get("invoice_total", ""), mapping)
-    for number, total in totals.items():
+            total.conflict |= not _add_stated(total, get.get("invoice_total", ""), self.mapping)
+
+    def _lines(
+        self, line_no: int, get: dict[str, str], row: list[str]
+    ) -> tuple[InvoiceLine | None, InvoiceLine | None]:
+        line = self._line(line_no, get, row)
+        if line is None:
+            return None, None
+        _one_currency(line, line_no, self.currencies)
+        if "discount_percent" in self.mapping.extra:
+            return _discounted(line, get, self.mapping)
+        return line, None
+
+    def _rejected(self, exc: FieldError, line_no: int, get: dict[str, str]) -> RejectedLine:
+        found = self.where.get(exc.field)
+        shown = f" (column {self.header[found]!r})" if found is not None else ""
+        column = found + 1 if found is not None else None
+        rejected = rejected_row(get, Problem(self.name, line_no, f"{exc}{shown}", column=column))
+        if rejected.invoice_number in self.totals:
+            self.totals[rejected.invoice_number].failed = True
+        return rejected
+
+    def total_problems(self) -> Iterator[RejectedLine]:
+        """The invoices whose lines do not add up to the total their rows state."""
+        for number, total in self.totals.items():
+            message = self._total_problem(total)
+            if message is not None:
+                yield rejected_row(
+                    {"invoice_number": number, "customer_id": total.customer},
+                    Problem(
+                        self.name,
+                        total.first_line,
+                        message,
+                        column=self.where["invoice_total"] + 1,
+                    ),
+                )
+
+    def _total_problem(self, total: _Total) -> str | None:
         if total.failed or total.stated is None:
-            continue
-        column = where["invoice_total"] + 1
+            return None
+        shown = self.header[self.where["invoice_total"]]
         if total.conflict:
-            message = f"the invoice's rows state different totals (column {header[column - 1]!r})"
-        elif abs(total.lines - total.stated) > CENT:
-            message = (
+            return f"the invoice's rows state different totals (column {shown!r})"
+        if abs(total.lines - total.stated) > CENT:
+            return (
                 f"the invoice's lines add up to {total.lines} with tax, but its stated total "
-                f"is {total.stated} (column {header[column - 1]!r})"
+                f"is {total.stated} (column {shown!r})"
             )
-        else:
-            continue
-        yield rejected_row(
-            {"invoice_number": number, "customer_id": total.customer},
-            Problem(name, total.first_line, message, column=column),
+        return None
+
+    def _line(self, line_no: int, get: dict[str, str], row: list[str]) -> InvoiceLine | None:
+        """One row's invoice line (None: a void or draft row, noted); `FieldError`
+        otherwise."""
+        mapping = self.mapping
+        self._customer(get)
+        parsed = self._from_issue_date(get, row)
+        get["status"] = self._status(get, row)
+        if get["status"] in SKIPPED:
+            self.notes.append(
+                Problem(
+                    self.name,
+                    line_no,
+                    f"invoice {get['invoice_number']} is {get['status']}: its row is not imported",
+                    Severity.WARNING,
+                )
+            )
+            return None
+        get["charge_type"] = _charge_type(get["charge_type"], mapping)
+
+        def to_date(field_name: str, text: str) -> date:
+            return parsed.get(field_name) or mapping.date(field_name, text)
+
+        discounted = bool(get.get("discount_percent", "").strip("0.,% "))
+        line = build_line(
+            get,
+            f"{self.name}:{line_no}",
+            to_date=to_date,
+            to_number=mapping.number,
+            check_amount=mapping.amount_check == "reject" and not discounted,
+            paid_date_required=mapping.paid_date_required,
         )
+        if mapping.amount_check == "warn":
+            self._note_amount_gap(line, line_no)
+        return line
+
+    def _customer(self, get: dict[str, str]) -> None:
+        """The customer id as customers.yaml knows it, and its currency when it is the
+        customer's."""
+        from_customer = self.mapping.fields["currency"].from_customer
+        if self.customers is None:
+            if from_customer:
+                raise FieldError("currency", "the currency comes from customers.yaml, not loaded")
+            return
+        get["customer_id"] = self.customers.match(
+            "customer_id", get["customer_id"], get.get("customer_name", "")
+        )
+        if from_customer:
+            get["currency"] = self.customers.currency(get["customer_id"])
+
+    def _from_issue_date(self, get: dict[str, str], row: list[str]) -> dict[str, date]:
+        """The fields the mapping derives from the issue date (an invoice number template,
+        the billing period as the issue month); the period dates, parsed."""
+        fields = self.mapping.fields
+        parsed: dict[str, date] = {}
+        if not any(s.template or s.issue_month for s in fields.values()):
+            return parsed
+        issue = self.mapping.date("issue_date", get["issue_date"])
+        template = fields["invoice_number"].template
+        if template:
+            cells = {h: row[self.at[_fold(h)]].strip() for h in fields["invoice_number"].headers()}
+            cells.update(
+                year=f"{issue.year:04d}", month=f"{issue.month:02d}", customer=get["customer_id"]
+            )
+            get["invoice_number"] = template.format_map(cells)
+        first = issue.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        for period in ("period_start", "period_end"):
+            if fields[period].issue_month:
+                parsed[period] = first if fields[period].issue_month == "start" else last
+                get[period] = parsed[period].isoformat()
+        return parsed
+
+    def _status(self, get: dict[str, str], row: list[str]) -> str:
+        status = self.mapping.fields["status"]
+        if not status.from_dates:
+            return self.mapping.word("status", get["status"])
+        if status.void and _fold(row[self.at[_fold(status.void)]]) in TRUE:
+            return "void"
+        if get["paid_date"]:
+            return "paid"
+        if self.mapping.date("due_date", get["due_date"]) < self.today:
+            return "overdue"
+        return "unpaid"
+
+    def _note_amount_gap(self, line: InvoiceLine, line_no: int) -> None:
+        gap = line.amount - line.quantity * line.unit_price
+        if abs(gap) > CENT:
+            self.notes.append(
+                Problem(
+                    self.name,
+                    line_no,
+                    f"amount {line.amount} differs from quantity × unit price "
+                    f"({line.quantity} × {line.unit_price}) by {gap}: the invoiced amount "
+                    "is the one customers are told",
+                    Severity.WARNING,
+                    column=self.at[_fold(self.mapping.fields["amount"].headers()[0])] + 1,
+                )
+            )
+
+
+def _charge_type(text: str, mapping: Mapping) -> str:
+    """The charge type a row's cell names: by the words it contains, or a value word."""
+    charge = mapping.fields["charge_type"]
+    if not (charge.contains or charge.default):
+        return mapping.word("charge_type", text)
+    folded = _fold(text)
+    found = next((ours for word, ours in charge.contains if word in folded), charge.default)
+    if found is None:
+        raise FieldError("charge_type", f"no charge type in {text!r}")
+    return found
 
 
 def _one_currency(line: InvoiceLine, line_no: int, seen: dict[str, tuple[str, int]]) -> None:
@@ -523,104 +725,6 @@ def _add_stated(total: _Total, text: str, mapping: Mapping) -> bool:
     if total.stated is None:
         total.stated = stated
     return total.stated == stated
-
-
-def _line(
-    name: str,
-    line_no: int,
-    get: dict[str, str],
-    row: list[str],
-    at: dict[str, int],
-    mapping: Mapping,
-    customers: CustomerMatcher | None,
-    today: date,
-    notes: list[Problem],
-) -> InvoiceLine | None:
-    """One row's invoice line (None: a void or draft row, noted); `FieldError` otherwise."""
-    fields = mapping.fields
-    if customers is not None:
-        get["customer_id"] = customers.match(
-            "customer_id", get["customer_id"], get.get("customer_name", "")
-        )
-        if fields["currency"].from_customer:
-            get["currency"] = customers.currency(get["customer_id"])
-    elif fields["currency"].from_customer:
-        raise FieldError("currency", "the currency comes from customers.yaml, not loaded")
-    parsed: dict[str, date] = {}
-    if any(s.template or s.issue_month for s in fields.values()):
-        issue = mapping.date("issue_date", get["issue_date"])
-        template = fields["invoice_number"].template
-        if template:
-            cells = {h: row[at[_fold(h)]].strip() for h in fields["invoice_number"].headers()}
-            cells.update(
-                year=f"{issue.year:04d}", month=f"{issue.month:02d}", customer=get["customer_id"]
-            )
-            get["invoice_number"] = template.format_map(cells)
-        first = issue.replace(day=1)
-        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        for period in ("period_start", "period_end"):
-            if fields[period].issue_month:
-                parsed[period] = first if fields[period].issue_month == "start" else last
-                get[period] = parsed[period].isoformat()
-    status = fields["status"]
-    if status.from_dates:
-        if status.void and _fold(row[at[_fold(status.void)]]) in TRUE:
-            get["status"] = "void"
-        elif get["paid_date"]:
-            get["status"] = "paid"
-        elif mapping.date("due_date", get["due_date"]) < today:
-            get["status"] = "overdue"
-        else:
-            get["status"] = "unpaid"
-    else:
-        get["status"] = mapping.word("status", get["status"])
-    if get["status"] in SKIPPED:
-        notes.append(
-            Problem(
-                name,
-                line_no,
-                f"invoice {get['invoice_number']} is {get['status']}: its row is not imported",
-                Severity.WARNING,
-            )
-        )
-        return None
-    charge = fields["charge_type"]
-    if charge.contains or charge.default:
-        text = _fold(get["charge_type"])
-        found = next((ours for word, ours in charge.contains if word in text), charge.default)
-        if found is None:
-            raise FieldError("charge_type", f"no charge type in {get['charge_type']!r}")
-        get["charge_type"] = found
-    else:
-        get["charge_type"] = mapping.word("charge_type", get["charge_type"])
-
-    def to_date(field_name: str, text: str) -> date:
-        return parsed.get(field_name) or mapping.date(field_name, text)
-
-    discounted = bool(get.get("discount_percent", "").strip("0.,% "))
-    line = build_line(
-        get,
-        f"{name}:{line_no}",
-        to_date=to_date,
-        to_number=mapping.number,
-        check_amount=mapping.amount_check == "reject" and not discounted,
-        paid_date_required=mapping.paid_date_required,
-    )
-    if mapping.amount_check == "warn":
-        gap = line.amount - line.quantity * line.unit_price
-        if abs(gap) > CENT:
-            notes.append(
-                Problem(
-                    name,
-                    line_no,
-                    f"amount {line.amount} differs from quantity × unit price "
-                    f"({line.quantity} × {line.unit_price}) by {gap}: the invoiced amount "
-                    "is the one customers are told",
-                    Severity.WARNING,
-                    column=at[_fold(fields["amount"].headers()[0])] + 1,
-                )
-            )
-    return line
 
 
 def _discounted(

@@ -64,6 +64,16 @@ class _Invoice:
     changed: bool = False
     refused: bool = False
 
+    def kind(self) -> str:
+        """What the import does to it: refused, new, changed or unchanged."""
+        if self.refused:
+            return "refused"
+        if self.old <= 0:
+            return "new"
+        if self.changed or self.lines != self.old:
+            return "changed"
+        return "unchanged"
+
 
 @dataclass
 class Counts:
@@ -134,34 +144,28 @@ class Diff:
         """Classify every invoice, once the whole file is read."""
         counts = Counts(self.written)
         for number, invoice in self.invoices.items():
-            if invoice.refused:
-                kind = "refused"
-            elif invoice.old <= 0:
-                kind = "new"
-            elif invoice.changed or invoice.lines != invoice.old:
-                kind = "changed"
-            else:
-                kind = "unchanged"
+            kind = invoice.kind()
             if kind != "unchanged":
                 self.touched.add(number)
             if 0 < invoice.lines < invoice.old:
                 self.shorter.append((number, invoice.lines))
             counts.add(invoice.customer, kind)
-        if self.base is None:
-            return counts
+        if self.base is not None:
+            self._not_in_file(self.base.id, counts, full=full)
+        return counts
+
+    def _not_in_file(self, base: int, counts: Counts, *, full: bool) -> None:
+        """The base import's invoices missing from the file: voided (`full`) or kept."""
         with self._store.db.read() as session:
             conn = session.connection()
-            for number, customer, voided, lines in conn.execute(
-                _ALL_NUMBERS, {"source": self.base.id}
-            ):
+            for number, customer, voided, lines in conn.execute(_ALL_NUMBERS, {"source": base}):
                 if number in self.invoices or voided == lines:
                     continue  # in the file, or voided already
                 self.missing.append((number, customer))
                 counts.add(customer, "voided" if full else "kept")
-            self.touched.update(conn.execute(_OLD_REJECTED, {"source": self.base.id}).scalars())
+            self.touched.update(conn.execute(_OLD_REJECTED, {"source": base}).scalars())
         if full:
             self.touched.update(number for number, _ in self.missing)
-        return counts
 
 
 @dataclass(frozen=True)

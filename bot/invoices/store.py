@@ -174,6 +174,30 @@ class InvoiceStore:
                 if last is None:
                     break
 
+    def _chosen(
+        self,
+        conn: Connection,
+        origin: str,
+        wanted: Mapping[str, Source],
+        live: Mapping[str, Source],
+        dropped: list[int],
+    ) -> dict[str, Source]:
+        """The source to make live for each wanted name: the live one when its content is
+        the same (the staged one goes to `dropped`), else the staged one; `Raced` when that
+        is no longer staged."""
+        chosen: dict[str, Source] = {}
+        for name, source in wanted.items():
+            current = live.get(name)
+            if current is not None and current.sha256 == source.sha256:
+                chosen[name] = current
+                if current.id != source.id:
+                    dropped.append(source.id)
+            elif self._is_staged(conn, source):
+                chosen[name] = source
+            else:
+                raise Raced(f"{origin} source {name!r} changed meanwhile")
+        return chosen
+
     def make_live(
         self,
         origin: str,
@@ -203,17 +227,7 @@ class InvoiceStore:
             }
             if first and set(wanted) & set(live):
                 raise Raced(f"{origin} source {sorted(set(wanted) & set(live))[0]!r} arrived")
-            chosen: dict[str, Source] = {}
-            for name, source in wanted.items():
-                current = live.get(name)
-                if current is not None and current.sha256 == source.sha256:
-                    chosen[name] = current
-                    if current.id != source.id:
-                        dropped.append(source.id)
-                elif self._is_staged(conn, source):
-                    chosen[name] = source
-                else:
-                    raise Raced(f"{origin} source {name!r} changed meanwhile")
+            chosen = self._chosen(conn, origin, wanted, live, dropped)
             keep = {source.id for source in chosen.values()}
             retire = [
                 s.id

@@ -42,120 +42,10 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
         raise FileRejected(line_of(data), "expected a top-level 'customers:' list")
     if not records:
         raise FileRejected(line_of(data), "the 'customers:' list is empty")
-    customers: list[Customer] = []
-    problems: list[Problem] = []
-    seen_ids: set[str] = set()
-    seen_tenants: dict[str, str] = {}
-    seen_names: dict[str, str] = {}  # folded id, name or alias: the customer it names
-    for record in records:
-        line = line_of(record)
-        if not isinstance(record, dict):
-            problems.append(Problem(path, line, "each customer must be a mapping"))
-            continue
-        cid = str(record.get("id") or "").strip()
-        name = str(record.get("name") or "").strip()
-        if not cid or not name:
-            problems.append(Problem(path, line, "customer needs an 'id' and a 'name'"))
-            continue
-        if cid in seen_ids:
-            problems.append(Problem(path, line, f"duplicate customer id {cid!r}"))
-            continue
-        seen_ids.add(cid)
-        raw_tenants = record.get("tenant_ids") or []
-        if isinstance(raw_tenants, str):  # one tenant written without the list brackets
-            raw_tenants = [raw_tenants]
-        if not isinstance(raw_tenants, list):
-            problems.append(Problem(path, line, f"{cid}: tenant_ids must be a list of GUIDs"))
-            raw_tenants = []
-        tenants = tuple(str(t).strip().lower() for t in raw_tenants if isinstance(t, str))
-        if len(tenants) < len(raw_tenants):
-            problems.append(Problem(path, line, f"{cid}: each tenant id must be a GUID in quotes"))
-        for tenant in tenants:
-            if not _TENANT.match(tenant):
-                problems.append(Problem(path, line, f"{cid}: tenant id {tenant!r} is not a GUID"))
-            elif tenant in seen_tenants:
-                problems.append(
-                    Problem(
-                        path,
-                        line,
-                        f"{cid}: tenant id {tenant} also belongs to {seen_tenants[tenant]!r}",
-                    )
-                )
-            seen_tenants.setdefault(tenant, cid)
-        status = str(record.get("account_status", "active"))
-        if status not in ACCOUNT_STATUSES:
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    f"{cid}: account_status must be one of "
-                    f"{', '.join(ACCOUNT_STATUSES)}, not {status!r}",
-                )
-            )
-        raw_contacts = record.get("contacts") or []
-        if not isinstance(raw_contacts, list):
-            problems.append(Problem(path, line, f"{cid}: contacts must be a list"))
-            raw_contacts = []
-        language = str(record.get("language", "en")).strip().lower()
-        if not _LANGUAGE.match(language):
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    f"{cid}: language must be a two-letter code such as 'en' or 'es', "
-                    f"not {language!r}",
-                )
-            )
-            language = "en"
-        reminders = record.get("reminders", True)
-        if not isinstance(reminders, bool):
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    f"{cid}: reminders must be true or false, not {reminders!r}; "
-                    "no reminders are sent to it until this is fixed",
-                )
-            )
-            reminders = False  # whatever was meant, never a message the admin may not want
-        raw_aliases = record.get("aliases") or []
-        if isinstance(raw_aliases, str):
-            raw_aliases = [raw_aliases]
-        if not isinstance(raw_aliases, list) or not all(
-            isinstance(a, str | int) and str(a).strip() for a in raw_aliases
-        ):
-            problems.append(Problem(path, line, f"{cid}: aliases must be a list of names"))
-            raw_aliases = []
-        aliases = tuple(str(a).strip() for a in raw_aliases)
-        for alias in aliases:
-            known = seen_names.get(fold_name(alias))
-            if known is not None and known != cid:
-                problems.append(
-                    Problem(path, line, f"{cid}: alias {alias!r} is also a name of {known!r}")
-                )
-        for own in (cid, name, *aliases):
-            seen_names.setdefault(fold_name(own), cid)
-        contacts = tuple(
-            Contact(str(c.get("name", "")), str(c.get("email", "")), str(c.get("role", "")))
-            for c in raw_contacts
-            if isinstance(c, dict)
-        )
-        customers.append(
-            Customer(
-                id=cid,
-                name=name,
-                tenant_ids=tenants,
-                contacts=contacts,
-                support_plan=str(record.get("support_plan", "standard")),
-                account_status=status,
-                currency=str(record.get("currency", "EUR")),
-                language=language,
-                reminders=reminders,
-                aliases=aliases,
-            )
-        )
-    if records and not customers:
-        problems.append(
+    reading = _Customers(path)
+    customers = [c for c in map(reading.customer, records) if c is not None]
+    if not customers:
+        reading.problems.append(
             Problem(
                 path,
                 line_of(data),
@@ -164,7 +54,146 @@ def parse_customers(path: str, data: Any) -> tuple[list[Customer], list[Problem]
                 Severity.FATAL,
             )
         )
-    return customers, problems
+    return customers, reading.problems
+
+
+class _Customers:
+    """customers.yaml being read: its problems so far, and the ids, tenants and names the
+    records before the current one took."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+        self.seen_ids: set[str] = set()
+        self.seen_tenants: dict[str, str] = {}
+        self.seen_names: dict[str, str] = {}  # folded id, name or alias: the customer it names
+
+    def customer(self, record: Any) -> Customer | None:
+        """The record's customer; None (with a problem) when it cannot be used at all."""
+        line = line_of(record)
+        if not isinstance(record, dict):
+            self.problems.append(Problem(self.path, line, "each customer must be a mapping"))
+            return None
+        cid = str(record.get("id") or "").strip()
+        name = str(record.get("name") or "").strip()
+        if not cid or not name:
+            self.problems.append(Problem(self.path, line, "customer needs an 'id' and a 'name'"))
+            return None
+        if cid in self.seen_ids:
+            self.problems.append(Problem(self.path, line, f"duplicate customer id {cid!r}"))
+            return None
+        self.seen_ids.add(cid)
+        check = _Record(self.path, line, cid, self.problems)
+        tenants = self._tenants(check, record.get("tenant_ids") or [])
+        status = check.account_status(str(record.get("account_status", "active")))
+        raw_contacts = check.contacts(record.get("contacts") or [])
+        language = check.language(str(record.get("language", "en")).strip().lower())
+        reminders = check.reminders(record.get("reminders", True))
+        aliases = self._aliases(check, name, record.get("aliases") or [])
+        contacts = tuple(
+            Contact(str(c.get("name", "")), str(c.get("email", "")), str(c.get("role", "")))
+            for c in raw_contacts
+            if isinstance(c, dict)
+        )
+        return Customer(
+            id=cid,
+            name=name,
+            tenant_ids=tenants,
+            contacts=contacts,
+            support_plan=str(record.get("support_plan", "standard")),
+            account_status=status,
+            currency=str(record.get("currency", "EUR")),
+            language=language,
+            reminders=reminders,
+            aliases=aliases,
+        )
+
+    def _tenants(self, check: _Record, raw: Any) -> tuple[str, ...]:
+        """The customer's tenant ids, lowercase; each must be a GUID no one else has."""
+        tenants = check.tenant_ids(raw)
+        for tenant in tenants:
+            if not _TENANT.match(tenant):
+                check.problem(f"tenant id {tenant!r} is not a GUID")
+            elif tenant in self.seen_tenants:
+                check.problem(f"tenant id {tenant} also belongs to {self.seen_tenants[tenant]!r}")
+            self.seen_tenants.setdefault(tenant, check.cid)
+        return tenants
+
+    def _aliases(self, check: _Record, name: str, raw: Any) -> tuple[str, ...]:
+        """Other names of the customer; none may be another customer's id, name or alias."""
+        aliases = check.aliases(raw)
+        for alias in aliases:
+            known = self.seen_names.get(fold_name(alias))
+            if known is not None and known != check.cid:
+                check.problem(f"alias {alias!r} is also a name of {known!r}")
+        for own in (check.cid, name, *aliases):
+            self.seen_names.setdefault(fold_name(own), check.cid)
+        return aliases
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """The checks of one customer record's fields: each returns the value to use and notes a
+    problem, naming the customer, when the record's is unusable."""
+
+    path: str
+    line: int
+    cid: str
+    problems: list[Problem]
+
+    def problem(self, message: str) -> None:
+        self.problems.append(Problem(self.path, self.line, f"{self.cid}: {message}"))
+
+    def tenant_ids(self, raw: Any) -> tuple[str, ...]:
+        if isinstance(raw, str):  # one tenant written without the list brackets
+            raw = [raw]
+        if not isinstance(raw, list):
+            self.problem("tenant_ids must be a list of GUIDs")
+            raw = []
+        tenants = tuple(str(t).strip().lower() for t in raw if isinstance(t, str))
+        if len(tenants) < len(raw):
+            self.problem("each tenant id must be a GUID in quotes")
+        return tenants
+
+    def account_status(self, status: str) -> str:
+        if status not in ACCOUNT_STATUSES:
+            self.problem(
+                f"account_status must be one of {', '.join(ACCOUNT_STATUSES)}, not {status!r}"
+            )
+        return status
+
+    def contacts(self, raw: Any) -> list[Any]:
+        if not isinstance(raw, list):
+            self.problem("contacts must be a list")
+            return []
+        return raw
+
+    def language(self, language: str) -> str:
+        if not _LANGUAGE.match(language):
+            self.problem(
+                f"language must be a two-letter code such as 'en' or 'es', not {language!r}"
+            )
+            return "en"
+        return language
+
+    def reminders(self, reminders: Any) -> bool:
+        if not isinstance(reminders, bool):
+            self.problem(
+                f"reminders must be true or false, not {reminders!r}; "
+                "no reminders are sent to it until this is fixed"
+            )
+            return False  # whatever was meant, never a message the admin may not want
+        return reminders
+
+    def aliases(self, raw: Any) -> tuple[str, ...]:
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not all(
+            isinstance(a, str | int) and str(a).strip() for a in raw
+        ):
+            self.problem("aliases must be a list of names")
+            return ()
+        return tuple(str(a).strip() for a in raw)
 
 
 def fold_name(text: str) -> str:

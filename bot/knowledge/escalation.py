@@ -56,11 +56,37 @@ def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Proble
     if not isinstance(data, dict):
         raise FileRejected(1, "expected 'routes:' and 'categories:' mappings")
     problems: list[Problem] = []
+    routes = _routes(path, data, problems)
+    raw_categories = data.get("categories")
+    # Without categories the file hands nothing over: lost as a whole (fatal), not a nit.
+    if not isinstance(raw_categories, list):
+        raise FileRejected(line_of(data), "'categories:' must be a list")
+    if not raw_categories:
+        raise FileRejected(line_of(data), "the 'categories:' list is empty")
+    categories = [
+        category
+        for record in raw_categories
+        if (category := _category(path, record, routes, problems)) is not None
+    ]
+    if not categories:
+        problems.append(
+            Problem(
+                path,
+                line_of(data),
+                "no escalation category could be used: requests that need a person would not "
+                "be handed over",
+                Severity.FATAL,
+            )
+        )
+    return EscalationRules(routes, tuple(categories)), problems
+
+
+def _routes(path: str, data: dict[str, Any], problems: list[Problem]) -> dict[str, Route]:
     routes: dict[str, Route] = {}
     raw_routes = data.get("routes")
     if not isinstance(raw_routes, dict):
         problems.append(Problem(path, line_of(data), "'routes:' must map route ids to routes"))
-        raw_routes = {}
+        return routes
     for rid, record in raw_routes.items():
         if rid == "__line__":
             continue
@@ -75,62 +101,55 @@ def parse_escalation(path: str, data: Any) -> tuple[EscalationRules, list[Proble
             str(record.get("description", "")),
             translations_of(record, "name", path, problems),
         )
-    categories: list[Category] = []
-    raw_categories = data.get("categories")
-    # Without categories the file hands nothing over: lost as a whole (fatal), not a nit.
-    if not isinstance(raw_categories, list):
-        raise FileRejected(line_of(data), "'categories:' must be a list")
-    if not raw_categories:
-        raise FileRejected(line_of(data), "the 'categories:' list is empty")
-    for record in raw_categories:
-        line = line_of(record)
-        if not isinstance(record, dict):
-            problems.append(Problem(path, line, "each category must be a mapping"))
-            continue
-        cid = str(record.get("id", ""))
-        if not _ID.match(cid):
-            problems.append(Problem(path, line, f"category id {cid!r} must be snake_case"))
-            continue
-        route = str(record.get("route", ""))
-        if route not in routes:
-            problems.append(
-                Problem(
-                    path,
-                    line,
-                    f"category {cid!r}: unknown route {route!r} "
-                    f"(routes: {', '.join(routes) or 'none'})",
-                )
-            )
-            continue
-        raw_examples = record.get("examples") or []
-        if not isinstance(raw_examples, list):
-            problems.append(Problem(path, line, f"category {cid!r}: examples must be a list"))
-            continue
-        examples = tuple(
-            str(e) for e in raw_examples if isinstance(e, str | int | float) and str(e).strip()
-        )
-        if not examples:
-            problems.append(Problem(path, line, f"category {cid!r} needs example phrasings"))
-            continue
-        categories.append(
-            Category(
-                cid,
-                str(record.get("name") or cid.replace("_", " ").capitalize()),
-                route,
-                str(record.get("description", "")),
-                examples,
-                tuple(str(e) for e in record.get("counter_examples") or () if str(e).strip()),
-                translations_of(record, "name", path, problems),
-            )
-        )
-    if raw_categories and not categories:
+    return routes
+
+
+def _category(
+    path: str, record: Any, routes: dict[str, Route], problems: list[Problem]
+) -> Category | None:
+    """The record's category; None (with a problem) when it cannot be used."""
+    line = line_of(record)
+    if not isinstance(record, dict):
+        problems.append(Problem(path, line, "each category must be a mapping"))
+        return None
+    cid = str(record.get("id", ""))
+    if not _ID.match(cid):
+        problems.append(Problem(path, line, f"category id {cid!r} must be snake_case"))
+        return None
+    route = str(record.get("route", ""))
+    if route not in routes:
         problems.append(
             Problem(
                 path,
-                line_of(data),
-                "no escalation category could be used: requests that need a person would not "
-                "be handed over",
-                Severity.FATAL,
+                line,
+                f"category {cid!r}: unknown route {route!r} "
+                f"(routes: {', '.join(routes) or 'none'})",
             )
         )
-    return EscalationRules(routes, tuple(categories)), problems
+        return None
+    examples = _examples(path, line, cid, record.get("examples") or [], problems)
+    if examples is None:
+        return None
+    return Category(
+        cid,
+        str(record.get("name") or cid.replace("_", " ").capitalize()),
+        route,
+        str(record.get("description", "")),
+        examples,
+        tuple(str(e) for e in record.get("counter_examples") or () if str(e).strip()),
+        translations_of(record, "name", path, problems),
+    )
+
+
+def _examples(
+    path: str, line: int, cid: str, raw: Any, problems: list[Problem]
+) -> tuple[str, ...] | None:
+    """A category's example phrasings; None (with a problem) when it has none."""
+    if not isinstance(raw, list):
+        problems.append(Problem(path, line, f"category {cid!r}: examples must be a list"))
+        return None
+    examples = tuple(str(e) for e in raw if isinstance(e, str | int | float) and str(e).strip())
+    if not examples:
+        problems.append(Problem(path, line, f"category {cid!r} needs example phrasings"))
+        return None
+    return examples

@@ -175,46 +175,10 @@ def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
     problems: list[Problem] = []
     support = _mapping(data, "support", path, problems)
     line = line_of(support, line_of(data))
-    timezone = str(support.get("timezone", "UTC"))
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        problems.append(Problem(path, line, f"unknown timezone {timezone!r}"))
-        timezone = "UTC"
-    hours: dict[str, tuple[time, time]] = {}
-    for day, value in _mapping(support, "hours", path, problems).items():
-        if day == LINE:
-            continue
-        try:
-            hours[_weekday(day)] = _window(value)
-        except ValueError as exc:
-            problems.append(Problem(path, line, f"hours: {day}: {exc}"))
-    holidays: set[date] = set()
-    for value in _list(support, "holidays", path, problems):
-        try:
-            holidays.add(_date(value))
-        except ValueError:
-            problems.append(Problem(path, line, f"holiday {value!r} is not a date (YYYY-MM-DD)"))
-    raw_collections = _mapping(data, "collections", path, problems)
-    try:
-        reminders = raw_collections.get("reminder_days", [1, 7, 14])
-        if not isinstance(reminders, list):
-            raise ValueError(f"reminder_days must be a list of days, not {reminders!r}")
-        collections = Collections(
-            reminder_days=tuple(_days(d, "reminder_days") for d in reminders),
-            suspension_notice_days=_days(
-                raw_collections.get("suspension_notice_days", 23), "suspension_notice_days"
-            ),
-            suspension_days=_days(raw_collections.get("suspension_days", 30), "suspension_days"),
-            reinstatement=str(raw_collections.get("reinstatement", "")),
-            reinstatements=translations_of(raw_collections, "reinstatement", path, problems),
-            before_due_days=_before_due(raw_collections.get("before_due_days")),
-        )
-    except ValueError as exc:
-        problems.append(
-            Problem(path, line_of(raw_collections, line_of(data)), f"collections: {exc}")
-        )
-        collections = Collections()
+    timezone = _timezone(str(support.get("timezone", "UTC")), path, line, problems)
+    hours = _hours(support, path, line, problems)
+    holidays = _holidays(support, path, line, problems)
+    collections = _collections(data, path, problems)
     contact = {
         str(k): str(v) for k, v in _mapping(support, "contact", path, problems).items() if k != LINE
     }
@@ -231,6 +195,61 @@ def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
         ),
         problems,
     )
+
+
+def _timezone(timezone: str, path: str, line: int, problems: list[Problem]) -> str:
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        problems.append(Problem(path, line, f"unknown timezone {timezone!r}"))
+        return "UTC"
+    return timezone
+
+
+def _hours(
+    support: dict[str, Any], path: str, line: int, problems: list[Problem]
+) -> dict[str, tuple[time, time]]:
+    hours: dict[str, tuple[time, time]] = {}
+    for day, value in _mapping(support, "hours", path, problems).items():
+        if day == LINE:
+            continue
+        try:
+            hours[_weekday(day)] = _window(value)
+        except ValueError as exc:
+            problems.append(Problem(path, line, f"hours: {day}: {exc}"))
+    return hours
+
+
+def _holidays(support: dict[str, Any], path: str, line: int, problems: list[Problem]) -> set[date]:
+    holidays: set[date] = set()
+    for value in _list(support, "holidays", path, problems):
+        try:
+            holidays.add(_date(value))
+        except ValueError:
+            problems.append(Problem(path, line, f"holiday {value!r} is not a date (YYYY-MM-DD)"))
+    return holidays
+
+
+def _collections(data: dict[str, Any], path: str, problems: list[Problem]) -> Collections:
+    """The collections settings; the defaults (with a problem) when one is unusable."""
+    raw = _mapping(data, "collections", path, problems)
+    try:
+        reminders = raw.get("reminder_days", [1, 7, 14])
+        if not isinstance(reminders, list):
+            raise ValueError(f"reminder_days must be a list of days, not {reminders!r}")
+        return Collections(
+            reminder_days=tuple(_days(d, "reminder_days") for d in reminders),
+            suspension_notice_days=_days(
+                raw.get("suspension_notice_days", 23), "suspension_notice_days"
+            ),
+            suspension_days=_days(raw.get("suspension_days", 30), "suspension_days"),
+            reinstatement=str(raw.get("reinstatement", "")),
+            reinstatements=translations_of(raw, "reinstatement", path, problems),
+            before_due_days=_before_due(raw.get("before_due_days")),
+        )
+    except ValueError as exc:
+        problems.append(Problem(path, line_of(raw, line_of(data)), f"collections: {exc}"))
+        return Collections()
 
 
 def _mapping(

@@ -48,35 +48,39 @@ def _walk_folder(
         problems.append(Problem(where, 1, f"folder cannot be read: {_why(exc)}"))
         return
     for name in names:
-        if name.startswith("."):
-            continue
-        path = folder / name
-        relative = f"{prefix}{name}"
-        try:
-            info = os.lstat(path)
-        except OSError as exc:  # removed while we walk, or not ours to see
-            problems.append(Problem(relative, 1, f"cannot be read: {_why(exc)}; skipped"))
-            continue
-        mode = info.st_mode
-        if stat.S_ISLNK(mode):
-            found = _follow_link(path, relative, real_root)
-            if isinstance(found, Problem):
-                problems.append(found)
-            else:
-                entries.append(found)
-        elif stat.S_ISDIR(mode):
-            if name.lower().endswith(NAMED_LIKE_FILES):
-                why = "is a folder, not a file (a bind mount of a missing file?)"
-                problems.append(Problem(relative, 1, why))
-            else:
-                _walk_folder(path, real_root, f"{relative}/", entries, problems)
-        elif stat.S_ISREG(mode):
-            if info.st_nlink > 1:
-                problems.append(_hard_link(relative, info.st_nlink))
-            else:
-                entries.append(Entry(relative, path))
+        if not name.startswith("."):
+            _walk_entry(folder / name, f"{prefix}{name}", real_root, entries, problems)
+
+
+def _walk_entry(
+    path: Path, relative: str, real_root: Path, entries: list[Entry], problems: list[Problem]
+) -> None:
+    """One folder entry: a file to read, a folder to walk, or a problem."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:  # removed while we walk, or not ours to see
+        problems.append(Problem(relative, 1, f"cannot be read: {_why(exc)}; skipped"))
+        return
+    mode = info.st_mode
+    if stat.S_ISLNK(mode):
+        found = _follow_link(path, relative, real_root)
+        if isinstance(found, Problem):
+            problems.append(found)
         else:
-            problems.append(Problem(relative, 1, f"is a {_kind(mode)}, not a file; skipped"))
+            entries.append(found)
+    elif stat.S_ISDIR(mode):
+        if path.name.lower().endswith(NAMED_LIKE_FILES):
+            why = "is a folder, not a file (a bind mount of a missing file?)"
+            problems.append(Problem(relative, 1, why))
+        else:
+            _walk_folder(path, real_root, f"{relative}/", entries, problems)
+    elif stat.S_ISREG(mode):
+        if info.st_nlink > 1:
+            problems.append(_hard_link(relative, info.st_nlink))
+        else:
+            entries.append(Entry(relative, path))
+    else:
+        problems.append(Problem(relative, 1, f"is a {_kind(mode)}, not a file; skipped"))
 
 
 def _follow_link(path: Path, relative: str, real_root: Path) -> Entry | Problem:

@@ -4,6 +4,7 @@ could not answer: what admins read to know which articles to write next."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +14,15 @@ from bot.tickets.database import Database
 from bot.tickets.models import FeedbackRow, UnansweredRow
 from bot.tickets.values import Unanswered
 
-Vote = tuple[str, str, bool, str, datetime]  # (channel, conversation, helpful, about, at)
+
+class Vote(NamedTuple):
+    """One customer's answer to "was this helpful?" about one reply (`about`, PII masked)."""
+
+    channel: str
+    conversation: str
+    helpful: bool
+    about: str
+    at: datetime
 
 
 class FeedbackLog:
@@ -61,13 +70,13 @@ class FeedbackLog:
     # --- reads ----------------------------------------------------------------------------
 
     def votes(self, *, helpful: bool | None = None) -> list[Vote]:
-        """(channel, conversation, helpful, about, at), oldest first."""
+        """The votes, oldest first; only the (un)helpful ones when `helpful` is given."""
         query = select(FeedbackRow).order_by(FeedbackRow.id)
         if helpful is not None:
             query = query.where(FeedbackRow.helpful == helpful)
         with self._db.read() as session:
             return [
-                (r.channel, r.conversation, r.helpful, r.about, r.at)
+                Vote(r.channel, r.conversation, r.helpful, r.about, r.at)
                 for r in session.scalars(query)
             ]
 

@@ -113,7 +113,7 @@ async def test_action_execute_is_answered_in_the_invoke_response_with_a_card(
     [button] = answer.body["value"]["actions"]  # and offers it
     assert button["data"]["action"] == "talk_to_person"
     assert not bot.cloud.sent(user.conversation)  # the card replaces the clicked one
-    assert bot.assistant.storage.feedback.votes()[0][2] is False
+    assert bot.assistant.storage.feedback.votes()[0].helpful is False
 
 
 async def test_a_card_action_without_data_beside_an_open_ticket_is_a_button_not_a_message(

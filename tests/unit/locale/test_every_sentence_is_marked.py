@@ -133,7 +133,6 @@ ALLOWED: dict[str, set[str]] = {
         "value",
     },
     "adapters/teams/turns.py": {
-        "inline send: {}",  # why the outbox row was released, for the operator
         "deliveryKey",  # channelData field carrying the outbox row's key
     },
     "adapters/slack/blocks.py": {  # Block Kit action ids and styles

@@ -12,6 +12,7 @@ from ticket_twins import StepClock, open_refund_ticket
 from bot.conversation.state import ConversationState, PendingOffer, Shown
 from bot.storage import Storage
 from bot.tickets import OutboxEntry
+from bot.tickets.feedback import Vote
 
 
 def rows(storage: Storage) -> list[OutboxEntry]:
@@ -63,10 +64,11 @@ def test_feedback_is_kept(storage: Storage, clock: StepClock) -> None:
         storage.feedback.vote_in(session, "teams", "a:conv-1", False, "card 4111 1111 1111 1111")
 
     assert storage.feedback.votes() == [
-        ("teams", "a:conv-1", True, "How do I read my invoice?", clock.now),
-        ("teams", "a:conv-1", False, "card [card ****1111]", clock.now),
+        Vote("teams", "a:conv-1", True, "How do I read my invoice?", clock.now),
+        Vote("teams", "a:conv-1", False, "card [card ****1111]", clock.now),
     ]
-    assert [f[3] for f in storage.feedback.votes(helpful=False)] == ["card [card ****1111]"]
+    unhelpful = storage.feedback.votes(helpful=False)
+    assert [vote.about for vote in unhelpful] == ["card [card ****1111]"]
 
 
 def test_prune_forgets_old_delivery_records_but_never_undelivered_rows(
