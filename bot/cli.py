@@ -362,14 +362,15 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
     since = datetime.now(UTC) - timedelta(days=days)
     with clear_errors(), Storage.from_url(settings_of(ctx).database) as storage:
         questions = storage.feedback.unanswered(since=since)
-        unhelpful = [f for f in storage.feedback.votes(helpful=False) if f[4] >= since]
+        unhelpful = [f for f in storage.feedback.votes(helpful=False) if f.at >= since]
     if as_json:
         click.echo(
             json.dumps(
                 {
                     "questions": [q.to_json() for q in questions],
                     "unhelpful": [
-                        {"channel": f[0], "about": f[3], "at": f[4].isoformat()} for f in unhelpful
+                        {"channel": f.channel, "about": f.about, "at": f.at.isoformat()}
+                        for f in unhelpful
                     ],
                 },
                 ensure_ascii=False,
@@ -392,7 +393,7 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
         click.echo(f"       {q.kind}, confidence {q.confidence:.2f}; nearest: {q.nearest or '-'}")
     if unhelpful:
         click.echo(f"{counted(len(unhelpful), 'answer', 'answers')} marked not helpful:")
-        for about, count in Counter(f[3] for f in unhelpful).most_common():
+        for about, count in Counter(f.about for f in unhelpful).most_common():
             click.echo(f"{count:4}× {about or '(no detail)'}")
 
 
