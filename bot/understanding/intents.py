@@ -87,11 +87,14 @@ class Example:
 
 def group_of(intent: str) -> str:
     """Intents that lead to the same kind of reply form a group: every invoice look-up,
-    every escalation category."""
+    every escalation category, the courtesies (a greeting or thanks, and thanks that say
+    the question is solved: "ok, thanks!" may split between the two and still be sure)."""
     if intent in INVOICE_INTENTS or intent in ACROSS_CUSTOMERS or intent == REMINDED:
         return "invoice"
     if intent.startswith(ESCALATE):
         return "escalate"
+    if intent in (GREETING, SOLVED):
+        return "courtesy"
     return intent
 
 
