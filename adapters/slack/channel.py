@@ -3,6 +3,8 @@
     ticket_opened     chat.postMessage in the channel; its `ts` becomes the ticket's thread
     ticket_updated    chat.update of that thread's parent post (the ticket as it is now)
     customer_message  chat.postMessage into the thread
+    payment_claimed   chat.postMessage in the channel (a customer's "I've paid")
+    weekly_report     chat.postMessage in the channel (last week's figures, adapters.slack.report)
 
 A Slack HTTP 429 becomes `RetryLater` with its Retry-After; an API error that no retry can
 mend (the channel is gone or archived, the token revoked, the post deleted: `REFUSED`)
@@ -29,6 +31,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import customer_line, payment_claim_line, ticket_blocks, ticket_text
+from adapters.slack.report import report_blocks, report_text
 from bot.channel import Delivered, OutboxEvent, Outgoing
 from bot.errors import DeliveryError, DeliveryRefused, RetryLater
 from bot.locale import SOURCE_LANGUAGE
@@ -133,6 +136,13 @@ class SlackChannel:
         if message.event == OutboxEvent.PAYMENT_CLAIMED:
             response = await self._client.chat_postMessage(
                 channel=self._channel, text=payment_claim_line(body, self._language)
+            )
+            return Delivered(reference=str(response["ts"]))
+        if message.event == OutboxEvent.WEEKLY_REPORT:
+            response = await self._client.chat_postMessage(
+                channel=self._channel,
+                text=report_text(body, self._language),
+                blocks=report_blocks(body, self._language),
             )
             return Delivered(reference=str(response["ts"]))
         raise DeliveryRefused(f"Slack has no rendering for outbox event {message.event!r}")

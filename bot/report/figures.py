@@ -157,7 +157,7 @@ def _instants(*names: str) -> list[Any]:
     return [bindparam(name, type_=instant) for name in names]
 
 
-def _tallies(conn: Connection, by: str | None) -> list[tuple[str, Tally]]:
+def tallies(conn: Connection, by: str | None) -> list[tuple[str, Tally]]:
     """Episodes by outcome for each value of the expression `by` (None: all together)."""
     key, group = (f"{by} AS k", f"{by}, outcome") if by else ("'' AS k", "outcome")
     rows = conn.execute(
@@ -197,11 +197,11 @@ def gather(
     period = {"since": since, "until": until}
     with db.engine.connect() as conn:
         build_episodes(conn, d, since, until, now)
-        weekly = _tallies(conn, d.week("started"))
-        everything = _tallies(conn, None)
+        weekly = tallies(conn, d.week("started"))
+        everything = tallies(conn, None)
         total = everything[0][1] if everything else Tally({})
-        by_language = _by_size(_tallies(conn, "language"))
-        by_topic = _by_size(_tallies(conn, "topic"))[:TOPICS_SHOWN]
+        by_language = _by_size(tallies(conn, "language"))
+        by_topic = _by_size(tallies(conn, "topic"))[:TOPICS_SHOWN]
         not_served = {
             NotServed(r.reason): int(r.n)
             for r in conn.execute(
@@ -223,7 +223,7 @@ def gather(
             )
         ]
         conn.execute(text(f"DROP TABLE {TABLE}"))
-        votes = _votes(conn, d, period)
+        votes = votes_by_week(conn, d, period)
         unhelpful = [
             (str(r.about), int(r.n))
             for r in conn.execute(
@@ -274,7 +274,9 @@ def gather(
     )
 
 
-def _votes(conn: Connection, d: Dialect, period: dict[str, datetime]) -> list[tuple[str, int, int]]:
+def votes_by_week(
+    conn: Connection, d: Dialect, period: dict[str, datetime]
+) -> list[tuple[str, int, int]]:
     rows = conn.execute(
         text(
             f"SELECT {d.week('at')} AS week, "
