@@ -116,6 +116,9 @@ class Report:
     agents_weekly: Sequence[tuple[str, RouteTimes]]
     reminders: Sequence[Reminders]
     names: Mapping[str, str] = field(default_factory=dict)  # route / category id -> name
+    timezone: str = "UTC"  # of the weeks (the partner's)
+    weeks_by_language: Sequence[tuple[str, str, Tally]] = ()  # (week, language, tally)
+    weeks_by_topic: Sequence[tuple[str, str, Tally]] = ()  # the topics of `by_topic` only
 
     def to_json(self) -> dict[str, Any]:
         def tallies(rows: Sequence[tuple[str, Tally]], key: str) -> list[dict[str, Any]]:
@@ -125,6 +128,7 @@ class Report:
             "since": self.since.isoformat(),
             "until": self.until.isoformat(),  # excluded: episodes started before it
             "generated": self.now.isoformat(),
+            "timezone": self.timezone,
             "follow_up_days": FOLLOW_UP_DAYS,
             "headline": {
                 "confirmed_rate": self.total.rate(Outcome.CONFIRMED),
@@ -134,6 +138,12 @@ class Report:
             "weeks": tallies(self.weeks, "week"),
             "by_language": tallies(self.by_language, "language"),
             "by_topic": tallies(self.by_topic, "topic"),
+            "weeks_by_language": [
+                {"week": w, "language": k, **t.to_json()} for w, k, t in self.weeks_by_language
+            ],
+            "weeks_by_topic": [
+                {"week": w, "topic": k, **t.to_json()} for w, k, t in self.weeks_by_topic
+            ],
             "not_served": {r.value: self.not_served.get(r, 0) for r in NotServed},
             "escalated": [{"route": r, "category": c, "episodes": n} for r, c, n in self.escalated],
             "votes": [{"week": w, "helpful": u, "unhelpful": d} for w, u, d in self.votes],
@@ -175,6 +185,23 @@ def tallies(conn: Connection, by: str | None) -> list[tuple[str, Tally]]:
     return [(key, Tally(counts[key], provisional[key])) for key in counts]
 
 
+def weekly_tallies(conn: Connection, week: str, by: str) -> list[tuple[str, str, Tally]]:
+    """Episodes by outcome for each week (the expression `week`) and value of `by`."""
+    rows = conn.execute(
+        text(
+            f"SELECT {week} AS w, {by} AS k, outcome, COUNT(*) AS n, SUM(provisional) AS p "
+            f"FROM {TABLE} GROUP BY {week}, {by}, outcome"
+        )
+    ).all()
+    counts: dict[tuple[str, str], dict[Outcome, int]] = defaultdict(dict)
+    provisional: dict[tuple[str, str], int] = defaultdict(int)
+    for row in rows:
+        key = (str(row.w), "" if row.k is None else str(row.k))
+        counts[key][Outcome(row.outcome)] = int(row.n)
+        provisional[key] += int(row.p or 0)
+    return [(w, k, Tally(counts[w, k], provisional[w, k])) for w, k in sorted(counts)]
+
+
 def _by_size(rows: list[tuple[str, Tally]]) -> list[tuple[str, Tally]]:
     return sorted(rows, key=lambda kv: (-kv[1].total, kv[0]))
 
@@ -192,7 +219,7 @@ def gather(
     """The report of the episodes that started in [since, until), as of the database's
     clock. `articles`: the folder's article paths (for "never cited"); `hours`: support
     hours, for the agents' times; `embedder`: groups unanswered questions by meaning."""
-    d = Dialect.of(db.engine.dialect.name)
+    d = Dialect.of(db.engine.dialect.name, hours.timezone, (since, until))
     now = db.now()
     period = {"since": since, "until": until}
     with db.engine.connect() as conn:
@@ -202,6 +229,11 @@ def gather(
         total = everything[0][1] if everything else Tally({})
         by_language = _by_size(tallies(conn, "language"))
         by_topic = _by_size(tallies(conn, "topic"))[:TOPICS_SHOWN]
+        weeks_by_language = weekly_tallies(conn, d.week("started"), "language")
+        shown = {topic for topic, _ in by_topic}
+        weeks_by_topic = [
+            row for row in weekly_tallies(conn, d.week("started"), "topic") if row[1] in shown
+        ]
         not_served = {
             NotServed(r.reason): int(r.n)
             for r in conn.execute(
@@ -271,6 +303,9 @@ def gather(
         agents_weekly=agents_weekly,
         reminders=reminders,
         names=dict(names or {}),
+        timezone=hours.timezone,
+        weeks_by_language=weeks_by_language,
+        weeks_by_topic=weeks_by_topic,
     )
 
 

@@ -74,8 +74,8 @@ def week_figures(storage: Storage, monday: date, timezone: str) -> dict[str, Any
     """The post's body: the episodes that started in the local week from `monday`, by
     outcome (confirmed and assumed apart), escalated by route, and the votes on answers."""
     db = storage.db
-    d = Dialect.of(db.engine.dialect.name)
     since, until = week_bounds(monday, timezone)
+    d = Dialect.of(db.engine.dialect.name, timezone, (since, until))
     with db.engine.connect() as conn:
         build_episodes(conn, d, since, until, db.now())
         everything = tallies(conn, None)
