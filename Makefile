@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run serve test test-fast bench lint clean
+.PHONY: install browser run serve test test-model test-all bench lint clean
 
 $(BIN)/billing-bot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,20 @@ run: install  ## chat as the sample overdue customer (SQLite + ./knowledge, no c
 serve: install  ## the HTTP server: Teams (/api/messages), Slack (/slack/events), /healthz
 	$(BIN)/billing-bot serve
 
-test: install  ## everything, including the real-model and PostgreSQL tests
-	$(BIN)/pytest -q
+# The report page's browser test renders it in Debian's headless Chromium; without root or apt
+# it is skipped, saying why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; } \
+	  || echo "chromium could not be installed: the report's browser test will be skipped"
 
-test-fast: install  ## without the real model
+test: install browser  ## the normal suite: unit, protocol and PostgreSQL tests (the real model aside)
 	$(BIN)/pytest -q -m "not model"
+
+test-model: install  ## the real-model tests (slow: the embedding model, conversation evals)
+	$(BIN)/pytest -q -m model
+
+test-all: test test-model  ## what CI runs after lint
 
 bench: install
 	$(BIN)/python benchmarks/core.py

@@ -215,11 +215,13 @@ async def _reporting(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _collecting(app: web.Application) -> AsyncIterator[None]:
-    """The daily collections run (COLLECTIONS=true, at COLLECTIONS_AT): reminders are queued
-    in the outbox, which the dispatcher delivers."""
+    """The daily collections run (COLLECTIONS=true, at COLLECTIONS_AT): reminders and the
+    agents' digest are queued in the outbox, which the dispatcher delivers."""
     context = app[CONTEXT]
     assistant = context.assistant
-    reminders = Reminders(assistant.storage, lambda: assistant.knowledge)
+    # The agents' digest goes out with the run when Slack is set up (nobody to read it else).
+    slack = bool(context.settings.slack_bot_token.get_secret_value())
+    reminders = Reminders(assistant.storage, lambda: assistant.knowledge, digest=slack)
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_daily(

@@ -23,10 +23,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from bot.answering.compose import beside_text, citations_of, decide_parts
 from bot.answering.decide import Answerer, Decision
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.collections.disputes import DISPUTE_CATEGORY, disputed_line, open_disputes
 from bot.collections.plan import Facts
+from bot.collections.store import Happened
 from bot.config import Settings
 from bot.conversation.state import OFFER_LIFETIME, ConversationState, PendingOffer
 from bot.conversation.turns import TurnNote, button_intent
@@ -57,6 +59,10 @@ _STATUS_QUESTION = re.compile(
     re.IGNORECASE,
 )
 
+# Replies after which a "yes" accepts the ticket the decision offered.
+_OFFERING = frozenset(
+    {ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE, ReplyKind.ANSWER, ReplyKind.INVOICE}
+)
 
 ASKED_FOR_A_PERSON = N_("The customer asked to talk to a person.")
 DISPUTED_BY_BUTTON = N_("The customer disputes invoice {number}.")
@@ -174,12 +180,19 @@ class Assistant:
             note = TurnNote(customer.id, None, f"ticket:{owner.category}")
             return _noted(note, _in(language, self._while_human_owns(owner, message, language)))
         state = replace(state, language=language)  # kept by `_remembering`
-        decision = self.answerer.decide(
+        today = self.today()
+        decision = decide_parts(
             message.text,
-            customer,
-            today=self._today(),
-            state=state,
-            offer_pending=state.offer(self.clock()) is not None,
+            state,
+            state.offer(self.clock()) is not None,
+            lambda part, conversation, pending: self.answerer.decide(
+                part,
+                customer,
+                today=today,
+                state=conversation,
+                offer_pending=pending,
+                language=language,
+            ),
             language=language,
         )
         effects: Effects
@@ -219,7 +232,9 @@ class Assistant:
         def apply(turn: Turn) -> Reply:
             reply = effects(turn)
             offer = None
-            if decision.offer and reply.kind in (ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE):
+            # A declined reply offers a ticket; so does an answer naming a question of the
+            # message it could not answer (bot/answering/compose).
+            if decision.offer and reply.kind in _OFFERING:
                 offer = PendingOffer(decision.offer, message.text, self.clock() + OFFER_LIFETIME)
             shown = decision.shown.intent if decision.shown is not None else None
             turn.note = TurnNote(
@@ -250,14 +265,23 @@ class Assistant:
             or self.answerer.named_customer(message.text)
             or (self.knowledge.customer(state.customer) if state.customer else None)
         )
-        decision = self.answerer.decide(
+        today = self.today()
+        decision = decide_parts(
             message.text,
-            customer,
-            agent=True,
-            today=self._today(),
-            state=state,
+            state,
+            False,
+            lambda part, conversation, _pending: self.answerer.decide(
+                part,
+                customer,
+                agent=True,
+                today=today,
+                state=conversation,
+                language=language,
+                facts=self._collections_facts,
+                reminded=self._reminders_sent,
+            ),
             language=language,
-            facts=self._collections_facts,
+            agent=True,
         )
 
         def remember(turn: Turn) -> Reply:
@@ -269,6 +293,11 @@ class Assistant:
             return replace(decision.reply, language=language)
 
         return remember
+
+    def _reminders_sent(self, customer_id: str) -> list[Happened]:
+        """The payment reminders sent to a customer, oldest first (agents' "when was X last
+        reminded")."""
+        return [h for h in self.storage.collections.history(customer_id) if h.kind == "sent"]
 
     def _collections_facts(self) -> Facts:
         """What the collections plan knows beyond the invoices, for agents' questions across
@@ -316,8 +345,8 @@ class Assistant:
         """Load what the first answer needs (the embedding model, lazily loaded) by deciding
         on a question nobody asked: `decide` has no side effects."""
         self.detector.load()
-        self.answerer.decide("How do I pay my invoice?", None, today=self._today())
-        self.answerer.decide("¿Cómo pago mi factura?", None, today=self._today(), language="es")
+        self.answerer.decide("How do I pay my invoice?", None, today=self.today())
+        self.answerer.decide("¿Cómo pago mi factura?", None, today=self.today(), language="es")
 
     def welcome(self, tenant_id: str | None = None) -> Reply:
         partner = self.knowledge.partner
@@ -419,11 +448,14 @@ class Assistant:
             said=said,
         )
         if not opened:  # one conversation, one ticket: added to it
-            return Reply(
-                _("I've added this to your open ticket {number}.").format(number=ticket.number),
-                ReplyKind.ESCALATE,
-                decision.reply.confidence,
-                ticket=ticket.info(),
+            return _with_answers_beside(
+                Reply(
+                    _("I've added this to your open ticket {number}.").format(number=ticket.number),
+                    ReplyKind.ESCALATE,
+                    decision.reply.confidence,
+                    ticket=ticket.info(),
+                ),
+                decision.beside,
             )
         expected = self.expected_reply(language)
         route = self.knowledge.rules.routes.get(category.route)
@@ -436,12 +468,15 @@ class Assistant:
             if decision.detail
             else ""
         )
-        return Reply(
-            f"{opened_text} {expected}{figures}",
-            ReplyKind.ESCALATE,
-            decision.reply.confidence,
-            ticket=ticket.info(expected_reply=expected),
-            evidence=decision.reply.evidence,
+        return _with_answers_beside(
+            Reply(
+                f"{opened_text} {expected}{figures}",
+                ReplyKind.ESCALATE,
+                decision.reply.confidence,
+                ticket=ticket.info(expected_reply=expected),
+                evidence=decision.reply.evidence,
+            ),
+            decision.beside,
         )
 
     def expected_reply(self, language: str = "en") -> str:
@@ -653,7 +688,8 @@ class Assistant:
             "your account manager"
         )
 
-    def _today(self) -> date:
+    def today(self) -> date:
+        """Today in the partner's timezone (by the core's clock)."""
         zone = self.knowledge.partner.support.timezone
         return self.clock().astimezone(ZoneInfo(zone)).date()
 
@@ -694,6 +730,18 @@ def _question_of(text: str, state: ConversationState, _: Translator) -> str:
     if offer is None:
         return text
     return _("{question} (accepted: {answer})").format(question=offer.question, answer=text)
+
+
+def _with_answers_beside(reply: Reply, beside: tuple[Reply, ...]) -> Reply:
+    """A ticket's reply followed by the answers to the message's other questions."""
+    if not beside:
+        return reply
+    return replace(
+        reply,
+        text="\n\n".join([reply.text, *beside_text(beside, keep_table=True)]),
+        citations=citations_of(beside),
+        table=next((r.table for r in beside if r.table is not None), None),
+    )
 
 
 def _in(language: str, effects: Effects) -> Effects:

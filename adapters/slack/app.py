@@ -19,16 +19,16 @@ agent an outsider.
     app_home_opened                                  -> views.publish of the agent's queue
     block actions: Claim, Wait on customer, Release,
                    Resolve, Change category          -> the ticket changes; the post follows
-    /billing ask | customer | ticket                 -> an ephemeral answer
+    digest buttons: Pause 7/14/30 days, Resume,
+                   Confirm payment                   -> `collections_desk` (one effect a click)
+    /billing ask | customer | ticket | overdue | due -> an ephemeral answer
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -38,8 +38,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.http_limits import one_line
+from adapters.slack.agents import (
+    LOOKUP_RETRIES,
+    NOT_A_MEMBER,
+    NOT_CHECKED,
+    Agent,
+    Agents,
+    LookupFailed,
+)
 from adapters.slack.blocks import CATEGORY, CLAIM, RELEASE, RESOLVE, WAIT, section
 from adapters.slack.channel import ticket_of_post
+from adapters.slack.collections_desk import register_collections
 from adapters.slack.desk import Desk, queue_view
 from bot.errors import BotError
 from bot.intake import EVENT_ID_LIMIT, stable_key, storable
@@ -53,75 +62,10 @@ COMMAND = "/billing"
 MESSAGE, HOME = "message", "app_home_opened"
 EVENTS = (MESSAGE, HOME)  # manifests/slack/manifest.yml subscribes to exactly these
 RunCore = Callable[..., Awaitable[Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class Agent:
-    id: str
-    name: str  # what agents (and customers) see
-    member: bool  # a full member of the partner's own workspace
-
-
-NOT_A_MEMBER = N_("Only members of the partner's workspace can use the billing desk.")
-NOT_CHECKED = N_("Slack did not tell me who you are just now; please try again in a moment.")
 NOT_HERE = N_("{command} is not available in this channel.")
-LOOKUP_RETRIES = (0.2, 0.5)  # seconds between look-up attempts (inside Slack's 3 s)
 MAX_REMEMBERED = 10_000
 # Failures that a later delivery may not meet: answered 503 in one log line, Slack retries.
 TRANSIENT = (SlackApiError, aiohttp.ClientError, OSError, TimeoutError)
-
-
-class LookupFailed(BotError):
-    """Slack did not answer who a user is: retry later, never treat them as an outsider."""
-
-
-class Agents:
-    """Slack user id -> `Agent`, asked once per user (`users.info`).
-
-    Billing data is for the partner's own people: guests (customers are often invited as
-    guests), Slack Connect users from other organisations and bots are not members, whatever
-    channel they post in. The partner's workspace is the bot token's (`auth.test`, once).
-    """
-
-    def __init__(self, client: AsyncWebClient, retries: Sequence[float] = LOOKUP_RETRIES) -> None:
-        self._client = client
-        self._known: dict[str, Agent] = {}
-        self._team: str | None = None
-        self._retries = tuple(retries)
-
-    async def __call__(self, user_id: str) -> Agent:
-        """The agent, or `LookupFailed` when Slack did not answer (after a few tries)."""
-        if user_id in self._known:
-            return self._known[user_id]
-        for pause in (*self._retries, None):
-            try:
-                self._known[user_id] = await self._look_up(user_id)
-                return self._known[user_id]
-            except (SlackApiError, OSError, TimeoutError, KeyError, TypeError) as exc:
-                if pause is None:
-                    raise LookupFailed(
-                        f"could not look up Slack user {user_id}: {one_line(str(exc))}"
-                    ) from exc
-                log.warning(
-                    "Slack: look-up of %s failed (%s); retrying", user_id, one_line(str(exc))
-                )
-                await asyncio.sleep(pause)
-        raise AssertionError("unreachable")
-
-    async def _look_up(self, user_id: str) -> Agent:
-        if self._team is None:
-            self._team = str((await self._client.auth_test())["team_id"])
-        user = (await self._client.users_info(user=user_id))["user"]
-        profile = user.get("profile") or {}
-        name = profile.get("display_name") or user.get("real_name") or user["name"]
-        outsider = (
-            user.get("team_id", self._team) != self._team
-            or user.get("is_restricted")
-            or user.get("is_ultra_restricted")
-            or user.get("is_stranger")
-            or user.get("is_bot")
-        )
-        return Agent(user_id, str(name), member=not outsider)
 
 
 def build_bolt_app(
@@ -143,6 +87,7 @@ def build_bolt_app(
         name="billing-desk",
     )
     agents = Agents(client, lookup_retries)
+    register_collections(app, desk.collections, agents, run_core, client, escalation_channel)
     _ = translator(desk.language)  # what the desk itself says to an agent
     not_tickets: set[str] = set()  # threads whose post names no ticket (that never changes)
 

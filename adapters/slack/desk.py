@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from adapters.slack.blocks import Block, bold, field, italic, section, ticket_blocks
+from adapters.slack.collections_desk import CollectionsDesk
 from bot.answering.account import account_summary
 from bot.answering.withheld import agent_evidence
 from bot.errors import TicketError
@@ -39,7 +40,9 @@ HELP = N_(
     "*/billing* commands:\n"
     "• `/billing ask QUESTION`: the bot's answer, agent-only articles included\n"
     "• `/billing customer NAME|ID`: account status, balance, overdue invoices, open tickets\n"
-    "• `/billing ticket NUMBER`: one ticket, with its transcript"
+    "• `/billing ticket NUMBER`: one ticket, with its transcript\n"
+    "• `/billing overdue`: customers with overdue invoices, most overdue first\n"
+    "• `/billing due [this week|next week|this month|next month]`: open invoices due then"
 )
 
 
@@ -66,6 +69,7 @@ class Desk:
         self._store = tickets
         self._inbound = inbound
         self.language = assistant.settings.agent_language or SOURCE_LANGUAGE
+        self.collections = CollectionsDesk(assistant, inbound, self.language)
 
     @property
     def categories(self) -> list[tuple[str, str]]:
@@ -172,6 +176,10 @@ class Desk:
             return self.customer(rest)
         if verb == "ticket" and rest:
             return self.ticket(rest)
+        if verb == "overdue":
+            return self.collections.overdue()
+        if verb == "due":
+            return self.collections.due(rest)
         return [section(translator(self.language)(HELP))]
 
     def ask(self, question: str, agent: str, agent_id: str, conversation: str) -> list[Block]:

@@ -37,6 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.http_limits import refuse
 from adapters.slack.app import COMMAND
 from adapters.slack.blocks import ACTIONS, CATEGORY
+from adapters.slack.collections import ACTIONS as COLLECTIONS_ACTIONS
 from adapters.wire import MalformedBody, parse_json
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,7 @@ class SlackGate:
             raise _Refused(400, "malformed request", "`actions` must be a non-empty list")
         first = _object(actions[0], "actions[0]")
         action_id = _text(first, "action_id", "actions[0]")
-        if action_id not in ACTIONS:
+        if action_id not in ACTIONS and action_id not in COLLECTIONS_ACTIONS:
             raise _Ignored(f"action {action_id!r}")
         action: dict[str, Any] = _texts(
             first,

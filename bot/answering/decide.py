@@ -11,10 +11,11 @@ Evaluation calls this directly, so measuring the bot never opens a ticket.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cached_property
 
@@ -23,11 +24,17 @@ import numpy as np
 from bot.answering import invoice_requests, withheld
 from bot.answering.extract import extract
 from bot.answering.invoices import InvoiceAsk, collections_outlook, escalation_evidence
-from bot.answering.multilingual import in_other_language, unserved_sentence
+from bot.answering.multilingual import (
+    Reader,
+    in_other_language,
+    languages_sentence,
+    writing_language,
+)
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.collections import desk
 from bot.collections.plan import Facts
 from bot.collections.plan import plan as collections_plan
+from bot.collections.store import Happened
 from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
 from bot.knowledge.escalation import Category
@@ -40,6 +47,7 @@ from bot.understanding import intents as I
 from bot.understanding.intents import IntentClassifier, IntentGuess
 from bot.understanding.language import SERVED_LANGUAGES
 from bot.understanding.slots import Slots, extract_slots, matching_products
+from bot.understanding.spelling import Speller
 from bot.understanding.vocabulary import Vocabulary
 
 # Below this confidence, the best article is unrelated to the message.
@@ -214,6 +222,8 @@ class Decision:
     shown: Shown | None = None  # what this reply shows, for the next turn's follow-ups
     offer: str | None = None  # the category of the ticket this reply offers
     detail: str = ""  # for an escalation: the invoice figures the message is about
+    # For an escalation: the answers to the message's other questions (bot/answering/compose).
+    beside: tuple[Reply, ...] = ()
 
 
 class Answerer:
@@ -229,14 +239,19 @@ class Answerer:
         indexes: Mapping[str, SearchIndex] | None = None,
         thresholds: Mapping[str, float] | None = None,
         across_threshold: float = ACROSS_THRESHOLD,
+        speller: Speller | None = None,
+        reader: Reader | None = None,
     ) -> None:
         """`index` serves English (and intent understanding); `indexes` maps another
         language to the index of the model chosen for it, `thresholds` to its answer
         threshold (that model's similarities have another scale); `across_threshold` is the
         confidence an article in another language than the question needs. `known`: the
         words the bot knows; `escalate_at`: the probability of an escalation category that
-        opens a ticket."""
+        opens a ticket; `speller`: reads misspelt words as the known words they stand for;
+        `reader`: reads the languages the bot does not write (else the English model does)."""
         self.knowledge = knowledge
+        self.speller = speller
+        self.reader = reader or Reader(index, intents)
         self.index = index
         self.intents = intents
         self.threshold = threshold
@@ -257,26 +272,58 @@ class Answerer:
         offer_pending: bool = False,
         language: str = "en",
         facts: Callable[[], Facts] | None = None,
+        reading: str | None = None,
+        reminded: Callable[[str], Sequence[Happened]] | None = None,
     ) -> Decision:
         """`facts`: what collections knows beyond the invoices (open dispute tickets), read
-        only when an agent asks across customers."""
+        only when an agent asks across customers; `reminded`: the reminders sent to a
+        customer (oldest first), read only when an agent asks when one was last reminded.
+        A message in a language the bot does not write is read in it (`reading`) and
+        answered in `writing_language`, led by a sentence in its own language saying which
+        languages the bot writes; never declined for it."""
         state = state or ConversationState()
         if language not in SERVED_LANGUAGES:
-            return self._unserved(language)
-        query = self.index.embed_query(text)
-        guess = self.intents.classify(text, query)
+            decision = self.decide(
+                text,
+                customer,
+                agent=agent,
+                today=today,
+                state=state,
+                offer_pending=offer_pending,
+                language=writing_language(customer),
+                facts=facts,
+                reading=language,
+                reminded=reminded,
+            )
+            return _led_by(languages_sentence(language), decision)
+        if self.speller is not None and reading is None:
+            text = self.speller.correct(text, language)
+        reader = self._reader(reading)
+        query = reader.index.embed_query(text)
+        guess = reader.intents.classify(text, query)
         slots = extract_slots(text)
         named = agent and customer is None
         if named:
             customer = self.named_customer(text)
         mine = self._invoices_once(customer)
-        novel = self.known.unknown_share(text, language) >= NOVEL_AT
+        # The folder's words are in the languages the bot writes: another one's are all new.
+        novel = reading is None and self.known.unknown_share(text, language) >= NOVEL_AT
         intent = resolved_intent(guess, slots, state, offer_pending)
         across = intent is not None and intent in I.ACROSS_CUSTOMERS
         if intent is not None and intent in I.ACROSS_CUSTOMERS:
             if agent and self.named_customer(text) is None:
                 return self._across(intent, text, today, language, facts, guess)
             intent = I.ACROSS_CUSTOMERS[intent]  # one customer's look-up
+        if intent == I.REMINDED and agent:
+            if customer is None:
+                return Decision(self._which_customer(language), None, (), guess)
+            sent = reminded(customer.id) if reminded else ()
+            zone = self.knowledge.partner.support.timezone
+            found = desk.last_reminded(customer, sent, zone, language)
+            reply = Reply(found.text, ReplyKind.INVOICE, 1.0, table=found.table)
+            return Decision(reply, None, (), guess, Shown(intent))
+        if intent == I.REMINDED:
+            intent = I.STATUS  # a customer asking when we last reminded them: their status
         own = customer is not None and (named or _names_own(text, slots, mine()))
         if across and not agent and not (own or slots.names_invoice):
             # A customer never asks about other customers: it is their own look-up only
@@ -299,7 +346,13 @@ class Answerer:
             intent = I.LINE  # "where does 8.40 a user come from?"
 
         if intent in (I.YES, I.NO) and offer_pending:
-            return self._offer_answer(intent, guess, state, language)
+            accepted = self._offer_answer(intent, guess, state, language)
+            if accepted.escalation is None or state.pending_offer is None:
+                return accepted
+            # The ticket carries the invoice lines of the question the offer answered.
+            asked = state.pending_offer.question
+            evidence = self._invoice_evidence(asked, customer, mine, today)
+            return replace(accepted, reply=replace(accepted.reply, evidence=evidence))
         if intent == I.YES and state.shown.intent is not None and customer is not None:
             # "yes, go ahead and arrange it" after an answer that says to ask us, or "yes" again
             # about a request already handed over: a person takes it.
@@ -326,21 +379,21 @@ class Answerer:
                 # An agent who named no customer and no account ("my", "our"): maybe a
                 # policy question that sounds like a look-up ("approval limit for credits").
                 policy = self._policy(
-                    text, None, guess, agent, query, None, today, language, novel=novel
+                    text,
+                    None,
+                    guess,
+                    agent,
+                    query,
+                    None,
+                    today,
+                    language,
+                    novel=novel,
+                    reading=reading,
                 )
                 if policy.reply.kind is ReplyKind.ANSWER:
                     return policy
             if customer is None:
-                _ = translator(language)
-                reply = Reply(
-                    _(
-                        "Which customer is this about? Name the customer, its id or an invoice "
-                        "number, and I'll compute the answer from its invoices."
-                    ),
-                    ReplyKind.NOT_SURE,
-                    0.0,
-                )
-                return Decision(reply, None, (), guess)
+                return Decision(self._which_customer(language), None, (), guess)
             if intent != I.TERM or self._term_known(text, customer, mine(), state, language):
                 ask = self._ask(text, customer, mine(), today, language)
                 return self._invoice(intent, text, slots, ask, state, guess)
@@ -358,6 +411,24 @@ class Answerer:
             own=own,
             state=state,
             mine=mine,
+            reading=reading,
+        )
+
+    def _reader(self, reading: str | None) -> Reader:
+        """The model and classifier that read a message: the bot's own for the languages it
+        writes, the multilingual reader's for the others."""
+        return self.reader if reading is not None else Reader(self.index, self.intents)
+
+    @staticmethod
+    def _which_customer(language: str) -> Reply:
+        _ = translator(language)
+        return Reply(
+            _(
+                "Which customer is this about? Name the customer, its id or an invoice "
+                "number, and I'll compute the answer from its invoices."
+            ),
+            ReplyKind.NOT_SURE,
+            0.0,
         )
 
     def _across(
@@ -449,11 +520,6 @@ class Answerer:
             1.0,
         )
 
-    def _unserved(self, language: str) -> Decision:
-        """A language the partner does not serve: say so, offering a person ("yes" accepts)."""
-        reply = Reply(unserved_sentence(language), ReplyKind.NOT_SURE, 0.0)
-        return Decision(reply, None, (), None, offer=HUMAN_REQUEST)
-
     def _offer_answer(
         self,
         intent: str,
@@ -512,6 +578,26 @@ class Answerer:
             return ""
         return found.answer.text
 
+    def _invoice_evidence(
+        self,
+        text: str,
+        customer: Customer | None,
+        mine: Callable[[], list[Invoice]],
+        today: date,
+    ) -> tuple[str, ...]:
+        """What the agents need beside a request: the invoice lines it is about, the line it
+        names first ("that SQL charge"), and what is withheld or refused."""
+        if customer is None:
+            return ()
+        lines = invoice_requests.lines_in_question(
+            text, extract_slots(text), mine(), Shown(), today
+        )
+        return (
+            escalation_evidence(text, mine(), lines)
+            + withheld.agent_evidence(self.knowledge.withheld_of(customer.id))
+            + tuple(str(problem) for problem in self.knowledge.refused_invoices)
+        )
+
     def _escalation(
         self,
         text: str,
@@ -524,13 +610,7 @@ class Answerer:
     ) -> Decision:
         _ = translator(language)
         category = self._category(category_id)
-        invoice_evidence = (
-            escalation_evidence(text, mine())
-            + withheld.agent_evidence(self.knowledge.withheld_of(customer.id))
-            + tuple(str(problem) for problem in self.knowledge.refused_invoices)
-            if customer
-            else ()
-        )
+        invoice_evidence = self._invoice_evidence(text, customer, mine, today)
         route = self.knowledge.rules.routes.get(category.route)
         reply = Reply(
             _("This needs a person: {category}, handled by {route}.").format(
@@ -596,14 +676,19 @@ class Answerer:
         own: bool = False,
         state: ConversationState | None = None,
         mine: Callable[[], list[Invoice]] | None = None,
+        reading: str | None = None,
     ) -> Decision:
+        """`language`: the one to answer in; `reading`: the message's, when the bot does not
+        write it (its question is then read by the multilingual reader)."""
         state = state or ConversationState()
         mine = mine or self._invoices_once(customer)
-        index = self.indexes.get(language, self.index)
+        reads = reading or language
+        read_by = self._reader(reading).index
+        index = read_by if reading is not None else self.indexes.get(language, self.index)
         # another language's model embeds the question once more
-        vector = query if index is self.index else index.embed_query(text)
+        vector = query if index is read_by else index.embed_query(text)
         hits = tuple(
-            index.search(text, k=5, include_agent=agent, query_vector=vector, language=language)
+            index.search(text, k=5, include_agent=agent, query_vector=vector, language=reads)
         )
         full = self.thresholds.get(language, self.threshold)
         words = len(text.split())
@@ -613,7 +698,7 @@ class Answerer:
         about = state.shown.article
         # A folder with no article in the question's language gave the others: meaning
         # alone can tell how well they answer (they share no words with the question).
-        elsewhere = bool(hits) and hits[0].passage.language != language
+        elsewhere = bool(hits) and hits[0].passage.language != reads
         top, confidence = _best(hits, confidence_across if elsewhere else confidence_of, about)
         if about is not None:  # a follow-up: the article the conversation is about
             same = index.search(
@@ -631,7 +716,7 @@ class Answerer:
         opening = _opening_for_subject(index, text, top, hits) if top is not None else None
         if opening is not None:  # the article's confidence: retrieval found the article
             top = opening
-        if language != DEFAULT_LANGUAGE and (top is None or confidence < threshold):
+        if reads != DEFAULT_LANGUAGE and (top is None or confidence < threshold):
             # No article in the customer's language answers: one in English may.
             other = tuple(
                 index.search(
@@ -644,7 +729,7 @@ class Answerer:
         evidence = tuple(
             f"{h.passage.path} › {h.passage.section} ({h.similarity:.2f})" for h in hits[:3]
         )
-        if top is not None and top.passage.language != language:
+        if top is not None and top.passage.language != reads:
             threshold = self.across_threshold  # words cannot agree across languages
         if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
             passage = top.passage
@@ -775,3 +860,12 @@ class Answerer:
         translated = english[0].path.removesuffix(".md") + f".{language}.md"
         twin = next((p for p in self.index.passages if p.path == translated), None)
         return (twin.citation,) if twin else english
+
+
+def _led_by(sentence: str, decision: Decision) -> Decision:
+    """`decision` with its reply's text led by `sentence` (a reply the app writes itself,
+    such as a ticket's, has no text here and stays as it is)."""
+    if not decision.reply.text:
+        return decision
+    text = f"{sentence}\n\n{decision.reply.text}"
+    return dataclasses.replace(decision, reply=dataclasses.replace(decision.reply, text=text))

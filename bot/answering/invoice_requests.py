@@ -414,6 +414,43 @@ def _line_matches(line: InvoiceLine, question: str, slots: Slots, products: Sequ
     return score
 
 
+def lines_in_question(
+    question: str, slots: Slots, invoices: Sequence[Invoice], shown: Shown, today: date
+) -> tuple[tuple[Invoice, InvoiceLine], ...]:
+    """The invoice lines a message names (by product, SKU, amount or kind of charge), best
+    first: on the invoices it names (number, month, "the latest"), else on any invoice, newest
+    first; none when it names no line ("this invoice is wrong"). A line named on no invoice
+    in particular is the newest invoice's."""
+    ordered = sorted(invoices, key=lambda inv: inv.issue_date)
+    scope = select(slots, ordered, shown, today).invoices
+    names = {line.product for inv in ordered for line in inv.lines}
+    names |= {line.sku for inv in ordered for line in inv.lines}
+    products = matching_products(question, names)
+    for candidates in (scope, tuple(reversed(ordered))):
+        newest_only = candidates is not scope
+        scored = [
+            (_line_matches(line, question, slots, products) - 0.01 * rank, inv, line)
+            for rank, inv in enumerate(candidates)
+            for line in inv.lines
+        ]
+        # A kind of charge alone ("licences we never bought") names no line.
+        scored = [e for e in scored if e[0] > 0 and _names_line(e[2], question, slots, products)]
+        if scored:
+            top = max(score for score, _inv, _line in scored)
+            best = sorted((e for e in scored if e[0] >= top - 0.5), key=lambda e: -e[0])
+            if newest_only:
+                best = [e for e in best if e[1] is best[0][1]]
+            return tuple((inv, line) for _score, inv, line in best[:4])
+    return ()
+
+
+def _names_line(line: InvoiceLine, question: str, slots: Slots, products: Sequence[str]) -> bool:
+    """Whether a message names this line itself: its product, SKU or amount."""
+    if line.product in products or line.sku in products or line.sku.lower() in question.lower():
+        return True
+    return any(abs(a) in (abs(line.amount), abs(line.unit_price)) for a in slots.amounts)
+
+
 def _line(
     question: str,
     slots: Slots,

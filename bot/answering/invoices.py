@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from bot.knowledge.customers import Customer
-from bot.knowledge.invoices import Invoice
+from bot.knowledge.invoices import Invoice, InvoiceLine
 from bot.knowledge.partner import Collections, StepKind
 from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
 from bot.types import Table
@@ -96,20 +96,35 @@ def _status(invoice: Invoice, today: date, language: str = SOURCE_LANGUAGE) -> s
 
 
 def _evidence(invoices: Sequence[Invoice]) -> tuple[str, ...]:
-    return tuple(
+    return tuple(_evidence_line(inv, line) for inv in invoices for line in inv.lines)
+
+
+def _evidence_line(inv: Invoice, line: InvoiceLine) -> str:
+    return (
         f"{line.source}: {inv.number} {line.product} {line.charge_type} "
         f"{line.quantity} × {line.unit_price} = {money(line.amount, line.currency)} ({inv.status})"
-        for inv in invoices
-        for line in inv.lines
     )
 
 
-def escalation_evidence(question: str, invoices: Sequence[Invoice]) -> tuple[str, ...]:
+def escalation_evidence(
+    question: str,
+    invoices: Sequence[Invoice],
+    in_question: Sequence[tuple[Invoice, InvoiceLine]] = (),
+) -> tuple[str, ...]:
     """The invoice lines an agent needs beside an escalation: the invoices the message names,
-    else the customer's open ones (with their paid / overdue / disputed status)."""
+    else those of the lines it names (`in_question`: "that SQL charge isn't ours"), else the
+    customer's open ones (with their paid / overdue / disputed status). The lines in
+    question come first."""
     named = {m.upper() for m in INVOICE_NUMBER.findall(question)}
     chosen = [inv for inv in invoices if inv.number.upper() in named]
-    return _evidence(chosen or [inv for inv in invoices if inv.is_open])
+    if not chosen:
+        numbers = {inv.number for inv, _line in in_question}
+        chosen = [inv for inv in invoices if inv.number in numbers]
+    first = [(inv, line) for inv, line in in_question if inv in chosen]
+    rest = [(inv, line) for inv in chosen for line in inv.lines if (inv, line) not in first]
+    if not chosen:
+        rest = [(inv, line) for inv in invoices if inv.is_open for line in inv.lines]
+    return tuple(_evidence_line(inv, line) for inv, line in first + rest)
 
 
 def no_invoices(customer: Customer, language: str = SOURCE_LANGUAGE) -> str:

@@ -4,6 +4,8 @@ plan       `plan(...)`: for one day, each open invoice's outcome (a step to send
            not), pure over invoices, customers, policy and `Facts`
 disputes   open dispute tickets as `Dispute`s for the plan
 facts      the `Facts` read from storage (tickets, stored Teams conversations)
-desk       agents' questions across customers (overdue, due this week) as tables
+desk       agents' questions across customers (overdue, due this week) and about one
+           customer's reminders (last reminded), as tables
+digest     the agents' daily digest (a JSON body the Slack adapter lays out)
 cli        `billing-bot collections preview`
 """

@@ -1,6 +1,8 @@
 """Agents' questions across customers, answered from the collections plan as tables:
-"which customers are overdue", "who has invoices due this week" (or next week, this month).
-Pure: a `Plan` and the customers in, a sentence and a `Table` out, in the agents' language."""
+"which customers are overdue", "who has invoices due this week" (or next week, this month);
+and about one customer's collections history: "when was fabrikam last reminded".
+Pure: a `Plan` (or what was sent) and the customers in, a sentence and a `Table` out, in the
+agents' language."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from bot.collections.plan import Entry, Outcome, Plan
+from bot.collections.store import Happened, step_of
 from bot.knowledge.customers import Customer
 from bot.knowledge.partner import StepKind
 from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
@@ -24,6 +28,16 @@ STEP_NAMES = {
     StepKind.SUSPENSION_NOTICE: N_("suspension notice"),
     StepKind.SUSPENSION: N_("suspension"),
 }
+# A sent reminder's delivery, from its outbox row's status ("pruned": delivered long ago).
+DELIVERY = {
+    "delivered": N_("delivered"),
+    "pruned": N_("delivered"),
+    "pending": N_("waiting to be delivered"),
+    "held": N_("held: Teams could not take it in time"),
+    "dead": N_("refused by Teams"),
+    "superseded": N_("replaced by a newer message"),
+}
+SHOWN_SENT = 10  # the newest reminders listed
 _NEXT_WEEK = re.compile(r"\bnext week\b|\bpr[oó]xima semana\b|\bsemana que viene\b", re.I)
 _THIS_MONTH = re.compile(r"\bthis month\b|\beste mes\b", re.I)
 _NEXT_MONTH = re.compile(r"\bnext month\b|\bpr[oó]ximo mes\b|\bmes que viene\b", re.I)
@@ -167,3 +181,41 @@ def _status(entry: Entry, language: str) -> str:
         days = entry.days_overdue
         return ngettext("overdue {days} day", "overdue {days} days", days).format(days=days)
     return _("unpaid")
+
+
+def last_reminded(
+    customer: Customer, sent: Sequence[Happened], zone: str, language: str = SOURCE_LANGUAGE
+) -> DeskAnswer:
+    """When a customer was last sent a reminder (`sent`: oldest first), and the newest few
+    as a table; dates in the partner's timezone."""
+    _, ngettext = translator(language), plural_translator(language)
+    name = f"{customer.name} ({customer.id})"
+    if not sent:
+        return DeskAnswer(
+            _("{customer} has not been sent any payment reminder.").format(customer=name), None
+        )
+
+    def when(h: Happened) -> str:
+        return formats.day(h.at.astimezone(ZoneInfo(zone)).date(), language)
+
+    def what(h: Happened) -> str:
+        step = step_of(h.step)
+        return step_name(step.kind, language) if step else h.step
+
+    def delivery(h: Happened) -> str:
+        return _(DELIVERY[h.detail]) if h.detail in DELIVERY else h.detail
+
+    last = sent[-1]
+    text = _(
+        "{customer} was last reminded on {date}: {step} about invoice {invoice} ({delivery})."
+    ).format(
+        customer=name, date=when(last), step=what(last), invoice=last.invoice,
+        delivery=delivery(last),
+    )  # fmt: skip
+    if len(sent) > 1:
+        text += " " + ngettext(
+            "{count} reminder sent in all.", "{count} reminders sent in all.", len(sent)
+        ).format(count=len(sent))
+    rows = tuple((when(h), h.invoice, what(h), delivery(h)) for h in reversed(sent[-SHOWN_SENT:]))
+    columns = (_("Sent on"), _("Invoice"), _("Step"), _("Delivery"))
+    return DeskAnswer(text, Table(columns, rows))

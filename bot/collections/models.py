@@ -2,7 +2,8 @@
 
 collection_steps   one row per (invoice, step) sent: the unique key that makes a second run,
                    a restart or a second replica a no-op; who ran it, when, its outbox key
-collection_pauses  agents' pauses: no reminders to a customer until a day
+collection_pauses  agents' pauses: no reminders to a customer until a day; a resume is a
+                   pause ending the day it was made, marked `resumed` (migration 0009)
 payment_claims     "I've paid" clicks: reminders for the invoice stop while no later invoice
                    import says otherwise; confirmed by an agent (who, when) or not yet
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.tickets.models import Base, UTCDateTime
@@ -43,6 +44,7 @@ class CollectionPauseRow(Base):
     until: Mapped[date | None] = mapped_column(Date)  # None: until resumed
     by: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resumed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PaymentClaimRow(Base):

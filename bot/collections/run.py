@@ -8,6 +8,10 @@ a restart mid-run, two replicas running at once all queue each step once (the lo
 writes nothing for that step). A customer with no stored Teams conversation is not sent to:
 `RunResult.unreachable` lists them for the agents' digest.
 
+The same transaction queues the agents' digest of the day (`bot.collections.digest`) to
+Slack, keyed by the day: whichever run commits first posts it, every other run (a restart,
+a second replica) writes nothing.
+
 The card's words are fixed here, in the customer's language (the conversation's, else the
 customer's), so the adapter only lays them out: what happens next comes from
 `collections_outlook`, the sentence the bot says when asked "when is it due"; how to pay is
@@ -24,18 +28,20 @@ from typing import Any
 
 from bot.answering.invoices import collections_outlook
 from bot.channel import OutboxEvent
+from bot.collections.digest import digest, digest_key
 from bot.collections.facts import TEAMS, read_facts
-from bot.collections.plan import Entry, Outcome, Plan, plan
+from bot.collections.plan import Entry, Facts, Outcome, Plan, plan
 from bot.conversation.store import Chat
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge
 from bot.storage import Storage
-from bot.tickets.outbox import enqueue
+from bot.tickets.outbox import enqueue, enqueue_once
 from bot.types import Passage
 
 PAYMENT_ARTICLE = "payment-methods-and-terms"  # knowledge/articles/<it>[.<lang>].md
 PAYMENT_SECTION = 1  # "Which payment methods do you accept?"
 PAY_EXCERPT = 600  # characters of the section shown on the card
+SLACK = "slack"  # the channel name of the agents' desk
 
 
 def outbox_key(invoice: str, step: str) -> str:
@@ -62,22 +68,32 @@ class RunResult:
     queued: tuple[Queued, ...]
     already: tuple[Entry, ...]
     unreachable: tuple[Entry, ...]
+    digest: bool = False  # this run queued the day's digest for the agents
 
 
 class Reminders:
+    """`digest`: queue the agents' daily digest too (the server does when Slack is set up)."""
+
     def __init__(
-        self, storage: Storage, knowledge: Callable[[], Knowledge], by: str | None = None
+        self,
+        storage: Storage,
+        knowledge: Callable[[], Knowledge],
+        by: str | None = None,
+        *,
+        digest: bool = True,
     ) -> None:
         self.storage = storage
         self.knowledge = knowledge  # read at each run: the reloader may swap the folder
         self.by = by or socket.gethostname()
+        self.digest = digest
 
-    def plan(self, day: date) -> Plan:
+    def plan(self, day: date, facts: Facts | None = None) -> Plan:
         knowledge = self.knowledge()
-        facts = read_facts(self.storage, knowledge.customers)
+        if facts is None:
+            facts = read_facts(self.storage, knowledge.customers)
         partner = knowledge.partner
         return plan(
-            knowledge.invoices,
+            knowledge.invoices.unpaid(),  # the same plan: paid invoices get no entry
             knowledge.customers,
             partner.collections,
             partner.support,
@@ -87,7 +103,10 @@ class Reminders:
 
     def run(self, day: date) -> RunResult:
         knowledge = self.knowledge()
-        result = self.plan(day)
+        facts = read_facts(self.storage, knowledge.customers)
+        result = self.plan(day, facts)
+        claims = self.storage.collections.open_claims() if self.digest else []
+        digested = False
         chats = _chat_of(self.storage.conversations.chats(TEAMS), knowledge.customers)
         customers = {c.id: c for c in knowledge.customers}
         queued: list[Queued] = []
@@ -126,7 +145,17 @@ class Reminders:
                     now=db.now(),
                 )
                 queued.append(Queued(entry, key, chat.conversation, language))
-        return RunResult(result, tuple(queued), tuple(already), tuple(unreachable))
+            if self.digest:
+                digested = enqueue_once(
+                    session,
+                    db.insert,
+                    key=digest_key(day),
+                    channel=SLACK,
+                    event=OutboxEvent.COLLECTIONS_DIGEST,
+                    body=digest(result, knowledge.customers, claims, facts.pauses, facts.reachable),
+                    now=db.now(),
+                )
+        return RunResult(result, tuple(queued), tuple(already), tuple(unreachable), digested)
 
 
 def _chat_of(chats: Sequence[Chat], customers: Sequence[Customer]) -> dict[str, Chat]:

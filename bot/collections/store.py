@@ -45,6 +45,16 @@ class Happened:
     detail: str = ""  # the outbox row's status for a sent step; a pause's end
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """An "I've paid" click awaiting an agent's confirmation."""
+
+    invoice: str
+    customer_id: str
+    by: str
+    at: datetime
+
+
 class CollectionsStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -140,28 +150,75 @@ class CollectionsStore:
         )
         return session.execute(statement).first() is not None
 
-    def pause(self, customer_id: str, until: date | None, by: str) -> None:
+    def pause(self, customer_id: str, until: date | None, by: str, today: date) -> bool:
         with self._db.write() as session:
-            session.add(
-                CollectionPauseRow(customer_id=customer_id, until=until, by=by, at=self._db.now())
-            )
+            return self.pause_in(session, customer_id, until, by, today)
 
-    def resume(self, customer_id: str, today: date, by: str) -> None:
-        self.pause(customer_id, today, by)
+    def pause_in(
+        self, session: Session, customer_id: str, until: date | None, by: str, today: date
+    ) -> bool:
+        """Pause reminders to a customer until `until` (None: until resumed); False (nothing
+        written) when the customer's pause on `today` already ends that day: a second click
+        on the same button is no second pause."""
+        if _pause_end(session, customer_id, today) == (until,):
+            return False
+        session.add(
+            CollectionPauseRow(customer_id=customer_id, until=until, by=by, at=self._db.now())
+        )
+        return True
+
+    def resume(self, customer_id: str, today: date, by: str) -> bool:
+        with self._db.write() as session:
+            return self.resume_in(session, customer_id, today, by)
+
+    def resume_in(self, session: Session, customer_id: str, today: date, by: str) -> bool:
+        """End an agent's pause on `today`; False (nothing written) when none holds."""
+        if _pause_end(session, customer_id, today) is None:
+            return False
+        session.add(
+            CollectionPauseRow(
+                customer_id=customer_id, until=today, by=by, at=self._db.now(), resumed=True
+            )
+        )
+        return True
 
     def confirm(self, invoice: str, by: str) -> bool:
-        """An agent confirms the newest claim on `invoice`; False when there is none open."""
         with self._db.write() as session:
-            row = session.scalars(
+            return self.confirm_in(session, invoice, by)
+
+    def confirm_in(self, session: Session, invoice: str, by: str) -> bool:
+        """An agent confirms the newest claim on `invoice` (who and when are kept); False when
+        there is none open (already confirmed: a second click changes nothing)."""
+        row = session.scalars(
+            select(PaymentClaimRow)
+            .where(PaymentClaimRow.invoice == invoice, PaymentClaimRow.confirmed_at.is_(None))
+            .order_by(PaymentClaimRow.id.desc())
+            .limit(1)
+            .with_for_update()
+        ).first()
+        if row is None:
+            return False
+        row.confirmed_by, row.confirmed_at = by, self._db.now()
+        return True
+
+    def open_claims(self) -> list[Claim]:
+        """ "I've paid" clicks no agent has confirmed and no invoice import has overtaken."""
+        with self._db.read() as session:
+            latest = _latest_import(session)
+            rows = session.scalars(
                 select(PaymentClaimRow)
-                .where(PaymentClaimRow.invoice == invoice, PaymentClaimRow.confirmed_at.is_(None))
-                .order_by(PaymentClaimRow.id.desc())
-                .limit(1)
-            ).first()
-            if row is None:
-                return False
-            row.confirmed_by, row.confirmed_at = by, self._db.now()
-            return True
+                .where(
+                    PaymentClaimRow.after_import == latest,
+                    PaymentClaimRow.confirmed_at.is_(None),
+                )
+                .order_by(PaymentClaimRow.id)
+            )
+            return [Claim(r.invoice, r.customer_id, r.by, r.at) for r in rows]
+
+    def last_sent(self, customer_id: str) -> Happened | None:
+        """The newest step sent to a customer (with its delivery status), None: never."""
+        sent = [h for h in self.history(customer_id) if h.kind == "sent"]
+        return sent[-1] if sent else None
 
     # -- history -------------------------------------------------------------------------------
     def history(self, customer_id: str | None = None) -> list[Happened]:
@@ -206,11 +263,25 @@ class CollectionsStore:
                         )
                     )
             for pause in session.scalars(pauses):
-                kind = "resumed" if pause.until == pause.at.date() else "paused"
+                kind = "resumed" if pause.resumed else "paused"
                 until = pause.until.isoformat() if pause.until else "until resumed"
                 found.append(Happened(pause.at, pause.customer_id, kind, by=pause.by, detail=until))
         found.sort(key=lambda h: h.at)
         return found
+
+
+def _pause_end(session: Session, customer_id: str, today: date) -> tuple[date | None] | None:
+    """The end of the agent's pause holding on `today` (in a 1-tuple: its end may be None,
+    until resumed), None when no pause holds."""
+    latest = session.scalars(
+        select(CollectionPauseRow)
+        .where(CollectionPauseRow.customer_id == customer_id)
+        .order_by(CollectionPauseRow.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None or not Pause(customer_id, latest.until).holds(today):
+        return None
+    return (latest.until,)
 
 
 def _latest_import(session: Session) -> int:

@@ -37,6 +37,11 @@ class InvoiceBook(Protocol):
         """The customer's complete invoices, by issue date and number."""
         ...
 
+    def unpaid(self) -> Iterator[Invoice]:
+        """Every complete invoice whose status is not `paid` (what collections plans over),
+        by issue date and number."""
+        ...
+
     def owner_of(self, number: str) -> str | None:
         """The customer id of the complete invoice `number`."""
         ...
@@ -90,6 +95,9 @@ class MemoryBook:
 
     def __iter__(self) -> Iterator[Invoice]:
         return iter(self._invoices)
+
+    def unpaid(self) -> Iterator[Invoice]:
+        return (invoice for invoice in self._invoices if invoice.status != "paid")
 
     def of(self, customer_id: str) -> list[Invoice]:
         return list(self._by_customer.get(customer_id, ()))

@@ -101,6 +101,41 @@ def enqueue(
     return row
 
 
+def enqueue_once(
+    session: Session,
+    insert_for: Any,
+    *,
+    key: str,
+    channel: str,
+    event: OutboxEvent,
+    body: dict[str, Any],
+    now: datetime,
+    conversation: str = "",
+) -> bool:
+    """Add an outbox row unless one with `key` exists (written by any process, committed or
+    not yet): False, and nothing written. `insert_for` is `Database.insert` (the dialect's
+    INSERT ... ON CONFLICT DO NOTHING), so a race between replicas has one winner."""
+    statement = (
+        insert_for(OutboxRow)
+        .values(
+            key=key,
+            ticket_id=None,
+            channel=channel,
+            conversation=conversation,
+            thread_mode=ThreadMode.NONE.value,
+            event=event.value,
+            body=body,
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxRow.id)
+    )
+    return session.execute(statement).first() is not None
+
+
 _INSERT_CLAIMED = (
     insert(OutboxRow)
     .values(

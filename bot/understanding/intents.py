@@ -63,6 +63,9 @@ INVOICE_INTENTS = frozenset({BALANCE, DUE, STATUS, SHOW, LINE, COMPARE, RECENT, 
 OVERDUE_CUSTOMERS = "collections.overdue"  # which customers are overdue
 DUE_CUSTOMERS = "collections.due"  # who has invoices due this week
 ACROSS_CUSTOMERS = {OVERDUE_CUSTOMERS: STATUS, DUE_CUSTOMERS: DUE}
+# An agent's question about one customer's collections history ("when was X last reminded"),
+# answered from what was sent; asked by a customer, it is their invoices' status.
+REMINDED = "collections.reminded"
 
 
 def is_invoice(intent: str | None) -> bool:
@@ -85,7 +88,7 @@ class Example:
 def group_of(intent: str) -> str:
     """Intents that lead to the same kind of reply form a group: every invoice look-up,
     every escalation category."""
-    if intent in INVOICE_INTENTS or intent in ACROSS_CUSTOMERS:
+    if intent in INVOICE_INTENTS or intent in ACROSS_CUSTOMERS or intent == REMINDED:
         return "invoice"
     if intent.startswith(ESCALATE):
         return "escalate"

@@ -13,11 +13,11 @@ a close call ("factura NW-2026-0477": en 0.32, es 0.28) does not. The same holds
 standing in for an unsure cousin at the top: "can I cancel?" (it 0.27, es 0.18, en 0.16) stays
 English.
 
-The detector knows the languages the bot serves (English, Spanish) and a few more it should
-recognise in order to answer politely that it does not speak them (Dutch, German, French,
-Portuguese, Italian): fewer candidates are faster and more accurate than all 75 of lingua's.
-Its models (about 40 MB in high-accuracy mode) load on first use; see benchmarks/language.py
-for accuracy, load time and memory per mode.
+The detector knows the languages the bot serves (English, Spanish) and a few more that the
+multilingual model reads and the bot answers in a language it writes (Dutch, German, French,
+Portuguese, Italian; see bot/answering/multilingual.py): fewer candidates are faster and
+more accurate than all 75 of lingua's. Its models (about 40 MB in high-accuracy mode) load
+on first use; see benchmarks/language.py for accuracy, load time and memory per mode.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 DEFAULT_LANGUAGE = "en"
 KNOWN_LANGUAGES = ("en", "es", "nl", "de", "fr", "pt", "it")
-SERVED_LANGUAGES = ("en", "es")  # the others get a polite reply offering a person
+SERVED_LANGUAGES = ("en", "es")  # the bot writes these; it reads the others
 # Served languages and the unserved ones that short text in them is mistaken for.
 _COUSINS = {"es": ("pt", "it", "gl", "ca")}
 _TOKEN = re.compile(r"[\w'’-]+")
@@ -118,8 +118,8 @@ class LanguageDetector:
         if language == expected or confidence >= self.switch_confidence:
             return language
         # Not sure which language, but sure it is not the expected one (see the docstring).
-        # Only towards a served language: an unsure guess at an unserved one would decline a
-        # message the bot may well understand.
+        # Only towards a served language: an unsure guess at an unserved one would read a
+        # message in the wrong language.
         if language in SERVED_LANGUAGES and share[language] >= self.switch_ratio * share.get(
             expected, 0.0
         ):

@@ -30,8 +30,31 @@ _MONTHS = {
     11: ("november", "nov", "noviembre"),
     12: ("december", "dec", "diciembre", "dic"),
 }
+# The months in the languages the bot reads but does not write (German, French, Dutch,
+# Portuguese, Italian: see bot/understanding/language.py), where they differ from the above.
+_MONTHS_READ = {
+    1: ("januar", "janvier", "januari", "janeiro", "gennaio"),
+    2: ("februar", "février", "fevrier", "februari", "fevereiro", "febbraio"),
+    3: ("märz", "maerz", "mars", "maart", "março"),
+    4: ("avril", "aprile"),
+    5: ("mai", "mei", "maio", "maggio"),
+    6: ("juni", "juin", "junho", "giugno"),
+    7: ("juli", "juillet", "julho", "luglio"),
+    8: ("août", "aout", "augustus"),
+    9: ("septembre", "setembro", "settembre"),
+    10: ("oktober", "octobre", "outubro", "ottobre"),
+    11: ("novembre", "novembro"),
+    12: ("dezember", "décembre", "decembre", "dezembro", "dicembre"),
+}
+_MONTHS = {number: words + _MONTHS_READ[number] for number, words in _MONTHS.items()}
+# German and Dutch glue the month to the invoice: "Novemberrechnung", "novemberfactuur".
+_INVOICE_COMPOUND = "rechnung|factuur"
 _MONTH_WORD = {word: number for number, words in _MONTHS.items() for word in words}
-_MONTH = re.compile(r"\b(" + "|".join(sorted(_MONTH_WORD, key=len, reverse=True)) + r")\b", re.I)
+MONTH_WORDS = frozenset(_MONTH_WORD)  # every name of a month the bot reads
+_MONTH = re.compile(
+    r"\b(" + "|".join(sorted(_MONTH_WORD, key=len, reverse=True)) + rf")(?:{_INVOICE_COMPOUND})?\b",
+    re.I,
+)
 # "may" is also a verb: only a month next to an invoice word or a preposition.
 _MAY_AS_MONTH = re.compile(
     r"\b(in|of|from|for|the|en|de|mayo)\s+may\b|\bmay\s+(invoice|bill)", re.I

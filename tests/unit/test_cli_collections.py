@@ -93,3 +93,35 @@ def test_agents_ask_across_customers(settings):
     assert {"NW-2026-0510", "NW-2026-0477"} - {r[1] for r in soon.table.rows} == {"NW-2026-0477"}
     owes = ask("what does fabrikam owe", "t4")
     assert owes.table is not None and "NW-2026-0510" in {r[0] for r in owes.table.rows}
+
+
+def test_agents_ask_when_a_customer_was_last_reminded(settings):
+    from datetime import date
+
+    from bot.collections.run import Reminders
+
+    assistant = build_assistant(settings, embedder=HashingEmbedder(), clock=lambda: NOW)
+
+    def ask(text: str, conversation: str):
+        return assistant.handle(
+            Message(text, channel="slack", conversation=conversation, role=Role.AGENT)
+        )
+
+    never = ask("when was fabrikam last reminded?", "r1")
+    assert never.text.startswith("Fabrikam") and "has not been sent any payment reminder" in (
+        never.text
+    )
+    assert never.table is None
+    storage = assistant.storage
+    reference = {"serviceUrl": "https://connector.example/", "conversation": {"id": "conv-fab"}}
+    storage.conversations.remember("teams", "conv-fab", reference, "fabrikam")
+    result = Reminders(storage, lambda: assistant.knowledge, by="test").run(date(2026, 12, 9))
+    assert "NW-2026-0510" in {q.entry.invoice for q in result.queued}
+    reminded = ask("when was fabrikam last reminded?", "r2")
+    assert "was last reminded on" in reminded.text and "NW-2026-0510" in reminded.text
+    assert reminded.table is not None
+    assert "NW-2026-0510" in {row[1] for row in reminded.table.rows}
+    spanish = ask("¿cuándo se le recordó a fabrikam?", "r3")
+    assert "NW-2026-0510" in spanish.text and spanish.table is not None  # the desk's language
+    nobody = ask("when was the customer last reminded?", "r4")
+    assert nobody.text.startswith("Which customer is this about?")

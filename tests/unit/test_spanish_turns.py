@@ -39,12 +39,17 @@ def test_the_language_is_kept_for_a_message_too_short_to_tell(assistant):
     assert reply.kind is ReplyKind.GREETING and reply.text.startswith("¡De nada!")
 
 
-def test_a_language_the_partner_does_not_serve_is_offered_a_person_in_it(assistant):
+def test_a_language_the_bot_does_not_write_is_answered_in_the_customers_own(assistant):
+    """Coho's configured language is Spanish: a German message is read, and answered in
+    Spanish after one German sentence saying which languages the bot writes (the facts of
+    such answers: tests/model/test_model_other_languages.py)."""
     reply = assistant.handle(
         teams("Wann ist meine Rechnung fällig? Bitte antworten Sie schnell", conversation="de")
     )
-    assert reply.kind is ReplyKind.NOT_SURE
-    assert "Abrechnungsteam" in reply.text
+    first, _, rest = reply.text.partition("\n\n")
+    assert first == "Ich antworte auf Englisch oder Spanisch."
+    assert rest and "Abrechnungsteam" not in rest
+    assert "factura" in rest and "invoice" not in rest and "billing" not in rest  # Spanish
 
 
 def test_a_ticket_is_opened_in_spanish_with_the_folders_spanish_names(assistant):

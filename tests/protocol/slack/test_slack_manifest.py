@@ -92,4 +92,6 @@ async def test_the_app_registers_one_listener_per_declared_event_action_and_comm
         signing_secret="secret",
         escalation_channel="C1",
     )
-    assert len(bolt._async_listeners) == len(slack_app.EVENTS) + len(ACTIONS) + 1
+    # The digest's buttons: one listener for the three pauses, one to resume, one to confirm.
+    digest = 3
+    assert len(bolt._async_listeners) == len(slack_app.EVENTS) + len(ACTIONS) + digest + 1

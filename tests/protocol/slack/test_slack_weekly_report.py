@@ -6,6 +6,7 @@ nothing more. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -17,9 +18,12 @@ import pytest
 from fake_slack import FakeSlack
 from fakes.harness import eventually
 from slack_desk import CHANNEL
+from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.channel import SlackChannel
 from adapters.slack.mount import slack_mount
 from bot.app import Assistant, build_assistant
+from bot.channel import Outgoing
 from bot.config import Settings
 from bot.conversation.turns import TurnNote
 from bot.retrieval.embedder import HashingEmbedder
@@ -109,4 +113,28 @@ async def test_mondays_post_reaches_slack_once(
     async with start_server(mounts=mounts, settings=slack_settings):  # a restart
         await eventually(lambda: "2026-11-02: already queued" in caplog.text)
         await asyncio.sleep(0.3)  # a few dispatcher rounds (poll interval 0.05 s)
+    assert len(weekly_posts(fake_slack)) == 1
+
+
+async def test_a_retried_weekly_post_adopts_the_post_an_earlier_attempt_made(fake_slack):
+    client = AsyncWebClient(token="xoxb-test", base_url=fake_slack.api_url)
+    channel = SlackChannel(client, CHANNEL, [])
+    total = {"episodes": 0, "provisional": 0, "counts": {}, "rates": {}}
+    total["counts"] = dict.fromkeys(
+        ("confirmed", "assumed", "ambiguous", "escalated", "not_served"), 0
+    )
+    total["rates"] = dict.fromkeys(total["counts"])
+    body = {
+        "week": "2026-11-02",
+        "timezone": "Europe/Amsterdam",
+        "follow_up_days": 7,
+        "total": total,
+        "escalated": [],
+        "not_served": {},
+        "votes": {"helpful": 0, "unhelpful": 0},
+    }
+    message = Outgoing("weekly_report:2026-11-02", "slack", "", "weekly_report", body)
+    first = await channel.deliver(message)  # reached Slack; its process died before recording
+    again = await channel.deliver(dataclasses.replace(message, attempt=2))
+    assert again.reference == first.reference
     assert len(weekly_posts(fake_slack)) == 1

@@ -66,11 +66,11 @@ def test_a_counted_sentence_has_the_forms_its_catalog_declares():
 
 
 @pytest.mark.parametrize("language", ["nl", "de", "fr", "pt", "it"])
-def test_an_unserved_language_is_told_in_it_that_a_person_can_help(language):
-    from bot.answering.multilingual import unserved_sentence
+def test_a_language_the_bot_does_not_write_is_told_in_it_which_ones_it_does(language):
+    from bot.answering.multilingual import languages_sentence
 
-    sentence = unserved_sentence(language)
-    assert sentence and sentence != unserved_sentence("en")
+    sentence = languages_sentence(language)
+    assert sentence and sentence != languages_sentence("en")
 
 
 def test_a_sentence_a_catalog_lacks_stays_in_english():

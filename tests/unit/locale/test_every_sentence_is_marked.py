@@ -69,6 +69,7 @@ OPERATOR_MODULES = {
     "bot/collections/store.py": "the collections tables; `collections history` rows (terminal)",
     "bot/collections/run.py": "outbox keys, an article's file name, body keys (cards.py renders)",
     "bot/collections/daily.py": "the daily run's schedule, logged",
+    "bot/collections/digest.py": "the digest's body: values and keys (the Slack adapter words it)",
     "bot/config.py": "settings and their errors",
     "bot/storage.py": "database plumbing",
     "bot/reload.py": "knowledge reloading, logged",
@@ -152,6 +153,13 @@ ALLOWED: dict[str, set[str]] = {
         "action:{}",  # the inbound-event id of a button click
     },
     "adapters/slack/desk.py": {"slack", "ask", "customer", "ticket"},  # source, /billing verbs
+    "adapters/slack/collections.py": {  # Block Kit action ids and styles
+        "collections_resume",
+        "collections_confirm",
+        "collections_pause_{}",
+        "primary",
+    },
+    "adapters/slack/collections_desk.py": {"slack", "action:{}"},  # source, interaction mark
     "adapters/slack/channel.py": {"slack", "billing_ticket"},  # message metadata's event type
     "bot/app.py": {
         "en",

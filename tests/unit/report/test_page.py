@@ -18,7 +18,7 @@ from bot.report.page import render_html
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None,
-    reason="headless Chromium is not installed (Debian: apt-get install chromium; .ci/run "
+    reason="headless Chromium is not installed (Debian: apt-get install chromium; `make test` "
     "installs it where it may)",
 )
 CHARTS = ("chart-weeks", "chart-agents", "chart-votes", "chart-articles")

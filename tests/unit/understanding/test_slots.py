@@ -48,6 +48,13 @@ def test_invoice_numbers_and_their_short_form():
         ("la factura de octubre", (10,)),
         ("we may need help", ()),  # "may" the verb is not a month
         ("the invoice from may", (5,)),
+        # languages the bot reads but does not write, compounds included
+        ("Ist die Märzrechnung schon bezahlt?", (3,)),
+        ("le montant de janvier et de février", (1, 2)),
+        ("de augustusmaand", ()),  # only a month glued to the word for invoice
+        ("de decemberfactuur", (12,)),
+        ("a fatura de outubro", (10,)),
+        ("la fattura di giugno", (6,)),
     ],
 )
 def test_months_by_name(text, months):
