@@ -31,6 +31,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
@@ -42,6 +43,7 @@ from bot.collections.daily import run_daily
 from bot.collections.run import Reminders
 from bot.config import Settings
 from bot.reload import KnowledgeReloader, watch
+from bot.report.weekly import queue_week, run_weekly
 from bot.tickets.dispatcher import Dispatcher
 
 if TYPE_CHECKING:
@@ -173,7 +175,43 @@ def build_app(
         app.cleanup_ctx.append(functools.partial(_dispatching, options=dispatcher_options or {}))
     if settings.collections:
         app.cleanup_ctx.append(_collecting)
+    if settings.report_weekly:
+        app.cleanup_ctx.append(_reporting)
     return app
+
+
+async def _reporting(app: web.Application) -> AsyncIterator[None]:
+    """The weekly post of the resolution report (REPORT_WEEKLY=true, Monday at REPORT_AT):
+    queued in the outbox for the escalations channel, once per week."""
+    context = app[CONTEXT]
+    assistant, settings = context.assistant, context.settings
+
+    def queue(monday: date) -> bool:
+        knowledge = assistant.knowledge
+        names = {r.id: r.name_in(settings.agent_language) for r in knowledge.rules.routes.values()}
+        return queue_week(assistant.storage, monday, knowledge.partner.support.timezone, names)
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_weekly(
+            queue,
+            settings.report_at,
+            lambda: assistant.knowledge.partner.support,
+            assistant.clock,
+            context.run_core,
+            stop,
+        ),
+        name="weekly-report",
+    )
+    log.info("weekly report: posted on Mondays at %s", settings.report_at)
+    yield
+    stop.set()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=SHUTDOWN_GRACE)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _collecting(app: web.Application) -> AsyncIterator[None]:

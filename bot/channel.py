@@ -27,6 +27,7 @@ class OutboxEvent(StrEnum):
     PAYMENT_REMINDER = "payment_reminder"  # a collections step: the reminder card (customer)
     PAYMENT_CLAIMED = "payment_claimed"  # a customer clicked "I've paid": told to the agents
     COLLECTIONS_DIGEST = "collections_digest"  # the agents' daily collections digest
+    WEEKLY_REPORT = "weekly_report"  # Monday's post of last week's figures (agents' channel)
 
 
 # What is addressed to a customer (the rest goes to the partner's agents): held, not retried

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # (partner.yaml `support.timezone`), on open days and inside support hours.
     collections: bool = False
     collections_at: time = time(9, 30)
+    # The resolution report's week (bot/report/weekly): off by default; when on, `serve`
+    # posts last week's figures to the escalations channel on Monday at REPORT_AT, the
+    # partner's local time (the first open day of the week, inside support hours).
+    report_weekly: bool = False
+    report_at: time = time(9, 0)
     # Hours a message to a customer is retried while the platform is down (capped backoff);
     # past that it is held and goes out, with a "sorry for the delay", when they next write.
     outbox_window_hours: float = Field(24.0, gt=0)

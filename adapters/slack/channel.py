@@ -5,6 +5,7 @@
     customer_message  chat.postMessage into the thread
     payment_claimed   chat.postMessage in the channel: a customer says an invoice is paid
     collections_digest  chat.postMessage in the channel: the day's collections digest
+    weekly_report     chat.postMessage in the channel: last week's figures (adapters.slack.report)
 
 A Slack HTTP 429 becomes `RetryLater` with its Retry-After; an API error that no retry can
 mend (the channel is gone or archived, the token revoked, the post deleted: `REFUSED`)
@@ -32,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import customer_line, payment_claim_line, ticket_blocks, ticket_text
 from adapters.slack.collections import digest_blocks, digest_text
+from adapters.slack.report import report_blocks, report_text
 from bot.channel import Delivered, OutboxEvent, Outgoing
 from bot.errors import DeliveryError, DeliveryRefused, RetryLater
 from bot.locale import SOURCE_LANGUAGE
@@ -39,7 +41,8 @@ from bot.locale import SOURCE_LANGUAGE
 DEFAULT_RETRY_AFTER = 1.0
 TICKET_POST = "billing_ticket"  # metadata event type of a ticket's post
 DIGEST_POST = "billing_collections_digest"  # ... of a collections digest's post
-POSTS = (TICKET_POST, DIGEST_POST)  # posts adopted by a retry instead of posted again
+REPORT_POST = "billing_weekly_report"  # ... of a weekly report's post
+POSTS = (TICKET_POST, DIGEST_POST, REPORT_POST)  # posts adopted by a retry instead of posted again
 HISTORY_LIMIT = 200  # recent channel posts searched for an earlier attempt's post
 # Slack API errors that say the request can never succeed as it is (slack.dev's method
 # pages): retrying would only wait for an operator's fix.
@@ -151,6 +154,16 @@ class SlackChannel:
                 blocks=digest_blocks(body, self._language),
                 unfurl_links=False,
                 metadata={"event_type": DIGEST_POST, "event_payload": {"delivery": message.key}},
+            )
+            return Delivered(reference=str(response["ts"]))
+        if message.event == OutboxEvent.WEEKLY_REPORT:
+            if message.attempt > 1 and (posted := await self._posted(message.key)):
+                return Delivered(reference=posted)  # an earlier attempt's post: adopted
+            response = await self._client.chat_postMessage(
+                channel=self._channel,
+                text=report_text(body, self._language),
+                blocks=report_blocks(body, self._language),
+                metadata={"event_type": REPORT_POST, "event_payload": {"delivery": message.key}},
             )
             return Delivered(reference=str(response["ts"]))
         raise DeliveryRefused(f"Slack has no rendering for outbox event {message.event!r}")

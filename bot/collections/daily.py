@@ -66,7 +66,7 @@ async def run_daily(
                 result = await run(reminders.run, day)
             except Exception:
                 log.exception("collections run for %s failed; retrying in %.0fs", day, RETRY)
-                if await _wait(stop, RETRY):
+                if await wait_or_stop(stop, RETRY):
                     return
                 continue
             log.info(
@@ -85,13 +85,13 @@ async def run_daily(
     while not stop.is_set():
         due = next_run(clock(), at, hours())
         delay = RECHECK if due is None else (due - clock()).total_seconds()
-        if await _wait(stop, min(max(delay, 0.0), RECHECK)):
+        if await wait_or_stop(stop, min(max(delay, 0.0), RECHECK)):
             return
         if due is not None and clock() >= due:
             await once(due)
 
 
-async def _wait(stop: asyncio.Event, seconds: float) -> bool:
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
     """Sleep `seconds` or until `stop`; True when stopped."""
     try:
         await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -15,20 +16,24 @@ from bot.report.outcomes import NAMES, NotServed, Outcome
 DEFAULT_DAYS = 28
 
 
-def _day(value: datetime | None) -> datetime | None:
-    return None if value is None else value.replace(tzinfo=UTC)
+def _midnight(day: date, timezone: str) -> datetime:
+    """The instant `day` starts in `timezone`."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
 @click.command()
 @click.option(
     "--since",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help=f"First day of the episodes reported (UTC; default: {DEFAULT_DAYS} days before --until).",
+    help=(
+        f"First day of the episodes reported (the partner's time zone, partner.yaml; "
+        f"default: {DEFAULT_DAYS} days before --until)."
+    ),
 )
 @click.option(
     "--until",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Last day of the episodes reported, included (UTC; default: today).",
+    help="Last day of the episodes reported, included (the partner's time zone; default: today).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @click.option(
@@ -55,24 +60,25 @@ def report(
     from bot.storage import Storage
 
     settings = settings_of(ctx)
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    end = (_day(until) or today) + timedelta(days=1)
-    start = _day(since) or end - timedelta(days=DEFAULT_DAYS)
-    if start >= end:
-        raise click.UsageError("--since must be on or before --until")
     language = settings.agent_language
     with clear_errors():
         facts = read_folder(settings.knowledge_dir, language)
-        with Storage.from_url(settings.database) as storage:
-            found = gather(
-                storage.db,
-                since=start,
-                until=end,
-                hours=facts.hours,
-                articles=facts.articles,
-                embedder=make_embedder(settings.embedding_model),
-                names=facts.names,
-            )
+    zone = facts.hours.timezone
+    last = until.date() if until else datetime.now(UTC).astimezone(ZoneInfo(zone)).date()
+    first = since.date() if since else last - timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        raise click.UsageError("--since must be on or before --until")
+    start, end = _midnight(first, zone), _midnight(last + timedelta(days=1), zone)
+    with clear_errors(), Storage.from_url(settings.database) as storage:
+        found = gather(
+            storage.db,
+            since=start,
+            until=end,
+            hours=facts.hours,
+            articles=facts.articles,
+            embedder=make_embedder(settings.embedding_model),
+            names=facts.names,
+        )
     if html_file is not None:
         html_file.write_text(
             render_html(found, language=language, partner=facts.partner), encoding="utf-8"
@@ -90,9 +96,10 @@ def _rate(value: float | None) -> str:
 
 
 def _print(data: dict[str, Any]) -> None:
-    total = data["total"]
-    last = (datetime.fromisoformat(data["until"]) - timedelta(microseconds=1)).date()
-    click.echo(f"Episodes from {data['since'][:10]} to {last} (UTC): {total['episodes']}")
+    total, zone = data["total"], ZoneInfo(data["timezone"])
+    first = datetime.fromisoformat(data["since"]).astimezone(zone).date()
+    last = (datetime.fromisoformat(data["until"]) - timedelta(microseconds=1)).astimezone(zone)
+    click.echo(f"Episodes from {first} to {last.date()} ({data['timezone']}): {total['episodes']}")
     click.echo(
         f"  confirmed resolved {_rate(total['rates']['confirmed'])} "
         f"({total['counts']['confirmed']})   "

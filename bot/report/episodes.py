@@ -43,7 +43,8 @@ def _create(d: Dialect) -> str:
 CREATE {temporary} {TABLE} (
     channel VARCHAR(50), conversation VARCHAR(500), customer_id VARCHAR(200),
     language VARCHAR(16), topic VARCHAR(300), started {ts}, ended {ts},
-    ticket_id INTEGER, outcome VARCHAR(16), reason VARCHAR(16), provisional INTEGER
+    ticket_id INTEGER, outcome VARCHAR(16), reason VARCHAR(16), provisional INTEGER,
+    week VARCHAR(10)
 )"""
 
 
@@ -170,7 +171,8 @@ SELECT channel, conversation, customer_id, language, topic, started, ended, tick
          WHEN said_no = 1 THEN '{NotServed.DECLINED}'
          WHEN not_sure = 1 THEN '{NotServed.NOT_SURE}'
          ELSE '{NotServed.OUT_OF_SCOPE}' END,
-    CASE WHEN ended > :settled THEN 1 ELSE 0 END
+    CASE WHEN ended > :settled THEN 1 ELSE 0 END,
+    {d.week("started")}
 FROM judged"""
 
 

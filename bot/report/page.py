@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from html import escape
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal, format_percent
 
@@ -126,6 +127,9 @@ class Page:
             for label, tally in rows
         ]
 
+    def weekly_rows(self, rows: Sequence[tuple[str, str, Tally]]) -> list[list[object]]:
+        return [[week, *self.tally_rows([(key, tally)])[0]] for week, key, tally in rows]
+
     def tally_head(self, first: str) -> list[str]:
         _ = self._
         return [first, _("Episodes"), *(_(NAMES[o]) for o in Outcome), _("Provisional")]
@@ -195,10 +199,20 @@ class Page:
                 self.tally_head(_("Language")),
                 self.tally_rows(self.r.by_language),
             )
+            + self.table(
+                "table-weeks-languages",
+                [_("Week of"), *self.tally_head(_("Language"))],
+                self.weekly_rows(self.r.weeks_by_language),
+            )
             + self.h2(_("By topic"))
             + self.note(_(TOPIC_NOTE))
             + self.table(
                 "table-topics", self.tally_head(_("Topic")), self.tally_rows(self.r.by_topic)
+            )
+            + self.table(
+                "table-weeks-topics",
+                [_("Week of"), *self.tally_head(_("Topic"))],
+                self.weekly_rows(self.r.weeks_by_topic),
             )
             + self.h2(_("Not served, by reason"))
             + self.table("table-not-served", [_("Reason"), _("Episodes")], not_served)
@@ -327,10 +341,15 @@ class Page:
     def render(self) -> str:
         _ = self._
         title = _("Resolution report")
-        period = _("Episodes started from {since} to {until}; computed {now}.").format(
-            since=self.day(self.r.since.date()),
-            until=self.day((self.r.until - timedelta(microseconds=1)).date()),
-            now=self.day(self.r.now.date()),
+        zone = ZoneInfo(self.r.timezone)
+        period = _(
+            "Episodes started from {since} to {until} (weeks and days in {timezone}); "
+            "computed {now}."
+        ).format(
+            since=self.day(self.r.since.astimezone(zone).date()),
+            until=self.day((self.r.until - timedelta(microseconds=1)).astimezone(zone).date()),
+            timezone=self.r.timezone,
+            now=self.day(self.r.now.astimezone(zone).date()),
         )
         return f"""<!DOCTYPE html>
 <html lang="{escape(self.lang)}"><head><meta charset="utf-8">

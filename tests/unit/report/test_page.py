@@ -25,7 +25,9 @@ CHARTS = ("chart-weeks", "chart-agents", "chart-votes", "chart-articles")
 TABLES = (
     "table-weeks",
     "table-languages",
+    "table-weeks-languages",
     "table-topics",
+    "table-weeks-topics",
     "table-not-served",
     "table-escalated",
     "table-agents",
