@@ -258,7 +258,7 @@ class Question:
     posts: int = 0
 
 
-async def customer(
+async def customer(  # noqa: PLR0913 (one simulated customer's whole setting)
     number: int, server: Server, service_url: str, http: Any, questions: list[Question],
     stop: asyncio.Event, give_up: float, dice: random.Random, patient: bool = False,
 ) -> None:  # fmt: skip

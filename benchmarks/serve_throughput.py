@@ -240,7 +240,7 @@ class Burst:
         return [v for values in self.by_place.values() for v in values]
 
 
-async def run_burst(
+async def run_burst(  # noqa: PLR0913 (the burst's shape, from the command line)
     http: aiohttp.ClientSession,
     url: str,
     service_url: str,
@@ -306,7 +306,7 @@ async def encoder_counts(http: aiohttp.ClientSession, url: str) -> dict[str, flo
     }
 
 
-async def drive(
+async def drive(  # noqa: PLR0913 (the run's shape, from the command line)
     url: str,
     service_url: str,
     levels: list[int],

@@ -58,7 +58,7 @@ class Imported:
     dry_run: bool = False  # nothing was written
 
 
-def import_file(
+def import_file(  # noqa: PLR0913 (keyword-only options, one per import flag)
     store: InvoiceStore,
     path: Path,
     mapping: Mapping,
@@ -98,7 +98,7 @@ def import_file(
 ATTEMPTS = 5  # a concurrent import of the same source made live first: compare again
 
 
-def _import_once(
+def _import_once(  # noqa: PLR0913 (import_file's options, passed through)
     store: InvoiceStore,
     path: Path,
     mapping: Mapping,

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(
+    def __init__(  # noqa: PLR0913 (keyword-only tuning, each with its default)
         self,
         store_or_engine: TicketStore | Engine,  # or anything with an `engine`
         channels: Mapping[str, Channel],

@@ -71,7 +71,7 @@ class ThreadMode(StrEnum):
     FOLLOWS = "follows"  # deliver into the ticket's thread, looked up at delivery time
 
 
-def enqueue(
+def enqueue(  # noqa: PLR0913 (keyword-only: a row's columns)
     session: Session,
     *,
     key: str,

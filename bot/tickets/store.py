@@ -111,7 +111,7 @@ class TicketStore:
                 conversation=conversation,
             )
 
-    def open_or_append_in(
+    def open_or_append_in(  # noqa: PLR0913 (keyword-only: a ticket's fields)
         self,
         session: Session,
         *,
@@ -162,7 +162,7 @@ class TicketStore:
         ).first()
         return None if row is None else _ticket(row)
 
-    def open_in(
+    def open_in(  # noqa: PLR0913 (keyword-only: a ticket's fields)
         self,
         session: Session,
         *,
