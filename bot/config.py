@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
@@ -119,6 +119,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'billing.db').as_posix()}"
+
+    @model_validator(mode="after")
+    def _weekly_post_needs_slack(self) -> Settings:
+        # Refused at start: queued for a Slack nobody configured, the post would wait forever.
+        if self.report_weekly and not (
+            self.slack_bot_token.get_secret_value() and self.slack_escalation_channel
+        ):
+            raise ValueError(
+                "REPORT_WEEKLY=true needs Slack: set SLACK_BOT_TOKEN and "
+                "SLACK_ESCALATION_CHANNEL (the weekly post goes to that channel)"
+            )
+        return self
 
     def answer_threshold_for(self, language: str | None) -> float:
         return self.answer_threshold_es if language == "es" else self.answer_threshold

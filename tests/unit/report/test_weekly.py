@@ -9,11 +9,13 @@ import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from report_script import HOURS, Script
 from sqlalchemy import select
 
 from bot.channel import OutboxEvent
 from bot.config import load_settings
+from bot.errors import ConfigError
 from bot.knowledge.partner import SupportHours
 from bot.report.weekly import monday_of, next_post, post_at, queue_week, run_weekly, week_bounds
 from bot.storage import Storage
@@ -62,8 +64,17 @@ def test_the_weekly_post_is_off_unless_enabled(monkeypatch) -> None:
     assert load_settings().report_weekly is False
     monkeypatch.setenv("REPORT_WEEKLY", "true")
     monkeypatch.setenv("REPORT_AT", "08:30")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_ESCALATION_CHANNEL", "C0BILLING")
     settings = load_settings()
     assert settings.report_weekly is True and settings.report_at == time(8, 30)
+
+
+def test_the_weekly_post_without_slack_is_refused_at_start(monkeypatch) -> None:
+    monkeypatch.setenv("REPORT_WEEKLY", "true")
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="REPORT_WEEKLY=true needs Slack: set SLACK_BOT_TOKEN"):
+        load_settings()
 
 
 def test_the_weeks_figures_keep_confirmed_and_assumed_apart(storage: Storage, script: Script):
