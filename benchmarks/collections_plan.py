@@ -17,8 +17,15 @@ sample's), then prints, measured in this run:
   delivering to in-memory channels (`RecordingChannel`) until nothing is pending: every
   queued key delivered once. Targets: 0 lost, 0 duplicated.
 
-No process is killed here: the kill -9 guarantee of the outbox is what `benchmarks/chaos.py`
-measures for answers; reminders are outbox rows like them.
+With `--kills N`, the messages are delivered by a dispatcher in a process of its own that is
+killed with SIGKILL N times, each at a random moment (0-50 ms) after it began delivering,
+and started again,
+then left to finish; its channels append each delivered key to a file (flushed and synced
+before the delivery returns, as a platform that took the message). Lost: a queued key never
+in the file. A key in the file twice is a resend after a kill that struck between the
+platform taking the message and the row being marked delivered: reminders carry their key
+(`channelData.deliveryKey` in Teams) so an idempotent receiver drops it; it is counted on a
+line of its own, as `benchmarks/chaos.py` does for answers.
 """
 
 from __future__ import annotations
@@ -26,7 +33,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import os
+import random
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.large_partner import customer_id, generate  # noqa: E402
-from bot.channel import RecordingChannel  # noqa: E402
+from bot.channel import Delivered, Outgoing, RecordingChannel  # noqa: E402
 from bot.collections.run import Reminders  # noqa: E402
 from bot.invoices.folder import load_served  # noqa: E402
 from bot.storage import Storage  # noqa: E402
@@ -70,13 +81,67 @@ async def drain(storage: Storage) -> dict[str, RecordingChannel]:
     return channels
 
 
+class KeyLog:
+    """A channel that writes each delivered key to a file before it returns."""
+
+    def __init__(self, name: str, path: Path) -> None:
+        self.name = name
+        self._file = path.open("a", encoding="utf-8")
+
+    async def deliver(self, message: Outgoing) -> Delivered:
+        self._file.write(message.key + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        return Delivered(reference=message.key)
+
+
+async def deliver_all(database: str, log: Path) -> None:
+    """The `deliver` sub-command: dispatch until nothing is pending (then exit 0)."""
+    storage = Storage.from_url(database)
+    channels = {"teams": KeyLog("teams", log), "slack": KeyLog("slack", log)}
+    dispatcher = Dispatcher(storage.db.engine, channels, batch=20, poll_interval=0.01)
+    # Until nothing waits: rows a killed deliverer had claimed come back when its lease ends.
+    while storage.outbox.backlog(storage.db.now()).pending:
+        if not await dispatcher.run_once():
+            await asyncio.sleep(0.2)
+
+
+def deliver_under_kills(database: str, log: Path, kills: int, seed: int) -> int:
+    """Start the deliverer, SIGKILL it `kills` times, then let it finish; kills that landed."""
+    dice = random.Random(seed)
+    command = [sys.executable, __file__, "deliver", "--database", database, "--log", str(log)]
+    landed = 0
+    for _ in range(kills):
+        before = log.stat().st_size if log.exists() else 0
+        process = subprocess.Popen(command)
+        # Once it has started delivering (the log grew), a random moment later: mid-work.
+        while process.poll() is None and (log.stat().st_size if log.exists() else 0) == before:
+            time.sleep(0.005)
+        time.sleep(dice.uniform(0.0, 0.05))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            landed += 1
+        process.wait()
+    subprocess.run(command, check=True)
+    return landed
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["deliver"]:
+        sub = argparse.ArgumentParser(prog="collections_plan.py deliver")
+        sub.add_argument("--database", required=True)
+        sub.add_argument("--log", type=Path, required=True)
+        options = sub.parse_args(sys.argv[2:])
+        asyncio.run(deliver_all(options.database, options.log))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--lines", type=int, default=1)
     parser.add_argument("--day", type=date.fromisoformat, default=date(2026, 12, 9))
     parser.add_argument("--keep", type=Path, help="generate here and keep it")
+    parser.add_argument("--kills", type=int, default=0, help="SIGKILL the deliverer N times")
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="collections-plan-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -120,19 +185,33 @@ def main() -> None:
         with storage.db.read() as session:
             rows = session.query(OutboxRow.key).count()
         started = time.perf_counter()
-        channels = asyncio.run(drain(storage))
+        resent: list[str] = []
+        if args.kills:
+            log = work / "delivered.log"
+            database = f"sqlite:///{work / 'billing.db'}"
+            landed = deliver_under_kills(database, log, args.kills, args.seed)
+            delivered = log.read_text(encoding="utf-8").split()
+            counts = collections.Counter(delivered)
+            resent = [key for key, n in counts.items() if n > 1]
+            duplicated: list[str] = []  # each resend carries its key: see the docstring
+            print(f"deliverer killed with SIGKILL {landed} time(s) mid-delivery")
+        else:
+            channels = asyncio.run(drain(storage))
+            delivered = [m.key for c in channels.values() for m in c.delivered]
+            counts = collections.Counter(delivered)
+            duplicated = [key for key, n in counts.items() if n > 1]
         drained = time.perf_counter() - started
-        delivered = [m.key for c in channels.values() for m in c.delivered]
-        counts = collections.Counter(delivered)
         expected = queued | {f"collections_digest:{args.day.isoformat()}"}
         lost = expected - set(counts)
-        duplicated = [key for key, n in counts.items() if n > 1]
+        pending = storage.outbox.backlog(storage.db.now()).pending
         print(
-            f"outbox: {rows:,} row(s), {len(delivered):,} delivered in {drained:.2f} s; "
-            f"lost {len(lost)}, duplicated {len(duplicated)}"
+            f"outbox: {rows:,} row(s), {len(set(delivered)):,} delivered in {drained:.2f} s, "
+            f"{pending} still pending; lost {len(lost)}, duplicated {len(duplicated)}"
         )
+        if args.kills:
+            print(f"resent under a key already taken (a kill between send and mark): {len(resent)}")
         storage.close()
-        if planned > TARGET_PLAN or lost or duplicated:
+        if planned > TARGET_PLAN or lost or duplicated or pending:
             sys.exit(1)
     finally:
         if not args.keep:
