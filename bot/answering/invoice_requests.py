@@ -95,6 +95,25 @@ def select(
     for short in slots.short_numbers:
         found = [inv for inv in ordered if inv.number.endswith(f"-{short}")]
         chosen += found
+    by_month, missing_months = _month_picks(slots, ordered, today, language)
+    chosen += by_month
+    missing += missing_months
+    if slots.before and not chosen:
+        previous, missing_previous = _before_pick(ordered, by_number, shown, language)
+        chosen += previous
+        missing += missing_previous
+    if slots.latest and not chosen and ordered:
+        chosen.append(ordered[-1])
+    return Selection(tuple(dict.fromkeys(chosen)), tuple(missing))
+
+
+def _month_picks(
+    slots: Slots, ordered: Sequence[Invoice], today: date, language: str
+) -> tuple[list[Invoice], list[str]]:
+    """The invoices a message names by month: named months, last month, this month."""
+    _ = translator(language)
+    chosen: list[Invoice] = []
+    missing: list[str] = []
     for month in slots.months:
         inv = _by_month(ordered, month, today)
         if inv:
@@ -110,16 +129,20 @@ def select(
     if slots.this_month:
         inv = _by_month(ordered, today.month, today)
         chosen += [inv] if inv else []
-    if slots.before and not chosen:
-        anchor = next((by_number[n] for n in shown.invoices if n in by_number), None)
-        anchor = anchor or (ordered[-1] if ordered else None)
-        previous = _previous(ordered, anchor) if anchor else None
-        chosen += [previous] if previous else []
-        if anchor and not previous:
-            missing.append(_("an invoice before {number}").format(number=anchor.number))
-    if slots.latest and not chosen and ordered:
-        chosen.append(ordered[-1])
-    return Selection(tuple(dict.fromkeys(chosen)), tuple(missing))
+    return chosen, missing
+
+
+def _before_pick(
+    ordered: Sequence[Invoice], by_number: dict[str, Invoice], shown: Shown, language: str
+) -> tuple[list[Invoice], list[str]]:
+    """The invoice before the one shown (or the latest), or why there is none."""
+    _ = translator(language)
+    anchor = next((by_number[n] for n in shown.invoices if n in by_number), None)
+    anchor = anchor or (ordered[-1] if ordered else None)
+    previous = _previous(ordered, anchor) if anchor else None
+    if anchor and not previous:
+        return [], [_("an invoice before {number}").format(number=anchor.number)]
+    return [previous] if previous else [], []
 
 
 def _names_product(question: str, invoices: Sequence[Invoice]) -> bool:
@@ -148,14 +171,7 @@ def answer(
     selection = select(slots, invoices, shown, ask.today, lang)
     named = list(selection.invoices)
     if selection.missing and not named:
-        text = _(
-            "I can't find {missing} on the {customer} account. Ask me for your recent invoices "
-            "to see them all."
-        ).format(missing=_(" or ").join(selection.missing), customer=ask.customer.name)
-        recent = base._recent(
-            InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today, ask.language)
-        )
-        return Lookup(InvoiceAnswer(text, recent.table, ()), Shown(intent))
+        return _not_on_account(intent, question, selection.missing, invoices, ask)
     if intent == I.TERM:
         found_term = term(question, ask, product_hint)
         if found_term is not None:
@@ -170,25 +186,55 @@ def answer(
         # "higher than last month": last month's bill is the baseline, the latest the subject
         baseline = slots.last_month and not (slots.months or slots.invoice_numbers)
         return _compare(named, shown, invoices, ask, baseline=baseline)
-    if intent == I.STATUS and named:
-        return _status_of(named, ask)
-    if intent == I.DUE and named:
+    if intent in (I.STATUS, I.DUE) and named:
         return _status_of(named, ask)
     if intent in (I.SHOW, I.COPY) or (named and intent not in (I.BALANCE, I.RECENT)):
-        inv = (named or context or [invoices[-1]])[0]
-        found = base._detail(
-            InvoiceAsk(inv.number, ask.customer, [inv], ask.collections, ask.today, ask.language)
-        )
-        text = found.text
-        if inv.status == "disputed":
-            text += " " + _("It is under dispute: collections are paused on the disputed amount.")
-        if intent == I.COPY:
-            text += " " + _(
-                "The PDF and a CSV of every line were emailed to your billing contacts on "
-                "{date}; to have it sent again, reply 'yes' to a ticket offer or email us."
-            ).format(date=base._day(inv.issue_date, lang))
-        table = _precise_lines(inv, lang) if found.table else None
-        return Lookup(InvoiceAnswer(text, table, found.evidence), Shown(intent, (inv.number,)))
+        return _one_invoice(intent, (named or context or [invoices[-1]])[0], ask)
+    return _account_summary(intent, question, invoices, ask)
+
+
+def _not_on_account(
+    intent: str,
+    question: str,
+    missing: Sequence[str],
+    invoices: Sequence[Invoice],
+    ask: InvoiceAsk,
+) -> Lookup:
+    """Nothing named exists: say so and list the recent invoices instead."""
+    _ = translator(ask.language)
+    text = _(
+        "I can't find {missing} on the {customer} account. Ask me for your recent invoices "
+        "to see them all."
+    ).format(missing=_(" or ").join(missing), customer=ask.customer.name)
+    recent = base._recent(
+        InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today, ask.language)
+    )
+    return Lookup(InvoiceAnswer(text, recent.table, ()), Shown(intent))
+
+
+def _one_invoice(intent: str, inv: Invoice, ask: InvoiceAsk) -> Lookup:
+    """One invoice in detail, with its dispute and, for a copy, how it was sent."""
+    _, lang = translator(ask.language), ask.language
+    found = base._detail(
+        InvoiceAsk(inv.number, ask.customer, [inv], ask.collections, ask.today, ask.language)
+    )
+    text = found.text
+    if inv.status == "disputed":
+        text += " " + _("It is under dispute: collections are paused on the disputed amount.")
+    if intent == I.COPY:
+        text += " " + _(
+            "The PDF and a CSV of every line were emailed to your billing contacts on "
+            "{date}; to have it sent again, reply 'yes' to a ticket offer or email us."
+        ).format(date=base._day(inv.issue_date, lang))
+    table = _precise_lines(inv, lang) if found.table else None
+    return Lookup(InvoiceAnswer(text, table, found.evidence), Shown(intent, (inv.number,)))
+
+
+def _account_summary(
+    intent: str, question: str, invoices: Sequence[Invoice], ask: InvoiceAsk
+) -> Lookup:
+    """The account-wide answers (balance, due, overdue, recent), naming disputed invoices."""
+    _, lang = translator(ask.language), ask.language
     handler = {
         I.BALANCE: base._balance,
         I.DUE: base._due,
@@ -451,6 +497,39 @@ def _names_line(line: InvoiceLine, question: str, slots: Slots, products: Sequen
     return any(abs(a) in (abs(line.amount), abs(line.unit_price)) for a in slots.amounts)
 
 
+def _scored_lines(
+    ranked: Sequence[Invoice], question: str, slots: Slots, products: Sequence[str]
+) -> list[tuple[float, Invoice, InvoiceLine]]:
+    """Every line the message names, scored; earlier invoices in `ranked` score a little more."""
+    best: list[tuple[float, Invoice, InvoiceLine]] = []
+    for rank, inv in enumerate(ranked):
+        for line in inv.lines:
+            score = _line_matches(line, question, slots, products)
+            if score > 0:
+                best.append((score - 0.01 * rank, inv, line))
+    return best
+
+
+def _line_sentence(inv: Invoice, line: InvoiceLine, lang: str) -> str:
+    _ = translator(lang)
+    meaning = CHARGE_MEANING.get(line.charge_type)
+    return _(
+        "On invoice {number} (issued {issued}), {product} ({charge}: {meaning}), {start} "
+        "to {end}: {quantity} × {unit_price} = {amount} before tax."
+    ).format(
+        number=inv.number,
+        issued=base._day(inv.issue_date, lang),
+        product=line.product,
+        charge=charge_name(line.charge_type, lang),
+        meaning=_(meaning) if meaning else line.charge_type,
+        start=base._day(line.period_start, lang),
+        end=base._day(line.period_end, lang),
+        quantity=formats.quantity(line.quantity, lang),
+        unit_price=unit_money(line.unit_price, line.currency, lang),
+        amount=money(line.amount, line.currency, lang),
+    )
+
+
 def _line(
     question: str,
     slots: Slots,
@@ -465,20 +544,11 @@ def _line(
     products = matching_products(question, names)
     if not products and product_hint:
         products = [product_hint]
-    best: list[tuple[float, Invoice, InvoiceLine]] = []
-    for rank, inv in enumerate(candidates):
-        for line in inv.lines:
-            score = _line_matches(line, question, slots, products)
-            if score > 0:
-                best.append((score - 0.01 * rank, inv, line))
+    best = _scored_lines(candidates, question, slots, products)
     if not best:
         # nothing named on the invoices in question ("the teams phone licences we cancelled
         # in september" are billed on October's): look in every invoice, newest first
-        for rank, inv in enumerate(reversed(invoices)):
-            for line in inv.lines:
-                score = _line_matches(line, question, slots, products)
-                if score > 0:
-                    best.append((score - 0.01 * rank, inv, line))
+        best = _scored_lines(list(reversed(invoices)), question, slots, products)
     _, lang = translator(ask.language), ask.language
     if not best:
         inv = candidates[0]
@@ -493,26 +563,7 @@ def _line(
     best.sort(key=lambda entry: -entry[0])
     top = best[0][0]
     chosen = [(inv, line) for score, inv, line in best if score >= top - 0.5][:4]
-    parts = []
-    for inv, line in chosen:
-        meaning = CHARGE_MEANING.get(line.charge_type)
-        parts.append(
-            _(
-                "On invoice {number} (issued {issued}), {product} ({charge}: {meaning}), {start} "
-                "to {end}: {quantity} × {unit_price} = {amount} before tax."
-            ).format(
-                number=inv.number,
-                issued=base._day(inv.issue_date, lang),
-                product=line.product,
-                charge=charge_name(line.charge_type, lang),
-                meaning=_(meaning) if meaning else line.charge_type,
-                start=base._day(line.period_start, lang),
-                end=base._day(line.period_end, lang),
-                quantity=formats.quantity(line.quantity, lang),
-                unit_price=unit_money(line.unit_price, line.currency, lang),
-                amount=money(line.amount, line.currency, lang),
-            )
-        )
+    parts = [_line_sentence(inv, line, lang) for inv, line in chosen]
     parts += _nets(chosen, ask.language)
     parts += [
         how
