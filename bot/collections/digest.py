@@ -19,7 +19,7 @@ The digest is queued once a day (`digest_key`): a restart or a second replica qu
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -54,27 +54,8 @@ def digest(
     def who(customer_id: str) -> dict[str, str]:
         return {"customer": customer_id, "name": names.get(customer_id, customer_id)}
 
-    late: dict[str, list[Entry]] = defaultdict(list)
-    for entry in chased:
-        if entry.days_overdue > 0:
-            late[entry.customer_id].append(entry)
-    overdue = []
-    for customer_id, entries in sorted(
-        late.items(), key=lambda item: (-max(e.days_overdue for e in item[1]), item[0])
-    ):
-        amounts: dict[str, Decimal] = defaultdict(Decimal)
-        for entry in entries:
-            amounts[entry.currency] += entry.amount
-        reached = [e.step.step for e in entries if e.step is not None]
-        overdue.append(
-            {
-                **who(customer_id),
-                "invoices": [e.invoice for e in entries],
-                "amounts": {currency: str(amounts[currency]) for currency in sorted(amounts)},
-                "days": max(e.days_overdue for e in entries),
-                "step": str(max(reached).kind) if reached else None,
-            }
-        )
+    late = _late_by_customer(chased)
+    overdue = _overdue(late, who)
 
     def due(kind: StepKind) -> list[dict[str, Any]]:
         found = []
@@ -113,3 +94,35 @@ def digest(
         "unreachable": unreachable,
         "paused": paused,
     }
+
+
+def _late_by_customer(chased: Sequence[Entry]) -> dict[str, list[Entry]]:
+    late: dict[str, list[Entry]] = defaultdict(list)
+    for entry in chased:
+        if entry.days_overdue > 0:
+            late[entry.customer_id].append(entry)
+    return late
+
+
+def _overdue(
+    late: Mapping[str, list[Entry]], who: Callable[[str], dict[str, str]]
+) -> list[dict[str, Any]]:
+    """One row per late customer, the longest overdue first."""
+    overdue = []
+    for customer_id, entries in sorted(
+        late.items(), key=lambda item: (-max(e.days_overdue for e in item[1]), item[0])
+    ):
+        amounts: dict[str, Decimal] = defaultdict(Decimal)
+        for entry in entries:
+            amounts[entry.currency] += entry.amount
+        reached = [e.step.step for e in entries if e.step is not None]
+        overdue.append(
+            {
+                **who(customer_id),
+                "invoices": [e.invoice for e in entries],
+                "amounts": {currency: str(amounts[currency]) for currency in sorted(amounts)},
+                "days": max(e.days_overdue for e in entries),
+                "step": str(max(reached).kind) if reached else None,
+            }
+        )
+    return overdue

@@ -185,6 +185,41 @@ def plan(
     return Plan(day, tuple(entries))
 
 
+def _dispute_of(invoice: Invoice, facts: Facts) -> Dispute | None:
+    """The dispute holding this invoice: a ticket on it, or its disputed status."""
+    dispute = facts.disputes.get(invoice.number)
+    if dispute is not None and dispute.customer_id not in (None, invoice.customer_id):
+        dispute = None  # a ticket naming another customer's invoice holds nothing
+    if dispute is None and invoice.status == "disputed":
+        dispute = Dispute(invoice.number)
+    return dispute
+
+
+def _settled(
+    invoice: Invoice, owed: Decimal, received: Decimal, facts: Facts
+) -> tuple[Outcome, str] | None:
+    """Why nothing is owed on this invoice (outcome, detail), or None while it is."""
+    if invoice.total <= 0:
+        return Outcome.CREDITED, "a credit note: nothing to pay"
+    if owed <= 0:
+        return Outcome.PAID, f"payments received: {received}"
+    if invoice.number in facts.claimed:
+        return Outcome.CLAIMED_PAID, "the customer says it is paid"
+    return None
+
+
+def _held(customer: Customer, facts: Facts, day: date) -> str | None:
+    """Why reminders to this customer are held on `day`, or None when they are not."""
+    pause = facts.pauses.get(customer.id)
+    if not customer.reminders:
+        return "reminders: false in customers.yaml"
+    if pause is not None and pause.holds(day):
+        until = f" until {pause.until.isoformat()}" if pause.until else ""
+        by = f" by {pause.by}" if pause.by else ""
+        return f"paused{by}{until}"
+    return None
+
+
 def _entry(
     invoice: Invoice,
     customer: Customer | None,
@@ -220,17 +255,10 @@ def _entry(
 
     if customer is None:
         return entry(Outcome.UNKNOWN_CUSTOMER, detail="not in customers.yaml")
-    if invoice.total <= 0:
-        return entry(Outcome.CREDITED, detail="a credit note: nothing to pay")
-    if owed <= 0:
-        return entry(Outcome.PAID, detail=f"payments received: {received}")
-    if invoice.number in facts.claimed:
-        return entry(Outcome.CLAIMED_PAID, detail="the customer says it is paid")
-    dispute = facts.disputes.get(invoice.number)
-    if dispute is not None and dispute.customer_id not in (None, invoice.customer_id):
-        dispute = None  # a ticket naming another customer's invoice holds nothing
-    if dispute is None and invoice.status == "disputed":
-        dispute = Dispute(invoice.number)
+    settled = _settled(invoice, owed, received, facts)
+    if settled is not None:
+        return entry(settled[0], detail=settled[1])
+    dispute = _dispute_of(invoice, facts)
     detail = ""
     if dispute is not None:
         where = f"ticket {dispute.ticket}" if dispute.ticket else "status disputed"
@@ -238,13 +266,9 @@ def _entry(
             return entry(Outcome.DISPUTED, detail=where)
         owed -= dispute.disputed
         detail = f"{dispute.disputed} disputed ({where}); the undisputed rest stays payable"
-    pause = facts.pauses.get(customer.id)
-    if not customer.reminders:
-        return entry(Outcome.PAUSED, owed, "reminders: false in customers.yaml")
-    if pause is not None and pause.holds(day):
-        until = f" until {pause.until.isoformat()}" if pause.until else ""
-        by = f" by {pause.by}" if pause.by else ""
-        return entry(Outcome.PAUSED, owed, f"paused{by}{until}")
+    held = _held(customer, facts, day)
+    if held is not None:
+        return entry(Outcome.PAUSED, owed, held)
     if reached is None:
         return entry(Outcome.NOT_YET_DUE, owed, detail)
     sent = facts.sent.get(invoice.number, frozenset())
