@@ -42,7 +42,7 @@ from bot.knowledge.folder import Knowledge
 from bot.knowledge.invoices import Invoice
 from bot.locale import N_, formats, plural_translator, translator
 from bot.retrieval.index import Hit, SearchIndex
-from bot.types import Citation, Reply, ReplyKind
+from bot.types import Citation, Passage, Reply, ReplyKind
 from bot.understanding import intents as I
 from bot.understanding.intents import IntentClassifier, IntentGuess
 from bot.understanding.language import SERVED_LANGUAGES
@@ -226,6 +226,61 @@ class Decision:
     beside: tuple[Reply, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    """One message as read, which every dialogue rule of `Answerer.decide` looks at."""
+
+    text: str  # spelling corrected
+    customer: Customer | None  # the signed-in one, or the one an agent's message names
+    agent: bool
+    today: date
+    state: ConversationState
+    offer_pending: bool
+    language: str  # the one to answer in
+    reading: str | None  # the message's, when the bot does not write it
+    query: np.ndarray
+    guess: IntentGuess
+    slots: Slots
+    named: bool  # an agent's message: its customer is the one it names
+    mine: Callable[[], list[Invoice]]  # the customer's invoices, read once
+    novel: bool  # its words are unknown to the folder
+
+
+def _reread(turn: _Turn, intent: str | None, *, across: bool, own: bool) -> str | None:
+    """The intent once the turn's context is weighed: not ours, a policy question, a term or
+    a line of an invoice."""
+    slots = turn.slots
+    if across and not turn.agent and not (own or slots.names_invoice):
+        # A customer never asks about other customers: it is their own look-up only
+        # when the message is about their invoices ("are any of our bills overdue?").
+        intent = None
+    if _unsure_and_not_ours(turn, intent, own):
+        intent = None
+    if turn.agent and I.escalation_category(intent):
+        intent = I.POLICY  # an agent asking about a kind of request asks how to handle it
+    if intent == I.POLICY and own and turn.guess.probability(I.TERM) >= TERM_EVIDENCE:
+        intent = I.TERM  # "our visio renewal date?": its term, when the invoices show it
+    about_a_line = intent is None or intent == I.POLICY or I.is_invoice(intent)
+    if about_a_line and turn.customer and _names_a_line_amount(slots, turn.mine()):
+        intent = I.LINE  # "where does 8.40 a user come from?"
+    return intent
+
+
+def _unsure_and_not_ours(turn: _Turn, intent: str | None, own: bool) -> bool:
+    """An unsure look-up that names nothing of the customer's is not ours when its words
+    are unknown to the folder ("how many onions do i have on hand") or when its single
+    likeliest reading is "not billing", the look-ups winning only together ("any new
+    firms worth watching?")."""
+    guess = turn.guess
+    unsure_lookup = I.is_invoice(intent) and guess.confidence < SURE_LOOKUP
+    not_billing_first = bool(guess.ranked) and guess.ranked[0][0] == I.NOT_BILLING
+    return (
+        unsure_lookup
+        and (turn.novel or not_billing_first)
+        and not (own or turn.slots.names_invoice)
+    )
+
+
 class Answerer:
     def __init__(
         self,
@@ -296,6 +351,39 @@ class Answerer:
                 reminded=reminded,
             )
             return _led_by(languages_sentence(language), decision)
+        turn = self._read(text, customer, agent, today, state, offer_pending, language, reading)
+        intent = resolved_intent(turn.guess, turn.slots, state, offer_pending)
+        across = intent is not None and intent in I.ACROSS_CUSTOMERS
+        if intent is not None and intent in I.ACROSS_CUSTOMERS:
+            if agent and self.named_customer(turn.text) is None:
+                return self._across(intent, turn.text, today, language, facts, turn.guess)
+            intent = I.ACROSS_CUSTOMERS[intent]  # one customer's look-up
+        if intent == I.REMINDED and agent:
+            return self._last_reminded(turn, reminded)
+        if intent == I.REMINDED:
+            intent = I.STATUS  # a customer asking when we last reminded them: their status
+        own = turn.customer is not None and (
+            turn.named or _names_own(turn.text, turn.slots, turn.mine())
+        )
+        intent = _reread(turn, intent, across=across, own=own)
+        replied = self._dialogue_reply(turn, intent)
+        if replied is not None:
+            return replied
+        return self._answer(turn, None if intent == I.YES else intent, own)
+
+    def _read(
+        self,
+        text: str,
+        customer: Customer | None,
+        agent: bool,
+        today: date,
+        state: ConversationState,
+        offer_pending: bool,
+        language: str,
+        reading: str | None,
+    ) -> _Turn:
+        """The message as read: corrected, embedded, classified, its slots and its customer
+        (an agent who names none may name one in the message)."""
         if self.speller is not None and reading is None:
             text = self.speller.correct(text, language)
         reader = self._reader(reading)
@@ -308,52 +396,44 @@ class Answerer:
         mine = self._invoices_once(customer)
         # The folder's words are in the languages the bot writes: another one's are all new.
         novel = reading is None and self.known.unknown_share(text, language) >= NOVEL_AT
-        intent = resolved_intent(guess, slots, state, offer_pending)
-        across = intent is not None and intent in I.ACROSS_CUSTOMERS
-        if intent is not None and intent in I.ACROSS_CUSTOMERS:
-            if agent and self.named_customer(text) is None:
-                return self._across(intent, text, today, language, facts, guess)
-            intent = I.ACROSS_CUSTOMERS[intent]  # one customer's look-up
-        if intent == I.REMINDED and agent:
-            if customer is None:
-                return Decision(self._which_customer(language), None, (), guess)
-            sent = reminded(customer.id) if reminded else ()
-            zone = self.knowledge.partner.support.timezone
-            found = desk.last_reminded(customer, sent, zone, language)
-            reply = Reply(found.text, ReplyKind.INVOICE, 1.0, table=found.table)
-            return Decision(reply, None, (), guess, Shown(intent))
-        if intent == I.REMINDED:
-            intent = I.STATUS  # a customer asking when we last reminded them: their status
-        own = customer is not None and (named or _names_own(text, slots, mine()))
-        if across and not agent and not (own or slots.names_invoice):
-            # A customer never asks about other customers: it is their own look-up only
-            # when the message is about their invoices ("are any of our bills overdue?").
-            intent = None
-        unsure_lookup = I.is_invoice(intent) and guess.confidence < SURE_LOOKUP
-        # An unsure look-up that names nothing of the customer's is not ours when its words
-        # are unknown to the folder ("how many onions do i have on hand") or when its single
-        # likeliest reading is "not billing", the look-ups winning only together ("any new
-        # firms worth watching?").
-        not_billing_first = bool(guess.ranked) and guess.ranked[0][0] == I.NOT_BILLING
-        if unsure_lookup and (novel or not_billing_first) and not (own or slots.names_invoice):
-            intent = None
-        if agent and I.escalation_category(intent):
-            intent = I.POLICY  # an agent asking about a kind of request asks how to handle it
-        if intent == I.POLICY and own and guess.probability(I.TERM) >= TERM_EVIDENCE:
-            intent = I.TERM  # "our visio renewal date?": its term, when the invoices show it
-        about_a_line = intent is None or intent == I.POLICY or I.is_invoice(intent)
-        if about_a_line and customer and _names_a_line_amount(slots, mine()):
-            intent = I.LINE  # "where does 8.40 a user come from?"
+        return _Turn(
+            text,
+            customer,
+            agent,
+            today,
+            state,
+            offer_pending,
+            language,
+            reading,
+            query,
+            guess,
+            slots,
+            named,
+            mine,
+            novel,
+        )
 
-        if intent in (I.YES, I.NO) and offer_pending:
-            accepted = self._offer_answer(intent, guess, state, language)
-            if accepted.escalation is None or state.pending_offer is None:
-                return accepted
-            # The ticket carries the invoice lines of the question the offer answered.
-            asked = state.pending_offer.question
-            evidence = self._invoice_evidence(asked, customer, mine, today)
-            return replace(accepted, reply=replace(accepted.reply, evidence=evidence))
-        if intent == I.YES and state.shown.intent is not None and customer is not None:
+    def _last_reminded(
+        self, turn: _Turn, reminded: Callable[[str], Sequence[Happened]] | None
+    ) -> Decision:
+        """An agent asking when a customer was last reminded: the reminders sent to it."""
+        customer, language = turn.customer, turn.language
+        if customer is None:
+            return Decision(self._which_customer(language), None, (), turn.guess)
+        sent = reminded(customer.id) if reminded else ()
+        zone = self.knowledge.partner.support.timezone
+        found = desk.last_reminded(customer, sent, zone, language)
+        reply = Reply(found.text, ReplyKind.INVOICE, 1.0, table=found.table)
+        return Decision(reply, None, (), turn.guess, Shown(I.REMINDED))
+
+    def _dialogue_reply(self, turn: _Turn, intent: str | None) -> Decision | None:
+        """The replies to the dialogue itself: a yes or no to a pending offer, a yes to a
+        request already handed over, a greeting or thanks; None for a question."""
+        state, guess = turn.state, turn.guess
+        if intent in (I.YES, I.NO) and turn.offer_pending:
+            assert intent is not None
+            return self._offer_reply(turn, intent)
+        if intent == I.YES and state.shown.intent is not None and turn.customer is not None:
             # "yes, go ahead and arrange it" after an answer that says to ask us, or "yes" again
             # about a request already handed over: a person takes it.
             last = I.escalation_category(state.shown.intent) or HUMAN_REQUEST
@@ -361,58 +441,88 @@ class Answerer:
                 matched = self._category(last)
                 reply = Reply("", ReplyKind.ESCALATE, guess.confidence)
                 return Decision(reply, CategoryMatch(matched, guess.confidence, "yes"), (), guess)
-        if intent == I.YES:
-            intent = None  # a "yes" to nothing: retrieval decides
         if intent in (I.GREETING, I.SOLVED):
-            reply = self._greeting(text, language, thanked=intent == I.SOLVED)
+            reply = self._greeting(turn.text, turn.language, thanked=intent == I.SOLVED)
             return Decision(reply, None, (), guess, state.shown)
+        return None
+
+    def _offer_reply(self, turn: _Turn, intent: str) -> Decision:
+        """A yes or no to a ticket offer; the ticket carries the invoice lines of the
+        question the offer answered."""
+        state = turn.state
+        accepted = self._offer_answer(intent, turn.guess, state, turn.language)
+        if accepted.escalation is None or state.pending_offer is None:
+            return accepted
+        asked = state.pending_offer.question
+        evidence = self._invoice_evidence(asked, turn.customer, turn.mine, turn.today)
+        return replace(accepted, reply=replace(accepted.reply, evidence=evidence))
+
+    def _answer(self, turn: _Turn, intent: str | None, own: bool) -> Decision:
+        """A question: a request a person takes, a look-up of the account, or the articles.
+        `intent` None: retrieval decides (a "yes" to nothing is None here)."""
         category = I.escalation_category(intent)
-        if category is not None and guess.confidence < self.escalate_at:
+        if category is not None and turn.guess.confidence < self.escalate_at:
             category, intent = None, None  # near a topic is not a request: retrieval decides
-        if category is not None and not agent:
-            return self._escalation(text, customer, mine, category, guess, today, language)
-        if I.is_invoice(intent) and customer is None and not agent:
+        if category is not None and not turn.agent:
+            return self._escalation(
+                turn.text,
+                turn.customer,
+                turn.mine,
+                category,
+                turn.guess,
+                turn.today,
+                turn.language,
+            )
+        if I.is_invoice(intent) and turn.customer is None and not turn.agent:
             intent = None  # no account to look up: a question about invoices in general
         if I.is_invoice(intent):
             assert intent is not None
-            if customer is None and not _ABOUT_AN_ACCOUNT.search(text):
-                # An agent who named no customer and no account ("my", "our"): maybe a
-                # policy question that sounds like a look-up ("approval limit for credits").
-                policy = self._policy(
-                    text,
-                    None,
-                    guess,
-                    agent,
-                    query,
-                    None,
-                    today,
-                    language,
-                    novel=novel,
-                    reading=reading,
-                )
-                if policy.reply.kind is ReplyKind.ANSWER:
-                    return policy
-            if customer is None:
-                return Decision(self._which_customer(language), None, (), guess)
-            if intent != I.TERM or self._term_known(text, customer, mine(), state, language):
-                ask = self._ask(text, customer, mine(), today, language)
-                return self._invoice(intent, text, slots, ask, state, guess)
+            looked_up = self._lookup(turn, intent)
+            if looked_up is not None:
+                return looked_up
             intent = I.POLICY  # no term on the invoices: what the articles say about terms
         return self._policy(
-            text,
+            turn.text,
             intent,
-            guess,
-            agent,
-            query,
-            customer,
-            today,
-            language,
-            novel=novel,
+            turn.guess,
+            turn.agent,
+            turn.query,
+            turn.customer,
+            turn.today,
+            turn.language,
+            novel=turn.novel,
             own=own,
-            state=state,
-            mine=mine,
-            reading=reading,
+            state=turn.state,
+            mine=turn.mine,
+            reading=turn.reading,
         )
+
+    def _lookup(self, turn: _Turn, intent: str) -> Decision | None:
+        """A look-up of the customer's invoices; None for a term the invoices do not show."""
+        text, customer, language = turn.text, turn.customer, turn.language
+        if customer is None and not _ABOUT_AN_ACCOUNT.search(text):
+            # An agent who named no customer and no account ("my", "our"): maybe a
+            # policy question that sounds like a look-up ("approval limit for credits").
+            policy = self._policy(
+                text,
+                None,
+                turn.guess,
+                turn.agent,
+                turn.query,
+                None,
+                turn.today,
+                language,
+                novel=turn.novel,
+                reading=turn.reading,
+            )
+            if policy.reply.kind is ReplyKind.ANSWER:
+                return policy
+        if customer is None:
+            return Decision(self._which_customer(language), None, (), turn.guess)
+        if intent != I.TERM or self._term_known(text, customer, turn.mine(), turn.state, language):
+            ask = self._ask(text, customer, turn.mine(), turn.today, language)
+            return self._invoice(intent, text, turn.slots, ask, turn.state, turn.guess)
+        return None
 
     def _reader(self, reading: str | None) -> Reader:
         """The model and classifier that read a message: the bot's own for the languages it
@@ -732,19 +842,11 @@ class Answerer:
         if top is not None and top.passage.language != reads:
             threshold = self.across_threshold  # words cannot agree across languages
         if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
-            passage = top.passage
-            prefer = (customer.currency, customer.support_plan) if customer else ()
-            tokenize = self.index.lexical.tokenizer(passage.language)
-            body = extract(passage.text, text, tokenize, prefer)
-            if customer is not None:
-                body += self._for_this_customer(passage.path, mine(), today, language)
-                body += self._billed_for(text, mine(), language)
-            if passage.language != language:
-                body = in_other_language(language, passage.language) + body
+            body = self._article_body(top.passage, text, customer, mine, today, language)
             reply = Reply(
-                body, ReplyKind.ANSWER, confidence, (passage.citation,), evidence=evidence
+                body, ReplyKind.ANSWER, confidence, (top.passage.citation,), evidence=evidence
             )
-            shown = Shown(I.POLICY, article=passage.path, product=state.shown.product)
+            shown = Shown(I.POLICY, article=top.passage.path, product=state.shown.product)
             return Decision(reply, None, hits, guess, shown)
         _ = translator(language)
         unrelated = confidence < UNRELATED and (intent is None or (novel and intent == I.POLICY))
@@ -776,6 +878,26 @@ class Answerer:
             evidence=evidence,
         )
         return Decision(reply, None, hits, guess, offer=self._likely_category(guess))
+
+    def _article_body(
+        self,
+        passage: Passage,
+        text: str,
+        customer: Customer | None,
+        mine: Callable[[], list[Invoice]],
+        today: date,
+        language: str,
+    ) -> str:
+        """What an article answers, with the customer's own figures when it is about them."""
+        prefer = (customer.currency, customer.support_plan) if customer else ()
+        tokenize = self.index.lexical.tokenizer(passage.language)
+        body = extract(passage.text, text, tokenize, prefer)
+        if customer is not None:
+            body += self._for_this_customer(passage.path, mine(), today, language)
+            body += self._billed_for(text, mine(), language)
+        if passage.language != language:
+            body = in_other_language(language, passage.language) + body
+        return body
 
     def _billed_for(self, text: str, invoices: list[Invoice], language: str) -> str:
         """A policy answer about a product the customer is billed for ("what do we pay for
