@@ -147,13 +147,7 @@ def build_app(
 
     context = ServerContext(settings, assistant, run_core, metrics)
     app[CONTEXT] = context
-    channels: dict[str, Channel] = {}
-    for mount in default_mounts(settings) if mounts is None else mounts:
-        for channel in mount(app, context):
-            if channel.name in channels:
-                raise ValueError(f"two mounts deliver for channel {channel.name!r}")
-            channels[channel.name] = channel
-    app[CHANNELS] = channels
+    app[CHANNELS] = _mount(app, context, default_mounts(settings) if mounts is None else mounts)
 
     app[RELOADER] = KnowledgeReloader(settings, assistant)
     if watch_knowledge:
@@ -178,6 +172,19 @@ def build_app(
     if settings.report_weekly:
         app.cleanup_ctx.append(_reporting)
     return app
+
+
+def _mount(
+    app: web.Application, context: ServerContext, mounts: Sequence[Mount]
+) -> dict[str, Channel]:
+    """Each mount's routes on `app`; the channels they deliver for, by name (one mount each)."""
+    channels: dict[str, Channel] = {}
+    for mount in mounts:
+        for channel in mount(app, context):
+            if channel.name in channels:
+                raise ValueError(f"two mounts deliver for channel {channel.name!r}")
+            channels[channel.name] = channel
+    return channels
 
 
 async def _reporting(app: web.Application) -> AsyncIterator[None]:

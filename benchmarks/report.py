@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,11 @@ def turn(
     return (at, "teams", conversation, customer, language, kind, intent, topic, ticket, offered)
 
 
-def generate(conversations: int, customers: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
+Row = tuple[str, tuple[Any, ...]]
+Who = tuple[str, str, str]
+
+
+def generate(conversations: int, customers: int) -> Iterator[Row]:
     """(table, row) for every generated row, deterministic; 2 customer turns a conversation
     on average (each with its reply: 4 messages)."""
     rng = random.Random(20)
@@ -100,83 +104,9 @@ def generate(conversations: int, customers: int) -> Iterator[tuple[str, tuple[An
         turns = 1 + (rng.random() < 0.5) * 2  # 1 or 3 turns: 2 on average
         if first < 0.07:  # a ticket: agents reply and resolve it within days
             ticket += 1
-            category, route = ROUTES[rng.randrange(len(ROUTES))]
-            yield (
-                "tickets",
-                (
-                    ticket,
-                    customer,
-                    category,
-                    route,
-                    "resolved",
-                    "…",
-                    "[]",
-                    "[]",
-                    "teams",
-                    conversation,
-                    at,
-                    at,
-                ),
-            )
-            reply = at + timedelta(hours=rng.uniform(0.2, 30))
-            done = reply + timedelta(hours=rng.uniform(1, 80))
-            for kind, when, to in (
-                ("opened", at, "open"),
-                ("agent_reply", reply, None),
-                ("status", done, "resolved"),
-            ):
-                event += 1
-                yield ("ticket_events", (event, ticket, when, "agent", kind, None, None, to))
-            yield (
-                "turns",
-                turn(
-                    at, who, "escalate", f"escalate.{category}", f"ticket:{category}", ticket=ticket
-                ),
-            )
-            for _ in range(turns - 1):
-                at += timedelta(minutes=rng.randrange(1, 30))
-                yield (
-                    "turns",
-                    turn(at, who, "relayed", "policy", f"ticket:{category}", ticket=ticket),
-                )
+            event = yield from _ticket(rng, who, at, turns, ticket, event)
             continue
-        for n in range(turns):
-            if n:
-                at += timedelta(minutes=rng.randrange(1, 10))
-            roll = rng.random() if n == 0 else rng.random() * 1.6
-            if roll < 0.55:
-                yield (
-                    "turns",
-                    turn(at, who, "answer", "policy", ARTICLES[rng.randrange(len(ARTICLES))]),
-                )
-            elif roll < 0.75:
-                lookup = LOOKUPS[rng.randrange(len(LOOKUPS))]
-                yield ("turns", turn(at, who, "invoice", lookup, lookup))
-            elif roll < 0.88:
-                yield ("turns", turn(at, who, "not_sure", "policy", "policy", offered=True))
-                question = QUESTIONS[rng.randrange(4)].format(x=THINGS[rng.randrange(6)])
-                yield (
-                    "unanswered",
-                    (
-                        at,
-                        "teams",
-                        customer,
-                        "not_sure",
-                        question,
-                        0.3,
-                        ARTICLES[rng.randrange(len(ARTICLES))] + " › A section",
-                    ),
-                )
-            elif roll < 0.93:
-                yield ("turns", turn(at, who, "out_of_scope", "not_billing", "not_billing"))
-            elif roll < 1.2:
-                yield ("turns", turn(at, who, "greeting", "solved", None))
-            elif roll < 1.4:
-                yield ("turns", turn(at, who, "feedback", "feedback.helpful", None))
-                yield ("feedback", ("teams", conversation, True, ARTICLES[0], at))
-            else:
-                yield ("turns", turn(at, who, "feedback", "feedback.unhelpful", None))
-                yield ("feedback", ("teams", conversation, False, ARTICLES[1], at))
+        at = yield from _turns(rng, who, at, turns)
         if i % 40 == 0:  # a payment reminder, paid within a week half the time
             day = at.date()
             number = f"NW-2026-{i:07d}"
@@ -187,6 +117,101 @@ def generate(conversations: int, customers: int) -> Iterator[tuple[str, tuple[An
             if rng.random() < 0.5:
                 paid = day + timedelta(days=rng.randrange(1, 12))
                 yield ("invoice_lines", (number, customer, day, paid))
+
+
+def _ticket(
+    rng: random.Random, who: Who, at: datetime, turns: int, ticket: int, event: int
+) -> Generator[Row, None, int]:
+    """A ticket's rows, its events and its conversation's turns; returns the last event id."""
+    conversation, customer, _language = who
+    category, route = ROUTES[rng.randrange(len(ROUTES))]
+    yield (
+        "tickets",
+        (
+            ticket,
+            customer,
+            category,
+            route,
+            "resolved",
+            "…",
+            "[]",
+            "[]",
+            "teams",
+            conversation,
+            at,
+            at,
+        ),
+    )
+    reply = at + timedelta(hours=rng.uniform(0.2, 30))
+    done = reply + timedelta(hours=rng.uniform(1, 80))
+    for kind, when, to in (
+        ("opened", at, "open"),
+        ("agent_reply", reply, None),
+        ("status", done, "resolved"),
+    ):
+        event += 1
+        yield ("ticket_events", (event, ticket, when, "agent", kind, None, None, to))
+    yield (
+        "turns",
+        turn(at, who, "escalate", f"escalate.{category}", f"ticket:{category}", ticket=ticket),
+    )
+    for _ in range(turns - 1):
+        at += timedelta(minutes=rng.randrange(1, 30))
+        yield (
+            "turns",
+            turn(at, who, "relayed", "policy", f"ticket:{category}", ticket=ticket),
+        )
+    return event
+
+
+def _turns(
+    rng: random.Random, who: Who, at: datetime, turns: int
+) -> Generator[Row, None, datetime]:
+    """A conversation's turns without a ticket; returns the time of its last turn."""
+    for n in range(turns):
+        if n:
+            at += timedelta(minutes=rng.randrange(1, 10))
+        roll = rng.random() if n == 0 else rng.random() * 1.6
+        yield from _turn(rng, who, at, roll)
+    return at
+
+
+def _turn(rng: random.Random, who: Who, at: datetime, roll: float) -> Iterator[Row]:
+    """One turn of the kind `roll` picks, with its unanswered question or feedback."""
+    conversation, customer, _language = who
+    if roll < 0.55:
+        yield (
+            "turns",
+            turn(at, who, "answer", "policy", ARTICLES[rng.randrange(len(ARTICLES))]),
+        )
+    elif roll < 0.75:
+        lookup = LOOKUPS[rng.randrange(len(LOOKUPS))]
+        yield ("turns", turn(at, who, "invoice", lookup, lookup))
+    elif roll < 0.88:
+        yield ("turns", turn(at, who, "not_sure", "policy", "policy", offered=True))
+        question = QUESTIONS[rng.randrange(4)].format(x=THINGS[rng.randrange(6)])
+        yield (
+            "unanswered",
+            (
+                at,
+                "teams",
+                customer,
+                "not_sure",
+                question,
+                0.3,
+                ARTICLES[rng.randrange(len(ARTICLES))] + " › A section",
+            ),
+        )
+    elif roll < 0.93:
+        yield ("turns", turn(at, who, "out_of_scope", "not_billing", "not_billing"))
+    elif roll < 1.2:
+        yield ("turns", turn(at, who, "greeting", "solved", None))
+    elif roll < 1.4:
+        yield ("turns", turn(at, who, "feedback", "feedback.helpful", None))
+        yield ("feedback", ("teams", conversation, True, ARTICLES[0], at))
+    else:
+        yield ("turns", turn(at, who, "feedback", "feedback.unhelpful", None))
+        yield ("feedback", ("teams", conversation, False, ARTICLES[1], at))
 
 
 COLUMNS = {
@@ -235,29 +260,7 @@ def fill(url: str, conversations: int, customers: int) -> dict[str, int]:
     source = _source_row(engine)
 
     def flush(table: str) -> None:
-        rows = batches.pop(table, [])
-        if not rows:
-            return
-        if table == "invoice_lines":
-            rows = [_line(source, *row) for row in rows]
-            names = LINE_COLUMNS
-        else:
-            names = COLUMNS[table]
-        if sqlite:
-            rows = [tuple(_sqlite(v) for v in row) for row in rows]
-            marks = ", ".join("?" for _ in names)
-            with engine.begin() as conn:
-                conn.exec_driver_sql(
-                    f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows
-                )
-        else:
-            statement = f"COPY {table} ({', '.join(names)}) FROM STDIN"
-            with engine.begin() as conn:
-                raw = conn.connection.dbapi_connection
-                assert raw is not None
-                with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-                    for row in rows:
-                        copy.write_row(row)
+        _write(engine, sqlite, source, table, batches.pop(table, []))
 
     for table, row in generate(conversations, customers):
         batches.setdefault(table, []).append(row)
@@ -273,6 +276,30 @@ def fill(url: str, conversations: int, customers: int) -> dict[str, int]:
         conn.execute(text("ANALYZE"))
     engine.dispose()
     return counts
+
+
+def _write(engine: Any, sqlite: bool, source: int, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """One batch of `table`'s rows (PostgreSQL: COPY)."""
+    if not rows:
+        return
+    if table == "invoice_lines":
+        rows = [_line(source, *row) for row in rows]
+        names = LINE_COLUMNS
+    else:
+        names = COLUMNS[table]
+    if sqlite:
+        rows = [tuple(_sqlite(v) for v in row) for row in rows]
+        marks = ", ".join("?" for _ in names)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
+        return
+    statement = f"COPY {table} ({', '.join(names)}) FROM STDIN"
+    with engine.begin() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+            for row in rows:
+                copy.write_row(row)
 
 
 ORDER = (

@@ -42,7 +42,6 @@ from adapters.slack.agents import (
     LOOKUP_RETRIES,
     NOT_A_MEMBER,
     NOT_CHECKED,
-    Agent,
     Agents,
     LookupFailed,
 )
@@ -88,67 +87,113 @@ def build_bolt_app(
     )
     agents = Agents(client, lookup_retries)
     register_collections(app, desk.collections, agents, run_core, client, escalation_channel)
-    _ = translator(desk.language)  # what the desk itself says to an agent
-    not_tickets: set[str] = set()  # threads whose post names no ticket (that never changes)
+    listeners = Listeners(desk, run_core, client, agents, escalation_channel, command_channels)
+    listeners.register(app)
+    return app
 
-    @app.event(MESSAGE)
-    async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+
+class Listeners:
+    """One method per event, action and command of the desk; `register` wires them all."""
+
+    def __init__(
+        self,
+        desk: Desk,
+        run_core: RunCore,
+        client: AsyncWebClient,
+        agents: Agents,
+        escalation_channel: str,
+        command_channels: frozenset[str],
+    ) -> None:
+        self.desk = desk
+        self.run_core = run_core
+        self.client = client
+        self.agents = agents
+        self.escalation_channel = escalation_channel
+        self.command_channels = command_channels
+        self._ = translator(desk.language)  # what the desk itself says to an agent
+        self.not_tickets: set[str] = set()  # threads whose post names no ticket (never changes)
+
+    def register(self, app: AsyncApp) -> None:
+        """Every listener of the desk, in one place."""
+        app.event(MESSAGE)(self.on_message)
+        app.event(HOME)(self.on_home)
+        app.action(CLAIM)(self.on_claim)
+        app.action(RESOLVE)(self.on_resolve)
+        app.action(RELEASE)(self.on_release)
+        app.action(WAIT)(self.on_wait)
+        app.action(CATEGORY)(self.on_category)
+        # Acknowledged at once; the answer (which may take longer than Slack's 3 s) follows.
+        app.command(COMMAND)(ack=self.ack_command, lazy=[self.billing])
+        app.error(self.on_error)
+
+    def _is_agent_reply(self, event: dict[str, Any]) -> bool:
+        """A person's message in a thread of the escalation channel (not its first post)."""
         thread = event.get("thread_ts")
-        if (
+        return not (
             event.get("subtype")  # edits, joins, bot messages, ...
             or event.get("bot_id")
             or not event.get("user")
-            or event.get("channel") != escalation_channel
+            or event.get("channel") != self.escalation_channel
             or not thread
             or thread == event.get("ts")
-        ):
+        )
+
+    async def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if not self._is_agent_reply(event):
             return
+        thread = str(event["thread_ts"])
         event_id = (
             stable_key(str(body["event_id"]), EVENT_ID_LIMIT) if body.get("event_id") else None
         )
         # `LookupFailed` propagates: nothing is marked, the answer is 503, Slack retries.
-        agent = await agents(str(event["user"]))
+        agent = await self.agents(str(event["user"]))
         if not agent.member:
             log.warning("Slack: %s is not a member; their thread reply stays in Slack", agent.id)
             return
         text = storable(str(event.get("text") or ""))  # e.g. no U+0000: PostgreSQL refuses it
         try:
-            ticket = await run_core(desk.thread_reply, str(thread), agent.name, text, event_id)
-            if ticket is None and (number := await posted_for(str(thread))):
-                # A ticket's post whose delivery is not recorded (yet): the post says whose.
-                reply = functools.partial(desk.thread_reply, posted_for=number)
-                ticket = await run_core(reply, str(thread), agent.name, text, event_id)
+            ticket = await self._relay(thread, agent.name, text, event_id)
         except AlreadyHandled:
             return  # a retry of a reply already relayed
         except BotError as exc:
-            await _tell(client, escalation_channel, str(event["user"]), str(exc), thread)
+            await _tell(self.client, self.escalation_channel, str(event["user"]), str(exc), thread)
             return
         if ticket is None:
             log.info("Slack: a thread reply outside any ticket's thread (%s)", thread)
 
-    async def posted_for(thread: str) -> str | None:
+    async def _relay(self, thread: str, agent: str, text: str, event_id: str | None) -> Any:
+        ticket = await self.run_core(self.desk.thread_reply, thread, agent, text, event_id)
+        if ticket is None and (number := await self._posted_for(thread)):
+            # A ticket's post whose delivery is not recorded (yet): the post says whose.
+            reply = functools.partial(self.desk.thread_reply, posted_for=number)
+            ticket = await self.run_core(reply, thread, agent, text, event_id)
+        return ticket
+
+    async def _posted_for(self, thread: str) -> str | None:
         """The ticket a thread's post names; threads that are no ticket's are remembered."""
-        if thread in not_tickets:
+        if thread in self.not_tickets:
             return None
-        number = await ticket_of_post(client, escalation_channel, thread)
+        number = await ticket_of_post(self.client, self.escalation_channel, thread)
         if number is None:
-            if len(not_tickets) >= MAX_REMEMBERED:
-                not_tickets.clear()
-            not_tickets.add(thread)
+            if len(self.not_tickets) >= MAX_REMEMBERED:
+                self.not_tickets.clear()
+            self.not_tickets.add(thread)
         return number
 
-    @app.event(HOME)
-    async def on_home(event: dict[str, Any], body: dict[str, Any]) -> None:
+    async def on_home(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
         # Publishing the view again on a retried event is harmless: no mark needed.
-        agent = await agents(str(event["user"]))
+        agent = await self.agents(str(event["user"]))
         if not agent.member:
             return
-        queue = await run_core(desk.queue, agent.name)
-        await client.views_publish(user_id=agent.id, view=queue_view(queue, desk.language))
+        queue = await self.run_core(self.desk.queue, agent.name)
+        await self.client.views_publish(
+            user_id=agent.id, view=queue_view(queue, self.desk.language)
+        )
 
-    async def ticket_action(
+    async def _ticket_action(
+        self,
         ack: Callable[[], Awaitable[Any]],
         body: dict[str, Any],
         change: Callable[[str, str, str | None], Any],
@@ -156,83 +201,76 @@ def build_bolt_app(
     ) -> None:
         """Check the agent, apply the change (once per interaction), then acknowledge."""
         user = str(body["user"]["id"])
-        channel = (body.get("channel") or {}).get("id") or escalation_channel
+        channel = (body.get("channel") or {}).get("id") or self.escalation_channel
         thread = (body.get("message") or {}).get("ts")
         try:
-            agent = await agents(user)
+            agent = await self.agents(user)
         except LookupFailed:
-            await _tell(client, channel, user, _(NOT_CHECKED), thread)
+            await _tell(self.client, channel, user, self._(NOT_CHECKED), thread)
             await ack()
             return
         if not agent.member:
-            await _tell(client, channel, agent.id, _(NOT_A_MEMBER), thread)
+            await _tell(self.client, channel, agent.id, self._(NOT_A_MEMBER), thread)
         else:
             try:
-                await run_core(change, number, agent.name, _interaction_id(body))
+                await self.run_core(change, number, agent.name, _interaction_id(body))
             except AlreadyHandled:
                 pass  # the same click delivered again: done the first time
             except BotError as exc:
-                await _tell(client, channel, agent.id, str(exc), thread)
+                await _tell(self.client, channel, agent.id, str(exc), thread)
         await ack()
 
-    @app.action(CLAIM)
-    async def on_claim(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ticket_action(ack, body, desk.claim, str(action["value"]))
+    async def on_claim(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await self._ticket_action(ack, body, self.desk.claim, str(action["value"]))
 
-    @app.action(RESOLVE)
-    async def on_resolve(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ticket_action(ack, body, desk.resolve, str(action["value"]))
+    async def on_resolve(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await self._ticket_action(ack, body, self.desk.resolve, str(action["value"]))
 
-    @app.action(RELEASE)
-    async def on_release(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ticket_action(ack, body, desk.release, str(action["value"]))
+    async def on_release(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await self._ticket_action(ack, body, self.desk.release, str(action["value"]))
 
-    @app.action(WAIT)
-    async def on_wait(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
-        await ticket_action(ack, body, desk.wait_on_customer, str(action["value"]))
+    async def on_wait(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await self._ticket_action(ack, body, self.desk.wait_on_customer, str(action["value"]))
 
-    @app.action(CATEGORY)
-    async def on_category(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def on_category(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         number, _, category = str(action["selected_option"]["value"]).partition("|")
 
         def change(number: str, agent: str, action_id: str | None) -> Any:
-            return desk.change_category(number, category, agent, action_id)
+            return self.desk.change_category(number, category, agent, action_id)
 
-        await ticket_action(ack, body, change, number)
+        await self._ticket_action(ack, body, change, number)
 
-    async def ack_command(ack: Any) -> None:
+    async def ack_command(self, ack: Any) -> None:
         await ack()
 
-    async def billing(command: dict[str, Any], respond: Any) -> None:
-        channel = str(command.get("channel_id") or "")
-        try:
-            agent: Agent | None = await agents(str(command["user_id"]))
-        except LookupFailed:
-            agent = None
-        if agent is None:
-            blocks = [section(f":warning: {_(NOT_CHECKED)}")]
-        elif not agent.member:
-            blocks = [section(f":no_entry: {_(NOT_A_MEMBER)}")]
-        elif command_channels and channel not in command_channels:
-            blocks = [section(f":no_entry: {_(NOT_HERE).format(command=COMMAND)}")]
-        else:
-            try:
-                blocks = await run_core(
-                    desk.command, str(command.get("text") or ""), agent.name, agent.id, channel
-                )
-            except BotError as exc:
-                blocks = [section(f":warning: {exc}")]
+    async def billing(self, command: dict[str, Any], respond: Any) -> None:
         await respond(
-            blocks=blocks,
+            blocks=await self._command_blocks(command),
             text=f"{COMMAND} {command.get('text') or ''}".strip(),
             response_type="ephemeral",
         )
 
-    # Acknowledged at once; the answer (which may take longer than Slack's 3 s) follows.
-    app.command(COMMAND)(ack=ack_command, lazy=[billing])
+    async def _command_blocks(self, command: dict[str, Any]) -> list[dict[str, Any]]:
+        """The answer to `/billing`, or why the agent gets none."""
+        _ = self._
+        channel = str(command.get("channel_id") or "")
+        try:
+            agent = await self.agents(str(command["user_id"]))
+        except LookupFailed:
+            return [section(f":warning: {_(NOT_CHECKED)}")]
+        if not agent.member:
+            return [section(f":no_entry: {_(NOT_A_MEMBER)}")]
+        if self.command_channels and channel not in self.command_channels:
+            return [section(f":no_entry: {_(NOT_HERE).format(command=COMMAND)}")]
+        try:
+            blocks: list[dict[str, Any]] = await self.run_core(
+                self.desk.command, str(command.get("text") or ""), agent.name, agent.id, channel
+            )
+        except BotError as exc:
+            return [section(f":warning: {exc}")]
+        return blocks
 
-    @app.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    async def on_error(self, error: Exception, body: dict[str, Any]) -> BoltResponse:
         kind = body.get("type")
         if isinstance(error, (LookupFailed, *TRANSIENT)):
             log.warning(
@@ -245,8 +283,6 @@ def build_bolt_app(
             "Slack: %s while handling %s", type(error).__name__, kind, exc_info=loggable(error)
         )
         return BoltResponse(status=500, body="")
-
-    return app
 
 
 def _interaction_id(body: dict[str, Any]) -> str | None:

@@ -106,7 +106,7 @@ def digest_text(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> str
 def digest_blocks(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> list[Block]:
     """The digest post: a summary, then each list; buttons per customer and per claim."""
     _ = translator(language)
-    day, until = _day(str(body["day"]), language), _day(str(body["until"]), language)
+    day = _day(str(body["day"]), language)
     totals: dict[str, Decimal] = {}
     for customer in body["overdue"]:
         for currency, amount in customer["amounts"].items():
@@ -122,6 +122,18 @@ def digest_blocks(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> l
         blocks.append(section(bold(_("Overdue")) + " · " + total))
     else:
         blocks.append(section(bold(_("Overdue")) + "\n" + italic(_("No customer is overdue."))))
+    blocks += _overdue_lines(body, language)
+    blocks += _suspension_blocks(body, language)
+    blocks += _claim_blocks(body, language)
+    blocks.append(_unreachable_block(body, language))
+    blocks += _paused_blocks(body, language)
+    return blocks[:MAX_BLOCKS]
+
+
+def _overdue_lines(body: Mapping[str, Any], language: str) -> list[Block]:
+    """One line and its pause buttons per overdue customer (up to MAX_OVERDUE)."""
+    _ = translator(language)
+    blocks: list[Block] = []
     unreachable = {c["customer"] for c in body["unreachable"]}
     for customer in body["overdue"][:MAX_OVERDUE]:
         step = (
@@ -159,38 +171,50 @@ def digest_blocks(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> l
         )
     if len(body["overdue"]) > MAX_OVERDUE:
         blocks.append(_more(len(body["overdue"]) - MAX_OVERDUE, language))
+    return blocks
 
-    def steps(items: list[Mapping[str, Any]]) -> str:
-        lines = []
-        for item in items:
-            when = _day(str(item["on"]), language)
-            what = _("since {date}") if item["since"] else _("on {date}")
-            lines.append(
-                f"• *{item['name']}* (`{item['customer']}`) {item['invoice']}: "
-                + what.format(date=when)
-            )
-        return "\n".join(lines) or italic(_("none"))
 
-    blocks.append({"type": "divider"})
-    blocks.append(
+def _steps(items: list[Mapping[str, Any]], language: str) -> str:
+    """One line per customer's suspension step, or "none"."""
+    _ = translator(language)
+    lines = []
+    for item in items:
+        when = _day(str(item["on"]), language)
+        what = _("since {date}") if item["since"] else _("on {date}")
+        lines.append(
+            f"• *{item['name']}* (`{item['customer']}`) {item['invoice']}: "
+            + what.format(date=when)
+        )
+    return "\n".join(lines) or italic(_("none"))
+
+
+def _suspension_blocks(body: Mapping[str, Any], language: str) -> list[Block]:
+    """Suspensions due, then the suspension notices of the digest's period."""
+    _ = translator(language)
+    day, until = _day(str(body["day"]), language), _day(str(body["until"]), language)
+    return [
+        {"type": "divider"},
         section(
             _clip(
                 bold(_("Suspension due (for an agent to act on in Partner Center)"))
                 + "\n"
-                + steps(body["suspensions"])
+                + _steps(body["suspensions"], language)
             )
-        )
-    )
-    blocks.append(
+        ),
         section(
             _clip(
                 bold(_("Suspension notices from {start} to {end}").format(start=day, end=until))
                 + "\n"
-                + steps(body["suspension_notices"])
+                + _steps(body["suspension_notices"], language)
             )
-        )
-    )
-    blocks.append({"type": "divider"})
+        ),
+    ]
+
+
+def _claim_blocks(body: Mapping[str, Any], language: str) -> list[Block]:
+    """The "I've paid" claims, each with its confirm button (up to MAX_CLAIMS)."""
+    _ = translator(language)
+    blocks: list[Block] = [{"type": "divider"}]
     blocks.append(section(bold(_('"I\'ve paid" claims awaiting confirmation'))))
     if not body["claims"]:
         blocks.append(section(italic(_("none"))))
@@ -209,16 +233,26 @@ def digest_blocks(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> l
         blocks.append(block)
     if len(body["claims"]) > MAX_CLAIMS:
         blocks.append(_more(len(body["claims"]) - MAX_CLAIMS, language))
+    return blocks
+
+
+def _unreachable_block(body: Mapping[str, Any], language: str) -> Block:
+    """The customers the bot cannot reach (no Teams conversation yet)."""
+    _ = translator(language)
     names = [f"*{c['name']}* (`{c['customer']}`)" for c in body["unreachable"]]
-    blocks.append(
-        section(
-            _clip(
-                bold(_("Cannot be reached (no Teams conversation yet)"))
-                + "\n"
-                + (", ".join(names) or italic(_("none")))
-            )
+    return section(
+        _clip(
+            bold(_("Cannot be reached (no Teams conversation yet)"))
+            + "\n"
+            + (", ".join(names) or italic(_("none")))
         )
     )
+
+
+def _paused_blocks(body: Mapping[str, Any], language: str) -> list[Block]:
+    """The customers whose reminders are paused, each with its resume button."""
+    _ = translator(language)
+    blocks: list[Block] = []
     if body["paused"]:
         blocks.append({"type": "divider"})
         blocks.append(section(bold(_("Reminders paused"))))
@@ -239,7 +273,7 @@ def digest_blocks(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> l
         blocks.append(block)
     if len(body["paused"]) > MAX_PAUSED:
         blocks.append(_more(len(body["paused"]) - MAX_PAUSED, language))
-    return blocks[:MAX_BLOCKS]
+    return blocks
 
 
 def answer_blocks(answer: DeskAnswer) -> list[Block]:

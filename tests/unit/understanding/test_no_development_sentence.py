@@ -140,19 +140,27 @@ def offenders() -> list[str]:
             bag = words(piece)
             if len(bag) < MIN_WORDS * THRESHOLD:
                 continue
-            # Jaccard >= t needs t*|a| <= |b| <= |a|/t.
-            low, high = int(len(bag) * THRESHOLD), int(len(bag) / THRESHOLD) + 1
-            for size in range(max(low, MIN_WORDS), high + 1):
-                for other in by_size.get(size, ()):
-                    score = jaccard(bag, other)
-                    if score >= THRESHOLD:
-                        where, sentence = dev[other]
-                        at = line + text[:offset].count("\n")
-                        said = " ".join(piece.split())
-                        report = f"{file}:{at}: {said!r} ~ {sentence!r} ({where}, {score:.2f})"
-                        if score > found.get((file, at), (0.0, ""))[0]:
-                            found[(file, at)] = (score, report)
+            for score, other in _near(bag, by_size):
+                where, sentence = dev[other]
+                at = line + text[:offset].count("\n")
+                said = " ".join(piece.split())
+                report = f"{file}:{at}: {said!r} ~ {sentence!r} ({where}, {score:.2f})"
+                if score > found.get((file, at), (0.0, ""))[0]:
+                    found[(file, at)] = (score, report)
     return [report for _, (_, report) in sorted(found.items())]
+
+
+def _near(
+    bag: frozenset[str], by_size: dict[int, list[frozenset[str]]]
+) -> Iterator[tuple[float, frozenset[str]]]:
+    """(score, development bag) of every bag at least THRESHOLD-similar to `bag`."""
+    # Jaccard >= t needs t*|a| <= |b| <= |a|/t.
+    low, high = int(len(bag) * THRESHOLD), int(len(bag) / THRESHOLD) + 1
+    for size in range(max(low, MIN_WORDS), high + 1):
+        for other in by_size.get(size, ()):
+            score = jaccard(bag, other)
+            if score >= THRESHOLD:
+                yield score, other
 
 
 def test_words_are_normalised() -> None:
