@@ -232,7 +232,9 @@ class FakeMicrosoftCloud:
         jwk.update({"kid": KEY_ID, "use": "sig", "alg": "RS256", "endorsements": [CHANNEL]})
         return {"keys": [jwk]}
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    # The fake service's routes in one handler class, read top to bottom as its API lists
+    # them; a split into methods is left for when it can be timed against the outage tests.
+    def _handler(self) -> type[BaseHTTPRequestHandler]:  # noqa: C901
         cloud = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -266,7 +268,7 @@ class FakeMicrosoftCloud:
             def do_PUT(self) -> None:
                 self._connector("PUT")
 
-            def _connector(self, method: str) -> None:
+            def _connector(self, method: str) -> None:  # noqa: C901 (see _handler)
                 path = urlsplit(self.path).path
                 base = f"{cloud._prefix}/connector/v3/conversations/"
                 if not path.startswith(base):
