@@ -212,13 +212,7 @@ async def _reporting(app: web.Application) -> AsyncIterator[None]:
     )
     log.info("weekly report: posted on Mondays at %s", settings.report_at)
     yield
-    stop.set()
-    try:
-        await asyncio.wait_for(asyncio.shield(task), timeout=SHUTDOWN_GRACE)
-    except TimeoutError:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await _stopped(task, stop)
 
 
 async def _collecting(app: web.Application) -> AsyncIterator[None]:
@@ -238,10 +232,17 @@ async def _collecting(app: web.Application) -> AsyncIterator[None]:
     )
     log.info("collections: reminders run daily at %s", context.settings.collections_at)
     yield
+    await _stopped(task, stop)
+
+
+async def _stopped(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """Shut a background loop down: set its `stop`, give it SHUTDOWN_GRACE to finish what it
+    is doing, cancel it past that."""
     stop.set()
     try:
         await asyncio.wait_for(asyncio.shield(task), timeout=SHUTDOWN_GRACE)
     except TimeoutError:
+        log.warning("%s did not stop within %.0fs; cancelling it", task.get_name(), SHUTDOWN_GRACE)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -260,14 +261,8 @@ async def _dispatching(app: web.Application, *, options: dict[str, Any]) -> Asyn
     yield
     log.info("stopping the outbox dispatcher")
     stop.set()
-    dispatcher.wake()
-    try:
-        await asyncio.wait_for(asyncio.shield(task), timeout=SHUTDOWN_GRACE)
-    except TimeoutError:
-        log.warning("outbox dispatcher did not stop within %.0fs; cancelling it", SHUTDOWN_GRACE)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    dispatcher.wake()  # now, not at its next poll
+    await _stopped(task, stop)
 
 
 async def _watching_knowledge(app: web.Application) -> AsyncIterator[None]:

@@ -1,49 +1,20 @@
-"""Fixtures for the ticket storage suite: every storage test runs on SQLite and PostgreSQL.
+"""Fixtures for the ticket storage suite: every storage test runs on SQLite and PostgreSQL
+(`database_url`, tests/unit/conftest.py).
 
-* `postgres_url` (session): a fresh database `billing_test_<random>` on 127.0.0.1:5432,
-  migrated to head, dropped at the end; tests are skipped (with the reason) if the server
-  cannot be reached.
-* `database_url`: parametrised `sqlite` (a file in tmp_path, copied from a migrated
-  template) and `postgres` (the session database, emptied before each test, marked
-  `postgres`).
 * `storage`: a `Storage` on `database_url` whose clock is the test's `clock`;
   `store`: its `TicketStore`.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from ticket_db import empty_postgres, migrated_postgres, migrated_sqlite
 from ticket_twins import StepClock
 
 from bot.storage import Storage
 from bot.tickets import TicketStore
 from bot.tickets.database import Database
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    yield from migrated_postgres()
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return migrated_sqlite(tmp_path_factory.mktemp("template") / "billing.db")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        path = tmp_path / "billing.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    url: str = request.getfixturevalue("postgres_url")
-    empty_postgres(url)
-    return url
 
 
 @pytest.fixture
