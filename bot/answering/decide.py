@@ -273,7 +273,16 @@ def _unsure_and_not_ours(turn: _Turn, intent: str | None, own: bool) -> bool:
     firms worth watching?")."""
     guess = turn.guess
     unsure_lookup = I.is_invoice(intent) and guess.confidence < SURE_LOOKUP
-    not_billing_first = bool(guess.ranked) and guess.ranked[0][0] == I.NOT_BILLING
+    not_ours = guess.probability(I.NOT_BILLING)
+    readings = [(i, p) for i, p in guess.ranked if i != I.NOT_BILLING]
+    if not turn.agent:
+        # A customer never asks about other customers: what only an agent could mean
+        # ("which customers are overdue", "when was X last reminded") speaks against a
+        # reading of the customer's own invoices, not for it.
+        agents_only = {i for i, _p in readings if i in I.ACROSS_CUSTOMERS or i == I.REMINDED}
+        not_ours += sum(p for i, p in readings if i in agents_only)
+        readings = [(i, p) for i, p in readings if i not in agents_only]
+    not_billing_first = not_ours > max((p for _i, p in readings), default=0.0)
     return (
         unsure_lookup
         and (turn.novel or not_billing_first)
