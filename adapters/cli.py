@@ -61,7 +61,7 @@ def serve(
     )
     from bot.invoices.folder import load_served
     from bot.knowledge.report import consequences, require_servable
-    from bot.storage import Storage
+    from bot.storage.stores import Storage
 
     with clear_errors():
         host = host or settings.host

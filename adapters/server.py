@@ -42,9 +42,9 @@ from bot.channel import Channel
 from bot.collections.daily import run_daily
 from bot.collections.run import Reminders
 from bot.config import Settings
+from bot.delivery.dispatcher import Dispatcher
 from bot.reload import KnowledgeReloader, watch
 from bot.report.weekly import queue_week, run_weekly
-from bot.tickets.dispatcher import Dispatcher
 
 if TYPE_CHECKING:
     from bot.app import Assistant

@@ -50,10 +50,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.large_partner import customer_id, generate  # noqa: E402
 from bot.channel import Delivered, Outgoing, RecordingChannel  # noqa: E402
 from bot.collections.run import Reminders  # noqa: E402
+from bot.delivery.dispatcher import Dispatcher  # noqa: E402
 from bot.invoices.folder import load_served  # noqa: E402
-from bot.storage import Storage  # noqa: E402
-from bot.tickets.dispatcher import Dispatcher  # noqa: E402
-from bot.tickets.models import OutboxRow  # noqa: E402
+from bot.storage.models import OutboxRow  # noqa: E402
+from bot.storage.stores import Storage  # noqa: E402
 
 TARGET_PLAN = 5.0  # seconds
 

@@ -287,7 +287,7 @@ def child(folder: Path, data: Path, turns: int, large: bool) -> dict:
 def load_into_database(folder: Path, data: Path) -> float:
     """`--as folder`: the first load of the folder into the database, in a child."""
     code = (
-        "import sys,time; from pathlib import Path; from bot.storage import Storage; "
+        "import sys,time; from pathlib import Path; from bot.storage.stores import Storage; "
         "from bot.invoices.folder import load_served; s=Storage.from_url(sys.argv[2]); "
         "t=time.perf_counter(); k=load_served(Path(sys.argv[1]), s.db); "
         "print(time.perf_counter()-t, len(k.invoices), len(k.problems))"

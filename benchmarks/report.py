@@ -250,7 +250,7 @@ def fill(url: str, conversations: int, customers: int) -> dict[str, int]:
     """Write the generated rows in batches (PostgreSQL: COPY); returns rows per table."""
     from sqlalchemy import text
 
-    from bot.tickets.database import make_engine, upgrade
+    from bot.storage.database import make_engine, upgrade
 
     engine = make_engine(url)
     upgrade(engine)
@@ -390,7 +390,7 @@ def measure(url: str) -> dict[str, Any]:
     from bot.report.figures import gather
     from bot.report.folder import read_folder
     from bot.retrieval.embedder import HashingEmbedder
-    from bot.tickets.database import Database
+    from bot.storage.database import Database
 
     facts = read_folder(ROOT / "knowledge", "en")
     db = Database.from_url(url, clock=lambda: NOW)

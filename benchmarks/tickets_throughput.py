@@ -23,7 +23,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bot.channel import RecordingChannel
-from bot.tickets import Dispatcher, TicketStore
+from bot.delivery.dispatcher import Dispatcher
+from bot.tickets.store import TicketStore
 
 
 def open_tickets(store: TicketStore, count: int, threads: int) -> float:

@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event  # noqa: E402
 
 from bot.conversation.state import ConversationState, Shown  # noqa: E402
-from bot.storage import Storage  # noqa: E402
-from bot.tickets.outbox import OutboxStatus  # noqa: E402
+from bot.delivery.outbox import OutboxStatus  # noqa: E402
+from bot.storage.stores import Storage  # noqa: E402
+from bot.storage.turn import INLINE_LEASE  # noqa: E402
 from bot.tickets.status import ACTIVE  # noqa: E402
-from bot.turn import INLINE_LEASE  # noqa: E402
 from bot.types import Citation, Message, Reply, ReplyKind  # noqa: E402
 
 CONVERSATIONS = 20

@@ -47,7 +47,7 @@ from bot.evaluation.questions import load_questions, score_decisions  # noqa: E4
 from bot.evaluation.runner import Runner  # noqa: E402
 from bot.retrieval.cache import EmbeddingCache  # noqa: E402
 from bot.retrieval.embedder import SentenceTransformerEmbedder, make_embedder  # noqa: E402
-from bot.storage import Storage  # noqa: E402
+from bot.storage.stores import Storage  # noqa: E402
 from bot.types import Message  # noqa: E402
 from bot.understanding.intents import IntentClassifier, group_of, load_examples  # noqa: E402
 

@@ -41,10 +41,10 @@ from bot.locale import N_, Translator, formats, translator
 from bot.reload import build_answerer
 from bot.retrieval.batching import BatchingEmbedder
 from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder, make_embedder
-from bot.storage import BeforeTurn, Storage
+from bot.storage.stores import BeforeTurn, Storage
+from bot.storage.turn import INLINE_LEASE, AlreadyHandled, Handled, StaleTurn, Turn
 from bot.tickets.status import UNCLAIMED, Status
 from bot.tickets.values import Ticket
-from bot.turn import INLINE_LEASE, AlreadyHandled, Handled, StaleTurn, Turn
 from bot.types import Action, Message, Reply, ReplyKind, Role
 from bot.understanding.language import LanguageDetector
 

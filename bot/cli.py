@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bot.app import Assistant
     from bot.config import Settings
     from bot.knowledge.folder import Knowledge
-    from bot.storage import Storage
+    from bot.storage.stores import Storage
     from bot.types import Reply
 
 _OVERRIDES = "billing_bot.settings_overrides"  # ctx.meta key: the global options' settings
@@ -162,7 +162,7 @@ def migrate(ctx: click.Context) -> None:
     Every process also migrates when it starts; run this once per release (a Kubernetes Job,
     a compose step) so replicas never race a schema change.
     """
-    from bot.tickets.database import make_engine, upgrade
+    from bot.storage.database import make_engine, upgrade
 
     settings = settings_of(ctx)
     with clear_errors():
@@ -194,7 +194,7 @@ def assistant_with_progress(
     from bot.app import build_assistant
     from bot.invoices.folder import load_served
     from bot.retrieval.embedder import make_embedder
-    from bot.storage import Storage
+    from bot.storage.stores import Storage
 
     storage = storage or Storage.from_url(settings.database)
     knowledge = knowledge or load_served(settings.knowledge_dir, storage.db)
@@ -262,7 +262,7 @@ def _knowledge_with(settings: Settings, customer_id: str | None) -> tuple[Knowle
     """The knowledge folder (its invoices in the database), checked to know `customer_id`
     before anything slow starts."""
     from bot.invoices.folder import load_served
-    from bot.storage import Storage
+    from bot.storage.stores import Storage
 
     storage = Storage.from_url(settings.database)
     knowledge = load_served(settings.knowledge_dir, storage.db)
@@ -357,7 +357,7 @@ def unanswered(ctx: click.Context, days: int, as_json: bool) -> None:
     from collections import Counter
     from datetime import UTC, datetime, timedelta
 
-    from bot.storage import Storage
+    from bot.storage.stores import Storage
 
     since = datetime.now(UTC) - timedelta(days=days)
     with clear_errors(), Storage.from_url(settings_of(ctx).database) as storage:

@@ -53,7 +53,7 @@ from bot.errors import BotError
 from bot.intake import EVENT_ID_LIMIT, stable_key, storable
 from bot.locale import N_, translator
 from bot.logsafe import loggable
-from bot.turn import AlreadyHandled
+from bot.storage.turn import AlreadyHandled
 
 log = logging.getLogger(__name__)
 

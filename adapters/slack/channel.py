@@ -12,7 +12,7 @@ mend (the channel is gone or archived, the token revoked, the post deleted: `REF
 becomes `DeliveryRefused`, which the dispatcher parks for an operator; any other failure (a
 5xx, a refused connection, a timeout) becomes `DeliveryError`, retried until Slack is back.
 A delivery already made is never repeated: the outbox row's status is the persisted delivery
-key (see `bot.tickets.outbox`).
+key (see `bot.delivery.outbox`).
 
 A ticket's post names its ticket and its outbox row in Slack's own message metadata
 (`billing_ticket`), which makes the one gap the status leaves closable: a process killed

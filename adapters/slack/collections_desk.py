@@ -29,8 +29,8 @@ from bot.collections import desk
 from bot.collections.run import Reminders
 from bot.errors import BotError
 from bot.locale import formats, translator
-from bot.tickets.inbound import InboundEvents
-from bot.turn import AlreadyHandled
+from bot.storage.inbox import InboundEvents
+from bot.storage.turn import AlreadyHandled
 
 if TYPE_CHECKING:
     from bot.app import Assistant

@@ -23,11 +23,11 @@ from bot.answering.account import account_summary
 from bot.answering.withheld import agent_evidence
 from bot.errors import TicketError
 from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
-from bot.tickets.inbound import InboundEvents
+from bot.storage.inbox import InboundEvents
+from bot.storage.turn import AlreadyHandled
 from bot.tickets.status import ACTIVE, UNCLAIMED, Status
 from bot.tickets.store import TicketStore
 from bot.tickets.values import Ticket
-from bot.turn import AlreadyHandled
 from bot.types import Message, Role
 
 if TYPE_CHECKING:

@@ -186,7 +186,7 @@ def reminder_card(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> C
 
 def late_notice(queued: str, language: str) -> dict[str, Any]:
     """The line before a message that waited for the customer's return (see
-    `bot.tickets.outbox`, held rows): when it was written."""
+    `bot.delivery.outbox`, held rows): when it was written."""
     _ = translator(language)
     written = datetime.fromisoformat(queued).date()
     return text_block(

@@ -4,7 +4,7 @@ The outbox dispatcher hands it what is addressed to a Teams conversation (the bo
 a message whose inline send failed, an agent's reply, a resolution); it renders them as
 cards and sends them into the conversation whose reference `TeamsTurns` stored when the
 customer last wrote. A delivery already made is never repeated: the outbox row's status is
-the persisted delivery key (see `bot.tickets.outbox`), not a set in this process; the row's
+the persisted delivery key (see `bot.delivery.outbox`), not a set in this process; the row's
 key rides along (`channelData.deliveryKey`) for the one resend the Bot Connector cannot rule
 out (see `adapters.teams.turns`).
 

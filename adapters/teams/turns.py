@@ -11,7 +11,7 @@ turn of its own (`Assistant.greet`), queued and sent like a reply.
 
 Exactly once, as far as the Bot Connector lets a sender know (outbox on this side, an
 idempotent consumer on the other): the inline send follows the core's protocol
-(`bot.tickets.inline`: heartbeat, settle, release; a slow send is never abandoned nor
+(`bot.delivery.inline`: heartbeat, settle, release; a slow send is never abandoned nor
 doubled), and every activity carries its row's key, the same on every attempt, in
 `channelData.deliveryKey`. The Bot Connector has no idempotency key of its own (botbuilder
 clears `id`, which the service assigns), so one case is left: a process killed after the
@@ -37,10 +37,10 @@ from adapters.teams import activities, cards
 from adapters.teams.direct import ConnectorError
 from bot.channel import OutboxEvent
 from bot.conversation.store import Conversations
+from bot.delivery.inline import CoreRunner, InlineSends
+from bot.delivery.outbox import Claimed, Outbox
 from bot.locale import N_, Translator, translator
 from bot.logsafe import loggable
-from bot.tickets.inline import CoreRunner, InlineSends
-from bot.tickets.outbox import Claimed, Outbox
 from bot.types import Message
 
 if TYPE_CHECKING:

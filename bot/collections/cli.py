@@ -169,7 +169,7 @@ def history(ctx: click.Context, customer: str | None, as_json: bool) -> None:
     """What was sent (with its delivery status), clicked ("I've paid") and confirmed, and
     agents' pauses, oldest first."""
     from bot.cli import clear_errors, settings_of
-    from bot.storage import Storage
+    from bot.storage.stores import Storage
 
     settings = settings_of(ctx)
     with clear_errors():

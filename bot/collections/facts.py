@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from bot.collections.disputes import open_disputes
 from bot.collections.plan import Facts
 from bot.knowledge.customers import Customer
-from bot.storage import Storage
+from bot.storage.stores import Storage
 
 TEAMS = "teams"  # the channel name the Teams adapter stores references under
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.tickets.models import Base, UTCDateTime
+from bot.storage.models import Base, UTCDateTime
 
 ID = 200  # invoice numbers and customer ids (bot.knowledge.invoices.MAX_ID)
 

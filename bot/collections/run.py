@@ -32,10 +32,10 @@ from bot.collections.digest import digest, digest_key
 from bot.collections.facts import TEAMS, read_facts
 from bot.collections.plan import Entry, Facts, Outcome, Plan, plan
 from bot.conversation.store import Chat
+from bot.delivery.outbox import enqueue, enqueue_once
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge
-from bot.storage import Storage
-from bot.tickets.outbox import enqueue, enqueue_once
+from bot.storage.stores import Storage
 from bot.types import Passage
 
 PAYMENT_ARTICLE = "payment-methods-and-terms"  # knowledge/articles/<it>[.<lang>].md

@@ -15,8 +15,8 @@ from bot.collections.models import CollectionPauseRow, CollectionStepRow, Paymen
 from bot.collections.plan import Pause
 from bot.invoices.models import InvoiceImportRow
 from bot.knowledge.partner import Step, StepKind
-from bot.tickets.database import Database
-from bot.tickets.models import OutboxRow
+from bot.storage.database import Database
+from bot.storage.models import OutboxRow
 
 _KEY = re.compile(r"^([a-z_]+)([+-]\d+)$")
 

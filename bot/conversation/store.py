@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.state import ConversationState
 from bot.intake import CONVERSATION_LIMIT, stable_key
-from bot.tickets.database import Database, Executor, connection_of
-from bot.tickets.models import ConversationRow
-from bot.tickets.prepared import Prepared
+from bot.storage.database import Database, Executor, connection_of
+from bot.storage.models import ConversationRow
+from bot.storage.prepared import Prepared
 
 
 class Chat(NamedTuple):

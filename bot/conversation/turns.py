@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
-from bot.tickets.database import Database
-from bot.tickets.models import TurnRow
+from bot.storage.database import Database
+from bot.storage.models import TurnRow
 from bot.types import Action, Reply, ReplyKind
 
 # Replies that say nothing about the customer's question: not a turn of an episode.

@@ -29,8 +29,8 @@ from bot.evaluation.conversations import (
 from bot.evaluation.folds import CrossValidation
 from bot.evaluation.questions import Question, evaluate
 from bot.evaluation.summary import Summary
-from bot.storage import Storage
-from bot.tickets.database import Database
+from bot.storage.database import Database
+from bot.storage.stores import Storage
 
 # Builds the assistant under evaluation on the storage it is given (the scratch database).
 Build = Callable[[Storage], Assistant]

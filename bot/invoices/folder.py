@@ -25,7 +25,7 @@ from bot.knowledge.folder import Knowledge, load_knowledge
 from bot.knowledge.invoices import file_lost, read_invoices
 from bot.knowledge.problems import FileRejected, Problem, Severity
 from bot.knowledge.walk import Entry
-from bot.tickets.database import Database
+from bot.storage.database import Database
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # loads racing another replica's, before giving up

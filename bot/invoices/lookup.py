@@ -19,8 +19,8 @@ from bot.invoices.grouping import unknown_customers
 from bot.invoices.regroup import as_date, chunks
 from bot.knowledge.invoices import Invoice, InvoiceLine, WithheldInvoice
 from bot.knowledge.problems import Problem, Severity
-from bot.tickets.database import READ_ONLY, Database
-from bot.tickets.prepared import Prepared
+from bot.storage.database import READ_ONLY, Database
+from bot.storage.prepared import Prepared
 
 _INVOICES = """
 SELECT i.number, i.customer_id, i.issue_date, i.due_date, i.currency, i.status, i.paid_date,

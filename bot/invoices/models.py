@@ -26,7 +26,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Table,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.knowledge.invoices import MAX_ID
-from bot.tickets.models import Base, UTCDateTime
+from bot.storage.models import Base, UTCDateTime
 
 LIVE = "state = 'live'"
 

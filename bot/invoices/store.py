@@ -24,7 +24,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text, update
 from bot.invoices.bulk import insert_rows
 from bot.invoices.regroup import LINES, REJECTIONS, SOURCES, chunks, regroup
 from bot.knowledge.invoices import InvoiceLine, RejectedLine
-from bot.tickets.database import Database
+from bot.storage.database import Database
 
 FOLDER, IMPORT = "folder", "import"
 STAGED, LIVE, RETIRED = "staged", "live", "retired"

@@ -57,7 +57,7 @@ def report(
     from bot.report.folder import read_folder
     from bot.report.page import render_html
     from bot.retrieval.embedder import make_embedder
-    from bot.storage import Storage
+    from bot.storage.stores import Storage
 
     settings = settings_of(ctx)
     language = settings.agent_language

@@ -1,7 +1,7 @@
 """The few SQL expressions SQLite and PostgreSQL spell differently, for the report's queries:
 time differences, "within N days after", the week and the day of an instant.
 
-SQLite keeps instants as naive UTC text (`bot.tickets.models.UTCDateTime`) and computes
+SQLite keeps instants as naive UTC text (`bot.storage.models.UTCDateTime`) and computes
 with `julianday`; PostgreSQL keeps `timestamptz` and computes with intervals. A week is the
 partner's (`support.timezone`): PostgreSQL converts with `AT TIME ZONE`; SQLite, which knows
 no time zones, shifts each instant by the zone's UTC offset, chosen among the few offsets

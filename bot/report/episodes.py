@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from bot.conversation.turns import FEEDBACK_HELPFUL, FEEDBACK_UNHELPFUL
 from bot.report.dialect import Dialect
 from bot.report.outcomes import EPISODE_GAP, FOLLOW_UP_DAYS, NotServed, Outcome
-from bot.tickets.models import UTCDateTime
+from bot.storage.models import UTCDateTime
 from bot.understanding.intents import NO, SOLVED
 
 TABLE = "report_episodes"

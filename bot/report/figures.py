@@ -26,8 +26,8 @@ from bot.report.hours import Spread, business_seconds, spread
 from bot.report.outcomes import FOLLOW_UP_DAYS, NotServed, Outcome
 from bot.report.unanswered import QuestionGroup, unanswered_groups
 from bot.retrieval.embedder import Embedder
-from bot.tickets.database import Database
-from bot.tickets.models import UTCDateTime
+from bot.storage.database import Database
+from bot.storage.models import UTCDateTime
 
 TOPICS_SHOWN = 20
 ARTICLES_SHOWN = 15

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from bot.pii import mask_contact_details
 from bot.retrieval.embedder import Embedder
-from bot.tickets.models import UTCDateTime
+from bot.storage.models import UTCDateTime
 
 DISTINCT_LIMIT = 300
 SAME_MEANING = 0.8

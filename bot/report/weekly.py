@@ -22,14 +22,14 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.channel import OutboxEvent
 from bot.collections.daily import RECHECK, RETRY, run_at, wait_or_stop
+from bot.delivery.outbox import enqueue
 from bot.knowledge.partner import SupportHours
 from bot.report.dialect import Dialect
 from bot.report.episodes import TABLE, build_episodes
 from bot.report.figures import Tally, tallies, votes_by_week
 from bot.report.outcomes import FOLLOW_UP_DAYS, NotServed, Outcome
-from bot.storage import Storage
-from bot.tickets.models import OutboxRow
-from bot.tickets.outbox import enqueue
+from bot.storage.models import OutboxRow
+from bot.storage.stores import Storage
 
 log = logging.getLogger(__name__)
 KEY = "weekly_report:{monday}"

@@ -15,8 +15,8 @@ from typing import Any
 import click
 
 from bot.config import Settings
+from bot.delivery.outbox import OutboxStatus
 from bot.errors import BotError
-from bot.tickets.outbox import OutboxStatus
 from bot.tickets.status import Status
 from bot.tickets.store import TicketStore
 from bot.tickets.values import OutboxEntry, Ticket
@@ -198,7 +198,7 @@ def outbox(ctx: click.Context, show_all: bool, as_json: bool) -> None:
 def prune(ctx: click.Context, days: int) -> None:
     """Forget old inbound event ids, delivered outbox rows and the state (transcript) of
     conversations quiet for DAYS (tickets and their history stay)."""
-    from bot.storage import Storage
+    from bot.storage.stores import Storage
 
     with _store(ctx) as store:
         pruned = Storage(store.database).prune(timedelta(days=days))

@@ -27,11 +27,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.channel import OutboxEvent
+from bot.delivery.outbox import Outbox, ThreadMode, enqueue
 from bot.errors import TicketError
 from bot.pii import mask_pii
-from bot.tickets.database import Clock, Database, utcnow
-from bot.tickets.models import TicketEventRow, TicketRow
-from bot.tickets.outbox import Outbox, ThreadMode, enqueue
+from bot.storage.database import Clock, Database, utcnow
+from bot.storage.models import TicketEventRow, TicketRow
 from bot.tickets.status import ACTIVE, UNCLAIMED, Status, check_transition, parse_status
 from bot.tickets.values import PREFIX, Ticket, TicketEvent, TranscriptEntry, format_number
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.app import build_assistant
 from bot.config import load_settings
-from bot.tickets.models import TurnRow
+from bot.storage.models import TurnRow
 from bot.types import Message, ReplyKind
 from bot.understanding import intents as I
 from tests.conftest import NOW

@@ -6,6 +6,9 @@
 * `database_url`: parametrised `sqlite` (a file in tmp_path, copied from a migrated
   template) and `postgres` (the session database, emptied before each test, marked
   `postgres`).
+* `clock`: a clock that moves only when told; `storage`: a `Storage` on `database_url` that
+  reads that clock (the report suite starts its clock on its own day); `store`: its
+  `TicketStore` (the invoice suite's `store` is its own).
 """
 
 from __future__ import annotations
@@ -16,7 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage.database import Database
+from bot.storage.stores import Storage
+from bot.tickets.store import TicketStore
 from tests.unit.tickets.ticket_db import empty_postgres, migrated_postgres, migrated_sqlite
+from tests.unit.tickets.ticket_twins import StepClock
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +45,19 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_url")
     empty_postgres(url)
     return url
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock()
+
+
+@pytest.fixture
+def storage(database_url: str, clock: StepClock) -> Iterator[Storage]:
+    with Storage(Database.from_url(database_url, clock=clock)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def store(storage: Storage) -> TicketStore:
+    return storage.tickets

@@ -3,7 +3,7 @@ import json
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.storage import Storage
+from bot.storage.stores import Storage
 
 
 def test_unanswered_lists_the_most_asked_first_and_unhelpful_answers(settings, monkeypatch):

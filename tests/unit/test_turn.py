@@ -12,7 +12,7 @@ import pytest
 
 from bot.app import Assistant, build_assistant
 from bot.conversation.state import ConversationState, Shown
-from bot.turn import INLINE_LEASE
+from bot.storage.turn import INLINE_LEASE
 from bot.types import Message, Reply, ReplyKind
 from tests.conftest import NOW, FlakyEmbedder
 
@@ -194,7 +194,7 @@ async def test_a_reply_whose_process_died_after_the_commit_goes_out_once_the_lea
     assistant,
 ):
     from bot.channel import RecordingChannel
-    from bot.tickets import Dispatcher
+    from bot.delivery.dispatcher import Dispatcher
 
     committed = assistant.storage.db.now()  # the store's clock, which leases are read by
     assistant.respond(teams("When is my invoice due?"))  # committed; the inline send never ran

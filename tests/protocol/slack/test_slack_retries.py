@@ -13,8 +13,8 @@ from slack_desk import eventually
 
 from adapters.slack.app import LOOKUP_RETRIES
 from bot.channel import OutboxEvent
-from bot.tickets import Dispatcher
-from bot.tickets.outbox import OutboxStatus
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.outbox import OutboxStatus
 
 CONVERSATION = "a:1contoso-aoife-personal-chat"
 

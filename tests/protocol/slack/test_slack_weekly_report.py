@@ -27,8 +27,8 @@ from bot.channel import Outgoing
 from bot.config import Settings
 from bot.conversation.turns import TurnNote
 from bot.retrieval.embedder import HashingEmbedder
-from bot.storage import Storage
-from bot.tickets.database import Database
+from bot.storage.database import Database
+from bot.storage.stores import Storage
 from bot.types import Citation, Reply, ReplyKind
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -15,9 +15,9 @@ from fakes.harness import BotServer, eventually
 
 from bot.app import Assistant, build_assistant
 from bot.config import Settings
-from bot.tickets import Dispatcher
-from bot.tickets.outbox import OutboxStatus
-from bot.turn import INLINE_LEASE
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.outbox import OutboxStatus
+from bot.storage.turn import INLINE_LEASE
 from tests.conftest import FlakyEmbedder
 
 QUESTION = "When is my invoice due?"

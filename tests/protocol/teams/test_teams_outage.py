@@ -13,7 +13,7 @@ from fakes.cards import texts
 from fakes.harness import BotServer, eventually
 
 from bot.config import Settings
-from bot.tickets.outbox import OutboxStatus
+from bot.delivery.outbox import OutboxStatus
 
 QUESTION = "When is my invoice due?"
 ANSWER = "NW-2026-0507"  # Contoso's invoice, in the answer's first line

@@ -76,8 +76,8 @@ def test_a_database_error_does_not_carry_the_customer_text(settings: Settings) -
     from sqlalchemy.exc import IntegrityError
 
     from bot.logsafe import loggable
-    from bot.tickets.database import make_engine
-    from bot.tickets.models import InboundEventRow
+    from bot.storage.database import make_engine
+    from bot.storage.models import InboundEventRow
 
     engine = make_engine(settings.database)
     try:

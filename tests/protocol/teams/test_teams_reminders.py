@@ -23,7 +23,7 @@ from bot.collections.plan import Outcome
 from bot.collections.run import Reminders, RunResult
 from bot.config import Settings
 from bot.retrieval.embedder import HashingEmbedder
-from bot.tickets.models import OutboxRow
+from bot.storage.models import OutboxRow
 
 FABRIKAM_TENANT = "773b8029-5aa8-44f9-ac6b-dd386c30c50f"  # knowledge/customers.yaml
 INVOICE = "NW-2026-0466"  # fabrikam, due 2026-10-31, 1,638.00 + 343.98 VAT

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Assistant, build_assistant
-from bot.tickets.models import TurnRow
+from bot.storage.models import TurnRow
 from bot.types import Action, Message, Role
 from tests.conftest import NOW
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import NullPool, create_engine, text
 
 from bot.invoices.store import InvoiceStore
-from bot.tickets.database import Database
+from bot.storage.database import Database
 from tests.conftest import SAMPLE_KNOWLEDGE
 from tests.unit.tickets.ticket_db import migrated_postgres, migrated_sqlite
 

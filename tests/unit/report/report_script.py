@@ -17,7 +17,7 @@ from bot.conversation.turns import TurnNote
 from bot.knowledge.partner import SupportHours, _window
 from bot.report.figures import Report, gather
 from bot.retrieval.embedder import HashingEmbedder
-from bot.storage import Storage
+from bot.storage.stores import Storage
 from bot.tickets.values import Ticket
 from bot.types import Citation, Reply, ReplyKind
 

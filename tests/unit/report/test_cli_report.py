@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from report_script import START, Script
 
 from bot.cli import cli
-from bot.storage import Storage
-from bot.tickets.database import Database
+from bot.storage.database import Database
+from bot.storage.stores import Storage
 
 
 @pytest.fixture

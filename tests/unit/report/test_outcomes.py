@@ -10,7 +10,7 @@ from report_script import ARTICLES, HOURS, START, Script, report_of
 from bot.report.figures import gather
 from bot.report.outcomes import NotServed, Outcome
 from bot.retrieval.embedder import HashingEmbedder
-from bot.storage import Storage
+from bot.storage.stores import Storage
 
 
 def outcomes(storage: Storage, **kwargs: object) -> dict[Outcome, int]:

@@ -18,8 +18,8 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.knowledge.partner import SupportHours
 from bot.report.weekly import monday_of, next_post, post_at, queue_week, run_weekly, week_bounds
-from bot.storage import Storage
-from bot.tickets.models import OutboxRow
+from bot.storage.models import OutboxRow
+from bot.storage.stores import Storage
 
 AMS = ZoneInfo("Europe/Amsterdam")
 WEEK = date(2026, 11, 2)  # START's week

@@ -10,7 +10,7 @@ from report_script import ARTICLES, HOURS, Script
 from bot.report.figures import Report, gather
 from bot.report.outcomes import Outcome
 from bot.retrieval.embedder import HashingEmbedder
-from bot.storage import Storage
+from bot.storage.stores import Storage
 
 
 def report(storage: Storage, since: datetime, until: datetime) -> Report:

@@ -21,8 +21,8 @@ from bot.collections.models import CollectionStepRow
 from bot.collections.plan import Outcome
 from bot.collections.run import Reminders, RunResult
 from bot.knowledge.folder import Knowledge, load_knowledge
-from bot.storage import Storage
-from bot.tickets.models import OutboxRow
+from bot.storage.models import OutboxRow
+from bot.storage.stores import Storage
 
 KNOWLEDGE = Path(__file__).resolve().parents[3] / "knowledge"
 DAY = date(2026, 12, 9)  # fabrikam's NW-2026-0510 is 7 days overdue

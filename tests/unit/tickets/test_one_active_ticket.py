@@ -11,8 +11,8 @@ from ticket_twins import open_refund_ticket
 from bot.app import build_assistant
 from bot.errors import TicketError
 from bot.retrieval.embedder import HashingEmbedder
-from bot.storage import Storage
-from bot.tickets import TicketStore
+from bot.storage.stores import Storage
+from bot.tickets.store import TicketStore
 from bot.types import Action, Message, ReplyKind
 
 CONTOSO_TENANT = "4acb5c8a-11e8-482a-bb39-334f65bb0370"

@@ -15,8 +15,8 @@ from ticket_twins import StepClock
 from bot.app import Assistant, build_assistant
 from bot.config import Settings
 from bot.retrieval.embedder import HashingEmbedder
-from bot.storage import Storage
-from bot.tickets.models import Base
+from bot.storage.models import Base
+from bot.storage.stores import Storage
 from bot.types import Action, Message
 from tests.conftest import NOW
 

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.config import Settings
-from bot.tickets import TicketStore
 from bot.tickets.cli import tickets
+from bot.tickets.store import TicketStore
 
 
 @pytest.fixture

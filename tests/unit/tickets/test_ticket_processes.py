@@ -16,7 +16,8 @@ import pytest
 from ticket_db import empty_postgres
 from ticket_twins import FileChannel, read_lines
 
-from bot.tickets import Dispatcher, TicketStore
+from bot.delivery.dispatcher import Dispatcher
+from bot.tickets.store import TicketStore
 
 HELPER = Path(__file__).with_name("ticket_process.py")
 ROOT = Path(__file__).resolve().parents[3]

@@ -12,7 +12,8 @@ from sqlalchemy import event
 from ticket_twins import StepClock
 
 from bot.errors import InvalidTransition, TicketError
-from bot.tickets import OutboxEntry, Ticket, TicketStore
+from bot.tickets.store import TicketStore
+from bot.tickets.values import OutboxEntry, Ticket
 from bot.types import TicketInfo
 
 

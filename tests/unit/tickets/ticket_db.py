@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import NullPool, create_engine, text
 
-from bot.tickets.database import make_engine, upgrade
+from bot.storage.database import make_engine, upgrade
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 # Children first, so deleting never trips a foreign key.

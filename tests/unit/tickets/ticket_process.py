@@ -21,7 +21,8 @@ from pathlib import Path
 from ticket_twins import FileChannel, open_refund_ticket
 
 from bot.channel import Delivered, Outgoing
-from bot.tickets import Dispatcher, TicketStore
+from bot.delivery.dispatcher import Dispatcher
+from bot.tickets.store import TicketStore
 
 
 class HangingChannel:

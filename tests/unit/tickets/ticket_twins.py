@@ -12,7 +12,8 @@ from typing import Any
 
 from bot.channel import Delivered, Outgoing
 from bot.errors import DeliveryError, DeliveryRefused, RetryLater
-from bot.tickets import Ticket, TicketStore
+from bot.tickets.store import TicketStore
+from bot.tickets.values import Ticket
 
 
 @dataclass

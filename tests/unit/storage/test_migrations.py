@@ -13,14 +13,14 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from ticket_db import create_schema, drop_schema
 
 import bot.collections.models  # (so do the collections tables)
 import bot.invoices.models  # noqa: F401  (the invoice tables share the schema)
 from bot.errors import ConfigError
-from bot.tickets import TicketStore
-from bot.tickets.database import MIGRATIONS, make_engine, upgrade
-from bot.tickets.models import Base
+from bot.storage.database import MIGRATIONS, make_engine, upgrade
+from bot.storage.models import Base
+from bot.tickets.store import TicketStore
+from tests.unit.tickets.ticket_db import create_schema, drop_schema
 
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 

@@ -1,8 +1,8 @@
 """Alembic environment for the ticket store.
 
-Run programmatically by `bot.tickets.database.upgrade`, which passes an open connection
+Run programmatically by `bot.storage.database.upgrade`, which passes an open connection
 (already inside a transaction holding the migration lock) as `config.attributes["connection"]`.
-Without one (the `alembic` command line: `-c bot/tickets/migrations/alembic.ini -x url=...`),
+Without one (the `alembic` command line: `-c bot/storage/migrations/alembic.ini -x url=...`),
 it connects itself.
 """
 
@@ -13,8 +13,8 @@ from logging.config import fileConfig
 from alembic import context
 
 import bot.invoices.models  # noqa: F401  (its tables share the schema)
-from bot.tickets.database import make_engine
-from bot.tickets.models import Base
+from bot.storage.database import make_engine
+from bot.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,7 +8,7 @@
     outbox         Outbox          what is still to be delivered, and by whom
     collections    CollectionsStore  reminder steps sent, agents' pauses, "I've paid" claims
 
-`turn(message)` is the one transaction of one incoming event (see `bot.turn`).
+`turn(message)` is the one transaction of one incoming event (see `bot.storage.turn`).
 """
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ from bot.collections.store import CollectionsStore
 from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
 from bot.conversation.turns import TurnLog
-from bot.tickets.database import POOL_SIZE, Clock, Database, utcnow
-from bot.tickets.feedback import FeedbackLog
-from bot.tickets.inbound import InboundEvents, Result
-from bot.tickets.models import ConversationRow, InboundEventRow, OutboxRow, TicketRow
-from bot.tickets.outbox import OutboxStatus
-from bot.tickets.prepared import Prepared
+from bot.delivery.outbox import OutboxStatus
+from bot.storage.database import POOL_SIZE, Clock, Database, utcnow
+from bot.storage.feedback import FeedbackLog
+from bot.storage.inbox import InboundEvents, Result
+from bot.storage.models import ConversationRow, InboundEventRow, OutboxRow, TicketRow
+from bot.storage.prepared import Prepared
+from bot.storage.turn import AlreadyHandled, Turn
 from bot.tickets.status import ACTIVE, Status
 from bot.tickets.store import TicketStore, ticket_of
 from bot.tickets.values import Ticket
-from bot.turn import AlreadyHandled, Turn
 from bot.types import Message
 
 

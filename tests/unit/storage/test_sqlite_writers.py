@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import OperationalError
 
-from bot.tickets.database import READ_ONLY, make_engine, single_statement
+from bot.storage.database import READ_ONLY, make_engine, single_statement
 
 WRITERS, EACH = 8, 25
 ROOT = Path(__file__).resolve().parents[3]
@@ -26,7 +26,7 @@ WRITER_PROCESS = """
 import sys
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
-from bot.tickets.database import make_engine
+from bot.storage.database import make_engine
 
 engine = make_engine(sys.argv[1])
 event.listen(engine, "connect", lambda driver, _record: driver.execute("PRAGMA busy_timeout=0"))

@@ -15,9 +15,9 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.tickets.database import Database, Executor, connection_of
-from bot.tickets.models import InboundEventRow
-from bot.tickets.prepared import Prepared
+from bot.storage.database import Database, Executor, connection_of
+from bot.storage.models import InboundEventRow
+from bot.storage.prepared import Prepared
 
 Result = dict[str, Any]
 

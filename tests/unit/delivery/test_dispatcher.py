@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from ticket_twins import (
+
+from bot.channel import Delivered, Outgoing, RecordingChannel
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.outbox import Backlog, OutboxStatus
+from bot.storage.stores import Storage
+from bot.tickets.store import TicketStore
+from bot.tickets.values import OutboxEntry
+from tests.unit.tickets.ticket_twins import (
     DownChannel,
     FlakyChannel,
     RateLimitedChannel,
@@ -19,11 +26,6 @@ from ticket_twins import (
     StepClock,
     open_refund_ticket,
 )
-
-from bot.channel import Delivered, Outgoing, RecordingChannel
-from bot.storage import Storage
-from bot.tickets import Dispatcher, OutboxEntry, OutboxStatus, TicketStore
-from bot.tickets.outbox import Backlog
 
 
 def entry(store: TicketStore, event: str) -> OutboxEntry:

@@ -6,12 +6,11 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from ticket_twins import StepClock
-
 from bot.channel import OutboxEvent
-from bot.storage import Storage
-from bot.tickets.inline import InlineSends
-from bot.tickets.outbox import Claimed, OutboxStatus
+from bot.delivery.inline import InlineSends
+from bot.delivery.outbox import Claimed, OutboxStatus
+from bot.storage.stores import Storage
+from tests.unit.tickets.ticket_twins import StepClock
 
 LEASE = timedelta(seconds=0.3)  # real seconds between heartbeats: a third of it
 

@@ -1,6 +1,6 @@
 """The dispatcher: delivers the outbox through the registered channels, at least once.
 
-One round (`run_once`) claims a batch of due rows (see `bot.tickets.outbox` for the claiming
+One round (`run_once`) claims a batch of due rows (see `bot.delivery.outbox` for the claiming
 and ordering rules), delivers them concurrently (each row of a batch belongs to a different
 ticket-and-channel line, so order within a line is kept) and settles each one:
 
@@ -14,7 +14,7 @@ ticket-and-channel line, so order within a line is kept) and settles each one:
   exponential backoff with jitter (`base_delay * 2**(attempt-1)`, capped at `max_delay`,
   scaled by a random 0.5–1.0), for as long as it takes. A message to a customer that is
   still undelivered `window` after it was queued (24 h) is held instead: kept, and sent
-  with a "sorry for the delay" line when the customer next writes (see `bot.tickets.outbox`);
+  with a "sorry for the delay" line when the customer next writes (see `bot.delivery.outbox`);
   the agents' posts are retried on (late beats never in the partner's own channel);
 * no answer within `delivery_timeout` (shorter than the lease): a failure like any other.
 
@@ -43,9 +43,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from bot.channel import TO_CUSTOMERS, Channel
+from bot.delivery.outbox import Backlog, Claimed, Outbox
 from bot.errors import DeliveryError, DeliveryRefused, RetryLater
 from bot.logsafe import loggable
-from bot.tickets.outbox import Backlog, Claimed, Outbox
 from bot.tickets.store import TicketStore, utcnow
 
 log = logging.getLogger(__name__)

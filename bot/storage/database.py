@@ -16,7 +16,7 @@ SQLite (the default, one file) and PostgreSQL (several replicas) behave the same
 * `single()`: one statement on its own, no BEGIN/COMMIT around it (a lone statement is its
   own transaction on both databases; a SQLite write statement takes the write lock when it
   starts, as `BEGIN IMMEDIATE` would): what the turn's read and a delivery's settling use,
-  through `bot.tickets.prepared`.
+  through `bot.storage.prepared`.
 
 `upgrade()` brings the schema to the newest Alembic revision under a lock (an advisory lock on
 PostgreSQL, the write lock on SQLite), so replicas starting together migrate once.

@@ -29,8 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.tickets.outbox import Claimed, Outbox
-from bot.turn import INLINE_LEASE
+from bot.delivery.outbox import Claimed, Outbox
+from bot.storage.turn import INLINE_LEASE
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
-from ticket_twins import StepClock, open_refund_ticket
 
 from bot.conversation.state import ConversationState, PendingOffer, Shown
-from bot.storage import Storage
-from bot.tickets import OutboxEntry
-from bot.tickets.feedback import Vote
+from bot.storage.feedback import Vote
+from bot.storage.stores import Storage
+from bot.tickets.values import OutboxEntry
+from tests.unit.tickets.ticket_twins import StepClock, open_refund_ticket
 
 
 def rows(storage: Storage) -> list[OutboxEntry]:

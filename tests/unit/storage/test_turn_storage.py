@@ -10,16 +10,16 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
-from ticket_twins import StepClock
 
 from bot.conversation.state import ConversationState
-from bot.storage import BeforeTurn, Storage
-from bot.tickets.database import make_engine
-from bot.tickets.models import InboundEventRow, OutboxRow, TicketRow
-from bot.tickets.outbox import OutboxStatus
-from bot.tickets.prepared import Prepared
-from bot.turn import AlreadyHandled, Handled, StaleTurn
+from bot.delivery.outbox import OutboxStatus
+from bot.storage.database import make_engine
+from bot.storage.models import InboundEventRow, OutboxRow, TicketRow
+from bot.storage.prepared import Prepared
+from bot.storage.stores import BeforeTurn, Storage
+from bot.storage.turn import AlreadyHandled, Handled, StaleTurn
 from bot.types import Message, Reply, ReplyKind
+from tests.unit.tickets.ticket_twins import StepClock
 
 
 def teams(event_id: str, conversation: str = "a:conv-1", text: str = "refund please") -> Message:

@@ -46,9 +46,9 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.channel import LATE, OutboxEvent, Outgoing
 from bot.errors import TicketError
-from bot.tickets.database import READ_ONLY, Executor, connection_of, single_statement
-from bot.tickets.models import OutboxRow, TicketRow
-from bot.tickets.prepared import Prepared
+from bot.storage.database import READ_ONLY, Executor, connection_of, single_statement
+from bot.storage.models import OutboxRow, TicketRow
+from bot.storage.prepared import Prepared
 from bot.tickets.values import OutboxEntry, format_number
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.pii import mask_pii
-from bot.tickets.database import Database
-from bot.tickets.models import FeedbackRow, UnansweredRow
+from bot.storage.database import Database
+from bot.storage.models import FeedbackRow, UnansweredRow
 from bot.tickets.values import Unanswered
 
 

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from bot.channel import OutboxEvent
 from bot.conversation.state import ConversationState
 from bot.conversation.turns import TurnNote
-from bot.tickets.outbox import Claimed, enqueue
+from bot.delivery.outbox import Claimed, enqueue
 from bot.tickets.values import Ticket
 from bot.types import Message, Reply, ReplyKind
 
 if TYPE_CHECKING:
-    from bot.storage import Storage
+    from bot.storage.stores import Storage
 
 # How long the process that took the turn has to send the reply inline before the dispatcher
 # may deliver it instead (a crashed process's replies go out this soon after).
