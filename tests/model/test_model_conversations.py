@@ -14,11 +14,10 @@ import json
 import pytest
 
 from bot.app import build_assistant
-from bot.config import USE_MODEL, load_settings
+from bot.config import load_settings
 from bot.evaluation.conversations import load_conversations
 from bot.evaluation.runner import Runner
 from bot.evaluation.summary import Summary
-from bot.retrieval.embedder import make_embedder
 from tests.conftest import SAMPLE_KNOWLEDGE, SHARED_DATA
 
 pytestmark = pytest.mark.model
@@ -27,11 +26,11 @@ CONVERSATIONS = SHARED_DATA / "conversations-dev" / "conversations.jsonl"
 
 
 @pytest.fixture(scope="module")
-def summaries(real_embedder, tmp_path_factory) -> dict[str, Summary]:
+def summaries(real_embedder, spanish_embedder, tmp_path_factory) -> dict[str, Summary]:
     settings = load_settings(
         knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=tmp_path_factory.mktemp("state")
     )
-    others = {"es": make_embedder(USE_MODEL)}
+    others = {"es": spanish_embedder}
 
     def build(storage):
         return build_assistant(settings, embedder=real_embedder, others=others, storage=storage)

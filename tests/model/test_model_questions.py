@@ -7,12 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import build_assistant
 from bot.collections.disputes import open_disputes
-from bot.config import USE_MODEL, load_settings
-from bot.retrieval.embedder import make_embedder
 from bot.types import Message, ReplyKind
-from tests.conftest import SAMPLE_KNOWLEDGE
 
 pytestmark = pytest.mark.model
 
@@ -20,16 +16,8 @@ TODAY = datetime(2026, 12, 7, 13, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def assistant(real_embedder, tmp_path_factory):
-    settings = load_settings(
-        knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=tmp_path_factory.mktemp("state")
-    )
-    return build_assistant(
-        settings,
-        embedder=real_embedder,
-        others={"es": make_embedder(USE_MODEL)},
-        clock=lambda: TODAY,
-    )
+def assistant(sample_assistant):
+    return sample_assistant(TODAY)
 
 
 def ask(assistant, text: str, customer: str, conversation: str | None = None):

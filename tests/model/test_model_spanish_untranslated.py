@@ -18,7 +18,6 @@ from bot.config import load_settings
 from bot.evaluation.conversations import load_conversations
 from bot.evaluation.runner import Runner
 from bot.locale.audit import english_sentences, quoted_names
-from bot.retrieval.embedder import make_embedder
 from bot.types import Role
 from tests.conftest import SAMPLE_KNOWLEDGE, SHARED_DATA
 
@@ -27,9 +26,11 @@ pytestmark = pytest.mark.model
 CONVERSATIONS = SHARED_DATA / "conversations-dev" / "conversations.jsonl"
 
 
-def test_nothing_english_is_shown_to_a_spanish_speaking_customer(real_embedder, tmp_path):
+def test_nothing_english_is_shown_to_a_spanish_speaking_customer(
+    real_embedder, spanish_embedder, tmp_path
+):
     settings = load_settings(knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=tmp_path)
-    others = {"es": make_embedder(settings.embedding_model_es)}
+    others = {"es": spanish_embedder}  # the default EMBEDDING_MODEL_ES
     spanish = [
         c
         for c in load_conversations(CONVERSATIONS)

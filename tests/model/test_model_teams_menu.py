@@ -8,11 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import build_assistant
-from bot.config import USE_MODEL, load_settings
-from bot.retrieval.embedder import make_embedder
 from bot.types import Message, ReplyKind
-from tests.conftest import ROOT, SAMPLE_KNOWLEDGE
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.model
 
@@ -51,13 +48,8 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def assistant(real_embedder, tmp_path_factory):
-    settings = load_settings(
-        knowledge_dir=SAMPLE_KNOWLEDGE, data_dir=tmp_path_factory.mktemp("state")
-    )
-    return build_assistant(
-        settings, embedder=real_embedder, others={"es": make_embedder(USE_MODEL)}
-    )
+def assistant(sample_assistant):
+    return sample_assistant(None)
 
 
 def test_both_menus_have_the_same_commands():

@@ -71,11 +71,9 @@ OPERATOR_MODULES = {
     "bot/collections/daily.py": "the daily run's schedule, logged",
     "bot/collections/digest.py": "the digest's body: values and keys (the Slack adapter words it)",
     "bot/config.py": "settings and their errors",
-    "bot/storage/stores.py": "database plumbing",
     "bot/reload.py": "knowledge reloading, logged",
     "bot/pii.py": "masking patterns",
     "bot/errors.py": "exception types",
-    "bot/storage/turn.py": "the turn's transaction: outbox keys and stored results",
     "adapters/teams/activities.py": "reads activities; its problems are HTTP 400 refusals",
     "adapters/teams/direct.py": "Bot Connector plumbing: URLs, headers, activity fields",
     "adapters/teams/channel.py": "proactive delivery: errors for the outbox (cards.py renders)",
@@ -90,7 +88,9 @@ OPERATOR_PACKAGES = {
     "bot/knowledge/": "the knowledge check's problems (`billing-bot check`), file formats",
     "bot/invoices/": "invoice files' problems (as `check`'s), their storage, `import invoices`",
     "bot/retrieval/": "search internals: tokens, model names, cache keys",
-    "bot/tickets/": "ticket storage, its migrations and the ticket admin commands",
+    "bot/tickets/": "ticket storage and the ticket admin commands",
+    "bot/storage/": "database plumbing, migrations, the turn's transaction: keys and results",
+    "bot/delivery/": "the outbox and its dispatcher: keys, states and errors for the log",
     "bot/understanding/": "intents, slots and language detection: words read, not written",
     # Its SQL, HTML markup, element ids and terminal output; the sentences agents read on the
     # page are marked (outcomes.py, page.py) and tests/unit/report checks the Spanish page.
