@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from bot.cli import assistant_with_progress, clear_errors, cli, settings_of
+
+if TYPE_CHECKING:
+    from adapters.workers import Work
 
 
 @cli.command()
@@ -83,13 +87,14 @@ def serve(
 
     settings = each_workers_settings(settings, workers)
 
-    def work(_slot: int = 0) -> None:
+    def work(_slot: int = 0, listening: Callable[[], None] = lambda: None) -> None:
         with clear_errors():
             assistant = assistant_with_progress(
                 settings, knowledge, storage=storage, batch_queries=True
             )
-            listening = sock if workers == 1 else worker_socket(host, bound)
-            run_server(settings, assistant, sock=listening)
+            accepting = sock if workers == 1 else worker_socket(host, bound)
+            listening()
+            run_server(settings, assistant, sock=accepting)
 
     if workers == 1:
         work()
@@ -98,12 +103,12 @@ def serve(
     ctx.exit(Supervisor(workers, _reporting(work)).run())
 
 
-def _reporting(work: Callable[[int], None]) -> Callable[[int], None]:
+def _reporting(work: Work) -> Work:
     """`work` for a forked worker, which click does not run: its error as click shows it."""
 
-    def run(slot: int) -> None:
+    def run(slot: int, listening: Callable[[], None]) -> None:
         try:
-            work(slot)
+            work(slot, listening)
         except click.ClickException as exc:
             exc.show()
             raise SystemExit(exc.exit_code) from exc

@@ -10,8 +10,10 @@ evenly.
 
 The supervisor forks the workers before any model, thread or database connection exists
 (each worker loads its own model, its own connections), forwards SIGINT and SIGTERM to
-them, and starts a worker again when one dies. Workers that keep dying as they start (a
-database that refuses them, say) make it stop them all and fail.
+them, and starts a worker again when one dies. Workers that keep dying before they listen (a
+database that refuses them, a model that is not there) make it stop them all and fail: a
+worker says it listens through a pipe, so a slow start on a loaded machine is not mistaken
+for a good one.
 """
 
 from __future__ import annotations
@@ -35,8 +37,7 @@ from bot.retrieval.batching import machine_threads
 log = logging.getLogger(__name__)
 
 BACKLOG = 128  # aiohttp's own
-QUICK_DEATH = 10.0  # seconds: a worker that ends sooner did not get going
-GIVE_UP_AFTER = 3  # quick deaths in a row, then the supervisor stops
+GIVE_UP_AFTER = 3  # workers in a row that died before listening, then the supervisor stops
 RESTART_PAUSE = 1.0  # seconds between a worker's death and its replacement
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -97,13 +98,18 @@ def each_workers_settings(settings: Settings, workers: int, cores: int | None = 
     return settings.model_copy(update={"embed_threads": threads})
 
 
-class Supervisor:
-    """Keeps `workers` forked processes running `work(slot)` until SIGINT or SIGTERM."""
+Work = Callable[[int, Callable[[], None]], None]
 
-    def __init__(self, workers: int, work: Callable[[int], None]) -> None:
+
+class Supervisor:
+    """Keeps `workers` forked processes running `work(slot, listening)` until SIGINT or
+    SIGTERM; a worker calls `listening()` once it accepts connections."""
+
+    def __init__(self, workers: int, work: Work) -> None:
         self.workers = workers
         self._work = work
-        self._children: dict[int, tuple[int, float]] = {}  # pid -> (slot, started at)
+        # pid -> (slot, the read end of the pipe its `listening()` writes to)
+        self._children: dict[int, tuple[int, int]] = {}
         self._stopping = False
         self._failed = False
 
@@ -116,15 +122,16 @@ class Supervisor:
         try:
             for slot in range(self.workers):
                 self._start(slot)
-            quick_deaths = 0
+            failed_starts = 0
             while self._children:
                 pid, status = os.wait()  # retried after a signal's handler (PEP 475)
-                slot, started = self._children.pop(pid)
+                slot, said = self._children.pop(pid)
+                listened = _was_listening(said)
                 if self._stopping:
                     continue
-                quick_deaths = quick_deaths + 1 if time.monotonic() - started < QUICK_DEATH else 0
+                failed_starts = 0 if listened else failed_starts + 1
                 _log_ending(slot, pid, status)
-                if quick_deaths >= GIVE_UP_AFTER:
+                if failed_starts >= GIVE_UP_AFTER:
                     log.error("workers keep dying as they start: stopping")
                     self._failed = True
                     self._stop(signal.SIGTERM, None)
@@ -141,13 +148,16 @@ class Supervisor:
         sys.stdout.flush()
         sys.stderr.flush()  # or the worker would write what is buffered here a second time
         supervisor = os.getpid()
+        said, says = os.pipe()
         # Held back until the new worker is known: a stop arriving meanwhile reaches it too.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         pid = os.fork()
         if pid:
-            self._children[pid] = (slot, time.monotonic())
+            os.close(says)  # the worker's alone: its end closes when it ends
+            self._children[pid] = (slot, said)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             return
+        os.close(said)
         code = 1
         try:  # the worker: it must never return into the supervisor's code
             for sig in STOP_SIGNALS:
@@ -155,7 +165,7 @@ class Supervisor:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             os.setpgid(0, 0)  # a terminal's Ctrl+C reaches the supervisor, which passes it on
             _end_with(supervisor)
-            self._work(slot)
+            self._work(slot, _saying_once(says))
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
@@ -172,6 +182,29 @@ class Supervisor:
         for pid in list(self._children):
             with contextlib.suppress(ProcessLookupError):  # ended already: the wait collects it
                 os.kill(pid, signal.SIGTERM)
+
+
+def _saying_once(says: int) -> Callable[[], None]:
+    """A worker's `listening()`: one byte on its pipe, written once."""
+    said = False
+
+    def listening() -> None:
+        nonlocal said
+        if not said:
+            os.write(says, b"1")
+            os.close(says)
+            said = True
+
+    return listening
+
+
+def _was_listening(said: int) -> bool:
+    """Whether an ended worker had said it listens (its pipe's write end is closed now, so
+    the read returns at once)."""
+    try:
+        return os.read(said, 1) == b"1"
+    finally:
+        os.close(said)
 
 
 def _end_with(supervisor: int) -> None:
