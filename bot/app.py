@@ -391,7 +391,7 @@ class Assistant:
     # -- hand-off ------------------------------------------------------------------------
     def _status(self, ticket: Ticket, language: str = "en") -> Reply:
         _ = translator(language)
-        words = _STATUS_WORDS.get(Status(ticket.status))
+        words = _STATUS_WORDS.get(ticket.status)
         said = (
             _(words).format(number=ticket.number) if words else f"{ticket.number}: {ticket.status}."
         )
@@ -505,7 +505,7 @@ class Assistant:
         nearest = decision.hits[0].passage if decision.hits else None
         turn.note_unanswered(
             customer_id=customer.id,
-            kind=str(decision.reply.kind),
+            kind=decision.reply.kind,
             confidence=decision.reply.confidence,
             nearest=f"{nearest.path} › {nearest.section}" if nearest else None,
         )

@@ -53,15 +53,15 @@ class Outgoing:
 
     `key` is the idempotency key: a channel that sees the same key twice may drop the
     second. `conversation` is the stored reference of where it goes (a Teams conversation
-    id, a Slack thread), empty for a new agents' thread. `event` says what happened (an
-    `OutboxEvent` value); `body` is the JSON-able content. `attempt` counts this one: past
-    the first, an earlier attempt may have reached the platform before its process died.
+    id, a Slack thread), empty for a new agents' thread. `event` says what happened; `body`
+    is the JSON-able content. `attempt` counts this one: past the first, an earlier attempt
+    may have reached the platform before its process died.
     """
 
     key: str
     channel: str
     conversation: str
-    event: str
+    event: OutboxEvent
     body: Mapping[str, Any]
     attempt: int = 1
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.tickets.status import Status
 
 
 class Role(StrEnum):
@@ -112,7 +115,7 @@ class TicketInfo:
     number: str
     category: str
     route: str
-    status: str
+    status: Status
     expected_reply: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -123,6 +126,19 @@ class TicketInfo:
             "status": self.status,
             "expected_reply": self.expected_reply,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TicketInfo:
+        # Imported here: the tickets package imports this module (for `TicketInfo`).
+        from bot.tickets.status import parse_status
+
+        return cls(
+            number=str(data["number"]),
+            category=str(data["category"]),
+            route=str(data["route"]),
+            status=parse_status(str(data["status"])),
+            expected_reply=data.get("expected_reply"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +185,7 @@ class Reply:
             table=None
             if table is None
             else Table(tuple(table["columns"]), tuple(tuple(r) for r in table["rows"])),
-            ticket=None if ticket is None else TicketInfo(**ticket),
+            ticket=None if ticket is None else TicketInfo.from_json(ticket),
             language=str(data.get("language") or "en"),
         )
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.locale import N_, SOURCE_LANGUAGE, plural_translator, translator
-from bot.tickets.status import UNCLAIMED, Status
+from bot.tickets.status import UNCLAIMED, WORDS, Status
 
 CLAIM = "ticket_claim"
 RESOLVE = "ticket_resolve"
@@ -25,12 +25,12 @@ ACTIONS = (CLAIM, RESOLVE, CATEGORY, RELEASE, WAIT)
 TEXT_LIMIT = 2900  # Slack refuses section text over 3000 characters
 TRANSCRIPT_LINES = 12
 EVIDENCE_LINES = 6
-STATUS_WORDS = {
-    "open": (":red_circle:", N_("open")),
-    "claimed": (":large_yellow_circle:", N_("claimed")),
-    "waiting_on_customer": (":hourglass:", N_("waiting on customer")),
-    "resolved": (":white_check_mark:", N_("resolved")),
-    "reopened": (":red_circle:", N_("reopened")),
+STATUS_EMOJI = {
+    Status.OPEN: ":red_circle:",
+    Status.CLAIMED: ":large_yellow_circle:",
+    Status.WAITING_ON_CUSTOMER: ":hourglass:",
+    Status.RESOLVED: ":white_check_mark:",
+    Status.REOPENED: ":red_circle:",
 }
 
 # Who wrote a transcript line, as the ticket stores it (an agent is "agent:<name>").
@@ -39,12 +39,9 @@ SPEAKERS = {"customer": N_("customer"), "bot": N_("bot")}
 Block = dict[str, Any]
 
 
-def status_words(status: str, language: str = SOURCE_LANGUAGE) -> str:
+def status_words(status: Status, language: str = SOURCE_LANGUAGE) -> str:
     """ ":red_circle: open": the status as agents read it."""
-    if status not in STATUS_WORDS:
-        return status
-    emoji, words = STATUS_WORDS[status]
-    return f"{emoji} {translator(language)(words)}"
+    return f"{STATUS_EMOJI[status]} {translator(language)(WORDS[status])}"
 
 
 def ticket_text(ticket: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> str:
@@ -69,7 +66,7 @@ def ticket_blocks(
     """
     _, ngettext = translator(language), plural_translator(language)
     number = str(ticket["number"])
-    status = str(ticket["status"])
+    status = Status(ticket["status"])
     assignee = ticket.get("assignee") or _("nobody yet")
     blocks: list[Block] = [
         {"type": "header", "text": _plain(f"{number}: {ticket['category']}")},
@@ -103,7 +100,7 @@ def ticket_blocks(
     if evidence:
         lines = [f"• {_clip(e, 300)}" for e in evidence[:EVIDENCE_LINES]]
         blocks.append(section(field(_("What the bot considered"), "\n".join(lines))))
-    if status != "resolved":
+    if status != Status.RESOLVED:
         elements = _buttons(ticket, categories, language)
         blocks.append({"type": "actions", "block_id": f"ticket:{number}", "elements": elements})
     hint = _("Reply in this thread to answer the customer in Teams; start with `!note` for a note.")

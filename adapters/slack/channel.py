@@ -166,7 +166,7 @@ class SlackChannel:
                 metadata={"event_type": REPORT_POST, "event_payload": {"delivery": message.key}},
             )
             return Delivered(reference=str(response["ts"]))
-        raise DeliveryRefused(f"Slack has no rendering for outbox event {message.event!r}")
+        raise DeliveryRefused(f"Slack has no rendering for outbox event {str(message.event)!r}")
 
     async def _posted(self, key: str) -> str | None:
         """The `ts` of a recent ticket post made for outbox row `key`, if any."""

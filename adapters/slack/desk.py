@@ -152,8 +152,8 @@ class Desk:
     # --- App Home -----------------------------------------------------------------------
 
     def queue(self, agent: str) -> Queue:
-        active = [t for t in self._store.find() if Status(t.status) in ACTIVE]
-        unclaimed = tuple(t for t in active if Status(t.status) in UNCLAIMED)
+        active = [t for t in self._store.find() if t.status in ACTIVE]
+        unclaimed = tuple(t for t in active if t.status in UNCLAIMED)
         now = self._store.now()
         oldest = min((t.created_at for t in unclaimed), default=None)
         return Queue(
@@ -226,7 +226,7 @@ class Desk:
             ]
         zone = ZoneInfo(knowledge.partner.support.timezone)
         account = account_summary(knowledge, found, self._store.now().astimezone(zone).date())
-        tickets = [t for t in self._store.find(customer_id=found.id) if Status(t.status) in ACTIVE]
+        tickets = [t for t in self._store.find(customer_id=found.id) if t.status in ACTIVE]
         balance = (
             " + ".join(f"*{_amount(b.amount, b.currency, language)}*" for b in account.balances)
             or "*0.00*"

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.channel import LATE, OutboxEvent
 from bot.locale import N_, SOURCE_LANGUAGE, Translator, formats, plural_translator, translator
+from bot.tickets.status import WORDS, Status
 from bot.types import Action, Citation, Reply, ReplyKind, Table, TicketInfo
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -32,13 +33,11 @@ Card = dict[str, Any]
 # Replies the customer can rate, and replies that offer a human.
 _RATED = {ReplyKind.ANSWER, ReplyKind.INVOICE}
 _OFFERS_PERSON = {ReplyKind.ANSWER, ReplyKind.INVOICE, ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE}
-# A ticket's status as a customer reads it (`bot.tickets.status.Status` values).
+# A ticket's status as a customer reads it: the agents' words, but for these.
 STATUS_NAMES = {
-    "open": N_("open"),
-    "claimed": N_("with an agent"),
-    "waiting_on_customer": N_("waiting for your answer"),
-    "resolved": N_("resolved"),
-    "reopened": N_("reopened"),
+    **WORDS,
+    Status.CLAIMED: N_("with an agent"),
+    Status.WAITING_ON_CUSTOMER: N_("waiting for your answer"),
 }
 
 
@@ -331,9 +330,8 @@ def ticket_facts(ticket: TicketInfo, language: str = SOURCE_LANGUAGE) -> dict[st
     return {"type": "FactSet", "facts": facts, "spacing": "Medium"}
 
 
-def status_name(status: str, _: Translator) -> str:
-    name = STATUS_NAMES.get(status)
-    return _(name) if name else status
+def status_name(status: Status, _: Translator) -> str:
+    return _(STATUS_NAMES[status])
 
 
 def submit(title: str, data: Mapping[str, Any]) -> dict[str, Any]:

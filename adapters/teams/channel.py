@@ -57,7 +57,7 @@ class TeamsChannel:
                 "not written to the bot from it (or its reference was never saved)"
             )
         reference = ConversationReference().deserialize(stored)
-        event = OutboxEvent(message.event)
+        event = message.event
         language = SOURCE_LANGUAGE
         if event != OutboxEvent.REPLY:  # a reply carries its language; a notice follows the chat
             state = await self._run_core(self._conversations.state, CHANNEL, message.conversation)

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.teams import activities, cards
 from adapters.teams.direct import ConnectorError
-from bot.channel import OutboxEvent
 from bot.conversation.store import Conversations
 from bot.delivery.inline import CoreRunner, InlineSends
 from bot.delivery.outbox import Claimed, Outbox
@@ -137,7 +136,7 @@ class TeamsTurns:
     async def _send_inline(self, turn: Any, delivery: Claimed) -> None:
         """Send a committed reply now; tell the endpoint when it has not gone out (yet)."""
         outgoing = delivery.outgoing
-        card = cards.outgoing_card(OutboxEvent(outgoing.event), outgoing.body)
+        card = cards.outgoing_card(outgoing.event, outgoing.body)
 
         async def send() -> str | None:
             response = await turn.send_activity(card_activity(card, outgoing.key))

@@ -39,7 +39,7 @@ from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.customers import Customer
 from bot.knowledge.escalation import Category
 from bot.knowledge.folder import Knowledge
-from bot.knowledge.invoices import Invoice
+from bot.knowledge.invoices import Invoice, InvoiceStatus
 from bot.locale import N_, formats, plural_translator, translator
 from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Passage, Reply, ReplyKind
@@ -942,7 +942,7 @@ class Answerer:
             return ""
         _, ngettext = translator(language), plural_translator(language)
         late = [inv for inv in invoices if inv.days_overdue(today) > 0]
-        disputed = [inv for inv in invoices if inv.status == "disputed"]
+        disputed = [inv for inv in invoices if inv.status == InvoiceStatus.DISPUTED]
         notes = []
         if late:
             worst = max(late, key=lambda inv: inv.days_overdue(today))

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from bot.answering import invoices as base
 from bot.answering.invoices import InvoiceAnswer, InvoiceAsk, charge_name, line_columns, money
 from bot.conversation.state import Shown
-from bot.knowledge.invoices import Invoice, InvoiceLine
+from bot.knowledge.invoices import Invoice, InvoiceLine, InvoiceStatus
 from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
 from bot.types import Table
 from bot.understanding import intents as I
@@ -219,7 +219,7 @@ def _one_invoice(intent: str, inv: Invoice, ask: InvoiceAsk) -> Lookup:
         InvoiceAsk(inv.number, ask.customer, [inv], ask.collections, ask.today, ask.language)
     )
     text = found.text
-    if inv.status == "disputed":
+    if inv.status == InvoiceStatus.DISPUTED:
         text += " " + _("It is under dispute: collections are paused on the disputed amount.")
     if intent == I.COPY:
         text += " " + _(
@@ -245,7 +245,7 @@ def _account_summary(
         InvoiceAsk(question, ask.customer, invoices, ask.collections, ask.today, ask.language)
     )
     text = found.text
-    disputed = [inv for inv in invoices if inv.status == "disputed"]
+    disputed = [inv for inv in invoices if inv.status == InvoiceStatus.DISPUTED]
     if disputed and intent in (I.BALANCE, I.STATUS, I.DUE) and "disput" not in text:
         text += " " + " ".join(
             _(
@@ -323,7 +323,7 @@ def _status_of(named: Sequence[Invoice], ask: InvoiceAsk) -> Lookup:
             date=base._day(inv.issue_date, lang),
         )
         due = base._day(inv.due_date, lang)
-        if inv.status == "paid":
+        if inv.status == InvoiceStatus.PAID:
             if inv.paid_date is None:
                 paid = _("{head} was paid; it was due {due}.")
             elif inv.paid_date <= inv.due_date:
@@ -332,7 +332,7 @@ def _status_of(named: Sequence[Invoice], ask: InvoiceAsk) -> Lookup:
                 paid = _("{head} was paid on {date} (after its due date); it was due {due}.")
             date = base._day(inv.paid_date, lang) if inv.paid_date else ""
             parts.append(paid.format(head=head, date=date, due=due))
-        elif inv.status == "disputed":
+        elif inv.status == InvoiceStatus.DISPUTED:
             parts.append(
                 _(
                     "{head} is disputed: collections are paused on the disputed amount while "

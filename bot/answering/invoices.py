@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from bot.knowledge.customers import Customer
-from bot.knowledge.invoices import Invoice, InvoiceLine
+from bot.knowledge.customers import AccountStatus, Customer
+from bot.knowledge.invoices import STATUS_WORDS, Invoice, InvoiceLine, InvoiceStatus
 from bot.knowledge.partner import Collections, StepKind
 from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
 from bot.types import Table
@@ -84,15 +84,15 @@ def _invoice_table(
 def _status(invoice: Invoice, today: date, language: str = SOURCE_LANGUAGE) -> str:
     _, ngettext = translator(language), plural_translator(language)
     late = invoice.days_overdue(today)
-    if invoice.status == "paid":
+    if invoice.status == InvoiceStatus.PAID:
         if invoice.paid_date:
             return _("paid {date}").format(date=formats.short_day(invoice.paid_date, language))
-        return _("paid")
-    if invoice.status == "disputed":
-        return _("disputed")
+        return _(STATUS_WORDS[InvoiceStatus.PAID])
+    if invoice.status == InvoiceStatus.DISPUTED:
+        return _(STATUS_WORDS[InvoiceStatus.DISPUTED])
     if late:
         return ngettext("overdue {days} day", "overdue {days} days", late).format(days=late)
-    return _("unpaid")
+    return _(STATUS_WORDS[InvoiceStatus.UNPAID])
 
 
 def _evidence(invoices: Sequence[Invoice]) -> tuple[str, ...]:
@@ -343,7 +343,7 @@ def _overdue(ask: InvoiceAsk) -> InvoiceAnswer:
         + " "
         + collections_outlook(worst, ask.collections, ask.today, lang)
     )
-    if ask.customer.account_status == "suspended":
+    if ask.customer.account_status == AccountStatus.SUSPENDED:
         text += " " + _("Your account is currently suspended.") + " "
         text += ask.collections.reinstatement_in(lang)
     return InvoiceAnswer(text, _invoice_table(late, ask.today, lang), _evidence(late))
@@ -404,7 +404,7 @@ def _due(ask: InvoiceAsk) -> InvoiceAnswer:
             if late
             else _("is due {date}").format(date=due)
         )
-        if inv.status == "disputed":
+        if inv.status == InvoiceStatus.DISPUTED:
             state += _(" — disputed, collections paused on it")
         parts.append(
             _("Invoice {number} ({amount}) {state}.").format(

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.collections.plan import Entry, Outcome, Plan
 from bot.collections.store import Happened, step_of
 from bot.knowledge.customers import Customer
+from bot.knowledge.invoices import STATUS_WORDS, InvoiceStatus
 from bot.knowledge.partner import StepKind
 from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
 from bot.types import Table
@@ -174,13 +175,13 @@ def due_between(
 def _status(entry: Entry, language: str) -> str:
     _, ngettext = translator(language), plural_translator(language)
     if entry.outcome is Outcome.DISPUTED:
-        return _("disputed")
+        return _(STATUS_WORDS[InvoiceStatus.DISPUTED])
     if entry.outcome is Outcome.PAUSED:
         return _("reminders paused")
     if entry.days_overdue:
         days = entry.days_overdue
         return ngettext("overdue {days} day", "overdue {days} days", days).format(days=days)
-    return _("unpaid")
+    return _(STATUS_WORDS[InvoiceStatus.UNPAID])
 
 
 def last_reminded(

@@ -34,7 +34,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.knowledge.customers import Customer
-from bot.knowledge.invoices import Invoice
+from bot.knowledge.invoices import Invoice, InvoiceStatus
 from bot.knowledge.partner import Collections, Step, SupportHours
 
 
@@ -179,7 +179,7 @@ def plan(
     entries = [
         _entry(invoice, by_id.get(invoice.customer_id), collections, hours, day, facts)
         for invoice in invoices
-        if invoice.status != "paid"
+        if invoice.status != InvoiceStatus.PAID
     ]
     entries.sort(key=lambda e: (e.customer_id, e.due_date, e.invoice))
     return Plan(day, tuple(entries))
@@ -190,7 +190,7 @@ def _dispute_of(invoice: Invoice, facts: Facts) -> Dispute | None:
     dispute = facts.disputes.get(invoice.number)
     if dispute is not None and dispute.customer_id not in (None, invoice.customer_id):
         dispute = None  # a ticket naming another customer's invoice holds nothing
-    if dispute is None and invoice.status == "disputed":
+    if dispute is None and invoice.status == InvoiceStatus.DISPUTED:
         dispute = Dispute(invoice.number)
     return dispute
 

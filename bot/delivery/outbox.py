@@ -49,16 +49,7 @@ from bot.errors import TicketError
 from bot.storage.database import READ_ONLY, Executor, connection_of, single_statement
 from bot.storage.models import OutboxRow, TicketRow
 from bot.storage.prepared import Prepared
-from bot.tickets.values import OutboxEntry, format_number
-
-
-class OutboxStatus(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    DEAD = "dead"  # the platform refused it for good (never because it was down)
-    HELD = "held"  # past its delivery window: kept until the customer writes again
-    SUPERSEDED = "superseded"  # a newer row of the same kind makes this one pointless
-
+from bot.tickets.values import OutboxEntry, OutboxStatus, format_number
 
 # Events that only refresh a view (the agents' post): when a newer one is waiting, the
 # older one is skipped instead of sent, which spares the platform's rate limits.
@@ -220,7 +211,7 @@ class Outbox:
             token=token,
             attempts=1,
             outgoing=Outgoing(
-                key=key, channel=channel, conversation=conversation, event=event.value, body=body
+                key=key, channel=channel, conversation=conversation, event=event, body=body
             ),
             opens_thread=False,
             created_at=now,
@@ -465,7 +456,7 @@ def _lease(row: OutboxRow, thread: str | None, until: datetime, *, counted: bool
             key=row.key,
             channel=row.channel,
             conversation=thread if follows and thread is not None else row.conversation,
-            event=row.event,
+            event=OutboxEvent(row.event),
             body=row.body,
             attempt=max(row.attempts, 1),
         ),
@@ -493,8 +484,8 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         key=row.key,
         channel=row.channel,
         conversation=row.conversation,
-        event=row.event,
-        status=row.status,
+        event=OutboxEvent(row.event),
+        status=OutboxStatus(row.status),
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,

@@ -17,7 +17,14 @@ from typing import Protocol
 
 from bot.invoices.files import open_text, scan
 from bot.invoices.grouping import Grouper
-from bot.knowledge.invoices import Invoice, RejectedLine, WithheldInvoice, file_lost, read_invoices
+from bot.knowledge.invoices import (
+    Invoice,
+    InvoiceStatus,
+    RejectedLine,
+    WithheldInvoice,
+    file_lost,
+    read_invoices,
+)
 from bot.knowledge.problems import FileRejected, Problem
 from bot.knowledge.walk import Entry
 
@@ -97,7 +104,7 @@ class MemoryBook:
         return iter(self._invoices)
 
     def unpaid(self) -> Iterator[Invoice]:
-        return (invoice for invoice in self._invoices if invoice.status != "paid")
+        return (invoice for invoice in self._invoices if invoice.status != InvoiceStatus.PAID)
 
     def of(self, customer_id: str) -> list[Invoice]:
         return list(self._by_customer.get(customer_id, ()))

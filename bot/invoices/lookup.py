@@ -17,7 +17,7 @@ from sqlalchemy import Engine, TextClause, bindparam, text
 
 from bot.invoices.grouping import unknown_customers
 from bot.invoices.regroup import as_date, chunks
-from bot.knowledge.invoices import Invoice, InvoiceLine, WithheldInvoice
+from bot.knowledge.invoices import Invoice, InvoiceLine, InvoiceStatus, WithheldInvoice
 from bot.knowledge.problems import Problem, Severity
 from bot.storage.database import READ_ONLY, Database
 from bot.storage.prepared import Prepared
@@ -213,7 +213,7 @@ def _invoices(rows: list[Any]) -> list[Invoice]:
                 as_date(head[2]),
                 as_date(head[3]),
                 head[4],
-                head[5],
+                InvoiceStatus(head[5]),
                 _maybe_date(head[6]),
                 tuple(_line(number, row) for row in items),
             )
@@ -237,7 +237,7 @@ def _line(number: str, row: Any) -> InvoiceLine:
         amount=Decimal(row[19]),
         tax=Decimal(row[20]),
         currency=row[21],
-        status=row[22],
+        status=InvoiceStatus(row[22]),
         paid_date=_maybe_date(row[23]),
         source=f"{row[7]}:{row[8]}",
     )

@@ -42,6 +42,7 @@ from bot.knowledge.invoices import (
     STATUSES,
     FieldError,
     InvoiceLine,
+    InvoiceStatus,
     RejectedLine,
     build_line,
     checked_number,
@@ -657,10 +658,10 @@ class _Export:
         if status.void and _fold(row[self.at[_fold(status.void)]]) in TRUE:
             return "void"
         if get["paid_date"]:
-            return "paid"
+            return InvoiceStatus.PAID
         if self.mapping.date("due_date", get["due_date"]) < self.today:
-            return "overdue"
-        return "unpaid"
+            return InvoiceStatus.OVERDUE
+        return InvoiceStatus.UNPAID
 
     def _note_amount_gap(self, line: InvoiceLine, line_no: int) -> None:
         gap = line.amount - line.quantity * line.unit_price

@@ -5,12 +5,22 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot.knowledge.problems import FileRejected, Problem, Severity
 from bot.knowledge.yaml_lines import line_of
 
-ACCOUNT_STATUSES = ("active", "past_due", "suspended")
+
+class AccountStatus(StrEnum):
+    """A customer's account as `customers.yaml` states it."""
+
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    SUSPENDED = "suspended"
+
+
+ACCOUNT_STATUSES = tuple(s.value for s in AccountStatus)
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
 _TENANT = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -29,7 +39,7 @@ class Customer:
     tenant_ids: tuple[str, ...]
     contacts: tuple[Contact, ...]
     support_plan: str
-    account_status: str
+    account_status: AccountStatus
     currency: str
     language: str = "en"  # ISO 639-1: the language to use when a message is too short to tell
     reminders: bool = True  # False: collections sends this customer no payment reminders
@@ -85,7 +95,7 @@ class _Customers:
         self.seen_ids.add(cid)
         check = _Record(self.path, line, cid, self.problems)
         tenants = self._tenants(check, record.get("tenant_ids") or [])
-        status = check.account_status(str(record.get("account_status", "active")))
+        status = check.account_status(str(record.get("account_status", AccountStatus.ACTIVE)))
         raw_contacts = check.contacts(record.get("contacts") or [])
         language = check.language(str(record.get("language", "en")).strip().lower())
         reminders = check.reminders(record.get("reminders", True))
@@ -155,12 +165,15 @@ class _Record:
             self.problem("each tenant id must be a GUID in quotes")
         return tenants
 
-    def account_status(self, status: str) -> str:
+    def account_status(self, status: str) -> AccountStatus:
+        """The status; an unknown one is a problem, and read as active (nothing about the
+        account is told as suspended unless the file says so)."""
         if status not in ACCOUNT_STATUSES:
             self.problem(
                 f"account_status must be one of {', '.join(ACCOUNT_STATUSES)}, not {status!r}"
             )
-        return status
+            return AccountStatus.ACTIVE
+        return AccountStatus(status)
 
     def contacts(self, raw: Any) -> list[Any]:
         if not isinstance(raw, list):

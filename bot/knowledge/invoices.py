@@ -8,9 +8,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Protocol, TypeVar
 
 from bot.knowledge.problems import FileRejected, Problem, Severity
+from bot.locale import N_
 
 COLUMNS = (
     "invoice_number", "customer_id", "issue_date", "due_date", "period_start", "period_end",
@@ -18,7 +20,25 @@ COLUMNS = (
     "status", "paid_date",
 )  # fmt: skip
 CHARGE_TYPES = ("new", "renewal", "cancel", "prorate", "usage", "credit")
-STATUSES = ("paid", "unpaid", "overdue", "disputed")
+
+
+class InvoiceStatus(StrEnum):
+    """An invoice's status as its file states it (read once, where the file is loaded)."""
+
+    PAID = "paid"
+    UNPAID = "unpaid"
+    OVERDUE = "overdue"
+    DISPUTED = "disputed"
+
+
+STATUSES = tuple(s.value for s in InvoiceStatus)
+# The plain word for each status, as a customer or an agent reads it (translate with `_()`).
+STATUS_WORDS = {
+    InvoiceStatus.PAID: N_("paid"),
+    InvoiceStatus.UNPAID: N_("unpaid"),
+    InvoiceStatus.OVERDUE: N_("overdue"),
+    InvoiceStatus.DISPUTED: N_("disputed"),
+}
 LIMIT_DIGITS = 12  # no invoice line of a CSP partner comes near a trillion
 LIMIT = Decimal(10) ** LIMIT_DIGITS
 DECIMALS = 6  # unit prices have up to 4 decimals; usage quantities a few more
@@ -49,7 +69,7 @@ class InvoiceLine:
     amount: Decimal
     tax: Decimal
     currency: str
-    status: str
+    status: InvoiceStatus
     paid_date: date | None
     source: str  # "path:line", for evidence shown to agents
 
@@ -61,7 +81,7 @@ class Invoice:
     issue_date: date
     due_date: date
     currency: str
-    status: str
+    status: InvoiceStatus
     paid_date: date | None
     lines: tuple[InvoiceLine, ...]
 
@@ -79,12 +99,12 @@ class Invoice:
 
     @property
     def is_open(self) -> bool:
-        return self.status != "paid"
+        return self.status != InvoiceStatus.PAID
 
     def days_overdue(self, today: date) -> int:
         """Days past the due date of an unpaid invoice; a disputed invoice is never overdue
         (collections pause on it while the billing team investigates)."""
-        if not self.is_open or self.status == "disputed":
+        if not self.is_open or self.status == InvoiceStatus.DISPUTED:
             return 0
         return max(0, (today - self.due_date).days)
 
@@ -291,11 +311,11 @@ def build_line(
         amount=number("amount", get["amount"]),
         tax=number("tax", get["tax"]),
         currency=get["currency"].upper(),
-        status=get["status"],
+        status=InvoiceStatus(get["status"]),
         paid_date=day("paid_date", get["paid_date"]) if get["paid_date"] else None,
         source=source,
     )
-    if line.status == "paid" and line.paid_date is None and paid_date_required:
+    if line.status == InvoiceStatus.PAID and line.paid_date is None and paid_date_required:
         raise FieldError("paid_date", "status is 'paid' but paid_date is empty")
     if check_amount and abs(line.quantity * line.unit_price - line.amount) > Decimal("0.01"):
         raise FieldError(

@@ -13,6 +13,7 @@ from bot.pii import mask_pii
 from bot.storage.database import Database
 from bot.storage.models import FeedbackRow, UnansweredRow
 from bot.tickets.values import Unanswered
+from bot.types import ReplyKind
 
 
 class Vote(NamedTuple):
@@ -50,7 +51,7 @@ class FeedbackLog:
         *,
         channel: str,
         customer_id: str | None,
-        kind: str,
+        kind: ReplyKind,
         question: str,
         confidence: float,
         nearest: str | None,
@@ -60,7 +61,7 @@ class FeedbackLog:
                 at=self._db.now(),
                 channel=channel,
                 customer_id=customer_id,
-                kind=kind,
+                kind=kind.value,
                 question=mask_pii(question),
                 confidence=confidence,
                 nearest=nearest,
@@ -88,7 +89,13 @@ class FeedbackLog:
         with self._db.read() as session:
             return [
                 Unanswered(
-                    r.at, r.channel, r.customer_id, r.kind, r.question, r.confidence, r.nearest
+                    r.at,
+                    r.channel,
+                    r.customer_id,
+                    ReplyKind(r.kind),
+                    r.question,
+                    r.confidence,
+                    r.nearest,
                 )
                 for r in session.scalars(query)
             ]

@@ -25,7 +25,6 @@ from bot.collections.store import CollectionsStore
 from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
 from bot.conversation.turns import TurnLog
-from bot.delivery.outbox import OutboxStatus
 from bot.storage.database import POOL_SIZE, Clock, Database, utcnow
 from bot.storage.feedback import FeedbackLog
 from bot.storage.inbox import InboundEvents, Result
@@ -34,7 +33,7 @@ from bot.storage.prepared import Prepared
 from bot.storage.turn import AlreadyHandled, Turn
 from bot.tickets.status import ACTIVE, Status
 from bot.tickets.store import TicketStore, ticket_of
-from bot.tickets.values import Ticket
+from bot.tickets.values import OutboxStatus, Ticket
 from bot.types import Message
 
 

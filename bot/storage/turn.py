@@ -198,7 +198,7 @@ class Turn:
         self,
         *,
         customer_id: str | None,
-        kind: str,
+        kind: ReplyKind,
         confidence: float,
         nearest: str | None,
     ) -> None:

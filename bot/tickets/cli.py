@@ -15,11 +15,10 @@ from typing import Any
 import click
 
 from bot.config import Settings
-from bot.delivery.outbox import OutboxStatus
 from bot.errors import BotError
-from bot.tickets.status import Status
+from bot.tickets.status import Status, parse_status
 from bot.tickets.store import TicketStore
-from bot.tickets.values import OutboxEntry, Ticket
+from bot.tickets.values import OutboxEntry, OutboxStatus, Ticket
 
 
 @contextmanager
@@ -74,7 +73,8 @@ def list_tickets(
 ) -> None:
     """List tickets, oldest first."""
     with _store(ctx) as store:
-        found = store.find(status=status, customer_id=customer_id, assignee=assignee)
+        wanted = None if status is None else parse_status(status)
+        found = store.find(status=wanted, customer_id=customer_id, assignee=assignee)
     if as_json:
         _print_json([t.to_json() for t in found])
         return

@@ -16,6 +16,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.errors import InvalidTransition
+from bot.locale import N_
 
 
 class Status(StrEnum):
@@ -40,6 +41,15 @@ ALLOWED: frozenset[tuple[Status, Status]] = frozenset(
         (Status.REOPENED, Status.RESOLVED),
     }
 )
+
+# Each status as agents read it (translate with `_()`); a channel may word some differently.
+WORDS: dict[Status, str] = {
+    Status.OPEN: N_("open"),
+    Status.CLAIMED: N_("claimed"),
+    Status.WAITING_ON_CUSTOMER: N_("waiting on customer"),
+    Status.RESOLVED: N_("resolved"),
+    Status.REOPENED: N_("reopened"),
+}
 
 # A ticket in one of these statuses still owns its customer's conversation.
 ACTIVE: frozenset[Status] = frozenset(Status) - {Status.RESOLVED}

@@ -32,8 +32,15 @@ from bot.errors import TicketError
 from bot.pii import mask_pii
 from bot.storage.database import Clock, Database, utcnow
 from bot.storage.models import TicketEventRow, TicketRow
-from bot.tickets.status import ACTIVE, UNCLAIMED, Status, check_transition, parse_status
-from bot.tickets.values import PREFIX, Ticket, TicketEvent, TranscriptEntry, format_number
+from bot.tickets.status import ACTIVE, UNCLAIMED, Status, check_transition
+from bot.tickets.values import (
+    PREFIX,
+    HistoryKind,
+    Ticket,
+    TicketEvent,
+    TranscriptEntry,
+    format_number,
+)
 
 __all__ = ["AGENTS", "Clock", "TicketStore", "parse_number", "utcnow"]
 
@@ -207,7 +214,9 @@ class TicketStore:
             raise TicketError(
                 f"{channel} conversation {conversation!r} has an active ticket already"
             ) from exc
-        event = self._event(session, row, customer_id, "opened", row.question, None, "open")
+        event = self._event(
+            session, row, customer_id, HistoryKind.OPENED, row.question, None, Status.OPEN
+        )
         ticket = _ticket(row)
         enqueue(
             session,
@@ -234,14 +243,14 @@ class TicketStore:
         row, now = self._locked(session, number)
         if not text.strip():
             raise TicketError(f"an empty customer message for {format_number(row.id)}")
-        if row.status == Status.RESOLVED.value:
+        if row.status == Status.RESOLVED:
             raise TicketError(
                 f"{format_number(row.id)} is resolved; reopen it or open a new ticket "
                 "for this message"
             )
         self._append(row, "customer", text, now)
-        event = self._event(session, row, "customer", "customer_message", text)
-        if row.status == Status.WAITING_ON_CUSTOMER.value:
+        event = self._event(session, row, "customer", HistoryKind.CUSTOMER_MESSAGE, text)
+        if row.status == Status.WAITING_ON_CUSTOMER:
             self._move(session, row, Status.CLAIMED, "customer", now)
         return self._post_customer_event(session, row, event, text)
 
@@ -264,7 +273,7 @@ class TicketStore:
         self._append(row, "customer", question, now)
         self._append(row, "bot", answer, now)
         note = f"{question}\n(answered by the bot) {answer}"
-        event = self._event(session, row, "customer", "customer_message", note)
+        event = self._event(session, row, "customer", HistoryKind.CUSTOMER_MESSAGE, note)
         return self._post_customer_event(session, row, event, note)
 
     def _post_customer_event(
@@ -298,7 +307,7 @@ class TicketStore:
         if not text.strip():
             raise TicketError(f"an empty reply from {agent} on {format_number(row.id)}")
         self._append(row, f"agent:{agent}", text, now, internal=internal)
-        kind = "internal_note" if internal else str(OutboxEvent.AGENT_REPLY)
+        kind = HistoryKind.INTERNAL_NOTE if internal else HistoryKind.AGENT_REPLY
         event = self._event(session, row, agent, kind, text)
         if not internal and row.status in UNCLAIMED:
             row.assignee = agent
@@ -402,7 +411,7 @@ class TicketStore:
         row, now = self._locked(session, number)
         text = f"{row.category}/{row.route} → {category}/{route}"
         row.category, row.route, row.updated_at = category, route, now
-        event = self._event(session, row, actor, "category", text)
+        event = self._event(session, row, actor, HistoryKind.CATEGORY, text)
         ticket = _ticket(row)
         self._refresh_post(session, ticket, event)
         return ticket
@@ -455,13 +464,13 @@ class TicketStore:
     def find(
         self,
         *,
-        status: str | None = None,
+        status: Status | None = None,
         customer_id: str | None = None,
         assignee: str | None = None,
     ) -> list[Ticket]:
         query = select(TicketRow).order_by(TicketRow.id)
         if status is not None:
-            query = query.where(TicketRow.status == parse_status(status).value)
+            query = query.where(TicketRow.status == status.value)
         if customer_id is not None:
             query = query.where(TicketRow.customer_id == customer_id)
         if assignee is not None:
@@ -528,31 +537,31 @@ class TicketStore:
         self, session: Session, row: TicketRow, target: Status, actor: str, now: datetime
     ) -> TicketEventRow:
         check_transition(format_number(row.id), row.status, target)
-        before = row.status
+        before = Status(row.status)
         row.status = target.value
         row.updated_at = now
         if target in UNCLAIMED:
             row.assignee = None
-        return self._event(session, row, actor, "status", None, before, target.value)
+        return self._event(session, row, actor, HistoryKind.STATUS, None, before, target)
 
     def _event(
         self,
         session: Session,
         row: TicketRow,
         actor: str,
-        kind: str,
+        kind: HistoryKind,
         text: str | None,
-        from_status: str | None = None,
-        to_status: str | None = None,
+        from_status: Status | None = None,
+        to_status: Status | None = None,
     ) -> TicketEventRow:
         event = TicketEventRow(
             ticket_id=row.id,
             at=row.updated_at,
             actor=actor,
-            kind=kind,
+            kind=kind.value,
             text=text,
-            from_status=from_status,
-            to_status=to_status,
+            from_status=None if from_status is None else from_status.value,
+            to_status=None if to_status is None else to_status.value,
         )
         session.add(event)
         session.flush()  # the event id names the outbox rows it causes
@@ -610,7 +619,7 @@ def _ticket(row: TicketRow) -> Ticket:
         customer_id=row.customer_id,
         category=row.category,
         route=row.route,
-        status=row.status,
+        status=Status(row.status),
         question=row.question,
         transcript=tuple(TranscriptEntry.from_json(e) for e in row.transcript),
         evidence=tuple(row.evidence),
@@ -629,10 +638,10 @@ def _event(row: TicketEventRow) -> TicketEvent:
         number=format_number(row.ticket_id),
         at=row.at,
         actor=row.actor,
-        kind=row.kind,
+        kind=HistoryKind(row.kind),
         text=row.text,
-        from_status=row.from_status,
-        to_status=row.to_status,
+        from_status=None if row.from_status is None else Status(row.from_status),
+        to_status=None if row.to_status is None else Status(row.to_status),
     )
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from bot.types import TicketInfo
+from bot.channel import OutboxEvent
+from bot.tickets.status import Status
+from bot.types import ReplyKind, TicketInfo
 
 PREFIX = "BILL-"
 
@@ -47,13 +50,32 @@ class TranscriptEntry:
         )
 
 
+class HistoryKind(StrEnum):
+    """What one row of a ticket's history records."""
+
+    OPENED = "opened"
+    STATUS = "status"  # a status change (from_status → to_status)
+    CUSTOMER_MESSAGE = "customer_message"
+    AGENT_REPLY = "agent_reply"
+    INTERNAL_NOTE = "internal_note"
+    CATEGORY = "category"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"  # the platform refused it for good (never because it was down)
+    HELD = "held"  # past its delivery window: kept until the customer writes again
+    SUPERSEDED = "superseded"  # a newer row of the same kind makes this one pointless
+
+
 @dataclass(frozen=True, slots=True)
 class Ticket:
     number: str
     customer_id: str
     category: str
     route: str
-    status: str
+    status: Status
     question: str
     transcript: tuple[TranscriptEntry, ...]
     evidence: tuple[str, ...]
@@ -101,10 +123,10 @@ class TicketEvent:
     number: str
     at: datetime
     actor: str
-    kind: str  # opened, status, customer_message, agent_reply, internal_note, category
+    kind: HistoryKind
     text: str | None
-    from_status: str | None
-    to_status: str | None
+    from_status: Status | None
+    to_status: Status | None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,8 +149,8 @@ class OutboxEntry:
     key: str
     channel: str
     conversation: str
-    event: str
-    status: str  # pending, delivered, dead
+    event: OutboxEvent
+    status: OutboxStatus
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
@@ -162,7 +184,7 @@ class Unanswered:
     at: datetime
     channel: str
     customer_id: str | None
-    kind: str  # not_sure | out_of_scope
+    kind: ReplyKind  # not_sure | out_of_scope
     question: str
     confidence: float
     nearest: str | None  # the closest section, "path › section"

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import CLAIM, RESOLVE
 from adapters.slack.channel import SlackChannel
-from bot.channel import Channel, Outgoing
+from bot.channel import Channel, OutboxEvent, Outgoing
 from bot.errors import DeliveryError, RetryLater
 
 TICKET = {
@@ -49,7 +49,11 @@ def channel(fake_slack):
 
 def outgoing(event, body, conversation=""):
     return Outgoing(
-        key=f"BILL-1001:{event}", channel="slack", conversation=conversation, event=event, body=body
+        key=f"BILL-1001:{event}",
+        channel="slack",
+        conversation=conversation,
+        event=OutboxEvent(event),
+        body=body,
     )
 
 

@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.channel import SlackChannel
 from adapters.slack.mount import slack_mount
 from bot.app import Assistant, build_assistant
-from bot.channel import Outgoing
+from bot.channel import OutboxEvent, Outgoing
 from bot.config import Settings
 from bot.conversation.turns import TurnNote
 from bot.retrieval.embedder import HashingEmbedder
@@ -133,7 +133,7 @@ async def test_a_retried_weekly_post_adopts_the_post_an_earlier_attempt_made(fak
         "not_served": {},
         "votes": {"helpful": 0, "unhelpful": 0},
     }
-    message = Outgoing("weekly_report:2026-11-02", "slack", "", "weekly_report", body)
+    message = Outgoing("weekly_report:2026-11-02", "slack", "", OutboxEvent.WEEKLY_REPORT, body)
     first = await channel.deliver(message)  # reached Slack; its process died before recording
     again = await channel.deliver(dataclasses.replace(message, attempt=2))
     assert again.reference == first.reference

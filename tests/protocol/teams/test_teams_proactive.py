@@ -10,7 +10,7 @@ import pytest
 from fakes.cards import buttons, texts
 from fakes.harness import BotServer, eventually
 
-from bot.channel import Outgoing
+from bot.channel import OutboxEvent, Outgoing
 from bot.errors import DeliveryError, RetryLater
 
 
@@ -81,7 +81,7 @@ async def test_a_throttled_delivery_is_retried_by_the_dispatcher(bot: BotServer)
 
 def agent_reply(conversation: str, key: str = "BILL-1001:7") -> Outgoing:
     body = {"number": "BILL-1001", "agent": "Dana", "text": "Done."}
-    return Outgoing(key, "teams", conversation, "agent_reply", body)
+    return Outgoing(key, "teams", conversation, OutboxEvent.AGENT_REPLY, body)
 
 
 async def test_429_becomes_retry_later_with_the_connectors_delay(bot: BotServer) -> None:
