@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.orm import Session
 
 from adapters.slack.agents import NOT_A_MEMBER, NOT_CHECKED, Agents, LookupFailed
 from adapters.slack.blocks import Block
@@ -29,32 +28,32 @@ from bot.collections import desk
 from bot.collections.run import Reminders
 from bot.errors import BotError
 from bot.locale import formats, translator
-from bot.storage.inbox import InboundEvents
 from bot.storage.turn import AlreadyHandled
 
 if TYPE_CHECKING:
     from bot.app import Assistant
+    from bot.storage.agent_action import AgentAction
+    from bot.storage.stores import Storage
 
 log = logging.getLogger(__name__)
 SOURCE = "slack"  # the inbound events' source name (as `adapters.slack.desk`)
 
 
 class CollectionsDesk:
-    def __init__(self, assistant: Assistant, inbound: InboundEvents, language: str) -> None:
+    def __init__(self, assistant: Assistant, storage: Storage, language: str) -> None:
         self._core = assistant
-        self._inbound = inbound
+        self._storage = storage
         self.language = language
 
     def _name(self, customer_id: str) -> str:
         found = self._core.knowledge.customer(customer_id)
         return found.name if found else customer_id
 
-    def _once(self, action_id: str | None, change: Callable[[Session], bool]) -> bool:
-        storage = self._core.storage
-        with storage.db.write() as session:
-            if action_id and not self._inbound.claim_in(session, SOURCE, action_id):
-                raise AlreadyHandled(f"Slack action {action_id}")
-            return change(session)
+    def _once(self, action_id: str | None, change: Callable[[AgentAction], bool]) -> bool:
+        """`change` in one transaction with the click's mark (`AlreadyHandled`: clicked
+        before)."""
+        with self._storage.agent_action(SOURCE, action_id) as action:
+            return change(action)
 
     # --- buttons: each returns what the agent who clicked is told ----------------------------
 
@@ -62,8 +61,7 @@ class CollectionsDesk:
         _ = translator(self.language)
         today = self._core.today()
         until = today + timedelta(days=days)
-        store = self._core.storage.collections
-        done = self._once(action_id, lambda s: store.pause_in(s, customer_id, until, agent, today))
+        done = self._once(action_id, lambda a: a.pause_reminders(customer_id, until, agent, today))
         text = (
             _("Reminders to {name} are paused until {date} (by {agent}).")
             if done
@@ -78,8 +76,7 @@ class CollectionsDesk:
     def resume(self, customer_id: str, agent: str, action_id: str | None) -> str:
         _ = translator(self.language)
         today = self._core.today()
-        store = self._core.storage.collections
-        done = self._once(action_id, lambda s: store.resume_in(s, customer_id, today, agent))
+        done = self._once(action_id, lambda a: a.resume_reminders(customer_id, agent, today))
         text = (
             _("Reminders to {name} are resumed (by {agent}).")
             if done
@@ -89,8 +86,7 @@ class CollectionsDesk:
 
     def confirm(self, invoice: str, agent: str, action_id: str | None) -> str:
         _ = translator(self.language)
-        store = self._core.storage.collections
-        done = self._once(action_id, lambda s: store.confirm_in(s, invoice, agent))
+        done = self._once(action_id, lambda a: a.confirm_payment(invoice, agent))
         text = (
             _("Payment of {invoice} confirmed (by {agent}).")
             if done

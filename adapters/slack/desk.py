@@ -12,10 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
-
-from sqlalchemy.orm import Session
 
 from adapters.slack.blocks import Block, bold, field, italic, section, ticket_blocks
 from adapters.slack.collections_desk import CollectionsDesk
@@ -23,15 +22,14 @@ from bot.answering.account import account_summary
 from bot.answering.withheld import agent_evidence
 from bot.errors import TicketError
 from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
-from bot.storage.inbox import InboundEvents
-from bot.storage.turn import AlreadyHandled
 from bot.tickets.status import ACTIVE, UNCLAIMED, Status
-from bot.tickets.store import TicketStore
 from bot.tickets.values import Ticket
 from bot.types import Message, Role
 
 if TYPE_CHECKING:
     from bot.app import Assistant
+    from bot.storage.agent_action import AgentAction
+    from bot.storage.stores import Storage
 
 T = TypeVar("T")
 INTERNAL = re.compile(r"^\s*(!note\b|\(internal\))\s*", re.IGNORECASE)
@@ -44,6 +42,16 @@ HELP = N_(
     "• `/billing overdue`: customers with overdue invoices, most overdue first\n"
     "• `/billing due [this week|next week|this month|next month]`: open invoices due then"
 )
+
+
+class Command(StrEnum):
+    """The `/billing` verbs (see HELP)."""
+
+    ASK = "ask"
+    CUSTOMER = "customer"
+    TICKET = "ticket"
+    OVERDUE = "overdue"
+    DUE = "due"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +72,12 @@ def split_internal(text: str) -> tuple[str, bool]:
 
 
 class Desk:
-    def __init__(self, assistant: Assistant, tickets: TicketStore, inbound: InboundEvents) -> None:
+    def __init__(self, assistant: Assistant, storage: Storage) -> None:
         self._core = assistant  # answers (`/billing ask`) and the knowledge folder
-        self._store = tickets
-        self._inbound = inbound
+        self._storage = storage
+        self._store = storage.tickets  # reads only: changes go through `_once`
         self.language = assistant.settings.agent_language or SOURCE_LANGUAGE
-        self.collections = CollectionsDesk(assistant, inbound, self.language)
+        self.collections = CollectionsDesk(assistant, storage, self.language)
 
     @property
     def categories(self) -> list[tuple[str, str]]:
@@ -107,10 +115,10 @@ class Desk:
         if not body.strip():
             return ticket
 
-        def reply(session: Session) -> Ticket:
+        def reply(action: AgentAction) -> Ticket:
             if posted_for is not None:
-                self._store.adopt_thread_in(session, number, thread_ts)
-            return self._store.add_agent_reply_in(session, number, agent, body, internal=internal)
+                action.adopt_thread(number, thread_ts)
+            return action.add_agent_reply(number, agent, body, internal=internal)
 
         return self._once(event_id, reply)
 
@@ -118,16 +126,16 @@ class Desk:
     # the same interaction delivered again raises `AlreadyHandled` and changes nothing.
 
     def claim(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
-        return self._once(action_id, lambda s: self._store.claim_in(s, number, agent))
+        return self._once(action_id, lambda a: a.claim(number, agent))
 
     def resolve(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
-        return self._once(action_id, lambda s: self._store.resolve_in(s, number, agent))
+        return self._once(action_id, lambda a: a.resolve(number, agent))
 
     def release(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
-        return self._once(action_id, lambda s: self._store.unclaim_in(s, number, agent))
+        return self._once(action_id, lambda a: a.unclaim(number, agent))
 
     def wait_on_customer(self, number: str, agent: str, action_id: str | None = None) -> Ticket:
-        return self._once(action_id, lambda s: self._store.wait_on_customer_in(s, number, agent))
+        return self._once(action_id, lambda a: a.wait_on_customer(number, agent))
 
     def change_category(
         self, number: str, category_id: str, agent: str, action_id: str | None = None
@@ -138,16 +146,14 @@ class Desk:
             raise TicketError(f"unknown category {category_id!r} (known: {known})")
         return self._once(
             action_id,
-            lambda s: self._store.change_category_in(s, number, category.id, category.route, agent),
+            lambda a: a.change_category(number, category.id, category.route, agent),
         )
 
-    def _once(self, event_id: str | None, change: Callable[[Session], T]) -> T:
+    def _once(self, event_id: str | None, change: Callable[[AgentAction], T]) -> T:
         """`change` in one transaction with the mark of the Slack event or action that
-        asked for it (none: no mark)."""
-        with self._store.database.write() as session:
-            if event_id and not self._inbound.claim_in(session, SOURCE, event_id):
-                raise AlreadyHandled(f"Slack event {event_id}")
-            return change(session)
+        asked for it (none: no mark); `AlreadyHandled` when it was marked before."""
+        with self._storage.agent_action(SOURCE, event_id) as action:
+            return change(action)
 
     # --- App Home -----------------------------------------------------------------------
 
@@ -170,15 +176,15 @@ class Desk:
         verb, _, rest = text.strip().partition(" ")
         rest = rest.strip()
         verb = verb.lower()
-        if verb == "ask" and rest:
+        if verb == Command.ASK and rest:
             return self.ask(rest, agent, agent_id, conversation)
-        if verb == "customer" and rest:
+        if verb == Command.CUSTOMER and rest:
             return self.customer(rest)
-        if verb == "ticket" and rest:
+        if verb == Command.TICKET and rest:
             return self.ticket(rest)
-        if verb == "overdue":
+        if verb == Command.OVERDUE:
             return self.collections.overdue()
-        if verb == "due":
+        if verb == Command.DUE:
             return self.collections.due(rest)
         return [section(translator(self.language)(HELP))]
 

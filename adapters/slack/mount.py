@@ -55,7 +55,7 @@ def slack_mount(api_url: str | None = None) -> Mount:
             )
         client = AsyncWebClient(token=token, base_url=api_url or settings.slack_api_url)
         storage = context.assistant.storage
-        desk = Desk(context.assistant, storage.tickets, storage.inbound)
+        desk = Desk(context.assistant, storage)
         bolt = build_bolt_app(
             desk,
             context.run_core,

@@ -21,6 +21,7 @@ from bot.knowledge.customers import Customer
 from bot.knowledge.invoices import STATUS_WORDS, InvoiceStatus
 from bot.knowledge.partner import StepKind
 from bot.locale import N_, SOURCE_LANGUAGE, formats, plural_translator, translator
+from bot.tickets.values import OutboxStatus
 from bot.types import Table
 
 STEP_NAMES = {
@@ -30,13 +31,13 @@ STEP_NAMES = {
     StepKind.SUSPENSION: N_("suspension"),
 }
 # A sent reminder's delivery, from its outbox row's status ("pruned": delivered long ago).
-DELIVERY = {
-    "delivered": N_("delivered"),
+DELIVERY: dict[str, str] = {
+    OutboxStatus.DELIVERED: N_("delivered"),
     "pruned": N_("delivered"),
-    "pending": N_("waiting to be delivered"),
-    "held": N_("held: Teams could not take it in time"),
-    "dead": N_("refused by Teams"),
-    "superseded": N_("replaced by a newer message"),
+    OutboxStatus.PENDING: N_("waiting to be delivered"),
+    OutboxStatus.HELD: N_("held: Teams could not take it in time"),
+    OutboxStatus.DEAD: N_("refused by Teams"),
+    OutboxStatus.SUPERSEDED: N_("replaced by a newer message"),
 }
 SHOWN_SENT = 10  # the newest reminders listed
 _NEXT_WEEK = re.compile(r"\bnext week\b|\bpr[oó]xima semana\b|\bsemana que viene\b", re.I)

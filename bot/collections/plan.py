@@ -52,7 +52,8 @@ class Outcome(StrEnum):
     UNKNOWN_CUSTOMER = "unknown_customer"
 
 
-# Open invoices that still owe money (what "overdue" counts), whatever is sent about them.
+# Open invoices that still owe money (what the digest counts as overdue), whatever is sent
+# about them.
 OWING = frozenset(
     {
         Outcome.SEND,

@@ -7,6 +7,7 @@ that is stored on it.
     prepared    statements compiled once per dialect
     stores      Storage: every kind of stored data, each with its own small store
     turn        Turn: the verbs of one incoming event's transaction (its unit of work)
+    agent_action AgentAction: the same for an agents' action (a Slack reply or click)
     inbox       InboundEvents: ids of handled platform events, and what handling produced
     feedback    FeedbackLog: "was this helpful?" votes and unanswered questions
 

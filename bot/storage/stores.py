@@ -8,7 +8,8 @@
     outbox         Outbox          what is still to be delivered, and by whom
     collections    CollectionsStore  reminder steps sent, agents' pauses, "I've paid" claims
 
-`turn(message)` is the one transaction of one incoming event (see `bot.storage.turn`).
+`turn(message)` is the one transaction of one customer's event (see `bot.storage.turn`);
+`agent_action(source, event_id)` the one of an agents' action (see `bot.storage.agent_action`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.collections.store import CollectionsStore
 from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
 from bot.conversation.turns import TurnLog
+from bot.storage.agent_action import AgentAction
 from bot.storage.database import POOL_SIZE, Clock, Database, utcnow
 from bot.storage.feedback import FeedbackLog
 from bot.storage.inbox import InboundEvents, Result
@@ -111,6 +113,16 @@ class Storage:
                 raise AlreadyHandled(f"{message.channel} event {message.event_id}")
             with Turn(self, conn, message, before.state, before.version) as turn:
                 yield turn
+
+    @contextmanager
+    def agent_action(self, source: str, event_id: str | None) -> Iterator[AgentAction]:
+        """One transaction for one agents' action, marked with the id of the platform event
+        (or interaction) that asked for it (none: no mark): a second delivery of it raises
+        `AlreadyHandled` and changes nothing. It all commits when the block ends, or none."""
+        with self.db.write() as session:
+            if event_id and not self.inbound.claim_in(session, source, event_id):
+                raise AlreadyHandled(f"{source} event {event_id}")
+            yield AgentAction(self, session)
 
     def prune(self, older_than: timedelta) -> Pruned:
         """Forget inbound event ids and settled (delivered or superseded) outbox rows older

@@ -45,3 +45,78 @@ def test_torch_is_imported_only_inside_functions():
                     f"{path.name}:{node.lineno}" for n in names if n.split(".")[0] in HEAVY
                 ]
     assert offenders == []
+
+
+ADAPTERS = BOT.parent / "adapters"
+
+
+def test_adapters_import_no_sqlalchemy():
+    """Adapters change what is stored only through the core's units of work
+    (`Storage.turn`, `Storage.agent_action`): never a session or a statement of their own."""
+    offenders = [
+        f"{path.relative_to(ADAPTERS.parent)}:{line}"
+        for path in ADAPTERS.rglob("*.py")
+        for line, name in _imports(path)
+        if name == "sqlalchemy"
+    ]
+    assert offenders == []
+
+
+def _vocabularies() -> dict[str, set[str]]:
+    """Each status or event word -> the modules that define it (a StrEnum's values)."""
+    from bot.channel import OutboxEvent
+    from bot.knowledge.customers import AccountStatus
+    from bot.knowledge.invoices import InvoiceStatus
+    from bot.tickets.status import Status
+    from bot.tickets.values import HistoryKind, OutboxStatus
+
+    homes: dict[str, set[str]] = {}
+    for enum in (Status, HistoryKind, OutboxStatus, OutboxEvent, InvoiceStatus, AccountStatus):
+        module = enum.__module__.replace(".", "/") + ".py"
+        for member in enum:
+            homes.setdefault(member.value, set()).add(module)
+    return homes
+
+
+# Words that are also JSON field names (`"status": ...` in every `to_json`), where a
+# literal is the field, not the status or event.
+FIELD_NAMES = {"status", "category", "reply"}
+# A literal that is not the status it spells, with why (keep this short).
+NOT_A_STATUS = {
+    ("bot/collections/digest.py", "overdue"): "the digest body's field of customers to chase",
+    ("bot/evaluation/conversations.py", "ticket_opened"): "a result's field: was one opened?",
+}
+
+
+def _string_constants(node: ast.AST) -> list[ast.Constant]:
+    """The string constants compared (`x == "open"`, `x in ("open", ...)`) or used as dict
+    keys (`{"open": ...}`) in `node`."""
+    found: list[ast.AST] = []
+    if isinstance(node, ast.Compare):
+        for side in (node.left, *node.comparators):
+            found += side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]
+    elif isinstance(node, ast.Dict):
+        found += [key for key in node.keys if key is not None]
+    elif isinstance(node, ast.MatchValue):
+        found.append(node.value)
+    return [n for n in found if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def test_a_status_or_event_literal_lives_only_in_its_own_module():
+    """Code names a status or an outbox event by its enum member; the string appears only
+    where the enum is defined. (SQL text, e.g. in migrations, is not Python comparisons or
+    dict keys, and is not scanned.)"""
+    homes = _vocabularies()
+    offenders = []
+    for path in [*BOT.rglob("*.py"), *ADAPTERS.rglob("*.py")]:
+        name = path.relative_to(BOT.parent).as_posix()
+        if name.startswith("bot/tickets/migrations/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for constant in _string_constants(node):
+                word = constant.value
+                if word not in homes or word in FIELD_NAMES or name in homes[word]:
+                    continue
+                if (name, word) not in NOT_A_STATUS:
+                    offenders.append(f"{name}:{constant.lineno}: {word!r}")
+    assert offenders == []

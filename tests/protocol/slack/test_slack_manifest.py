@@ -86,7 +86,7 @@ async def test_the_app_registers_one_listener_per_declared_event_action_and_comm
         return fn(*args)
 
     bolt = slack_app.build_bolt_app(
-        Desk(assistant, assistant.storage.tickets, assistant.storage.inbound),
+        Desk(assistant, assistant.storage),
         run_core,
         client=AsyncWebClient(token="xoxb-test"),
         signing_secret="secret",

@@ -90,7 +90,7 @@ def test_an_escalation_carries_the_withheld_line_to_the_agents(assistant, broken
 
 def test_the_agents_customer_lookup_flags_the_withheld_invoice(assistant, broken_line: int):
     storage = assistant.storage
-    (block,) = Desk(assistant, storage.tickets, storage.inbound).customer("fabrikam")
+    (block,) = Desk(assistant, storage).customer("fabrikam")
     text = block["text"]["text"]
     assert "*Withheld from the customer*" in text
     assert f"invoices.csv:{broken_line}: NW-2026-0466 withheld from the customer" in text
