@@ -252,7 +252,9 @@ async def _dispatching(app: web.Application, *, options: dict[str, Any]) -> Asyn
     # (Read into names first: mypy infers an AppKey's type from the call it is passed to.)
     context, channels = app[CONTEXT], app[CHANNELS]
     window = context.settings.outbox_window_hours * 3600
-    dispatcher = Dispatcher(context.assistant.tickets, channels, **{"window": window, **options})
+    dispatcher = Dispatcher(
+        context.assistant.storage.outbox, channels, **{"window": window, **options}
+    )
     stop = asyncio.Event()
     app[DISPATCHER] = dispatcher
     task = asyncio.create_task(dispatcher.run_forever(stop), name="outbox-dispatcher")

@@ -75,7 +75,7 @@ def reachable(storage: Storage, customers: int, sample: list[str]) -> int:
 
 async def drain(storage: Storage) -> dict[str, RecordingChannel]:
     channels = {"teams": RecordingChannel("teams"), "slack": RecordingChannel("slack")}
-    dispatcher = Dispatcher(storage.db.engine, channels, batch=200, poll_interval=0.01)
+    dispatcher = Dispatcher(storage.outbox, channels, batch=200, poll_interval=0.01)
     while await dispatcher.run_once():
         pass
     return channels
@@ -99,7 +99,7 @@ async def deliver_all(database: str, log: Path) -> None:
     """The `deliver` sub-command: dispatch until nothing is pending (then exit 0)."""
     storage = Storage.from_url(database)
     channels = {"teams": KeyLog("teams", log), "slack": KeyLog("slack", log)}
-    dispatcher = Dispatcher(storage.db.engine, channels, batch=20, poll_interval=0.01)
+    dispatcher = Dispatcher(storage.outbox, channels, batch=20, poll_interval=0.01)
     # Until nothing waits: rows a killed deliverer had claimed come back when its lease ends.
     while storage.outbox.backlog(storage.db.now()).pending:
         if not await dispatcher.run_once():

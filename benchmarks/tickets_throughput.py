@@ -35,19 +35,21 @@ def open_tickets(store: TicketStore, count: int, threads: int) -> float:
     def work(worker: int, n: int) -> None:
         barrier.wait()
         for _ in range(n):
-            store.open_ticket(
-                customer_id=f"customer-{worker}",
-                category="refund",
-                route="partner",
-                question="Can I get a refund for the seats I removed in March?",
-                transcript=[
-                    ("customer", "Can I get a refund for the seats I removed in March?"),
-                    ("bot", "I'm not sure; let me get a person."),
-                ],
-                evidence=["policies/refunds.md#2", "INV-2025-03 line 4"],
-                channel="teams",
-                conversation=f"conv-{uuid.uuid4().hex}",  # one active ticket per conversation
-            )
+            with store.database.write() as session:
+                store.open_in(
+                    session,
+                    customer_id=f"customer-{worker}",
+                    category="refund",
+                    route="partner",
+                    question="Can I get a refund for the seats I removed in March?",
+                    transcript=[
+                        ("customer", "Can I get a refund for the seats I removed in March?"),
+                        ("bot", "I'm not sure; let me get a person."),
+                    ],
+                    evidence=["policies/refunds.md#2", "INV-2025-03 line 4"],
+                    channel="teams",
+                    conversation=f"conv-{uuid.uuid4().hex}",  # one active ticket per conversation
+                )
 
     pool = [threading.Thread(target=work, args=(w, n)) for w, n in enumerate(per_thread)]
     for thread in pool:
@@ -61,7 +63,7 @@ def open_tickets(store: TicketStore, count: int, threads: int) -> float:
 
 def drain(store: TicketStore) -> tuple[int, float]:
     channel = RecordingChannel("slack")
-    dispatcher = Dispatcher(store, {"slack": channel}, batch=50)
+    dispatcher = Dispatcher(store.outbox, {"slack": channel}, batch=50)
 
     async def run() -> None:
         while await dispatcher.run_once():

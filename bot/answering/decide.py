@@ -742,7 +742,9 @@ class Answerer:
         )
         match = CategoryMatch(category, guess.confidence, "intent")
         detail = self._lines_in_question(text, customer, mine(), today, language)
-        return Decision(reply, match, (), guess, Shown(I.ESCALATE + category.id), detail=detail)
+        return Decision(
+            reply, match, (), guess, Shown(I.escalate_intent(category.id)), detail=detail
+        )
 
     def _invoice(
         self,

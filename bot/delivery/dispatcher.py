@@ -40,13 +40,11 @@ import random
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-
 from bot.channel import TO_CUSTOMERS, Channel
 from bot.delivery.outbox import Backlog, Claimed, Outbox
 from bot.errors import DeliveryError, DeliveryRefused, RetryLater
 from bot.logsafe import loggable
-from bot.tickets.store import TicketStore, utcnow
+from bot.tickets.store import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +52,7 @@ log = logging.getLogger(__name__)
 class Dispatcher:
     def __init__(  # noqa: PLR0913 (keyword-only tuning, each with its default)
         self,
-        store_or_engine: TicketStore | Engine,  # or anything with an `engine`
+        outbox: Outbox,  # the storage's own (`Storage.outbox`)
         channels: Mapping[str, Channel],
         *,
         base_delay: float = 2.0,
@@ -71,10 +69,7 @@ class Dispatcher:
     ) -> None:
         if delivery_timeout <= 0 or lease <= 0 or window <= 0:
             raise ValueError("delivery_timeout, lease and window must be positive")
-        engine = (
-            store_or_engine.engine if isinstance(store_or_engine, TicketStore) else store_or_engine
-        )
-        self._outbox = Outbox(engine)
+        self._outbox = outbox
         self._channels = dict(channels)
         self.base_delay = base_delay
         self.max_delay = max_delay

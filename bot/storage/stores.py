@@ -26,6 +26,7 @@ from bot.collections.store import CollectionsStore
 from bot.conversation.state import ConversationState
 from bot.conversation.store import Conversations
 from bot.conversation.turns import TurnLog
+from bot.delivery.outbox import Outbox
 from bot.storage.agent_action import AgentAction
 from bot.storage.database import POOL_SIZE, Clock, Database, utcnow
 from bot.storage.feedback import FeedbackLog
@@ -64,12 +65,12 @@ class Pruned(NamedTuple):
 class Storage:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.tickets = TicketStore(db)
+        self.outbox = Outbox(db.engine)  # the one: dispatcher, inline sends, /metrics
+        self.tickets = TicketStore(db, self.outbox)
         self.inbound = InboundEvents(db)
         self.conversations = Conversations(db)
         self.feedback = FeedbackLog(db)
         self.turns = TurnLog(db)
-        self.outbox = self.tickets.outbox
         self.collections = CollectionsStore(db)
         self._before_turn = Prepared(_before_turn_query(), db.engine.dialect)
 

@@ -127,8 +127,8 @@ def show(ctx: click.Context, number: str, as_json: bool) -> None:
 @click.pass_context
 def resolve(ctx: click.Context, number: str, actor: str) -> None:
     """Resolve a ticket (the customer is told, and asked whether it solved the problem)."""
-    with _store(ctx) as store:
-        ticket = store.resolve(number, actor)
+    with _store(ctx) as store, store.database.write() as session:
+        ticket = store.resolve_in(session, number, actor)
     click.echo(f"{ticket.number} resolved by {actor}")
 
 
@@ -138,8 +138,8 @@ def resolve(ctx: click.Context, number: str, actor: str) -> None:
 @click.pass_context
 def claim(ctx: click.Context, number: str, agent: str) -> None:
     """Claim a ticket for an agent."""
-    with _store(ctx) as store:
-        ticket = store.claim(number, agent)
+    with _store(ctx) as store, store.database.write() as session:
+        ticket = store.claim_in(session, number, agent)
     click.echo(f"{ticket.number} claimed by {agent}")
 
 
@@ -151,8 +151,8 @@ def claim(ctx: click.Context, number: str, agent: str) -> None:
 @click.pass_context
 def reply(ctx: click.Context, number: str, text: str, agent: str, internal: bool) -> None:
     """Answer the customer of a ticket (queued for delivery to the customer's channel)."""
-    with _store(ctx) as store:
-        ticket = store.add_agent_reply(number, agent, text, internal=internal)
+    with _store(ctx) as store, store.database.write() as session:
+        ticket = store.add_agent_reply_in(session, number, agent, text, internal=internal)
     click.echo(f"{ticket.number}: {'note added' if internal else 'reply queued'}")
 
 

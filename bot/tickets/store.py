@@ -2,14 +2,15 @@
 PostgreSQL. (Inbound event ids, conversations and feedback have their own stores beside it,
 on the same `Database`: `bot.storage.Storage` holds them all.)
 
-Every public write is one transaction: the ticket change, its event row(s) and its outbox
+Every write joins its caller's transaction (`session`: a customer's `Turn`, an agents'
+`AgentAction`, or a `Database.write()`): the ticket change, its event row(s) and its outbox
 rows commit together or not at all, so a message is never recorded without being queued for
 delivery, nor queued without being recorded. The ticket row is locked (`FOR UPDATE` on
 PostgreSQL; SQLite's write lock) while it changes, so concurrent messages never overwrite
 each other's transcript lines. A conversation has at most one active (not resolved) ticket:
 a partial unique index enforces it, and `open_or_append_in` opens or adds to it under a lock.
-The `*_in(session, ...)` methods join a caller's transaction (one customer turn commits its
-ticket change with everything else it did).
+(One customer turn commits its ticket change with everything else it did.) Reads open their
+own read-only session.
 
 Customer text (question, transcript, messages) passes through `bot.pii.mask_pii` before it
 is stored, so card numbers, IBANs and passwords never reach the database or the agents.
@@ -56,12 +57,13 @@ def parse_number(number: str) -> int:
 
 
 class TicketStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: Outbox | None = None) -> None:
+        """`outbox`: the storage's (`Storage` passes its one); a store of its own (a test, the
+        CLI) makes one on `db`."""
         self._db = db
         self._clock = db.now
-        self._write = db.write
         self._read = db.read
-        self.outbox = Outbox(db.engine)
+        self.outbox = outbox or Outbox(db.engine)
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock = utcnow) -> TicketStore:
@@ -90,33 +92,6 @@ class TicketStore:
         self.close()
 
     # --- tickets: writes -----------------------------------------------------------------
-
-    def open_ticket(
-        self,
-        *,
-        customer_id: str,
-        category: str,
-        route: str,
-        question: str,
-        transcript: Sequence[tuple[str, str]],
-        evidence: Sequence[str],
-        channel: str,
-        conversation: str,
-    ) -> Ticket:
-        """Open a ticket and queue its post to the agents ("ticket_opened" to slack); a
-        conversation that has an active ticket already is refused (`TicketError`)."""
-        with self._write() as session:
-            return self.open_in(
-                session,
-                customer_id=customer_id,
-                category=category,
-                route=route,
-                question=question,
-                transcript=transcript,
-                evidence=evidence,
-                channel=channel,
-                conversation=conversation,
-            )
 
     def open_or_append_in(  # noqa: PLR0913 (keyword-only: a ticket's fields)
         self,
@@ -182,6 +157,8 @@ class TicketStore:
         channel: str,
         conversation: str,
     ) -> Ticket:
+        """Open a ticket and queue its post to the agents ("ticket_opened" to slack); a
+        conversation that has an active ticket already is refused (`TicketError`)."""
         _check("customer_id", customer_id, 200)
         _check("category", category, 100)
         _check("route", route, 100)
@@ -230,15 +207,11 @@ class TicketStore:
         )
         return ticket
 
-    def add_customer_message(self, number: str, text: str) -> Ticket:
+    def add_customer_message_in(self, session: Session, number: str, text: str) -> Ticket:
         """Append the customer's message and relay it to the agents' thread.
 
         A ticket waiting on the customer goes back to its agent (waiting → claimed).
         """
-        with self._write() as session:
-            return self.add_customer_message_in(session, number, text)
-
-    def add_customer_message_in(self, session: Session, number: str, text: str) -> Ticket:
         text = mask_pii(text)
         row, now = self._locked(session, number)
         if not text.strip():
@@ -291,17 +264,11 @@ class TicketStore:
         self._refresh_post(session, ticket, event)
         return ticket
 
-    def add_agent_reply(
-        self, number: str, agent: str, text: str, *, internal: bool = False
-    ) -> Ticket:
-        """Record an agent's reply and relay it to the customer; `internal` notes stay with
-        the agents. An agent answering an unclaimed ticket claims it."""
-        with self._write() as session:
-            return self.add_agent_reply_in(session, number, agent, text, internal=internal)
-
     def add_agent_reply_in(
         self, session: Session, number: str, agent: str, text: str, *, internal: bool = False
     ) -> Ticket:
+        """Record an agent's reply and relay it to the customer; `internal` notes stay with
+        the agents. An agent answering an unclaimed ticket claims it."""
         _check("agent", agent, 200)
         row, now = self._locked(session, number)
         if not text.strip():
@@ -332,12 +299,8 @@ class TicketStore:
         self._refresh_post(session, ticket, event)
         return ticket
 
-    # Agents' actions; each `*_in` variant works in the caller's transaction (the desk marks
-    # the Slack action's id in it, so a repeated action changes nothing).
-
-    def claim(self, number: str, agent: str) -> Ticket:
-        with self._write() as session:
-            return self.claim_in(session, number, agent)
+    # Agents' actions, in the caller's transaction (`AgentAction` marks the Slack action's id
+    # in it, so a repeated action changes nothing).
 
     def claim_in(self, session: Session, number: str, agent: str) -> Ticket:
         _check("agent", agent, 200)
@@ -349,20 +312,12 @@ class TicketStore:
 
         return self._change_status_in(session, number, agent, Status.CLAIMED, change)
 
-    def unclaim(self, number: str, agent: str) -> Ticket:
-        with self._write() as session:
-            return self.unclaim_in(session, number, agent)
-
     def unclaim_in(self, session: Session, number: str, agent: str) -> Ticket:
         def change(row: TicketRow) -> None:
             check_transition(format_number(row.id), row.status, Status.OPEN)
             row.assignee = None
 
         return self._change_status_in(session, number, agent, Status.OPEN, change)
-
-    def wait_on_customer(self, number: str, agent: str) -> Ticket:
-        with self._write() as session:
-            return self.wait_on_customer_in(session, number, agent)
 
     def wait_on_customer_in(self, session: Session, number: str, agent: str) -> Ticket:
         _check("agent", agent, 200)
@@ -373,20 +328,12 @@ class TicketStore:
 
         return self._change_status_in(session, number, agent, Status.WAITING_ON_CUSTOMER, change)
 
-    def resolve(self, number: str, actor: str) -> Ticket:
-        with self._write() as session:
-            return self.resolve_in(session, number, actor)
-
     def resolve_in(self, session: Session, number: str, actor: str) -> Ticket:
         """Resolve, and tell the customer ("ticket_resolved": the adapter asks whether it
         solved the problem)."""
         return self._change_status_in(
             session, number, actor, Status.RESOLVED, None, tell_customer=True
         )
-
-    def reopen(self, number: str, actor: str) -> Ticket:
-        with self._write() as session:
-            return self.reopen_in(session, number, actor)
 
     def reopen_in(self, session: Session, number: str, actor: str) -> Ticket:
         """Reopen in the caller's transaction; refused while the conversation has another
@@ -398,10 +345,6 @@ class TicketStore:
             raise TicketError(
                 f"{number} cannot reopen: its conversation has another active ticket"
             ) from exc
-
-    def change_category(self, number: str, category: str, route: str, actor: str) -> Ticket:
-        with self._write() as session:
-            return self.change_category_in(session, number, category, route, actor)
 
     def change_category_in(
         self, session: Session, number: str, category: str, route: str, actor: str
@@ -438,12 +381,6 @@ class TicketStore:
 
     def open_ticket_for(self, channel: str, conversation: str) -> Ticket | None:
         """The not-resolved ticket that owns this customer conversation, if any."""
-        with self._read() as session:
-            return self.open_ticket_for_in(session, channel, conversation)
-
-    def open_ticket_for_in(
-        self, session: Session, channel: str, conversation: str
-    ) -> Ticket | None:
         query = (
             select(TicketRow)
             .where(TicketRow.channel == channel, TicketRow.conversation == conversation)
@@ -451,8 +388,9 @@ class TicketStore:
             .order_by(TicketRow.id.desc())
             .limit(1)
         )
-        row = session.scalars(query).first()
-        return None if row is None else _ticket(row)
+        with self._read() as session:
+            row = session.scalars(query).first()
+            return None if row is None else _ticket(row)
 
     def ticket_for_thread(self, thread: str) -> Ticket | None:
         """The ticket whose agents' thread this is (a Slack `ts`), if any."""

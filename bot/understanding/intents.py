@@ -72,6 +72,11 @@ def is_invoice(intent: str | None) -> bool:
     return intent in INVOICE_INTENTS
 
 
+def escalate_intent(category_id: str) -> str:
+    """The intent of escalating to an escalation.yaml category: `escalate.<id>`."""
+    return ESCALATE + category_id
+
+
 def escalation_category(intent: str | None) -> str | None:
     """The escalation.yaml category id an `escalate.<id>` intent names, else None."""
     if intent and intent.startswith(ESCALATE):
@@ -141,7 +146,7 @@ def load_examples(
                 raise BotError(f"{path}: intent {intent!r} needs a list of examples")
             examples += [Example(str(t), str(intent)) for t in texts if str(t).strip()]
     for category in rules.categories:
-        examples += [Example(t, ESCALATE + category.id) for t in category.examples]
+        examples += [Example(t, escalate_intent(category.id)) for t in category.examples]
         examples += [Example(t, POLICY) for t in category.counter_examples]
     return examples
 

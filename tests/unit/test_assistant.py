@@ -50,7 +50,8 @@ def test_an_escalation_opens_a_ticket_and_once_claimed_the_bot_stays_quiet(assis
     assert opened.ticket is not None and opened.ticket.category == "billing_dispute"
     assert opened.ticket.route == "partner_billing"
     assert opened.ticket.number in opened.text
-    assistant.tickets.claim(opened.ticket.number, "ana")
+    with assistant.tickets.database.write() as session:
+        assistant.tickets.claim_in(session, opened.ticket.number, "ana")
 
     assert assistant.handle(teams("")).text.startswith("I can only pass text")
     relayed = assistant.handle(teams("The second line is wrong too"))
@@ -107,7 +108,8 @@ def test_feedback_is_stored(assistant):
 def test_not_solved_after_resolution_reopens_the_ticket(assistant):
     opened = assistant.handle(teams("I want to dispute invoice NW-2026-0466"))
     number = opened.ticket.number
-    assistant.tickets.resolve(number, "agent:ana")
+    with assistant.tickets.database.write() as session:
+        assistant.tickets.resolve_in(session, number, "agent:ana")
     not_solved = teams("", value={"action": Action.SOLVED, "ticket": number, "solved": False})
     reply = assistant.handle(not_solved)
     assert assistant.tickets.get(number).status == "reopened"
@@ -119,14 +121,16 @@ def test_not_solved_after_resolution_reopens_the_ticket(assistant):
 
 def test_a_message_after_the_ticket_is_resolved_goes_back_to_the_bot(assistant):
     opened = assistant.handle(teams("I want to dispute invoice NW-2026-0466"))
-    assistant.tickets.resolve(opened.ticket.number, "agent:ana")
+    with assistant.tickets.database.write() as session:
+        assistant.tickets.resolve_in(session, opened.ticket.number, "agent:ana")
     reply = assistant.handle(teams("When is my invoice due?"))
     assert reply.kind is ReplyKind.INVOICE
 
 
 def test_another_customer_cannot_reopen_a_ticket(assistant):
     opened = assistant.handle(teams("I want to dispute invoice NW-2026-0466"))
-    assistant.tickets.resolve(opened.ticket.number, "agent:ana")
+    with assistant.tickets.database.write() as session:
+        assistant.tickets.resolve_in(session, opened.ticket.number, "agent:ana")
     reply = assistant.handle(
         teams(
             "",

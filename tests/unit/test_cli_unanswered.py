@@ -4,6 +4,7 @@ from click.testing import CliRunner
 
 from bot.cli import cli
 from bot.storage.stores import Storage
+from bot.types import ReplyKind
 
 
 def test_unanswered_lists_the_most_asked_first_and_unhelpful_answers(settings, monkeypatch):
@@ -15,7 +16,7 @@ def test_unanswered_lists_the_most_asked_first_and_unhelpful_answers(settings, m
                 session,
                 channel="teams",
                 customer_id="contoso",
-                kind="not_sure",
+                kind=ReplyKind.NOT_SURE,
                 question=question,
                 confidence=0.4,
                 nearest="a.md › Payments",

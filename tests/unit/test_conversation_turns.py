@@ -50,7 +50,8 @@ def test_while_no_agent_has_claimed_the_ticket_the_bot_keeps_answering(assistant
     assert [e.author for e in ticket.transcript][-2:] == ["customer", "bot"]
     assert ticket.transcript[-1].text == answer.text  # the agents see the exchange
 
-    assistant.tickets.claim(opened.ticket.number, "ana")
+    with assistant.tickets.database.write() as session:
+        assistant.tickets.claim_in(session, opened.ticket.number, "ana")
     quiet = assistant.handle(teams("how much do we owe you"))
     assert quiet.kind is ReplyKind.RELAYED and quiet.text == ""
 

@@ -202,7 +202,7 @@ async def test_a_reply_whose_process_died_after_the_commit_goes_out_once_the_lea
 
     def dispatcher(seconds: float) -> Dispatcher:
         return Dispatcher(
-            assistant.storage.tickets,
+            assistant.storage.tickets.outbox,
             {"teams": teams_channel},
             clock=lambda: committed + timedelta(seconds=seconds),
         )

@@ -153,16 +153,18 @@ class DeskServer:
         hello = await self.bot.post(user.message("When is my next invoice due?"))
         assert hello.status in (200, 201), hello
         self.bot.cloud.clear()
-        return self.store.open_ticket(
-            customer_id="contoso",
-            category="billing_dispute",
-            route="partner_billing",
-            question=question,
-            transcript=[("customer", question)],
-            evidence=["invoices.csv:12 NW-2026-0477 Microsoft 365 Business Standard"],
-            channel="teams",
-            conversation=user.conversation,
-        )
+        with self.store.database.write() as session:
+            return self.store.open_in(
+                session,
+                customer_id="contoso",
+                category="billing_dispute",
+                route="partner_billing",
+                question=question,
+                transcript=[("customer", question)],
+                evidence=["invoices.csv:12 NW-2026-0477 Microsoft 365 Business Standard"],
+                channel="teams",
+                conversation=user.conversation,
+            )
 
     async def posted(self, ticket: Ticket) -> Ticket:
         """Wait until the dispatcher has posted the ticket in Slack; the ticket with its thread."""

@@ -25,7 +25,8 @@ async def test_claim_assigns_the_ticket_and_the_post_follows(desk):
 
 async def test_claiming_a_claimed_ticket_tells_only_that_agent_why_not(desk):
     ticket = await desk.posted(await desk.open_ticket())
-    desk.store.claim(ticket.number, "Tomas")
+    with desk.store.database.write() as session:
+        desk.store.claim_in(session, ticket.number, "Tomas")
     await desk.click({"action_id": CLAIM, "type": "button", "value": ticket.number}, ticket)
     [note] = await eventually(lambda: desk.slack.called("chat.postEphemeral"))
     assert note["user"] == AGENT
@@ -35,7 +36,8 @@ async def test_claiming_a_claimed_ticket_tells_only_that_agent_why_not(desk):
 
 async def test_a_claimed_ticket_can_wait_on_the_customer_or_go_back_to_the_queue(desk):
     ticket = await desk.posted(await desk.open_ticket())
-    desk.store.claim(ticket.number, "Maeve")
+    with desk.store.database.write() as session:
+        desk.store.claim_in(session, ticket.number, "Maeve")
 
     def buttons() -> list[str]:
         updates = desk.slack.called("chat.update")
@@ -47,7 +49,8 @@ async def test_a_claimed_ticket_can_wait_on_the_customer_or_go_back_to_the_queue
 
     await desk.click({"action_id": WAIT, "type": "button", "value": ticket.number}, ticket)
     await eventually(lambda: desk.store.get(ticket.number).status == "waiting_on_customer")
-    desk.store.add_customer_message(ticket.number, "Here is the PO number: 4711")
+    with desk.store.database.write() as session:
+        desk.store.add_customer_message_in(session, ticket.number, "Here is the PO number: 4711")
     assert desk.store.get(ticket.number).status == "claimed"  # back to its agent
     await desk.click({"action_id": RELEASE, "type": "button", "value": ticket.number}, ticket)
     released = await eventually(lambda: (t := desk.store.get(ticket.number)).status == "open" and t)
@@ -145,7 +148,8 @@ async def test_billing_without_a_verb_explains_itself(desk):
 async def test_app_home_shows_the_agents_queue(desk):
     waiting_long = await desk.open_ticket("First question")
     mine = await desk.open_ticket("Second question", conversation="a:1contoso-second-chat")
-    desk.store.claim(mine.number, "Maeve")
+    with desk.store.database.write() as session:
+        desk.store.claim_in(session, mine.number, "Maeve")
     answer = await desk.event(
         {"type": "app_home_opened", "user": AGENT, "channel": "D0AGENT01", "tab": "home"}
     )

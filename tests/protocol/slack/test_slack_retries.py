@@ -99,7 +99,9 @@ async def test_a_reply_under_a_ticket_post_never_recorded_is_relayed_once(quiet_
     assert kept.transcript[-1].text == "Refund approved."
     # Another dispatcher, once the dead one's claim has run out: the post is adopted, not
     # made twice, and the reply reaches the customer once.
-    later = Dispatcher(desk.store, desk.bot.channels, clock=lambda: now + timedelta(minutes=1))
+    later = Dispatcher(
+        desk.store.outbox, desk.bot.channels, clock=lambda: now + timedelta(minutes=1)
+    )
     while await later.run_once():
         pass
     assert len(desk.slack.called("chat.postMessage")) == 1

@@ -177,7 +177,7 @@ async def test_every_attempt_at_a_reply_carries_its_delivery_key(quiet_bot: BotS
     bot.cloud.fail_next(500, times=2)  # the typing indicator and the inline answer
     assert (await bot.post(user.message(QUESTION))).status == 503
 
-    dispatcher = Dispatcher(bot.assistant.tickets, bot.channels)
+    dispatcher = Dispatcher(bot.assistant.tickets.outbox, bot.channels)
     assert await dispatcher.run_once() == 1  # proactively, through the stored reference
 
     inline, proactive = [c for c in bot.cloud.calls(user.conversation) if c.type == "message"]

@@ -65,7 +65,10 @@ async def test_a_conversation_id_over_its_column_is_answered_and_reached_later(
     stored = bot.assistant.storage.conversations.reference("teams", user.conversation)
     assert stored is not None and stored["conversation"]["id"] == user.conversation
     (ticket,) = bot.assistant.tickets.find()
-    bot.assistant.tickets.add_agent_reply(ticket.number, "Maeve", "The amount is on hold.")
+    with bot.assistant.tickets.database.write() as session:
+        bot.assistant.tickets.add_agent_reply_in(
+            session, ticket.number, "Maeve", "The amount is on hold."
+        )
     await eventually(
         lambda: [c for c in bot.cloud.sent(user.conversation) if "on hold" in str(c.body)]
     )

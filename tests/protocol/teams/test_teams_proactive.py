@@ -24,9 +24,10 @@ async def test_an_agents_reply_reaches_the_customer(bot: BotServer) -> None:
     user = bot.user()
     number = await open_ticket(bot, user)
 
-    bot.assistant.tickets.add_agent_reply(
-        number, "Dana", "Your licence count went from 100 to 120."
-    )
+    with bot.assistant.tickets.database.write() as session:
+        bot.assistant.tickets.add_agent_reply_in(
+            session, number, "Dana", "Your licence count went from 100 to 120."
+        )
 
     def relayed():
         return [c for c in bot.cloud.sent(user.conversation) if "Dana" in str(c.card)]
@@ -44,8 +45,10 @@ async def test_an_agents_reply_reaches_the_customer(bot: BotServer) -> None:
 async def test_a_resolution_asks_whether_it_solved_the_problem(bot: BotServer) -> None:
     user = bot.user()
     number = await open_ticket(bot, user)
-    bot.assistant.tickets.claim(number, "Dana")
-    bot.assistant.tickets.resolve(number, "Dana")
+    with bot.assistant.tickets.database.write() as session:
+        bot.assistant.tickets.claim_in(session, number, "Dana")
+    with bot.assistant.tickets.database.write() as session:
+        bot.assistant.tickets.resolve_in(session, number, "Dana")
 
     def resolved():
         return [c for c in bot.cloud.sent(user.conversation) if "resolved" in str(c.card)]
@@ -70,7 +73,10 @@ async def test_a_throttled_delivery_is_retried_by_the_dispatcher(bot: BotServer)
     number = await open_ticket(bot, user)
     bot.cloud.fail_next(429, Retry_After="0")
 
-    bot.assistant.tickets.add_agent_reply(number, "Dana", "Checking with Microsoft now.")
+    with bot.assistant.tickets.database.write() as session:
+        bot.assistant.tickets.add_agent_reply_in(
+            session, number, "Dana", "Checking with Microsoft now."
+        )
 
     await eventually(
         lambda: [c for c in bot.cloud.sent(user.conversation) if "Dana" in str(c.card)]

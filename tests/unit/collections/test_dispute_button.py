@@ -71,7 +71,8 @@ def test_a_dispute_added_to_another_ticket_holds_the_invoice(assistant) -> None:
     (same,) = assistant.tickets.find()
     assert same.evidence.count(disputed_line(INVOICE)) == 1
 
-    assistant.tickets.resolve(ticket.number, "ana")
+    with assistant.tickets.database.write() as session:
+        assistant.tickets.resolve_in(session, ticket.number, "ana")
     assert outcome(assistant) is Outcome.UNREACHABLE  # the hold ends with the ticket
 
 

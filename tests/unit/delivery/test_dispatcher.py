@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from bot.channel import Delivered, Outgoing, RecordingChannel
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.outbox import Backlog, OutboxStatus
+from bot.delivery.outbox import Backlog, Outbox, OutboxStatus
 from bot.storage.stores import Storage
 from bot.tickets.store import TicketStore
 from bot.tickets.values import OutboxEntry
@@ -44,10 +44,12 @@ async def test_the_post_creates_the_thread_that_later_messages_go_to(
     store: TicketStore, clock: StepClock
 ) -> None:
     slack, teams = RecordingChannel("slack"), RecordingChannel("teams")
-    dispatcher = Dispatcher(store, {"slack": slack, "teams": teams}, clock=clock)
+    dispatcher = Dispatcher(store.outbox, {"slack": slack, "teams": teams}, clock=clock)
     number = open_refund_ticket(store).number
-    store.add_customer_message(number, "Any news?")
-    store.add_agent_reply(number, "ana", "Yes: approved.")
+    with store.database.write() as session:
+        store.add_customer_message_in(session, number, "Any news?")
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Yes: approved.")
 
     assert await drain(dispatcher) == 4  # post, message, one (coalesced) update, reply
 
@@ -69,9 +71,10 @@ async def test_nothing_reaches_the_thread_before_the_post_that_creates_it(
     store: TicketStore, clock: StepClock
 ) -> None:
     slack = FlakyChannel("slack", failures=1)
-    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, base_delay=10)
+    dispatcher = Dispatcher(store.outbox, {"slack": slack}, clock=clock, base_delay=10)
     number = open_refund_ticket(store).number
-    store.add_customer_message(number, "Hello?")
+    with store.database.write() as session:
+        store.add_customer_message_in(session, number, "Hello?")
 
     assert await dispatcher.run_once() == 0  # the post failed; the message must wait
     assert slack.attempts == 1 and slack.delivered == []
@@ -88,10 +91,11 @@ async def test_a_ticket_keeps_its_message_order_through_failures(
     store: TicketStore, clock: StepClock
 ) -> None:
     teams = FlakyChannel("teams", failures=2)
-    dispatcher = Dispatcher(store, {"teams": teams}, clock=clock, base_delay=1)
+    dispatcher = Dispatcher(store.outbox, {"teams": teams}, clock=clock, base_delay=1)
     number = open_refund_ticket(store).number
     for text in ("one", "two", "three"):
-        store.add_agent_reply(number, "ana", text)
+        with store.database.write() as session:
+            store.add_agent_reply_in(session, number, "ana", text)
 
     for _ in range(10):
         await dispatcher.run_once()
@@ -104,9 +108,10 @@ async def test_rows_for_a_channel_nobody_delivers_stay_pending(
     store: TicketStore, clock: StepClock
 ) -> None:
     slack = RecordingChannel("slack")
-    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock)  # no Teams configured
+    dispatcher = Dispatcher(store.outbox, {"slack": slack}, clock=clock)  # no Teams configured
     number = open_refund_ticket(store).number
-    store.add_agent_reply(number, "ana", "Approved.")
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Approved.")
 
     await drain(dispatcher)
     clock.advance(3600)
@@ -115,7 +120,7 @@ async def test_rows_for_a_channel_nobody_delivers_stay_pending(
     reply = entry(store, "agent_reply")
     assert (reply.status, reply.attempts, reply.last_error) == ("pending", 0, None)
     teams = RecordingChannel("teams")
-    assert await Dispatcher(store, {"teams": teams}, clock=clock).run_once() == 1
+    assert await Dispatcher(store.outbox, {"teams": teams}, clock=clock).run_once() == 1
     assert [m.body["text"] for m in teams.delivered] == ["Approved."]
 
 
@@ -124,7 +129,7 @@ async def test_failures_back_off_exponentially_with_jitter(
 ) -> None:
     slack = FlakyChannel("slack", failures=3)
     dispatcher = Dispatcher(
-        store, {"slack": slack}, clock=clock, base_delay=10, rng=random.Random(7)
+        store.outbox, {"slack": slack}, clock=clock, base_delay=10, rng=random.Random(7)
     )
     open_refund_ticket(store)
 
@@ -153,7 +158,7 @@ async def test_retry_after_from_the_platform_is_honoured(
     store: TicketStore, clock: StepClock
 ) -> None:
     slack = RateLimitedChannel("slack", retry_after=30)
-    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, base_delay=1)
+    dispatcher = Dispatcher(store.outbox, {"slack": slack}, clock=clock, base_delay=1)
     open_refund_ticket(store)
 
     assert await dispatcher.run_once() == 0
@@ -171,9 +176,10 @@ async def test_a_row_the_platform_refuses_for_good_is_parked_not_lost_and_can_be
     store: TicketStore, clock: StepClock
 ) -> None:
     teams = RefusingChannel("teams", refusals=1)
-    dispatcher = Dispatcher(store, {"teams": teams}, clock=clock, base_delay=1)
+    dispatcher = Dispatcher(store.outbox, {"teams": teams}, clock=clock, base_delay=1)
     number = open_refund_ticket(store).number
-    store.add_agent_reply(number, "ana", "Approved.")
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Approved.")
 
     for _ in range(6):
         await dispatcher.run_once()
@@ -194,9 +200,10 @@ async def test_a_dead_post_holds_its_thread_messages_back_until_requeued(
     store: TicketStore, clock: StepClock
 ) -> None:
     slack = RefusingChannel("slack", refusals=1)
-    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock, base_delay=1)
+    dispatcher = Dispatcher(store.outbox, {"slack": slack}, clock=clock, base_delay=1)
     number = open_refund_ticket(store).number
-    store.add_customer_message(number, "Hello?")
+    with store.database.write() as session:
+        store.add_customer_message_in(session, number, "Hello?")
 
     for _ in range(5):
         await dispatcher.run_once()
@@ -219,12 +226,15 @@ async def test_only_the_newest_refresh_of_a_post_is_sent(
     store: TicketStore, clock: StepClock
 ) -> None:
     slack = RecordingChannel("slack")
-    dispatcher = Dispatcher(store, {"slack": slack}, clock=clock)
+    dispatcher = Dispatcher(store.outbox, {"slack": slack}, clock=clock)
     number = open_refund_ticket(store).number
     await drain(dispatcher)
-    store.claim(number, "ana")
-    store.change_category(number, "credit", "microsoft", "ana")
-    store.wait_on_customer(number, "ana")
+    with store.database.write() as session:
+        store.claim_in(session, number, "ana")
+    with store.database.write() as session:
+        store.change_category_in(session, number, "credit", "microsoft", "ana")
+    with store.database.write() as session:
+        store.wait_on_customer_in(session, number, "ana")
 
     assert await drain(dispatcher) == 1
 
@@ -247,7 +257,7 @@ async def test_a_crashed_dispatchers_claim_expires_and_another_delivers(
         defer=timedelta(seconds=1),
     )
     slack = RecordingChannel("slack")
-    survivor = Dispatcher(store, {"slack": slack}, clock=clock, lease=120)
+    survivor = Dispatcher(store.outbox, {"slack": slack}, clock=clock, lease=120)
 
     assert await survivor.run_once() == 0  # still leased
     clock.advance(121)
@@ -266,9 +276,10 @@ async def test_a_channel_that_crashes_does_not_stop_the_others(
             raise KeyError("blocks")
 
     teams = RecordingChannel("teams")
-    dispatcher = Dispatcher(store, {"slack": BrokenRenderer(), "teams": teams}, clock=clock)
+    dispatcher = Dispatcher(store.outbox, {"slack": BrokenRenderer(), "teams": teams}, clock=clock)
     number = open_refund_ticket(store).number
-    store.add_agent_reply(number, "ana", "Approved.")
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Approved.")
 
     assert await dispatcher.run_once() == 1
     assert [m.event for m in teams.delivered] == ["agent_reply"]
@@ -279,7 +290,7 @@ async def test_run_forever_delivers_until_stopped_and_wakes_on_request(
     store: TicketStore,
 ) -> None:
     slack = RecordingChannel("slack")
-    dispatcher = Dispatcher(store, {"slack": slack}, poll_interval=30)
+    dispatcher = Dispatcher(store.outbox, {"slack": slack}, poll_interval=30)
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run_forever(stop))
     await asyncio.sleep(0.05)  # an empty outbox: it is now idling for 30 s
@@ -309,7 +320,7 @@ async def test_wakes_after_every_core_call_make_at_most_one_empty_round_per_gap(
 
     event.listen(store.engine, "before_cursor_execute", count)
     slack = RecordingChannel("slack")
-    dispatcher = Dispatcher(store, {"slack": slack}, poll_interval=30, wake_gap=0.1)
+    dispatcher = Dispatcher(store.outbox, {"slack": slack}, poll_interval=30, wake_gap=0.1)
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run_forever(stop))
     await asyncio.sleep(0.05)
@@ -340,7 +351,7 @@ async def test_run_forever_outlives_a_database_outage(store: TicketStore) -> Non
     open_refund_ticket(store)
     event.listen(store.engine, "before_cursor_execute", database_down)
     slack = RecordingChannel("slack")
-    dispatcher = Dispatcher(store, {"slack": slack}, poll_interval=0.01)
+    dispatcher = Dispatcher(store.outbox, {"slack": slack}, poll_interval=0.01)
     stop = asyncio.Event()
     task = asyncio.create_task(dispatcher.run_forever(stop))
 
@@ -373,10 +384,11 @@ async def test_a_platform_that_never_answers_is_a_failed_attempt(
 
     teams = RecordingChannel("teams")
     dispatcher = Dispatcher(
-        store, {"slack": Silent(), "teams": teams}, clock=clock, delivery_timeout=0.05
+        store.outbox, {"slack": Silent(), "teams": teams}, clock=clock, delivery_timeout=0.05
     )
     number = open_refund_ticket(store).number
-    store.add_agent_reply(number, "ana", "Approved.")
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Approved.")
 
     assert await dispatcher.run_once() == 1
     assert [m.event for m in teams.delivered] == ["agent_reply"]
@@ -387,9 +399,9 @@ async def test_a_platform_that_never_answers_is_a_failed_attempt(
 
 def test_the_dispatcher_refuses_nonsense_settings(store: TicketStore) -> None:
     with pytest.raises(ValueError, match="must be positive"):
-        Dispatcher(store, {}, window=0)
+        Dispatcher(store.outbox, {}, window=0)
     with pytest.raises(ValueError, match="must be positive"):
-        Dispatcher(store, {}, lease=0)
+        Dispatcher(store.outbox, {}, lease=0)
 
 
 async def test_a_live_dispatcher_keeps_its_claim_past_the_lease_by_heartbeat(
@@ -408,9 +420,9 @@ async def test_a_live_dispatcher_keeps_its_claim_past_the_lease_by_heartbeat(
 
     open_refund_ticket(store)
     slow = Slow()
-    busy = Dispatcher(store, {"slack": slow}, lease=0.3)
+    busy = Dispatcher(store.outbox, {"slack": slow}, lease=0.3)
     other = RecordingChannel("slack")
-    rival = Dispatcher(store, {"slack": other}, lease=0.3)
+    rival = Dispatcher(store.outbox, {"slack": other}, lease=0.3)
 
     working = asyncio.create_task(busy.run_once())
     await asyncio.sleep(0.6)  # the first lease ran out long ago; the heartbeat renewed it
@@ -424,7 +436,7 @@ async def test_a_live_dispatcher_keeps_its_claim_past_the_lease_by_heartbeat(
 def test_a_dispatcher_can_be_built_from_an_engine(store: TicketStore) -> None:
     channels: dict[str, Any] = {"slack": RecordingChannel("slack")}
     open_refund_ticket(store)
-    dispatcher = Dispatcher(store.engine, channels)
+    dispatcher = Dispatcher(Outbox(store.engine), channels)
     assert asyncio.run(dispatcher.run_once()) == 1
 
 
@@ -454,10 +466,11 @@ async def test_an_outage_costs_no_message_however_long_it_lasts(
     teams = DownChannel("teams", clock, clock.now, clock.now + timedelta(seconds=down_for))
     slack = DownChannel("slack", clock, clock.now, clock.now + timedelta(seconds=down_for))
     dispatcher = Dispatcher(
-        store, {"teams": teams, "slack": slack}, clock=clock, rng=random.Random(3)
+        store.outbox, {"teams": teams, "slack": slack}, clock=clock, rng=random.Random(3)
     )
     number = open_refund_ticket(store).number
-    store.add_agent_reply(number, "ana", "Approved.")
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Approved.")
 
     await deliver_through(dispatcher, store, clock)
 
@@ -475,7 +488,12 @@ async def test_the_backoff_grows_to_its_cap_and_stays_there(
 ) -> None:
     slack = DownChannel("slack", clock, clock.now, clock.now + timedelta(days=2))
     dispatcher = Dispatcher(
-        store, {"slack": slack}, clock=clock, base_delay=2, max_delay=300, rng=random.Random(5)
+        store.outbox,
+        {"slack": slack},
+        clock=clock,
+        base_delay=2,
+        max_delay=300,
+        rng=random.Random(5),
     )
     open_refund_ticket(store)
 
@@ -497,9 +515,10 @@ async def test_a_customer_message_past_its_window_is_held_then_sent_late(
     store = storage.tickets
     teams = DownChannel("teams", clock, clock.now, clock.now + timedelta(hours=3))
     channels = {"teams": teams, "slack": RecordingChannel("slack")}
-    dispatcher = Dispatcher(store, channels, clock=clock, window=2 * 3600)
+    dispatcher = Dispatcher(store.outbox, channels, clock=clock, window=2 * 3600)
     number = open_refund_ticket(store).number
-    store.add_agent_reply(number, "ana", "Approved.")
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Approved.")
     queued = clock.now
 
     await deliver_through(dispatcher, store, clock)
@@ -527,9 +546,10 @@ async def test_a_platform_redelivery_never_costs_the_reply_an_attempt(
     store: TicketStore, clock: StepClock
 ) -> None:
     teams = DownChannel("teams", clock, clock.now, clock.now + timedelta(minutes=5))
-    dispatcher = Dispatcher(store, {"teams": teams}, clock=clock, rng=random.Random(1))
+    dispatcher = Dispatcher(store.outbox, {"teams": teams}, clock=clock, rng=random.Random(1))
     number = open_refund_ticket(store).number
-    store.add_agent_reply(number, "ana", "Approved.")
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Approved.")
     await dispatcher.run_once()
     before = entry(store, "agent_reply")
 
@@ -558,10 +578,11 @@ async def test_twelve_failures_in_a_row_cost_nothing(store: TicketStore, clock: 
     # Eight attempts used to be all a message had: the ninth failure parked it dead.
     teams = FlakyChannel("teams", failures=12)
     dispatcher = Dispatcher(
-        store, {"teams": teams, "slack": RecordingChannel("slack")}, clock=clock
+        store.outbox, {"teams": teams, "slack": RecordingChannel("slack")}, clock=clock
     )
     number = open_refund_ticket(store).number
-    store.add_agent_reply(number, "ana", "Approved.")
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Approved.")
 
     await deliver_through(dispatcher, store, clock)
 

@@ -102,28 +102,34 @@ class Script:
         self, category: str = "billing_dispute", route: str = "partner_billing"
     ) -> Script:
         self.wait(1 / 60)
-        self.ticket = self.storage.tickets.open_ticket(
-            customer_id=self.customer,
-            category=category,
-            route=route,
-            question="…",
-            transcript=(),
-            evidence=(),
-            channel=self.channel,
-            conversation=self.conversation,
-        )
+        with self.storage.tickets.database.write() as session:
+            self.ticket = self.storage.tickets.open_in(
+                session,
+                customer_id=self.customer,
+                category=category,
+                route=route,
+                question="…",
+                transcript=(),
+                evidence=(),
+                channel=self.channel,
+                conversation=self.conversation,
+            )
         return self.turn(ReplyKind.ESCALATE, intent=f"escalate.{category}")
 
     def agent_replies(self, after_hours: float) -> Script:
         assert self.ticket is not None
         self.wait(after_hours)
-        self.storage.tickets.add_agent_reply(self.ticket.number, "agent-ana", "On it.")
+        with self.storage.tickets.database.write() as session:
+            self.storage.tickets.add_agent_reply_in(
+                session, self.ticket.number, "agent-ana", "On it."
+            )
         return self
 
     def resolved(self, after_hours: float) -> Script:
         assert self.ticket is not None
         self.wait(after_hours)
-        self.storage.tickets.resolve(self.ticket.number, "agent-ana")
+        with self.storage.tickets.database.write() as session:
+            self.storage.tickets.resolve_in(session, self.ticket.number, "agent-ana")
         return self
 
 

@@ -14,6 +14,7 @@ import pytest
 from report_script import ARTICLES, Script, report_of
 
 from bot.report.page import render_html
+from bot.types import ReplyKind
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
@@ -108,7 +109,7 @@ def page(storage, script: Script, tmp_path: Path) -> Path:
             session,
             channel="teams",
             customer_id="adatum",
-            kind="not_sure",
+            kind=ReplyKind.NOT_SURE,
             question="can I pay with crypto? mail me at jan@contoso.example or +31 20 123 4567",
             confidence=0.2,
             nearest="articles/payment-methods-and-terms.md › Methods",

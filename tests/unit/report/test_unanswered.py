@@ -10,6 +10,7 @@ import pytest
 from report_script import START
 
 from bot.report.unanswered import unanswered_groups
+from bot.types import ReplyKind
 
 
 class Topics:
@@ -32,7 +33,7 @@ def note(storage, question: str, nearest: str | None = None) -> None:
             session,
             channel="teams",
             customer_id="adatum",
-            kind="not_sure",
+            kind=ReplyKind.NOT_SURE,
             question=question,
             confidence=0.2,
             nearest=nearest,

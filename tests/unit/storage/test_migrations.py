@@ -70,8 +70,9 @@ def test_concurrent_first_starts_migrate_once(fresh_url: str) -> None:
 
 
 def test_reopening_keeps_the_data(fresh_url: str) -> None:
-    with TicketStore.from_url(fresh_url) as store:
-        number = store.open_ticket(
+    with TicketStore.from_url(fresh_url) as store, store.database.write() as session:
+        number = store.open_in(
+            session,
             customer_id="contoso",
             category="refund",
             route="partner",

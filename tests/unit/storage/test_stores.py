@@ -76,7 +76,8 @@ def test_prune_forgets_old_delivery_records_but_never_undelivered_rows(
 ) -> None:
     storage.inbound.first_delivery("slack", "old-event")
     number = open_refund_ticket(storage.tickets).number
-    storage.tickets.add_agent_reply(number, "ana", "Approved.")
+    with storage.tickets.database.write() as session:
+        storage.tickets.add_agent_reply_in(session, number, "ana", "Approved.")
     [post] = storage.outbox.claim(
         ["slack"],
         now=clock.now,

@@ -66,7 +66,8 @@ def test_before_turn_reads_the_event_the_state_and_the_active_ticket(storage: St
         storage.before_turn(Message("no id", channel="teams", conversation="a:conv-1")).seen is None
     )
 
-    storage.tickets.resolve(again.owner.number, "agent")
+    with storage.tickets.database.write() as session:
+        storage.tickets.resolve_in(session, again.owner.number, "agent")
     assert storage.before_turn(teams("act-4")).owner is None  # resolved: nobody owns it
 
 

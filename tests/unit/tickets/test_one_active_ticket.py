@@ -77,10 +77,14 @@ def test_a_second_active_ticket_for_a_conversation_is_refused(store: TicketStore
     with pytest.raises(TicketError, match="has an active ticket already"):
         open_refund_ticket(store)
 
-    store.resolve(first.number, "ana")
+    with store.database.write() as session:
+        store.resolve_in(session, first.number, "ana")
     second = open_refund_ticket(store)  # resolved tickets do not count
-    with pytest.raises(TicketError, match="another active ticket"):
-        store.reopen(first.number, "customer")
+    with (
+        pytest.raises(TicketError, match="another active ticket"),
+        store.database.write() as session,
+    ):
+        store.reopen_in(session, first.number, "customer")
     assert store.open_ticket_for("teams", "a:conv-1") == store.get(second.number)
 
 

@@ -25,22 +25,25 @@ def run(settings: Settings, *args: str) -> Result:
 
 def open_one(store: TicketStore, customer_id: str = "contoso") -> str:
     conversation = f"a:conv-{len(store.find()) + 1}"  # one active ticket per conversation
-    return store.open_ticket(
-        customer_id=customer_id,
-        category="refund",
-        route="partner",
-        question="Can I get a refund for March?",
-        transcript=[("customer", "Can I get a refund for March?"), ("bot", "Let me check.")],
-        evidence=["policies/refunds.md#2"],
-        channel="teams",
-        conversation=conversation,
-    ).number
+    with store.database.write() as session:
+        return store.open_in(
+            session,
+            customer_id=customer_id,
+            category="refund",
+            route="partner",
+            question="Can I get a refund for March?",
+            transcript=[("customer", "Can I get a refund for March?"), ("bot", "Let me check.")],
+            evidence=["policies/refunds.md#2"],
+            channel="teams",
+            conversation=conversation,
+        ).number
 
 
 def test_list_shows_tickets_and_filters_by_status(store: TicketStore, settings: Settings) -> None:
     first = open_one(store)
     second = open_one(store, "fabrikam")
-    store.claim(second, "ana")
+    with store.database.write() as session:
+        store.claim_in(session, second, "ana")
 
     everything = run(settings, "list")
     claimed = run(settings, "list", "--status", "claimed", "--json")
@@ -57,8 +60,10 @@ def test_an_empty_store_says_so(settings: Settings) -> None:
 
 def test_show_prints_the_transcript_and_history(store: TicketStore, settings: Settings) -> None:
     number = open_one(store)
-    store.add_agent_reply(number, "ana", "checked with finance", internal=True)
-    store.claim(number, "ben")
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "checked with finance", internal=True)
+    with store.database.write() as session:
+        store.claim_in(session, number, "ben")
 
     shown = run(settings, "show", number)
     as_json = json.loads(run(settings, "show", number, "--json").output)

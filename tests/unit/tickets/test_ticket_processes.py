@@ -65,9 +65,9 @@ async def test_a_ticket_committed_by_a_killed_process_is_delivered_exactly_once(
     sent = tmp_path / "slack.jsonl"
     with TicketStore.from_url(database_url) as store:
         assert store.get(number).status == "open"
-        dispatcher = Dispatcher(store, {"slack": FileChannel("slack", sent)})
+        dispatcher = Dispatcher(store.outbox, {"slack": FileChannel("slack", sent)})
         await deliver_all(dispatcher)
-        await deliver_all(Dispatcher(store, {"slack": FileChannel("slack", sent)}))
+        await deliver_all(Dispatcher(store.outbox, {"slack": FileChannel("slack", sent)}))
 
         assert [(line["key"], line["event"]) for line in read_lines(sent)] == [
             (f"{number}:1", "ticket_opened")
@@ -83,7 +83,7 @@ async def test_a_process_killed_mid_send_loses_its_claim_and_the_message_goes_on
     assert expect_line(sender, "sending") == f"{number}:1"
     kill(sender)
     killed = datetime.now(UTC)
-    lease = Dispatcher(TicketStore.from_url(database_url), {}).lease.total_seconds()
+    lease = Dispatcher(TicketStore.from_url(database_url).outbox, {}).lease.total_seconds()
     assert lease + 1.0 <= 10  # reclaimed and re-sent within 10 s of the crash (1 s: a poll)
 
     sent = tmp_path / "slack.jsonl"
@@ -93,11 +93,11 @@ async def test_a_process_killed_mid_send_loses_its_claim_and_the_message_goes_on
         def at(seconds: float) -> Callable[[], datetime]:
             return lambda: killed + timedelta(seconds=seconds)
 
-        await deliver_all(Dispatcher(store, channels, clock=at(lease - 1)))
+        await deliver_all(Dispatcher(store.outbox, channels, clock=at(lease - 1)))
         assert read_lines(sent) == []  # the dead process still holds the lease
 
-        await deliver_all(Dispatcher(store, channels, clock=at(lease + 0.5)))
-        await deliver_all(Dispatcher(store, channels, clock=at(lease + 0.5)))
+        await deliver_all(Dispatcher(store.outbox, channels, clock=at(lease + 0.5)))
+        await deliver_all(Dispatcher(store.outbox, channels, clock=at(lease + 0.5)))
 
         assert [line["key"] for line in read_lines(sent)] == [f"{number}:1"]
         [post] = [e for e in store.outbox.entries() if e.event == "ticket_opened"]
@@ -111,17 +111,20 @@ def test_two_dispatcher_processes_deliver_each_message_exactly_once(
     empty_postgres(postgres_url)
     with TicketStore.from_url(postgres_url) as store:
         for i in range(25):
-            number = store.open_ticket(
-                customer_id=f"customer-{i}",
-                category="refund",
-                route="partner",
-                question="Can I get a refund?",
-                transcript=[],
-                evidence=[],
-                channel="teams",
-                conversation=f"conv-{i}",
-            ).number
-            store.add_agent_reply(number, "ana", f"answer {i}")
+            with store.database.write() as session:
+                number = store.open_in(
+                    session,
+                    customer_id=f"customer-{i}",
+                    category="refund",
+                    route="partner",
+                    question="Can I get a refund?",
+                    transcript=[],
+                    evidence=[],
+                    channel="teams",
+                    conversation=f"conv-{i}",
+                ).number
+            with store.database.write() as session:
+                store.add_agent_reply_in(session, number, "ana", f"answer {i}")
         expected = {e.key for e in store.outbox.entries()}
 
     sent = tmp_path / "sent.jsonl"

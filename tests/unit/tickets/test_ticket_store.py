@@ -30,7 +30,8 @@ def open_one(store: TicketStore, **overrides: Any) -> Ticket:
         "conversation": "a:conv-1",
     }
     fields.update(overrides)
-    return store.open_ticket(**fields)
+    with store.database.write() as session:
+        return store.open_in(session, **fields)
 
 
 def rows(store: TicketStore, number: str | None = None) -> list[OutboxEntry]:
@@ -117,7 +118,10 @@ def test_customer_text_is_masked_before_it_is_stored(store: TicketStore) -> None
         question="Charge card 4111 1111 1111 1111 again",
         transcript=[("customer", "my password is hunter2"), ("bot", "ok")],
     )
-    ticket = store.add_customer_message(ticket.number, "IBAN DE89 3704 0044 0532 0130 00")
+    with store.database.write() as session:
+        ticket = store.add_customer_message_in(
+            session, ticket.number, "IBAN DE89 3704 0044 0532 0130 00"
+        )
 
     stored = store.get(ticket.number)
     assert stored.question == "Charge card [card ****1111] again"
@@ -137,7 +141,8 @@ def test_claiming_assigns_the_agent_and_writes_an_event(
     number = open_one(store).number
     clock.advance(60)
 
-    ticket = store.claim(number, "ana")
+    with store.database.write() as session:
+        ticket = store.claim_in(session, number, "ana")
 
     assert (ticket.status, ticket.assignee, ticket.updated_at) == ("claimed", "ana", clock.now)
     last = store.events(number)[-1]
@@ -152,13 +157,20 @@ def test_claiming_assigns_the_agent_and_writes_an_event(
 
 def test_a_refused_change_raises_and_writes_nothing(store: TicketStore) -> None:
     number = open_one(store).number
-    store.claim(number, "ana")
+    with store.database.write() as session:
+        store.claim_in(session, number, "ana")
     before_events, before_rows = store.events(number), rows(store)
 
-    with pytest.raises(InvalidTransition, match=r"BILL-1001.*from claimed to claimed.*ana"):
-        store.claim(number, "ben")
-    with pytest.raises(InvalidTransition, match="BILL-1001: cannot go from claimed to reopened"):
-        store.reopen(number, "ben")
+    with (
+        pytest.raises(InvalidTransition, match=r"BILL-1001.*from claimed to claimed.*ana"),
+        store.database.write() as session,
+    ):
+        store.claim_in(session, number, "ben")
+    with (
+        pytest.raises(InvalidTransition, match="BILL-1001: cannot go from claimed to reopened"),
+        store.database.write() as session,
+    ):
+        store.reopen_in(session, number, "ben")
 
     assert store.get(number).assignee == "ana"
     assert store.events(number) == before_events
@@ -167,8 +179,10 @@ def test_a_refused_change_raises_and_writes_nothing(store: TicketStore) -> None:
 
 def test_unclaim_puts_the_ticket_back_in_the_queue(store: TicketStore) -> None:
     number = open_one(store).number
-    store.claim(number, "ana")
-    ticket = store.unclaim(number, "ana")
+    with store.database.write() as session:
+        store.claim_in(session, number, "ana")
+    with store.database.write() as session:
+        ticket = store.unclaim_in(session, number, "ana")
     assert (ticket.status, ticket.assignee) == ("open", None)
 
 
@@ -176,10 +190,15 @@ def test_a_customer_answer_brings_a_waiting_ticket_back_to_its_agent(
     store: TicketStore,
 ) -> None:
     number = open_one(store).number
-    store.claim(number, "ana")
-    assert store.wait_on_customer(number, "ana").status == "waiting_on_customer"
+    with store.database.write() as session:
+        store.claim_in(session, number, "ana")
+    with store.database.write() as session:
+        assert store.wait_on_customer_in(session, number, "ana").status == "waiting_on_customer"
 
-    ticket = store.add_customer_message(number, "Here is the invoice number: G012345678")
+    with store.database.write() as session:
+        ticket = store.add_customer_message_in(
+            session, number, "Here is the invoice number: G012345678"
+        )
 
     assert (ticket.status, ticket.assignee) == ("claimed", "ana")
     assert ticket.transcript[-1].author == "customer"
@@ -197,8 +216,12 @@ def test_an_agent_reply_goes_to_the_customer_and_an_internal_note_does_not(
 ) -> None:
     number = open_one(store).number
 
-    store.add_agent_reply(number, "ana", "Refund approved, see your next invoice.")
-    ticket = store.add_agent_reply(number, "ana", "checked with finance", internal=True)
+    with store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Refund approved, see your next invoice.")
+    with store.database.write() as session:
+        ticket = store.add_agent_reply_in(
+            session, number, "ana", "checked with finance", internal=True
+        )
 
     to_customer = [e for e in rows(store) if e.channel == "teams"]
     assert [(e.event, e.conversation, e.body["text"], e.body["agent"]) for e in to_customer] == [
@@ -221,8 +244,10 @@ def test_an_agent_reply_goes_to_the_customer_and_an_internal_note_does_not(
 
 def test_every_change_refreshes_the_agents_post(store: TicketStore) -> None:
     number = open_one(store).number
-    store.claim(number, "ana")
-    store.change_category(number, "credit", "microsoft", "ana")
+    with store.database.write() as session:
+        store.claim_in(session, number, "ana")
+    with store.database.write() as session:
+        store.change_category_in(session, number, "credit", "microsoft", "ana")
 
     updates = [e for e in rows(store) if e.event == "ticket_updated"]
     assert [e.body["ticket"]["status"] for e in updates] == ["claimed", "claimed"]
@@ -235,27 +260,34 @@ def test_resolving_tells_the_customer_and_frees_the_conversation(store: TicketSt
     number = open_one(store).number
     assert store.open_ticket_for("teams", "a:conv-1") == store.get(number)
 
-    store.resolve(number, "ana")
+    with store.database.write() as session:
+        store.resolve_in(session, number, "ana")
 
     resolved = [e for e in rows(store) if e.event == "ticket_resolved"]
     assert [(e.channel, e.conversation, e.body["ticket"]["status"]) for e in resolved] == [
         ("teams", "a:conv-1", "resolved")
     ]
     assert store.open_ticket_for("teams", "a:conv-1") is None
-    with pytest.raises(TicketError, match="BILL-1001 is resolved"):
-        store.add_customer_message(number, "one more thing")
+    with (
+        pytest.raises(TicketError, match="BILL-1001 is resolved"),
+        store.database.write() as session,
+    ):
+        store.add_customer_message_in(session, number, "one more thing")
 
-    reopened = store.reopen(number, "customer")
+    with store.database.write() as session:
+        reopened = store.reopen_in(session, number, "customer")
     assert reopened.status == "reopened"
     assert store.open_ticket_for("teams", "a:conv-1") == reopened
-    assert store.claim(number, "ben").status == "claimed"
+    with store.database.write() as session:
+        assert store.claim_in(session, number, "ben").status == "claimed"
 
 
 def test_open_ticket_for_picks_the_conversations_newest_active_ticket(
     store: TicketStore,
 ) -> None:
     first = open_one(store)
-    store.resolve(first.number, "ana")
+    with store.database.write() as session:
+        store.resolve_in(session, first.number, "ana")
     second = open_one(store)
     open_one(store, conversation="someone-else")
 
@@ -267,8 +299,8 @@ def test_open_ticket_for_picks_the_conversations_newest_active_ticket(
 def test_unknown_and_malformed_numbers_are_named(store: TicketStore) -> None:
     with pytest.raises(TicketError, match="no ticket BILL-9999"):
         store.get("BILL-9999")
-    with pytest.raises(TicketError, match="no ticket BILL-9999"):
-        store.claim("BILL-9999", "ana")
+    with pytest.raises(TicketError, match="no ticket BILL-9999"), store.database.write() as session:
+        store.claim_in(session, "BILL-9999", "ana")
     with pytest.raises(TicketError, match="no ticket INV-12"):
         store.events("INV-12")
 
@@ -291,27 +323,39 @@ def test_bad_ticket_fields_are_refused_by_name(
 
 def test_empty_messages_are_refused(store: TicketStore) -> None:
     number = open_one(store).number
-    with pytest.raises(TicketError, match="an empty reply from ana on BILL-1001"):
-        store.add_agent_reply(number, "ana", " ")
-    with pytest.raises(TicketError, match="an empty customer message for BILL-1001"):
-        store.add_customer_message(number, "")
+    with (
+        pytest.raises(TicketError, match="an empty reply from ana on BILL-1001"),
+        store.database.write() as session,
+    ):
+        store.add_agent_reply_in(session, number, "ana", " ")
+    with (
+        pytest.raises(TicketError, match="an empty customer message for BILL-1001"),
+        store.database.write() as session,
+    ):
+        store.add_customer_message_in(session, number, "")
     assert [e.kind for e in store.events(number)] == ["opened"]
 
 
 def test_numbers_are_read_in_any_case(store: TicketStore) -> None:
     open_one(store)
     assert store.get("bill-1001").number == "BILL-1001"
-    store.claim("bill-1001", "ana")
-    with pytest.raises(InvalidTransition, match="BILL-1001: cannot go from claimed to claimed"):
-        store.claim(" bill-1001 ", "ben")
+    with store.database.write() as session:
+        store.claim_in(session, "bill-1001", "ana")
+    with (
+        pytest.raises(InvalidTransition, match="BILL-1001: cannot go from claimed to claimed"),
+        store.database.write() as session,
+    ):
+        store.claim_in(session, " bill-1001 ", "ben")
 
 
 def test_find_filters_by_status_customer_and_assignee(store: TicketStore) -> None:
     a = open_one(store, customer_id="contoso", conversation="a:1").number
     b = open_one(store, customer_id="fabrikam", conversation="b:1").number
     c = open_one(store, customer_id="contoso", conversation="a:2").number
-    store.claim(b, "ana")
-    store.claim(c, "ben")
+    with store.database.write() as session:
+        store.claim_in(session, b, "ana")
+    with store.database.write() as session:
+        store.claim_in(session, c, "ben")
 
     def numbers(**filters: Any) -> list[str]:
         return [t.number for t in store.find(**filters)]
@@ -333,7 +377,8 @@ def test_concurrent_messages_on_one_ticket_all_land_in_the_transcript(
         def say(worker: int) -> None:
             with TicketStore.from_url(database_url) as replica:
                 for i in range(5):
-                    replica.add_customer_message(number, f"message {worker}.{i}")
+                    with replica.database.write() as session:
+                        replica.add_customer_message_in(session, number, f"message {worker}.{i}")
 
         threads = [threading.Thread(target=say, args=(w,)) for w in range(4)]
         for thread in threads:
@@ -376,8 +421,8 @@ def test_a_message_is_never_recorded_without_being_queued(store: TicketStore) ->
     before = store.get(number)
 
     restore = fail_on_outbox_insert(store)
-    with pytest.raises(RuntimeError, match="connection lost"):
-        store.add_agent_reply(number, "ana", "Refund approved")
+    with pytest.raises(RuntimeError, match="connection lost"), store.database.write() as session:
+        store.add_agent_reply_in(session, number, "ana", "Refund approved")
     restore()
 
     assert store.get(number) == before

@@ -42,7 +42,7 @@ class SlowFileChannel(FileChannel):
 
 async def dispatch(store: TicketStore, path: Path) -> None:
     channels = {name: SlowFileChannel(name, path) for name in ("slack", "teams")}
-    dispatcher = Dispatcher(store, channels, lease=60, delivery_timeout=10, batch=5)
+    dispatcher = Dispatcher(store.outbox, channels, lease=60, delivery_timeout=10, batch=5)
     while store.outbox.counts()["pending"]:
         if not await dispatcher.run_once():
             await asyncio.sleep(0.01)
@@ -55,7 +55,7 @@ def main(mode: str, url: str, *args: str) -> None:
         time.sleep(600)
     elif mode == "open-and-send":
         print(f"opened {open_refund_ticket(store).number}", flush=True)
-        asyncio.run(Dispatcher(store, {"slack": HangingChannel()}).run_once())
+        asyncio.run(Dispatcher(store.outbox, {"slack": HangingChannel()}).run_once())
     elif mode == "dispatch":
         print("ready", flush=True)
         sys.stdin.readline()

@@ -133,13 +133,15 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
 
 def open_refund_ticket(store: TicketStore, conversation: str = "a:conv-1") -> Ticket:
     """A customer's refund question, escalated from a Teams conversation."""
-    return store.open_ticket(
-        customer_id="contoso",
-        category="refund",
-        route="partner",
-        question="Can I get a refund?",
-        transcript=[("customer", "Can I get a refund?")],
-        evidence=[],
-        channel="teams",
-        conversation=conversation,
-    )
+    with store.database.write() as session:
+        return store.open_in(
+            session,
+            customer_id="contoso",
+            category="refund",
+            route="partner",
+            question="Can I get a refund?",
+            transcript=[("customer", "Can I get a refund?")],
+            evidence=[],
+            channel="teams",
+            conversation=conversation,
+        )
