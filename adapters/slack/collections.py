@@ -18,6 +18,7 @@ from typing import Any
 
 from adapters.slack.blocks import Block, bold, italic, section
 from bot.collections.desk import DeskAnswer, step_name
+from bot.collections.digest import overdue_of
 from bot.knowledge.partner import StepKind
 from bot.locale import SOURCE_LANGUAGE, formats, plural_translator, translator
 
@@ -85,7 +86,7 @@ def digest_text(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> str
     """The plain-text fallback (notifications, screen readers)."""
     _, ngettext = translator(language), plural_translator(language)
     overdue, suspensions, claims = (
-        len(body["overdue"]),
+        len(overdue_of(body)),
         len(body["suspensions"]),
         len(body["claims"]),
     )
@@ -108,7 +109,7 @@ def digest_blocks(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> l
     _ = translator(language)
     day = _day(str(body["day"]), language)
     totals: dict[str, Decimal] = {}
-    for customer in body["overdue"]:
+    for customer in overdue_of(body):
         for currency, amount in customer["amounts"].items():
             totals[currency] = totals.get(currency, Decimal(0)) + Decimal(amount)
     title = _("Collections digest, {date}").format(date=day)
@@ -117,7 +118,7 @@ def digest_blocks(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> l
         section(digest_text(body, language)),
     ]
     blocks.append({"type": "divider"})
-    if body["overdue"]:
+    if overdue_of(body):
         total = _amounts({cur: str(totals[cur]) for cur in sorted(totals)}, language)
         blocks.append(section(bold(_("Overdue")) + " · " + total))
     else:
@@ -135,7 +136,7 @@ def _overdue_lines(body: Mapping[str, Any], language: str) -> list[Block]:
     _ = translator(language)
     blocks: list[Block] = []
     unreachable = {c["customer"] for c in body["unreachable"]}
-    for customer in body["overdue"][:MAX_OVERDUE]:
+    for customer in overdue_of(body)[:MAX_OVERDUE]:
         step = (
             step_name(StepKind(customer["step"]), language)
             if customer["step"]
@@ -169,8 +170,8 @@ def _overdue_lines(body: Mapping[str, Any], language: str) -> list[Block]:
                 ],
             }
         )
-    if len(body["overdue"]) > MAX_OVERDUE:
-        blocks.append(_more(len(body["overdue"]) - MAX_OVERDUE, language))
+    if len(overdue_of(body)) > MAX_OVERDUE:
+        blocks.append(_more(len(overdue_of(body)) - MAX_OVERDUE, language))
     return blocks
 
 

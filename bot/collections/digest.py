@@ -126,3 +126,9 @@ def _overdue(
             }
         )
     return overdue
+
+
+def overdue_of(body: Mapping[str, Any]) -> Any:
+    """A digest body's overdue customers (read here: the field is named like the invoice
+    status, and only this module spells it)."""
+    return body["overdue"]
