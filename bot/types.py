@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.tickets.status import Status
+from bot.tickets.status import Status, parse_status
 
 
 class Role(StrEnum):
@@ -129,9 +128,6 @@ class TicketInfo:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TicketInfo:
-        # Imported here: the tickets package imports this module (for `TicketInfo`).
-        from bot.tickets.status import parse_status
-
         return cls(
             number=str(data["number"]),
             category=str(data["category"]),

@@ -4,12 +4,12 @@ that asked for it, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from ticket_twins import open_refund_ticket
 
 from bot.errors import TicketError
-from bot.storage import Storage
+from bot.storage.stores import Storage
+from bot.storage.turn import AlreadyHandled
 from bot.tickets.status import Status
-from bot.turn import AlreadyHandled
+from tests.unit.tickets.ticket_twins import open_refund_ticket
 
 
 def test_an_action_delivered_twice_changes_things_once(storage: Storage) -> None:
