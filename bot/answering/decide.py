@@ -32,6 +32,7 @@ from bot.answering.multilingual import (
 )
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.collections import desk
+from bot.collections.disputes import DISPUTE_CATEGORY
 from bot.collections.plan import Facts
 from bot.collections.plan import plan as collections_plan
 from bot.collections.store import Happened
@@ -44,6 +45,7 @@ from bot.locale import N_, formats, plural_translator, translator
 from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Passage, Reply, ReplyKind
 from bot.understanding import intents as I
+from bot.understanding.explanations import asks_why_a_tax_applies
 from bot.understanding.intents import IntentClassifier, IntentGuess
 from bot.understanding.language import SERVED_LANGUAGES
 from bot.understanding.slots import Slots, extract_slots, matching_products
@@ -258,6 +260,9 @@ def _reread(turn: _Turn, intent: str | None, *, across: bool, own: bool) -> str 
         intent = None
     if turn.agent and I.escalation_category(intent):
         intent = I.POLICY  # an agent asking about a kind of request asks how to handle it
+    disputes = I.escalation_category(intent) == DISPUTE_CATEGORY
+    if disputes and asks_why_a_tax_applies(turn.text, turn.language):
+        intent = I.POLICY  # why a tax applies: the tax article explains, nothing is wrong
     if intent == I.POLICY and own and turn.guess.probability(I.TERM) >= TERM_EVIDENCE:
         intent = I.TERM  # "our visio renewal date?": its term, when the invoices show it
     about_a_line = intent is None or intent == I.POLICY or I.is_invoice(intent)
