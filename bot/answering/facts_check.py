@@ -77,7 +77,8 @@ _FREE: Mapping[str, re.Pattern[str]] = {
 }
 # A price: an amount in a currency, or a rate per hour.
 _PRICE = re.compile(
-    r"\b(EUR|USD|GBP)\s?\d|[€$£]\s?\d|\d\s?(EUR|USD|GBP|€)|\bper hour\b|\bhourly\b|\bpor hora\b",
+    r"\b(EUR|USD|GBP)\s?\d|[€$£]\s?\d|\d\s?(EUR|USD|GBP|€)"
+    r"|\bper hour\b|\bhourly\b|\bpor horas?\b|\bla hora\b",
     re.I,
 )
 # Words of asking about money itself: they say nothing of what is priced.

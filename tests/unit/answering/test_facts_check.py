@@ -30,18 +30,26 @@ def folder(knowledge) -> Folder:
     return Folder(knowledge.customers, knowledge.passages, products)
 
 
-def answer(knowledge, customer_id: str, question: str, heading: str) -> str:
-    """What the English section under `heading` answers `question` for the customer, as
+def answer(knowledge, customer_id: str, question: str, heading: str, language: str = "en") -> str:
+    """What the section under `heading` answers `question` for the customer, as
     `Answerer._article_body` reads it: "" when nothing of it holds for them."""
     passage = next(
         p
         for p in knowledge.passages
-        if p.section == heading and p.language == "en" and p.path.startswith("articles/")
+        if p.section == heading and p.language == language and p.path.startswith("articles/")
     )
-    check = FactsCheck(question, heading, facts_of(knowledge, customer_id), tokenize, "en")
+    words = Tokenizer(language)
+    facts = own_facts(
+        knowledge.customer(customer_id),
+        knowledge.invoices_of(customer_id),
+        folder(knowledge),
+        words,
+        language,
+    )
+    check = FactsCheck(question, heading, facts, words, language)
     if check.wrong_section(passage.text):
         return ""
-    return extract(passage.text, question, tokenize, keep=check.consistent)
+    return extract(passage.text, question, words, keep=check.consistent)
 
 
 DISPUTE_OPEN = "What happens to my payment while a dispute is open?"
@@ -120,3 +128,10 @@ def test_without_a_customer_only_the_folder_itself_is_checked(knowledge):
     facts = own_facts(None, [], folder(knowledge), tokenize)
     check = FactsCheck("is technical help free?", BILLING_COST, facts, tokenize, "en")
     assert check.consistent("Baseline billing support is included at no extra cost.")
+
+
+def test_the_dispute_exemption_is_checked_in_spanish_too(knowledge):
+    heading = "¿Qué pasa con mi pago mientras la reclamación está abierta?"
+    late = "¿qué pasa si la transferencia llega una semana tarde?"
+    assert answer(knowledge, "fabrikam", late, heading, "es") == ""
+    assert "nunca da lugar" in answer(knowledge, "wingtip", late, heading, "es")
