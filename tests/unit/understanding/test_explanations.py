@@ -37,7 +37,7 @@ def test_a_why_that_says_something_is_wrong_stays_a_disagreement(text, language)
     ("text", "language"),
     [
         ("why is the invoice higher this month", "en"),  # no tax: a line, maybe disputed
-        ("how much VAT is on the invoice", "en"),  # no why: a look-up
+        ("what is the VAT amount on this bill", "en"),  # no why: a look-up
         ("warum berechnen Sie Mehrwertsteuer", "de"),  # read by the other languages' reader
     ],
 )

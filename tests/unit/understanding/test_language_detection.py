@@ -116,7 +116,7 @@ def test_misspelt_spanish_stays_spanish_once_spelt(detector, respell):
         ("Welke betaalmethoden accepteren jullie?", "nl"),
         ("Ich möchte meine Rechnung bezahlen", "de"),
         ("Quiero disputar la factura NW-2026-0477", "es"),
-        ("Qual è la vostra politica di cancellazione delle licenze?", "it"),
+        ("Posso ridurre il numero di licenze prima del rinnovo?", "it"),
     ],
 )
 def test_another_language_is_not_spelt_into_the_expected_one(detector, respell, text, language):
