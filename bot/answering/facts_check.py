@@ -23,8 +23,9 @@ Each rule is named and says why a sentence fails it (`Conflict`):
 - `free_but_priced`: a sentence saying something comes at no cost, while the question asks
   about something the folder prices for the customer's plan that the sentence does not name
   (a sentence with a price or naming the customer's plan states the plan's own terms).
-- `another_plans_inclusion`: what another plan includes at no cost, for a customer on a plan
-  the question does not ask about.
+- `another_plans_terms`: what another plan includes at no cost, or any term of another plan
+  when the customer asks about its own ("is that included for us?"), unless the question
+  names that plan; a section about another plan answers such a question not at all.
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ _FREE: Mapping[str, re.Pattern[str]] = {
     "es": re.compile(
         r"\b(sin (coste|costo|cargo)( adicional)?|gratis|gratuit[oa]|incluid[oa])\b", re.I
     ),
+}
+# A question about the customer's own terms ("is it included for us?").
+_OWN: Mapping[str, re.Pattern[str]] = {
+    "en": re.compile(r"\b(we|us|our|ours|i|me|my)\b", re.I),
+    "es": re.compile(r"\b(nos|nosotros|nuestr[oa]s?|mi|mis|me|tengo|tenemos)\b", re.I),
 }
 # A price: an amount in a currency, or a rate per hour.
 _PRICE = re.compile(
@@ -198,7 +204,7 @@ class FactsCheck:
             self.bare_answer_to_another_question,
             self.exemption_not_theirs,
             self.free_but_priced,
-            self.another_plans_inclusion,
+            self.another_plans_terms,
         ):
             if rule(sentence):
                 return Conflict(rule.__name__, sentence)
@@ -217,14 +223,25 @@ class FactsCheck:
         """A section about a dispute that spares a consequence of paying late, for a
         customer with no disputed invoice who did not ask about disputing: its exemption
         is not theirs, and the rest of it answers another situation (the question
-        retrieval brought here was about paying late, not about disputing)."""
+        retrieval brought here was about paying late, not about disputing). Or a section
+        about another plan, for a customer asking about its own terms without naming it."""
         dispute = _SITUATIONS["dispute"][self.language]
-        return (
+        not_their_dispute = (
             not self.facts.disputing
             and bool(dispute.search(self.heading))
             and not dispute.search(self.question)
             and bool(_SPARED[self.language].search(text))
         )
+        return not_their_dispute or self._another_plans_section()
+
+    def _another_plans_section(self) -> bool:
+        facts = self.facts
+        if not facts.plan or not self.about_own_terms():
+            return False
+        if facts.names(self.heading, facts.plan):
+            return False
+        others = [p for p in facts.plans if p != facts.plan and facts.names(self.heading, p)]
+        return bool(others) and not any(facts.names(self.question, p) for p in others)
 
     def exemption_not_theirs(self, sentence: str) -> bool:
         if not _SPARED[self.language].search(sentence):
@@ -246,11 +263,18 @@ class FactsCheck:
         unnamed = (self.asked & self.facts.priced) - set(self.tokenize(sentence))
         return bool(unnamed)
 
-    def another_plans_inclusion(self, sentence: str) -> bool:
-        if not self.facts.plan or not _FREE[self.language].search(sentence):
-            return False
+    def another_plans_terms(self, sentence: str) -> bool:
+        """What another plan includes, or (asked about the customer's own terms: "is it
+        included for us?") any term of another plan, unless the question names that plan."""
         facts = self.facts
+        free = _FREE[self.language].search(sentence)
+        if not facts.plan or not (free or self.about_own_terms()):
+            return False
         others = [p for p in facts.plans if p != facts.plan and facts.names(sentence, p)]
         if not others or facts.names(sentence, facts.plan):
             return False
         return not any(facts.names(self.question, p) for p in others)
+
+    def about_own_terms(self) -> bool:
+        """Whether the question asks about the customer's own terms ("for us", "our")."""
+        return bool(_OWN[self.language].search(self.question))

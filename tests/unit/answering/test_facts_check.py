@@ -115,7 +115,7 @@ def test_what_another_plan_includes_is_not_this_customers(knowledge):
     facts = facts_of(knowledge, "adatum")
     asked = FactsCheck("are priority callbacks free?", "Plans", facts, tokenize, "en")
     conflict = asked.conflict(sentence)
-    assert conflict is not None and conflict.rule == "another_plans_inclusion"
+    assert conflict is not None and conflict.rule == "another_plans_terms"
     named = FactsCheck("does premium give free priority callbacks?", "Plans", facts, tokenize, "en")
     assert named.consistent(sentence)
     premium = FactsCheck(
@@ -135,3 +135,14 @@ def test_the_dispute_exemption_is_checked_in_spanish_too(knowledge):
     late = "¿qué pasa si la transferencia llega una semana tarde?"
     assert answer(knowledge, "fabrikam", late, heading, "es") == ""
     assert "nunca da lugar" in answer(knowledge, "wingtip", late, heading, "es")
+
+
+def test_a_premium_customer_asking_about_its_own_terms_gets_nothing_of_the_standard_plan(
+    knowledge,
+):
+    heading = "How much does ad-hoc technical support cost on the Standard plan?"
+    own = "is hands-on technical help included for us?"
+    assert answer(knowledge, "contoso", own, heading) == ""
+    assert "EUR 125 per hour" in answer(knowledge, "adatum", own, heading)
+    named = "what would hands-on help cost on the standard plan?"
+    assert "EUR 125 per hour" in answer(knowledge, "contoso", named, heading)
