@@ -84,6 +84,12 @@ def with_typos(
     ]
 
 
+def renamed(conversations: Sequence[Conversation], run: str) -> list[Conversation]:
+    """The conversations under ids of their own: the runs share one database, where a turn
+    whose event id was seen already is a redelivery (answered with the stored reply)."""
+    return [dataclasses.replace(c, id=f"{c.id}~{run}") for c in conversations]
+
+
 def share(passed: int, total: int) -> float:
     return 100 * passed / max(total, 1)
 
@@ -109,9 +115,11 @@ def main() -> None:
                 print("\n".join(f"  {c.id}: {t.say}" for c in typed for t in c.turns))
             figures = {"clean": runner.conversations(clean).summary()}
             answerer.speller = None  # the same typos, read as written
-            figures["typos without spelling"] = runner.conversations(typed).summary()
+            figures["typos without spelling"] = runner.conversations(
+                renamed(typed, "raw")
+            ).summary()
             answerer.speller = speller
-            figures["typos"] = runner.conversations(typed).summary()
+            figures["typos"] = runner.conversations(renamed(typed, "spelt")).summary()
             for name, summary in figures.items():
                 totals[name][0] += summary.turns.passed
                 totals[name][1] += summary.turns.total

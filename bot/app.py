@@ -175,6 +175,7 @@ class Assistant:
             message.text,
             conversation=state.language if state.transcript else None,
             customer=customer.language,
+            respell=self.answerer.speller.correct if self.answerer.speller else None,
         )
         if owner is not None and owner.status not in UNCLAIMED:
             note = TurnNote(customer.id, None, f"ticket:{owner.category}")

@@ -23,6 +23,7 @@ import numpy as np
 
 from bot.answering import invoice_requests, withheld
 from bot.answering.extract import extract
+from bot.answering.facts_check import FactsCheck, Folder, own_facts
 from bot.answering.invoices import InvoiceAsk, collections_outlook, escalation_evidence
 from bot.answering.multilingual import (
     Reader,
@@ -32,6 +33,7 @@ from bot.answering.multilingual import (
 )
 from bot.answering.scope import HUMAN_REQUEST, CategoryMatch
 from bot.collections import desk
+from bot.collections.disputes import DISPUTE_CATEGORY
 from bot.collections.plan import Facts
 from bot.collections.plan import plan as collections_plan
 from bot.collections.store import Happened
@@ -44,6 +46,7 @@ from bot.locale import N_, formats, plural_translator, translator
 from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Passage, Reply, ReplyKind
 from bot.understanding import intents as I
+from bot.understanding.explanations import asks_why_a_tax_applies
 from bot.understanding.intents import IntentClassifier, IntentGuess
 from bot.understanding.language import SERVED_LANGUAGES
 from bot.understanding.slots import Slots, extract_slots, matching_products
@@ -258,6 +261,9 @@ def _reread(turn: _Turn, intent: str | None, *, across: bool, own: bool) -> str 
         intent = None
     if turn.agent and I.escalation_category(intent):
         intent = I.POLICY  # an agent asking about a kind of request asks how to handle it
+    disputes = I.escalation_category(intent) == DISPUTE_CATEGORY
+    if disputes and asks_why_a_tax_applies(turn.text, turn.language):
+        intent = I.POLICY  # why a tax applies: the tax article explains, nothing is wrong
     if intent == I.POLICY and own and turn.guess.probability(I.TERM) >= TERM_EVIDENCE:
         intent = I.TERM  # "our visio renewal date?": its term, when the invoices show it
     about_a_line = intent is None or intent == I.POLICY or I.is_invoice(intent)
@@ -490,7 +496,7 @@ class Answerer:
             if looked_up is not None:
                 return looked_up
             intent = I.POLICY  # no term on the invoices: what the articles say about terms
-        return self._policy(
+        policy = self._policy(
             turn.text,
             intent,
             turn.guess,
@@ -505,6 +511,7 @@ class Answerer:
             mine=turn.mine,
             reading=turn.reading,
         )
+        return self._consistent(policy, turn)
 
     def _lookup(self, turn: _Turn, intent: str) -> Decision | None:
         """A look-up of the customer's invoices; None for a term the invoices do not show."""
@@ -524,7 +531,7 @@ class Answerer:
                 novel=turn.novel,
                 reading=turn.reading,
             )
-            if policy.reply.kind is ReplyKind.ANSWER:
+            if policy.reply.kind is ReplyKind.ANSWER and policy.reply.text.strip():
                 return policy
         if customer is None:
             return Decision(self._which_customer(language), None, (), turn.guess)
@@ -871,7 +878,21 @@ class Answerer:
                 confidence,
             )
             return Decision(reply, None, hits, guess, offer=HUMAN_REQUEST)
-        if agent:  # agents are never offered a ticket
+        return self._not_sure(hits, guess, confidence, evidence, agent=agent, language=language)
+
+    def _not_sure(
+        self,
+        hits: tuple[Hit, ...],
+        guess: IntentGuess,
+        confidence: float,
+        evidence: tuple[str, ...],
+        *,
+        agent: bool,
+        language: str,
+    ) -> Decision:
+        """No sure answer: a customer is offered a ticket, an agent never is."""
+        _ = translator(language)
+        if agent:
             reply = Reply(
                 _("I found no sure answer to that in the knowledge folder."),
                 ReplyKind.NOT_SURE,
@@ -890,6 +911,21 @@ class Answerer:
         )
         return Decision(reply, None, hits, guess, offer=self._likely_category(guess))
 
+    def _consistent(self, decision: Decision, turn: _Turn) -> Decision:
+        """An article's answer of which no sentence holds for the customer (its body is
+        empty, see `_article_body`) is no answer: not sure, as when retrieval is unsure."""
+        reply = decision.reply
+        if reply.kind is not ReplyKind.ANSWER or reply.text.strip():
+            return decision
+        return self._not_sure(
+            decision.hits,
+            turn.guess,
+            reply.confidence,
+            reply.evidence,
+            agent=turn.agent,
+            language=turn.language,
+        )
+
     def _article_body(
         self,
         passage: Passage,
@@ -899,10 +935,20 @@ class Answerer:
         today: date,
         language: str,
     ) -> str:
-        """What an article answers, with the customer's own figures when it is about them."""
+        """What an article answers, with the customer's own figures when it is about them;
+        "" when no sentence of it is consistent with the customer's own facts (see
+        bot/answering/facts_check.py)."""
         prefer = (customer.currency, customer.support_plan) if customer else ()
         tokenize = self.index.lexical.tokenizer(passage.language)
-        body = extract(passage.text, text, tokenize, prefer)
+        facts = own_facts(
+            customer, mine() if customer else [], self._folder, tokenize, passage.language
+        )
+        check = FactsCheck(text, passage.section, facts, tokenize, passage.language)
+        if check.wrong_section(passage.text):
+            return ""  # nothing of it holds for this customer: `_consistent` says not sure
+        body = extract(passage.text, text, tokenize, prefer, keep=check.consistent)
+        if not body:
+            return ""  # nothing holds for this customer: `_consistent` says not sure
         if customer is not None:
             body += self._for_this_customer(passage.path, mine(), today, language)
             body += self._billed_for(text, mine(), language)
@@ -977,6 +1023,12 @@ class Answerer:
             if category and self.knowledge.rules.category(category):
                 return category
         return HUMAN_REQUEST
+
+    @cached_property
+    def _folder(self) -> Folder:
+        """What answers are checked against (bot/answering/facts_check.py)."""
+        products = sorted({name for name, _sku in self.knowledge.invoices.products()})
+        return Folder(self.knowledge.customers, self.index.passages, products)
 
     @cached_property
     def _collections_citation(self) -> tuple[Citation, ...]:

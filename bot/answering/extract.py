@@ -30,14 +30,20 @@ def extract(
     question: str,
     tokenize: Callable[[str], list[str]],
     prefer: Sequence[str] = (),
+    keep: Callable[[str], bool] | None = None,
 ) -> str:
     """The contiguous run of sentences sharing most words with the question, widened with
     its context to at most MAX_WORDS; a short section is returned whole. Sentences naming
     one of `prefer` (the customer's own facts: its currency, plan, country) count as
-    matching twice, so a USD customer's answer keeps the sentence with the USD price."""
+    matching twice, so a USD customer's answer keeps the sentence with the USD price.
+    Sentences `keep` refuses (they contradict the customer's facts, see
+    bot/answering/facts_check.py) are left out first; "" when none is left."""
+    parts = _kept(sentences(text), keep)
+    if not parts:
+        return ""
+    text = _joined(parts)
     if len(text.split()) <= MAX_WORDS:
         return text
-    parts = sentences(text)
     wanted = set(tokenize(question))
     facts = [f.lower() for f in prefer if f]
     gains = [
@@ -67,6 +73,12 @@ def extract(
     if lead:
         text_out = f"{_joined(parts[:lead_end])} … {text_out}"
     return text_out if end == len(parts) else text_out + " …"
+
+
+def _kept(
+    parts: list[tuple[int, str]], keep: Callable[[str], bool] | None
+) -> list[tuple[int, str]]:
+    return parts if keep is None else [(line, s) for line, s in parts if keep(s)]
 
 
 def _joined(chosen: Sequence[tuple[int, str]]) -> str:

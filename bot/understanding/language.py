@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 DEFAULT_LANGUAGE = "en"
@@ -33,6 +33,8 @@ SERVED_LANGUAGES = ("en", "es")  # the bot writes these; it reads the others
 # Served languages and the unserved ones that short text in them is mistaken for.
 _COUSINS = {"es": ("pt", "it", "gl", "ca")}
 _TOKEN = re.compile(r"[\w'’-]+")
+# Spells `text` as written in a language: (text, language) -> text.
+Respell = Callable[[str, str], str]
 
 
 def words(text: str) -> list[str]:
@@ -93,12 +95,32 @@ class LanguageDetector:
         return [(v.language.iso_code_639_1.name.lower(), float(v.value)) for v in values]
 
     def language_of(
-        self, text: str, *, conversation: str | None = None, customer: str | None = None
+        self,
+        text: str,
+        *,
+        conversation: str | None = None,
+        customer: str | None = None,
+        respell: Respell | None = None,
     ) -> str:
         """The language to read `text` in and answer it in: the detected one when it is the
         expected language or the detector is sure enough; otherwise the expected one, which
-        is the conversation's so far, else the customer's, else English."""
+        is the conversation's so far, else the customer's, else English.
+
+        With `respell` (the bot's spelling correction), misspelt words do not move the
+        conversation: a slip of the keys ("invocie", "teh") often reads as Dutch or German,
+        so the text spelt as the expected language is read first, and when the detector is
+        as sure it reads that language as a switch needs (`switch_confidence`), it does.
+        Text really written in another language stays in it: correcting it towards the
+        expected language's vocabulary changes a word or two, not what it reads as."""
         expected = conversation or customer or DEFAULT_LANGUAGE
+        if respell is not None and expected in SERVED_LANGUAGES:
+            spelt = respell(text, expected)
+            ranked = self.ranked(spelt) if spelt != text else []
+            if ranked and ranked[0][0] == expected and ranked[0][1] >= self.switch_confidence:
+                return expected
+        return self._detected(text, expected)
+
+    def _detected(self, text: str, expected: str) -> str:
         if len(words(text)) < self.min_words:
             return expected
         ranked = self.ranked(text)

@@ -34,14 +34,36 @@ class Vocabulary:
         return tokenizer(_JOINED.sub(" ", text))
 
     def unknown_share(self, text: str, language: str = "en") -> float:
-        """The share of the message's words (stop words aside) the bot has never seen."""
+        """The share of the message's words (stop words aside) the bot has never seen.
+
+        A string that is no word of the language at all ("hgap", "tadtaum": wordfreq has
+        never seen it) is a slip of the keys the spelling correction could not place: it
+        says nothing about what the message is about, so it is left out of the count (a
+        message of nothing else is all unknown). A real word the folder never uses
+        ("onions", "bitcoin") is what marks a question the folder does not cover."""
         code = rules_language(language)
         tokenizer = self._tokenizers.get(code) or Tokenizer(code)
         known = self._known.get(code, set())
-        stems = [s for s in self._stems(text, tokenizer) if len(s) > 1 and not s.isdigit()]
-        if not stems:
+        words = tokenizer.words(_JOINED.sub(" ", text))
+        pairs = [
+            (w, s)
+            for w, s in zip(words, tokenizer.stem(words), strict=True)
+            if len(s) > 1 and not s.isdigit()
+        ]
+        if not pairs:
             return 0.0
-        return sum(s not in known for s in stems) / len(stems)
+        unknown = [w for w, s in pairs if s not in known]
+        slips = sum(not _a_word(w, language) for w in unknown)
+        if slips == len(pairs):
+            return 1.0
+        return (len(unknown) - slips) / (len(pairs) - slips)
+
+
+def _a_word(word: str, language: str) -> bool:
+    """Whether `word` is a word of `language` at all, however rare (wordfreq knows it)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, language) > 0
 
 
 def known_words(knowledge: Knowledge, examples: Iterable[Example]) -> Vocabulary:

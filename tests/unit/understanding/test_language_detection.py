@@ -83,3 +83,41 @@ def test_an_unsure_guess_at_an_unserved_language_keeps_the_conversation(detector
 def test_a_sure_cousin_moves_an_english_conversation_to_spanish(detector):
     # pt 0.59, es 0.18, English far below: Portuguese-looking Spanish.
     assert detector.language_of("que tipo de IVA nos aplicais", conversation="en") == "es"
+
+
+@pytest.fixture(scope="module")
+def respell():
+    """The bot's spelling correction over the sample folder, as `Assistant` passes it."""
+    from bot.knowledge.folder import load_knowledge
+    from bot.understanding.intents import load_examples
+    from bot.understanding.spelling import folder_speller
+    from tests.conftest import SAMPLE_KNOWLEDGE
+
+    knowledge = load_knowledge(SAMPLE_KNOWLEDGE)
+    examples = {lang: load_examples(knowledge.rules, (lang,)) for lang in ("en", "es")}
+    return folder_speller(knowledge, examples).correct
+
+
+def test_misspelt_english_stays_english_once_spelt(detector, respell):
+    text = "plese oppen a tiket for mee"  # read as written, it looks Dutch
+    assert detector.language_of(text, customer="en") != "en"
+    assert detector.language_of(text, customer="en", respell=respell) == "en"
+
+
+def test_misspelt_spanish_stays_spanish_once_spelt(detector, respell):
+    assert detector.language_of("cuanto debemos de la factrua de novimbre", customer="es") == "es"
+    text = "qando vnece la fatcura"
+    assert detector.language_of(text, customer="es", respell=respell) == "es"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Welke betaalmethoden accepteren jullie?", "nl"),
+        ("Ich möchte meine Rechnung bezahlen", "de"),
+        ("Quiero disputar la factura NW-2026-0477", "es"),
+        ("Posso ridurre il numero di licenze prima del rinnovo?", "it"),
+    ],
+)
+def test_another_language_is_not_spelt_into_the_expected_one(detector, respell, text, language):
+    assert detector.language_of(text, conversation="en", respell=respell) == language

@@ -37,3 +37,13 @@ def test_the_folder_products_customers_and_billing_examples_are_known():
     assert known.unknown_share("pls") == 0.0
     # what the bot does not handle is no word of its own
     assert known.unknown_share("poem spreadsheets") == 1.0
+
+
+def test_a_slip_of_the_keys_says_nothing_about_the_topic():
+    known = Vocabulary(["We accept bank transfers and credit cards for every invoice."])
+    # "crdeit" is no word at all: the question is still about credit cards
+    assert known.unknown_share("do you accept crdeit cards?") == 0.0
+    # a real word the folder never uses still counts
+    assert known.unknown_share("do you accept bitcoin or crdeit cards?") == 1 / 3
+    # nothing but slips: nothing readable, all unknown
+    assert known.unknown_share("xqzt vbnrq") == 1.0
