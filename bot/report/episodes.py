@@ -14,6 +14,8 @@ customer; the ticket's asked once). Its outcome follows the order in `bot.report
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, text
@@ -26,6 +28,10 @@ from bot.storage.models import UTCDateTime
 from bot.understanding.intents import NO, SOLVED
 
 TABLE = "report_episodes"
+# SQLite's page cache for the report's connection, in KiB (its default is 2 MiB): bounded,
+# so the memory stays flat in the number of turns, and enough that the year's index reads
+# and the grouping's sort are not read back from the file page by page.
+SQLITE_CACHE_KIB = 64 * 1024
 # A turn that asks something (and so makes an episode count): each reply kind but greetings,
 # feedback thanks and ticket status.
 ASKING = ("answer", "invoice", "not_sure", "out_of_scope", "escalate", "relayed")
@@ -61,6 +67,17 @@ def _flags() -> str:
         CASE WHEN t.kind = 'out_of_scope' THEN 1 ELSE 0 END AS out_of_scope,
         CASE WHEN t.intent = '{NO}' THEN 1 ELSE 0 END AS said_no,
         CASE WHEN t.kind IN ({ticketed}) THEN t.ticket_id END AS ticket_id"""
+
+
+# The conversations with a ticket resolved in the period: a set PostgreSQL builds once and
+# probes in memory (a hashed subplan), so only their turns look the resolutions up (most
+# conversations never had a ticket). (SQLite would build it again for every turn.)
+WITH_RESOLUTIONS = (
+    "SELECT k.channel, k.conversation FROM tickets k "
+    "JOIN ticket_events ev ON ev.ticket_id = k.id "
+    "WHERE ev.kind = 'status' AND ev.to_status = 'resolved' "
+    "AND ev.at >= :lo AND ev.at < :hi"
+)
 
 
 def _numbered(d: Dialect) -> str:
@@ -105,7 +122,8 @@ def _numbered(d: Dialect) -> str:
         "AND ev.at >= t.previous AND ev.at < t.at"
     )
     opens = (
-        f"t.previous IS NULL OR t.previous <= {d.minus_hours('t.at', gap)} OR EXISTS ({resolved})"
+        f"t.previous IS NULL OR t.previous <= {d.minus_hours('t.at', gap)} "
+        f"OR ((t.channel, t.conversation) IN ({WITH_RESOLUTIONS}) AND EXISTS ({resolved}))"
     )
     return f"""steps AS (
     SELECT t.id, t.at, t.channel, t.conversation, {_flags()},
@@ -189,6 +207,22 @@ SELECT channel, conversation, customer_id, language, topic, started, ended, tick
     CASE WHEN ended > :settled THEN 1 ELSE 0 END,
     {d.week("started")}
 FROM judged"""
+
+
+@contextmanager
+def roomy(conn: Connection, dialect: Dialect) -> Iterator[None]:
+    """On SQLite, a larger (bounded) page cache for `conn` while the report reads, then the
+    one it had (the connection goes back to the pool); PostgreSQL's settings are the
+    transaction's own (`build_episodes`)."""
+    if not dialect.sqlite:
+        yield
+        return
+    before = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {before}")
 
 
 def build_episodes(
