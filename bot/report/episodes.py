@@ -14,8 +14,6 @@ customer; the ticket's asked once). Its outcome follows the order in `bot.report
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, text
@@ -28,10 +26,6 @@ from bot.storage.models import UTCDateTime
 from bot.understanding.intents import NO, SOLVED
 
 TABLE = "report_episodes"
-# SQLite's page cache for the report's connection, in KiB (its default is 2 MiB): bounded,
-# so the memory stays flat in the number of turns, and enough that the year's index reads
-# and the grouping's sort are not read back from the file page by page.
-SQLITE_CACHE_KIB = 64 * 1024
 # A turn that asks something (and so makes an episode count): each reply kind but greetings,
 # feedback thanks and ticket status.
 ASKING = ("answer", "invoice", "not_sure", "out_of_scope", "escalate", "relayed")
@@ -207,22 +201,6 @@ SELECT channel, conversation, customer_id, language, topic, started, ended, tick
     CASE WHEN ended > :settled THEN 1 ELSE 0 END,
     {d.week("started")}
 FROM judged"""
-
-
-@contextmanager
-def roomy(conn: Connection, dialect: Dialect) -> Iterator[None]:
-    """On SQLite, a larger (bounded) page cache for `conn` while the report reads, then the
-    one it had (the connection goes back to the pool); PostgreSQL's settings are the
-    transaction's own (`build_episodes`)."""
-    if not dialect.sqlite:
-        yield
-        return
-    before = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
-    conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {before}")
 
 
 def build_episodes(

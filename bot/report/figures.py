@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from bot.conversation.turns import FEEDBACK_HELPFUL, FEEDBACK_UNHELPFUL
 from bot.knowledge.partner import SupportHours
 from bot.report.dialect import Dialect
-from bot.report.episodes import TABLE, build_episodes, roomy
+from bot.report.episodes import TABLE, build_episodes
 from bot.report.hours import Spread, business_seconds, spread
 from bot.report.outcomes import FOLLOW_UP_DAYS, NotServed, Outcome
 from bot.report.unanswered import QuestionGroup, unanswered_groups
@@ -225,7 +225,7 @@ def gather(
     d = Dialect.of(db.engine.dialect.name, hours.timezone, (since, until))
     now = db.now()
     period = {"since": since, "until": until}
-    with db.engine.connect() as conn, roomy(conn, d):
+    with db.engine.connect() as conn:
         build_episodes(conn, d, since, until, now)
         # One grouping (week, language, topic, outcome) of the episodes, folded here into
         # every breakdown: a few thousand rows, one pass over the episodes.
