@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import insert
-from sqlalchemy.engine import Connection
+from sqlalchemy import delete, insert
+from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.orm import Session
 
 from bot.storage.database import Database
 from bot.storage.models import TurnRow
@@ -87,6 +90,12 @@ class TurnLog:
                 offered=offered,
             )
         )
+
+    def prune_in(self, session: Session, before: datetime) -> int:
+        """Forget the turns older than `before` (read through `ix_turns_at`); the report
+        reads none older than its period, a day and the 7-day follow-up."""
+        result = session.execute(delete(TurnRow).where(TurnRow.at < before))
+        return int(cast(CursorResult[Any], result).rowcount)
 
 
 def _ticket_id(reply: Reply) -> int | None:

@@ -2,13 +2,14 @@
 `report_episodes`, filled by one statement over `turns`, `tickets` and `ticket_events`, that
 the figures then group (`bot.report.figures`). Nothing here loads a message into Python.
 
-How: the customer turns of the period, with each ticket resolution of their conversations
-as a marker row between them, are numbered per conversation; a turn after 24 h of silence
-or after a marker starts the next episode (a running sum over a window). Each episode is
-then one row: its start and end, language, topic (of its first question), what was said in
-it, and whether a ticket, or a question on the same topic, followed within 7 days (an
-index look-up per episode, by customer). Its outcome follows the order in
-`bot.report.outcomes`.
+How: the turns of the period are read in (conversation, time) order off an index
+(`ix_turns_episodes`, so no sort of them all precedes the windows), each with what it says
+as small integers; a turn after 24 h of silence or after a resolution of one of its
+conversation's tickets opens the next episode, and each turn is known by its episode's
+opener (a running maximum over a window). Each episode is then one row: its start and end,
+language, topic (of its first question), what was said in it, and whether a ticket, or a
+question on the same topic, followed within 7 days (index look-ups per episode, by
+customer; the ticket's asked once). Its outcome follows the order in `bot.report.outcomes`.
 """
 
 from __future__ import annotations
@@ -48,65 +49,92 @@ CREATE {temporary} {TABLE} (
 )"""
 
 
+def _flags() -> str:
+    """What each turn says, as small integers computed once per turn (the grouping then
+    reads numbers, not the kind and intent texts)."""
+    asking, answered, ticketed = _quoted(ASKING), _quoted(ANSWERED), _quoted(TICKETED)
+    return f"""CASE WHEN t.kind IN ({asking}) THEN 1 ELSE 0 END AS asks,
+        CASE WHEN t.kind IN ({answered}) THEN 1 ELSE 0 END AS answers,
+        CASE WHEN t.intent IN ('{SOLVED}', '{FEEDBACK_HELPFUL}') THEN 1 ELSE 0 END AS thanks,
+        CASE WHEN t.intent = '{FEEDBACK_UNHELPFUL}' THEN 1 ELSE 0 END AS unhelpful,
+        CASE WHEN t.kind = 'not_sure' THEN 1 ELSE 0 END AS not_sure,
+        CASE WHEN t.kind = 'out_of_scope' THEN 1 ELSE 0 END AS out_of_scope,
+        CASE WHEN t.intent = '{NO}' THEN 1 ELSE 0 END AS said_no,
+        CASE WHEN t.kind IN ({ticketed}) THEN t.ticket_id END AS ticket_id"""
+
+
+# The conversations with a ticket resolved in the period: a set PostgreSQL builds once and
+# probes in memory (a hashed subplan), so only their turns look the resolutions up (most
+# conversations never had a ticket). (SQLite would build it again for every turn.)
+WITH_RESOLUTIONS = (
+    "SELECT k.channel, k.conversation FROM tickets k "
+    "JOIN ticket_events ev ON ev.ticket_id = k.id "
+    "WHERE ev.kind = 'status' AND ev.to_status = 'resolved' "
+    "AND ev.at >= :lo AND ev.at < :hi"
+)
+
+
 def _numbered(d: Dialect) -> str:
-    """The CTE `numbered`: each turn (and, on PostgreSQL, each resolution as a marker row,
-    `marker` = 1) with `episode`, the id of the turn that opened its episode: the running
-    maximum of the openers' ids (turn ids follow time within a conversation)."""
-    gap = int(EPISODE_GAP.total_seconds())
+    """The CTE `numbered`: each turn of the period, read in (conversation, time) order off
+    `ix_turns_episodes` (no sort precedes the windows), with its flags and `episode`, the
+    id of the turn that opened its episode: the running maximum of the openers' ids (turn
+    ids follow time within a conversation)."""
+    gap = int(EPISODE_GAP.total_seconds()) // 3600
+    order = "PARTITION BY t.channel, t.conversation ORDER BY t.at, t.id"
     if d.sqlite:
-        # A turn continues an episode when an earlier turn of its conversation came less than
-        # 24 h before it and after the last resolution of the conversation's tickets (each an
-        # index range look-up); an episode is known by the id of the turn that opened it (turn
-        # ids follow time within a conversation), the running maximum of the openers' ids.
+        # One window, straight off the index: a turn continues an episode when an earlier
+        # turn of its conversation came less than 24 h before it and after the last
+        # resolution of the conversation's tickets (index look-ups). A second window over a
+        # first one would cost SQLite a sort of every turn.
         resolved = (
             "SELECT MAX(ev.at) FROM tickets k JOIN ticket_events ev ON ev.ticket_id = k.id "
             "WHERE k.channel = t.channel AND k.conversation = t.conversation "
             "AND ev.kind = 'status' AND ev.to_status = 'resolved' AND ev.at <= t.at"
         )
         earlier = (
-            "SELECT 1 FROM turns p "
+            f"SELECT 1 FROM turns p {d.indexed('ix_turns_episodes')} "
             "WHERE p.channel = t.channel AND p.conversation = t.conversation "
-            f"AND p.at > {d.minus_hours('t.at', gap // 3600)} "
+            f"AND p.at > {d.minus_hours('t.at', gap)} "
             "AND (p.at < t.at OR (p.at = t.at AND p.id < t.id)) "
             f"AND NOT EXISTS ({resolved} HAVING MAX(ev.at) >= p.at)"
         )
         return f"""numbered AS (
-    SELECT t.id, t.at, 0 AS marker, t.kind, t.intent, t.ticket_id,
+    SELECT t.id, t.at, {_flags()},
         MAX(CASE WHEN EXISTS ({earlier}) THEN NULL ELSE t.id END)
-            OVER (PARTITION BY t.channel, t.conversation ORDER BY t.at, t.id
-                  ROWS UNBOUNDED PRECEDING) AS episode
-    FROM turns t {d.indexed("ix_turns_conversation")}
+            OVER ({order} ROWS UNBOUNDED PRECEDING) AS episode
+    FROM turns t {d.indexed("ix_turns_episodes")}
     WHERE t.at >= :lo AND t.at < :hi
 )"""
-    # PostgreSQL: the resolutions are rows between the turns; a turn opens an episode when
-    # it is the first, comes after a resolution or after 24 h (one sort, two windows).
-    # Bytes order ("C"): the locale's collation would sort the ids several times slower.
-    order = "ORDER BY at, marker, id"
-    conversation = 'channel COLLATE "C", conversation COLLATE "C"'
-    return f"""marks AS (
-    SELECT t.id, t.at, 0 AS marker, t.channel, t.conversation, t.kind, t.intent, t.ticket_id
-    FROM turns t WHERE t.at >= :lo AND t.at < :hi
-    UNION ALL
-    SELECT ev.id, ev.at, 1, k.channel, k.conversation, NULL, NULL, NULL
-    FROM ticket_events ev JOIN tickets k ON k.id = ev.ticket_id
-    WHERE ev.kind = 'status' AND ev.to_status = 'resolved' AND ev.at >= :lo AND ev.at < :hi
-),
-flagged AS (
-    SELECT m.*,
-        CASE WHEN marker = 0 AND (LAG(at) OVER w IS NULL OR LAG(marker) OVER w = 1
-                  OR {d.seconds("LAG(at) OVER w", "at")} >= {gap}) THEN id END AS opens
-    FROM marks m WINDOW w AS (PARTITION BY {conversation} {order})
+    # PostgreSQL: the previous turn's time (a window), then the running maximum (a second
+    # window in the same order: no sort between). A turn opens an episode when it is the
+    # conversation's first, comes 24 h after the previous one, or after a resolution of one
+    # of the conversation's tickets since (an index look-up, for the turns within 24 h).
+    resolved = (
+        "SELECT 1 FROM tickets k JOIN ticket_events ev ON ev.ticket_id = k.id "
+        "WHERE k.channel = t.channel AND k.conversation = t.conversation "
+        "AND ev.kind = 'status' AND ev.to_status = 'resolved' "
+        "AND ev.at >= t.previous AND ev.at < t.at"
+    )
+    opens = (
+        f"t.previous IS NULL OR t.previous <= {d.minus_hours('t.at', gap)} "
+        f"OR ((t.channel, t.conversation) IN ({WITH_RESOLUTIONS}) AND EXISTS ({resolved}))"
+    )
+    return f"""steps AS (
+    SELECT t.id, t.at, t.channel, t.conversation, {_flags()},
+        LAG(t.at) OVER ({order}) AS previous
+    FROM turns t
+    WHERE t.at >= :lo AND t.at < :hi
 ),
 numbered AS (
-    SELECT id, at, marker, kind, intent, ticket_id,
-        MAX(opens) OVER (PARTITION BY {conversation} {order}
-                         ROWS UNBOUNDED PRECEDING) AS episode
-    FROM flagged
+    SELECT t.*,
+        MAX(CASE WHEN {opens} THEN t.id END) OVER ({order} ROWS UNBOUNDED PRECEDING)
+            AS episode
+    FROM steps t
 )"""
 
 
 def _fill(d: Dialect) -> str:
-    asking, answered, ticketed = _quoted(ASKING), _quoted(ANSWERED), _quoted(TICKETED)
+    asking = _quoted(ASKING)
     ticket_after = (
         "EXISTS (SELECT 1 FROM tickets k WHERE k.customer_id = e.customer_id AND "
         f"{d.within_days('k.created_at', 'e.ended', FOLLOW_UP_DAYS)})"
@@ -117,35 +145,32 @@ def _fill(d: Dialect) -> str:
         f"AND r.topic = e.topic AND r.kind IN ({asking}))"
     )
     confirmed = "(e.last_thanks IS NOT NULL AND e.last_thanks > e.first_answer)"
+    # PostgreSQL groups the turns as they come, by conversation (a sort within each, not of
+    # them all); SQLite sorts them anyway, on the smallest key.
+    groups = "s.episode" if d.sqlite else "s.channel, s.conversation, s.episode"
     return f"""
 WITH {_numbered(d)},
 grouped AS (
-    SELECT MIN(at) AS started, MAX(at) AS ended, MIN(id) AS first_turn,
-        MIN(CASE WHEN kind IN ({asking}) THEN id END) AS first_ask,
-        MAX(CASE WHEN kind IN ({asking}) THEN id END) AS last_ask,
-        MIN(CASE WHEN kind IN ({answered}) THEN id END) AS first_answer,
-        MAX(CASE WHEN intent IN ('{SOLVED}', '{FEEDBACK_HELPFUL}') THEN id END)
-            AS last_thanks,
-        MAX(CASE WHEN intent = '{FEEDBACK_UNHELPFUL}' THEN 1 ELSE 0 END) AS unhelpful,
-        MAX(CASE WHEN kind = 'not_sure' THEN 1 ELSE 0 END) AS not_sure,
-        MAX(CASE WHEN kind = 'out_of_scope' THEN 1 ELSE 0 END) AS out_of_scope,
-        MAX(CASE WHEN intent = '{NO}' THEN 1 ELSE 0 END) AS said_no,
-        MIN(CASE WHEN kind IN ({ticketed}) THEN ticket_id END) AS ticket_id
-    FROM numbered
-    WHERE marker = 0
-    GROUP BY episode
-    HAVING MIN(CASE WHEN kind IN ({asking}) THEN id END) IS NOT NULL
-       AND MIN(at) >= :since AND MIN(at) < :until
+    SELECT MIN(s.at) AS started, MAX(s.at) AS ended, s.episode AS first_turn,
+        MIN(CASE WHEN s.asks = 1 THEN s.id END) AS first_ask,
+        -- The last question's id, and whether it was answered in its lowest bit.
+        MAX(CASE WHEN s.asks = 1 THEN 2 * s.id + s.answers END) AS last_ask,
+        MIN(CASE WHEN s.answers = 1 THEN s.id END) AS first_answer,
+        MAX(CASE WHEN s.thanks = 1 THEN s.id END) AS last_thanks,
+        MAX(s.unhelpful) AS unhelpful, MAX(s.not_sure) AS not_sure,
+        MAX(s.out_of_scope) AS out_of_scope, MAX(s.said_no) AS said_no,
+        MIN(s.ticket_id) AS ticket_id
+    FROM numbered s
+    GROUP BY {groups}
+    HAVING MAX(s.asks) = 1 AND MIN(s.at) >= :since AND MIN(s.at) < :until
 ),
--- The conversation, customer and language of the first turn, the first question's topic and
--- the last question's kind: looked up by primary key (kept out of the grouping's sort).
+-- The conversation, customer and language of the first turn and the first question's topic:
+-- looked up by primary key, once per episode (kept out of the grouping's sort).
 e AS (
-    SELECT g.*, f.channel, f.conversation, f.customer_id, f.language, a.topic,
-        l.kind AS last_asked
+    SELECT g.*, f.channel, f.conversation, f.customer_id, f.language, a.topic
     FROM grouped g
     JOIN turns f ON f.id = g.first_turn
     JOIN turns a ON a.id = g.first_ask
-    JOIN turns l ON l.id = g.last_ask
 ),
 judged AS (
     SELECT e.*,
@@ -154,9 +179,11 @@ judged AS (
             WHEN e.first_answer IS NULL AND (e.not_sure = 1 OR e.out_of_scope = 1)
                 THEN '{Outcome.NOT_SERVED}'
             WHEN e.first_answer IS NULL THEN '{Outcome.AMBIGUOUS}'
-            WHEN {confirmed} AND NOT {ticket_after} THEN '{Outcome.CONFIRMED}'
-            WHEN NOT {confirmed} AND e.last_asked IN ({answered}) AND e.unhelpful = 0
-                 AND NOT {ticket_after} AND NOT {repeat_after} THEN '{Outcome.ASSUMED}'
+            -- A ticket within 7 days undoes both kinds of resolution: asked once.
+            WHEN {ticket_after} THEN '{Outcome.AMBIGUOUS}'
+            WHEN {confirmed} THEN '{Outcome.CONFIRMED}'
+            WHEN e.last_ask % 2 = 1 AND e.unhelpful = 0 AND NOT {repeat_after}
+                THEN '{Outcome.ASSUMED}'
             ELSE '{Outcome.AMBIGUOUS}'
         END AS outcome
     FROM e

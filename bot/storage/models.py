@@ -63,6 +63,8 @@ class TicketRow(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_customer_conversation", "channel", "conversation"),
+        # A customer's tickets, and the report's "a ticket within 7 days": one index range.
+        Index("ix_tickets_customer_created", "customer_id", "created_at"),
         # One active ticket per customer conversation: the database, not a check in Python,
         # decides when two "talk to a person" clicks race.
         Index(
@@ -79,7 +81,7 @@ class TicketRow(Base):
     # The ticket number is BILL-<id>: an identity / autoincrement column allocates it, so
     # concurrent writers never collide and no counter row serialises them.
     id: Mapped[int] = mapped_column(Integer, Identity(start=FIRST_TICKET), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(200), index=True)
+    customer_id: Mapped[str] = mapped_column(String(200))  # ix_tickets_customer_created
     category: Mapped[str] = mapped_column(String(100))
     route: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(32), index=True)
@@ -202,8 +204,13 @@ class TurnRow(Base):
 
     __tablename__ = "turns"
     __table_args__ = (
-        Index("ix_turns_conversation", "channel", "conversation", "at"),
-        Index("ix_turns_customer", "customer_id", "at"),
+        # The report's episodes: a conversation's turns in order, read without a sort.
+        Index("ix_turns_episodes", "channel", "conversation", "at", "id"),
+        # The report's citations and votes, read off the index alone.
+        Index("ix_turns_kind", "kind", "at", "topic"),
+        Index("ix_turns_intent", "intent", "at"),
+        # "A question on the same topic within 7 days", answered by the index alone.
+        Index("ix_turns_follow_up", "customer_id", "topic", "at", "kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -60,6 +60,7 @@ class Pruned(NamedTuple):
     inbound: int
     outbox: int
     states: int
+    turns: int = 0
 
 
 class Storage:
@@ -125,11 +126,12 @@ class Storage:
                 raise AlreadyHandled(f"{source} event {event_id}")
             yield AgentAction(self, session)
 
-    def prune(self, older_than: timedelta) -> Pruned:
+    def prune(self, older_than: timedelta, turns_older_than: timedelta | None = None) -> Pruned:
         """Forget inbound event ids and settled (delivered or superseded) outbox rows older
         than `older_than`, and the state (transcript, what was shown) of conversations quiet
         for as long; pending and dead rows, tickets and their history, and the references
-        proactive messages need stay."""
+        proactive messages need stay. With `turns_older_than`, also the turns (what the
+        resolution report reads) older than that."""
         cutoff = self.db.now() - older_than
         settled = [OutboxStatus.DELIVERED.value, OutboxStatus.SUPERSEDED.value]
         with self.db.write() as session:
@@ -140,7 +142,12 @@ class Storage:
                 .where(OutboxRow.created_at < cutoff)
             )
             states = self.conversations.forget_states_in(session, cutoff)
-        return Pruned(inbound, int(cast(CursorResult[Any], outbox).rowcount), states)
+            turns = (
+                0
+                if turns_older_than is None
+                else self.turns.prune_in(session, self.db.now() - turns_older_than)
+            )
+        return Pruned(inbound, int(cast(CursorResult[Any], outbox).rowcount), states, turns)
 
     def close(self) -> None:
         self.db.close()

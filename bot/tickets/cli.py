@@ -20,6 +20,11 @@ from bot.tickets.status import Status, parse_status
 from bot.tickets.store import TicketStore
 from bot.tickets.values import OutboxEntry, OutboxStatus, Ticket
 
+# The turns `billing-bot report` reads: a year's report and its 7-day follow-up, by default;
+# never less than the default report's 28 days, the day before and the follow-up.
+TURN_DAYS = 400
+TURN_DAYS_MIN = 36
+
 
 @contextmanager
 def _store(ctx: click.Context) -> Iterator[TicketStore]:
@@ -194,17 +199,25 @@ def outbox(ctx: click.Context, show_all: bool, as_json: bool) -> None:
 
 @tickets.command("prune")
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option(
+    "--turn-days",
+    type=click.IntRange(min=TURN_DAYS_MIN),
+    default=TURN_DAYS,
+    show_default=True,
+    help="Keep the turns (what `billing-bot report` reads) this many days.",
+)
 @click.pass_context
-def prune(ctx: click.Context, days: int) -> None:
+def prune(ctx: click.Context, days: int, turn_days: int) -> None:
     """Forget old inbound event ids, delivered outbox rows and the state (transcript) of
-    conversations quiet for DAYS (tickets and their history stay)."""
+    conversations quiet for DAYS, and the turns older than TURN_DAYS (tickets and their
+    history stay)."""
     from bot.storage.stores import Storage
 
     with _store(ctx) as store:
-        pruned = Storage(store.database).prune(timedelta(days=days))
+        pruned = Storage(store.database).prune(timedelta(days=days), timedelta(days=turn_days))
     click.echo(
-        f"forgot {pruned.inbound} inbound event ids, {pruned.outbox} delivered outbox rows "
-        f"and {pruned.states} conversation states"
+        f"forgot {pruned.inbound} inbound event ids, {pruned.outbox} delivered outbox rows, "
+        f"{pruned.states} conversation states and {pruned.turns} turns"
     )
 
 

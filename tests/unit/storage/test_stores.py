@@ -6,12 +6,14 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from bot.conversation.state import ConversationState, PendingOffer, Shown
+from bot.conversation.turns import TurnNote
 from bot.storage.feedback import Vote
 from bot.storage.stores import Storage
 from bot.tickets.values import OutboxEntry
+from bot.types import Reply, ReplyKind
 from tests.unit.tickets.ticket_twins import StepClock, open_refund_ticket
 
 
@@ -95,7 +97,7 @@ def test_prune_forgets_old_delivery_records_but_never_undelivered_rows(
     with storage.db.write() as session:
         storage.conversations.save_state_in(session, "teams", "a:recent", quiet, over=None)
 
-    assert storage.prune(timedelta(days=30)) == (1, 1, 1)
+    assert storage.prune(timedelta(days=30)) == (1, 1, 1, 0)
 
     assert storage.conversations.state("teams", "a:quiet") == ConversationState()  # aged out
     assert storage.conversations.reference("teams", "a:quiet") == {"serviceUrl": "https://one"}
@@ -170,3 +172,28 @@ def test_concurrent_turns_reuse_the_pooled_connections(database_url: str) -> Non
             thread.join()
         assert storage.db.engine.pool.size() == turns_at_once
     assert 0 < len(opened) <= turns_at_once
+
+
+def test_prune_forgets_the_turns_older_than_their_own_retention(
+    storage: Storage, clock: StepClock
+) -> None:
+    def turn(conversation: str) -> None:
+        with storage.db.transaction() as conn:
+            storage.turns.record_in(
+                conn,
+                channel="teams",
+                conversation=conversation,
+                note=TurnNote(customer_id="contoso", intent="policy"),
+                reply=Reply("The invoice is due on the 5th.", ReplyKind.ANSWER, language="en"),
+                offered=False,
+            )
+
+    turn("a:old")
+    clock.advance(50 * 24 * 3600)
+    turn("a:recent")
+
+    assert storage.prune(timedelta(days=30)).turns == 0  # turns: only when asked
+    assert storage.prune(timedelta(days=30), timedelta(days=40)).turns == 1
+    with storage.db.engine.connect() as conn:
+        left = conn.execute(text("SELECT conversation FROM turns")).scalars().all()
+    assert left == ["a:recent"]
