@@ -860,7 +860,12 @@ class Answerer:
         if top is not None and top.passage.language != reads:
             threshold = self.across_threshold  # words cannot agree across languages
         if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
-            body = self._article_body(top.passage, text, customer, mine, today, language)
+            # A dispute opened just before (by the message's other part) is the situation
+            # this question is asked in.
+            disputing = I.escalation_category(state.shown.intent) == DISPUTE_CATEGORY
+            body = self._article_body(
+                top.passage, text, customer, mine, today, language, disputing=disputing
+            )
             reply = Reply(
                 body, ReplyKind.ANSWER, confidence, (top.passage.citation,), evidence=evidence
             )
@@ -934,15 +939,18 @@ class Answerer:
         mine: Callable[[], list[Invoice]],
         today: date,
         language: str,
+        *,
+        disputing: bool = False,
     ) -> str:
         """What an article answers, with the customer's own figures when it is about them;
         "" when no sentence of it is consistent with the customer's own facts (see
-        bot/answering/facts_check.py)."""
+        bot/answering/facts_check.py). `disputing`: the customer has just opened a dispute."""
         prefer = (customer.currency, customer.support_plan) if customer else ()
         tokenize = self.index.lexical.tokenizer(passage.language)
         facts = own_facts(
             customer, mine() if customer else [], self._folder, tokenize, passage.language
         )
+        facts = replace(facts, disputing=facts.disputing or disputing)
         check = FactsCheck(text, passage.section, facts, tokenize, passage.language)
         if check.wrong_section(passage.text):
             return ""  # nothing of it holds for this customer: `_consistent` says not sure

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bot.knowledge.customers import Customer
-from bot.knowledge.invoices import Invoice
+from bot.knowledge.invoices import Invoice, InvoiceStatus
 from bot.types import Passage
 
 Tokenize = Callable[[str], list[str]]
@@ -147,7 +147,7 @@ def own_facts(
     facts = OwnFacts(
         plan=plan,
         plans=plans,
-        disputing=any(inv.status == "disputed" for inv in invoices),
+        disputing=any(inv.status is InvoiceStatus.DISPUTED for inv in invoices),
         products=tuple(sorted(folder.products, key=len, reverse=True)),
     )
     written = [p for p in folder.passages if p.language == language]

@@ -82,6 +82,7 @@ OPERATOR_MODULES = {
     "bot/intake.py": "normalising what comes in: ids, keys, encodings",
     "bot/logsafe.py": "log records",
     "bot/conversation/turns.py": "the turns table: intent and topic keys",
+    "bot/answering/facts_check.py": "words read in questions and articles (it writes nothing)",
 }
 OPERATOR_PACKAGES = {
     "bot/evaluation/": "evaluation reports (`billing-bot eval`, the model tests, benchmarks)",
