@@ -108,17 +108,22 @@ class LanguageDetector:
 
         With `respell` (the bot's spelling correction), misspelt words do not move the
         conversation: a slip of the keys ("invocie", "teh") often reads as Dutch or German,
-        so the text spelt as the expected language is read first, and when the detector is
-        as sure it reads that language as a switch needs (`switch_confidence`), it does.
-        Text really written in another language stays in it: correcting it towards the
-        expected language's vocabulary changes a word or two, not what it reads as."""
+        so a message read as a language the bot does not write is read again spelt as the
+        expected language, and when the detector is as sure it reads that language as a
+        switch needs (`switch_confidence`), it does. Text really written in another
+        language stays in it: correcting it towards the expected language's vocabulary
+        changes a word or two, not what it reads as."""
         expected = conversation or customer or DEFAULT_LANGUAGE
-        if respell is not None and expected in SERVED_LANGUAGES:
+        detected = self._detected(text, expected)
+        if respell is not None and detected not in SERVED_LANGUAGES:
+            # Only a language the bot does not write is put to the test: a message that
+            # reads as written as one it writes was written in it (respelt word by word
+            # into English, a Spanish message would read as English too).
             spelt = respell(text, expected)
             ranked = self.ranked(spelt) if spelt != text else []
             if ranked and ranked[0][0] == expected and ranked[0][1] >= self.switch_confidence:
                 return expected
-        return self._detected(text, expected)
+        return detected
 
     def _detected(self, text: str, expected: str) -> str:
         if len(words(text)) < self.min_words:
