@@ -52,8 +52,7 @@ def report(
 ) -> None:
     """What the bot resolved, per week: confirmed and assumed resolutions (never added),
     ambiguous, escalated and not served episodes; votes and why the 👎, unanswered questions,
-    articles,
-    agents' reply times and payment reminders."""
+    articles, agents' reply times and payment reminders."""
     from bot.report.figures import gather
     from bot.report.folder import read_folder
     from bot.report.page import render_html
