@@ -38,6 +38,7 @@ from bot.invoices.folder import load_served
 from bot.knowledge.customers import Customer
 from bot.knowledge.folder import Knowledge
 from bot.locale import N_, Translator, formats, translator
+from bot.reasons import Reason, known_reason
 from bot.reload import build_answerer
 from bot.retrieval.batching import BatchingEmbedder
 from bot.retrieval.embedder import Embedder, SentenceTransformerEmbedder, make_embedder
@@ -535,6 +536,7 @@ class Assistant:
                 self._vote,
                 bool(value.get("helpful")),
                 str(value.get("about", ""))[:500],
+                known_reason(value.get("reason")),
                 language=language,
             )
         if action == Action.TALK_TO_PERSON and customer is not None:
@@ -651,9 +653,11 @@ class Assistant:
         return reply
 
     @staticmethod
-    def _vote(helpful: bool, about: str, turn: Turn, *, language: str = "en") -> Reply:
+    def _vote(
+        helpful: bool, about: str, reason: Reason | None, turn: Turn, *, language: str = "en"
+    ) -> Reply:
         _ = translator(language)
-        turn.vote(helpful, about)
+        turn.vote(helpful, about, reason)
         if helpful:
             return Reply(_("Thanks for the feedback!"), ReplyKind.FEEDBACK)
         # Not helpful: the bot is not sure it answered, so it offers a person.

@@ -189,7 +189,8 @@ class Reply:
 class Action(StrEnum):
     """Button payloads that adapters put on cards/blocks and hand back in `Message.value`.
 
-    {"action": "feedback", "helpful": true|false, "about": "<the answer's first citation or text>"}
+    {"action": "feedback", "helpful": true|false, "about": "<the answer's first citation or text>",
+     "reason": "<a 👎's bot.reasons.Reason, optional>"}
     {"action": "talk_to_person"}  -> escalate the conversation to a human
     {"action": "solved", "ticket": "BILL-1001", "solved": true|false}  -> after a resolution;
         not solved reopens the ticket

@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.types import Message
+from bot.reasons import VALUES, known_reason
+from bot.types import Action, Message
 
 CHANNEL = "teams"
 # TurnContext.turn_state key: set when a turn failed or its reply is not delivered yet.
@@ -179,6 +180,18 @@ def _object_lists(activity: Activity) -> str | None:
     return None
 
 
+def _feedback_reason(activity: Activity) -> str | None:
+    """A 👎's `reason` is one of the card's fixed reasons: anything else was not sent by the
+    card, and would be counted as nothing the report knows."""
+    data = _mapping(activity.get("value"))
+    if is_card_action(activity):
+        data = _mapping(_mapping(data.get("action")).get("data"))
+    reason = data.get("reason")
+    if data.get("action") != Action.FEEDBACK or reason is None or known_reason(reason):
+        return None
+    return f"`reason` must be one of {', '.join(sorted(VALUES))}"
+
+
 # In this order: each check may rely on the ones before it (`_invoke_name` on `type`).
 _SHAPE_CHECKS: tuple[Callable[[Activity], str | None], ...] = (
     _required_strings,
@@ -187,6 +200,7 @@ _SHAPE_CHECKS: tuple[Callable[[Activity], str | None], ...] = (
     _invoke_name,
     _parts_strings,
     _object_lists,
+    _feedback_reason,
 )
 
 

@@ -1,7 +1,8 @@
 """Render the core's replies and ticket notices as Adaptive Cards (schema 1.5), as plain dicts.
 
 Buttons carry `bot.types.Action` payloads. Answer cards use `Action.Submit`: the card stays as
-it is and the bot's reply arrives as a new message, so the answer is never lost. The "did this
+it is and the bot's reply arrives as a new message, so the answer is never lost. Their "No"
+is an `Action.ShowCard` that asks why, one submit button per reason (`bot.reasons`). The "did this
 solve your problem?" card uses `Action.Execute` (Universal Actions): Teams replaces the card
 with the one the bot returns, so the question cannot be answered twice; hosts without
 Universal Actions (the Bot Framework Emulator) fall back to `Action.Submit`.
@@ -19,6 +20,7 @@ from typing import Any
 
 from bot.channel import LATE, OutboxEvent
 from bot.locale import N_, SOURCE_LANGUAGE, Translator, formats, plural_translator, translator
+from bot.reasons import NAMES, Reason
 from bot.tickets.status import WORDS, Status
 from bot.types import Action, Citation, Reply, ReplyKind, Table, TicketInfo
 
@@ -84,9 +86,7 @@ def reply_card(reply: Reply, question: str = "") -> Card:
         actions.append(
             submit(_("Yes"), {"action": str(Action.FEEDBACK), "helpful": True, "about": about})
         )
-        actions.append(
-            submit(_("No"), {"action": str(Action.FEEDBACK), "helpful": False, "about": about})
-        )
+        actions.append(why_not(about, reply.language))
     if reply.kind in _OFFERS_PERSON:
         person: dict[str, Any] = {"action": str(Action.TALK_TO_PERSON)}
         if question:
@@ -235,7 +235,8 @@ def notice_card(
 
 
 def shown_texts(content: Card) -> list[str]:
-    """Every text the card shows, in order: text blocks, table cells, facts, button titles."""
+    """Every text the card shows, in order: text blocks, table cells, facts, button titles
+    (and the card a ShowCard button opens)."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
@@ -250,7 +251,10 @@ def shown_texts(content: Card) -> list[str]:
                 walk(item)
 
     walk(content["body"])
-    walk([{"title": action["title"]} for action in content.get("actions", [])])
+    for action in content.get("actions", []):
+        found.append(action["title"])
+        if "card" in action:  # a ShowCard's own card, shown when the button is clicked
+            found.extend(shown_texts(action["card"]))
     return found
 
 
@@ -260,6 +264,21 @@ def feedback_about(reply: Reply) -> str:
         first = reply.citations[0]
         return f"{first.path}#{first.section}" if first.section else first.path
     return reply.text[:MAX_ABOUT]
+
+
+def why_not(about: str, language: str = SOURCE_LANGUAGE) -> dict[str, Any]:
+    """The "No" button: it opens "Why not?" in the card, one button per fixed reason, each
+    submitting the 👎 with its `reason` (`bot.reasons`), so the report can count them."""
+    _ = translator(language)
+    vote = {"action": str(Action.FEEDBACK), "helpful": False, "about": about}
+    return {
+        "type": "Action.ShowCard",
+        "title": _("No"),
+        "card": card(
+            [text_block(_("Why not?"), subtle=True)],
+            [submit(_(NAMES[r]), {**vote, "reason": r.value}) for r in Reason],
+        ),
+    }
 
 
 def text_block(text: str, *, subtle: bool = False, **extra: Any) -> dict[str, Any]:

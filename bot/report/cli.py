@@ -51,8 +51,8 @@ def report(
     html_file: Path | None,
 ) -> None:
     """What the bot resolved, per week: confirmed and assumed resolutions (never added),
-    ambiguous, escalated and not served episodes; votes, unanswered questions, articles,
-    agents' reply times and payment reminders."""
+    ambiguous, escalated and not served episodes; votes and why the 👎, unanswered questions,
+    articles, agents' reply times and payment reminders."""
     from bot.report.figures import gather
     from bot.report.folder import read_folder
     from bot.report.page import render_html
@@ -127,6 +127,10 @@ def _print(data: dict[str, Any]) -> None:
             f"{first['median_hours']} h, p90 {first['p90_hours']} h; resolved median "
             f"{resolve['median_hours']} h, p90 {resolve['p90_hours']} h (business hours)"
         )
+    up = sum(week["helpful"] for week in data["votes"])
+    down = sum(week["unhelpful"] for week in data["votes"])
+    why = ", ".join(f"{reason} {n}" for reason, n in data["unhelpful_reasons"].items())
+    click.echo(f"votes on answers: {up} up, {down} down; down by reason: {why}")
     unanswered = data["unanswered"]
     click.echo(f"unanswered questions: {unanswered['questions']}")
     for group in unanswered["groups"][:10]:

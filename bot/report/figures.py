@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from bot.conversation.turns import FEEDBACK_HELPFUL, FEEDBACK_UNHELPFUL
 from bot.knowledge.partner import SupportHours
+from bot.reasons import Reason
 from bot.report.dialect import Dialect
 from bot.report.episodes import TABLE, build_episodes
 from bot.report.hours import Spread, business_seconds, spread
@@ -30,6 +31,7 @@ from bot.storage.database import Database
 from bot.storage.models import UTCDateTime
 
 TOPICS_SHOWN = 20
+UNSTATED = "unstated"  # a 👎 without a reason, in `Report.reasons`
 ARTICLES_SHOWN = 15
 
 
@@ -119,6 +121,8 @@ class Report:
     timezone: str = "UTC"  # of the weeks (the partner's)
     weeks_by_language: Sequence[tuple[str, str, Tally]] = ()  # (week, language, tally)
     weeks_by_topic: Sequence[tuple[str, str, Tally]] = ()  # the topics of `by_topic` only
+    # 👎 by the reason the customer gave (every `Reason`, then UNSTATED: a vote without one)
+    reasons: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         def tallies(rows: Sequence[tuple[str, Tally]], key: str) -> list[dict[str, Any]]:
@@ -148,6 +152,7 @@ class Report:
             "escalated": [{"route": r, "category": c, "episodes": n} for r, c, n in self.escalated],
             "votes": [{"week": w, "helpful": u, "unhelpful": d} for w, u, d in self.votes],
             "unhelpful": [{"about": a, "votes": n} for a, n in self.unhelpful],
+            "unhelpful_reasons": dict(self.reasons),
             "unanswered": {
                 "questions": self.unanswered_total,
                 "groups": [g.to_json() for g in self.unanswered],
@@ -278,6 +283,7 @@ def gather(
                 {**period, "no": False},
             )
         ]
+        reasons = unhelpful_reasons(conn, period)
         unanswered_total, unanswered = unanswered_groups(conn, embedder, since, until)
         cited_all = [
             (str(r.topic), int(r.n))
@@ -317,7 +323,26 @@ def gather(
         timezone=hours.timezone,
         weeks_by_language=weeks_by_language,
         weeks_by_topic=weeks_by_topic,
+        reasons=reasons,
     )
+
+
+def unhelpful_reasons(conn: Connection, period: dict[str, datetime]) -> dict[str, int]:
+    """The 👎 of the period by reason, every reason shown (0 too), those without one last."""
+    counted = {
+        r.reason: int(r.n)
+        for r in conn.execute(
+            text(
+                "SELECT reason, COUNT(*) AS n FROM feedback WHERE helpful = :no "
+                "AND at >= :since AND at < :until GROUP BY reason"
+            ).bindparams(*_instants("since", "until")),
+            {**period, "no": False},
+        )
+    }
+    shown = {r.value: counted.pop(r.value, 0) for r in Reason}
+    # A reason no longer offered (or none) is counted as unstated rather than dropped.
+    shown[UNSTATED] = sum(counted.values())
+    return shown
 
 
 def votes_by_week(

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal, format_percent
 
 from bot.locale import N_, formats, translator
+from bot.reasons import NAMES as REASON_NAMES
+from bot.reasons import Reason
 from bot.report.figures import Report, Tally
 from bot.report.outcomes import (
     DEFINITIONS,
@@ -82,6 +84,12 @@ class Page:
 
     def name(self, key: str) -> str:
         return self.r.names.get(key, key) or "–"
+
+    def reason(self, key: str) -> str:
+        """A 👎's reason as the agents read it (`UNSTATED`: the customer gave none)."""
+        if key in REASON_NAMES:
+            return self._(REASON_NAMES[Reason(key)])
+        return self._("No reason given")
 
     def day(self, value: date) -> str:
         return formats.day(value, self.lang)
@@ -281,6 +289,14 @@ class Page:
                 "table-votes",
                 [_("Week of"), _("Thumbs up"), _("Thumbs down")],
                 [list(v) for v in self.r.votes],
+            )
+            + self.note(_("Why the customers gave a thumbs-down:"))
+            + self.table(
+                "table-unhelpful-reasons",
+                [_("Reason"), _("Thumbs down")],
+                [[self.reason(k), n] for k, n in self.r.reasons.items()]
+                if any(self.r.reasons.values())
+                else [],
             )
             + self.note(_("What the answers given a thumbs-down were about:"))
             + self.table(

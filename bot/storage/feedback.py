@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.pii import mask_pii
+from bot.reasons import Reason
 from bot.storage.database import Database
 from bot.storage.models import FeedbackRow, UnansweredRow
 from bot.tickets.values import Unanswered
@@ -17,13 +18,15 @@ from bot.types import ReplyKind
 
 
 class Vote(NamedTuple):
-    """One customer's answer to "was this helpful?" about one reply (`about`, PII masked)."""
+    """One customer's answer to "was this helpful?" about one reply (`about`, PII masked);
+    `reason`: why not, when a 👎 said."""
 
     channel: str
     conversation: str
     helpful: bool
     about: str
     at: datetime
+    reason: Reason | None = None
 
 
 class FeedbackLog:
@@ -33,7 +36,13 @@ class FeedbackLog:
     # --- writes, in the caller's transaction ------------------------------------------------
 
     def vote_in(
-        self, session: Session, channel: str, conversation: str, helpful: bool, about: str
+        self,
+        session: Session,
+        channel: str,
+        conversation: str,
+        helpful: bool,
+        about: str,
+        reason: Reason | None = None,
     ) -> None:
         session.add(
             FeedbackRow(
@@ -41,6 +50,7 @@ class FeedbackLog:
                 conversation=conversation,
                 helpful=helpful,
                 about=mask_pii(about),
+                reason=None if reason is None else reason.value,
                 at=self._db.now(),
             )
         )
@@ -77,7 +87,14 @@ class FeedbackLog:
             query = query.where(FeedbackRow.helpful == helpful)
         with self._db.read() as session:
             return [
-                Vote(r.channel, r.conversation, r.helpful, r.about, r.at)
+                Vote(
+                    r.channel,
+                    r.conversation,
+                    r.helpful,
+                    r.about,
+                    r.at,
+                    None if r.reason is None else Reason(r.reason),
+                )
                 for r in session.scalars(query)
             ]
 

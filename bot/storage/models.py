@@ -178,6 +178,7 @@ class FeedbackRow(Base):
     conversation: Mapped[str] = mapped_column(String(500))
     helpful: Mapped[bool] = mapped_column(Boolean)
     about: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(32))  # a 👎's `bot.reasons.Reason`
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 

@@ -21,6 +21,7 @@ from bot.channel import OutboxEvent
 from bot.conversation.state import ConversationState
 from bot.conversation.turns import TurnNote
 from bot.delivery.outbox import Claimed, enqueue
+from bot.reasons import Reason
 from bot.tickets.values import Ticket
 from bot.types import Message, Reply, ReplyKind
 
@@ -189,9 +190,9 @@ class Turn:
 
     # --- what admins read -------------------------------------------------------------------
 
-    def vote(self, helpful: bool, about: str) -> None:
+    def vote(self, helpful: bool, about: str, reason: Reason | None = None) -> None:
         self._storage.feedback.vote_in(
-            self._session, self.message.channel, self.message.conversation, helpful, about
+            self._session, self.message.channel, self.message.conversation, helpful, about, reason
         )
 
     def note_unanswered(

@@ -3,6 +3,7 @@
 import pytest
 
 from bot.app import build_assistant
+from bot.reasons import Reason
 from bot.retrieval.embedder import HashingEmbedder
 from bot.types import Action, Message, ReplyKind, Role
 from tests.conftest import NOW
@@ -96,13 +97,15 @@ def test_feedback_is_stored(assistant):
                 "action": Action.FEEDBACK,
                 "helpful": False,
                 "about": "articles/cancellation-window.md",
+                "reason": "figures",
             },
         )
     )
     assert reply.kind is ReplyKind.NOT_SURE  # "not helpful": it offers a person
-    [(channel, conversation, helpful, about, _at)] = assistant.storage.feedback.votes()
+    [(channel, conversation, helpful, about, _at, reason)] = assistant.storage.feedback.votes()
     assert (channel, conversation, helpful) == ("teams", "conv-1", False)
     assert about == "articles/cancellation-window.md"
+    assert reason is Reason.FIGURES
 
 
 def test_not_solved_after_resolution_reopens_the_ticket(assistant):

@@ -73,9 +73,35 @@ async def test_helpful_yes_via_action_submit_is_stored_and_thanked(bot: BotServe
     assert answer.status == 201
     thanks = bot.cloud.sent(user.conversation)[-1].card
     assert texts(thanks) == ["Thanks for the feedback!"]
-    ((channel, conversation, helpful, about, _at),) = bot.assistant.storage.feedback.votes()
+    ((channel, conversation, helpful, about, _at, reason),) = bot.assistant.storage.feedback.votes()
     assert (channel, conversation, helpful) == ("teams", user.conversation, True)
-    assert about == yes["data"]["about"]
+    assert about == yes["data"]["about"] and reason is None  # a 👍 gives no reason
+
+
+async def test_a_thumbs_down_says_why_and_the_reason_is_stored(bot: BotServer) -> None:
+    user = bot.user()
+    await bot.post(user.message("When is my invoice due?"))
+    (answer_card,) = [c.card for c in bot.cloud.sent(user.conversation)]
+    why_not = buttons(answer_card)["No"]
+    assert why_not["type"] == "Action.ShowCard"
+    incomplete = buttons(why_not["card"])["Incomplete"]
+
+    answer = await bot.post(user.submit(incomplete["data"]))
+
+    assert answer.status == 201
+    (vote,) = bot.assistant.storage.feedback.votes()
+    assert (vote.helpful, vote.reason) == (False, "incomplete")
+    assert vote.about == incomplete["data"]["about"]
+
+
+async def test_a_reason_the_card_never_offers_is_refused(bot: BotServer) -> None:
+    user = bot.user()
+    data = {"action": "feedback", "helpful": False, "about": "x", "reason": "rude"}
+
+    answer = await bot.post(user.submit(data))
+
+    assert answer.status == 400
+    assert not bot.assistant.storage.feedback.votes()
 
 
 async def test_talk_to_a_person_opens_a_ticket_and_says_when_to_expect_a_reply(

@@ -15,6 +15,7 @@ from ticket_twins import StepClock
 
 from bot.conversation.turns import TurnNote
 from bot.knowledge.partner import SupportHours, _window
+from bot.reasons import Reason
 from bot.report.figures import Report, gather
 from bot.retrieval.embedder import HashingEmbedder
 from bot.storage.stores import Storage
@@ -83,10 +84,12 @@ class Script:
     def thanks(self) -> Script:
         return self.turn(ReplyKind.GREETING, intent="greeting")
 
-    def thumbs(self, up: bool, about: str = ARTICLES[0]) -> Script:
+    def thumbs(self, up: bool, about: str = ARTICLES[0], reason: Reason | None = None) -> Script:
         self.turn(ReplyKind.FEEDBACK, intent="feedback.helpful" if up else "feedback.unhelpful")
         with self.storage.db.write() as session:
-            self.storage.feedback.vote_in(session, self.channel, self.conversation, up, about)
+            self.storage.feedback.vote_in(
+                session, self.channel, self.conversation, up, about, reason
+            )
         return self
 
     def not_sure(self) -> Script:

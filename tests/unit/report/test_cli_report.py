@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from report_script import START, Script
 
 from bot.cli import cli
+from bot.reasons import Reason
 from bot.storage.database import Database
 from bot.storage.stores import Storage
 
@@ -24,6 +25,8 @@ def filled(settings, monkeypatch, clock) -> Storage:
     script.answered("articles/refunds-and-credits.md")
     script.conversation, script.customer = "conv-3", "contoso"
     script.escalated("microsoft_commercial", "microsoft_commercial")
+    with storage.db.write() as session:  # a vote alone: the episodes stay as they are
+        storage.feedback.vote_in(session, "teams", "conv-2", False, "x", Reason.INCOMPLETE)
     storage.close()
     return storage
 
@@ -49,6 +52,14 @@ def test_json_gives_the_headline_and_every_outcome(filled):
     assert data["escalated"] == [
         {"route": "microsoft_commercial", "category": "microsoft_commercial", "episodes": 1}
     ]
+    assert data["unhelpful_reasons"] == {
+        "wrong": 0,
+        "misunderstood": 0,
+        "incomplete": 1,
+        "figures": 0,
+        "other": 0,
+        "unstated": 0,
+    }
     # Articles of the sample folder no answer cited.
     assert "articles/invoice-schedule.md" not in data["articles"]["never_cited"]
     assert "articles/vat-tax-and-currency.md" in data["articles"]["never_cited"]
@@ -58,6 +69,7 @@ def test_the_terminal_shows_confirmed_apart_from_assumed(filled):
     output = run("2026-11-30")
     assert "confirmed resolved 33.3% (1)" in output
     assert "assumed resolved, never added: 33.3% (1)" in output
+    assert "down by reason: wrong 0, misunderstood 0, incomplete 1, figures 0" in output
 
 
 def test_html_writes_the_page_with_the_same_figures(filled, tmp_path):

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from report_script import ARTICLES, HOURS, START, Script, report_of
 
-from bot.report.figures import gather
+from bot.reasons import Reason
+from bot.report.figures import UNSTATED, gather
 from bot.report.outcomes import NotServed, Outcome
 from bot.retrieval.embedder import HashingEmbedder
 from bot.storage.stores import Storage
@@ -227,6 +228,37 @@ def test_votes_per_week_and_what_the_thumbs_down_were_about(storage, script: Scr
     report = report_of(storage)
     assert report.votes == [(START.date().isoformat(), 1, 1)]
     assert report.unhelpful == [(ARTICLES[1], 1)]
+
+
+def test_thumbs_down_are_counted_by_reason_every_reason_shown(storage, script: Script):
+    script.answered().thumbs(up=False, reason=Reason.WRONG).answered(ARTICLES[1])
+    script.thumbs(up=False, reason=Reason.WRONG).thumbs(up=False, reason=Reason.FIGURES)
+    script.thumbs(up=False).thumbs(up=True)  # no reason given; a 👍 has none
+
+    reasons = report_of(storage).reasons
+
+    assert reasons == {
+        "wrong": 2,
+        "misunderstood": 0,
+        "incomplete": 0,
+        "figures": 1,
+        "other": 0,
+        UNSTATED: 1,
+    }
+
+
+def test_thumbs_down_outside_the_period_are_not_counted_by_reason(storage, script: Script):
+    script.answered().thumbs(up=False, reason=Reason.INCOMPLETE)
+    later = START + timedelta(days=1)
+    after = gather(
+        storage.db,
+        since=later,
+        until=later + timedelta(days=7),
+        hours=HOURS,
+        articles=ARTICLES,
+        embedder=HashingEmbedder(),
+    )
+    assert sum(after.reasons.values()) == 0
 
 
 def test_before_since_is_left_out(storage, script: Script):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from report_script import ARTICLES, Script, report_of
 
+from bot.reasons import Reason
 from bot.report.page import render_html
 from bot.types import ReplyKind
 
@@ -35,6 +36,7 @@ TABLES = (
     "table-agents-weekly",
     "table-votes",
     "table-unhelpful",
+    "table-unhelpful-reasons",
     "table-unanswered",
     "table-cited",
     "list-never-cited",
@@ -101,7 +103,8 @@ def browse(page: Path, tmp_path: Path) -> tuple[str, list[str]]:
 def page(storage, script: Script, tmp_path: Path) -> Path:
     script.answered().solved()
     script.conversation, script.customer = "conv-2", "adatum"
-    script.answered(ARTICLES[1]).thumbs(up=False, about=ARTICLES[1]).not_sure()
+    script.answered(ARTICLES[1]).thumbs(up=False, about=ARTICLES[1], reason=Reason.FIGURES)
+    script.not_sure()
     script.conversation, script.customer = "conv-3", "contoso"
     script.escalated().agent_replies(after_hours=1).resolved(after_hours=3)
     with storage.db.write() as session:
@@ -132,6 +135,7 @@ def test_every_chart_and_table_is_in_the_page_chromium_builds(page: Path, tmp_pa
         assert table in found.ids, table
     assert "Confirmed resolved" in dom and "Assumed resolved" in dom
     assert "never added" in dom  # the headline says assumed is not added
+    assert "Outdated or wrong figures" in dom  # the 👎's reason, by its name
     assert "jan@contoso.example" not in dom and "123 4567" not in dom  # masked
 
 
@@ -163,3 +167,14 @@ def test_the_page_is_in_the_agent_language_with_the_definitions(storage, script:
     assert '<html lang="es">' in html
     assert "Resuelto confirmado" in html and "Resuelto supuesto" in html
     assert "default-src 'none'" in html  # the policy forbids loading anything
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_thumbs_down_reasons_are_named_in_the_agent_language(storage, script: Script):
+    script.answered().thumbs(up=False, reason=Reason.MISUNDERSTOOD).thumbs(up=False)
+    html = render_html(report_of(storage), language="es", partner="Northwind")
+    table = html[html.index('id="table-unhelpful-reasons"') :]
+    table = table[: table.index("</table>")]
+    assert '<td>No era mi pregunta</td><td class="n">1</td>' in table
+    assert '<td>Sin motivo indicado</td><td class="n">1</td>' in table
+    assert '<td>Respuesta incorrecta</td><td class="n">0</td>' in table

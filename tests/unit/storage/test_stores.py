@@ -10,6 +10,7 @@ from sqlalchemy import event, text
 
 from bot.conversation.state import ConversationState, PendingOffer, Shown
 from bot.conversation.turns import TurnNote
+from bot.reasons import Reason
 from bot.storage.feedback import Vote
 from bot.storage.stores import Storage
 from bot.tickets.values import OutboxEntry
@@ -71,6 +72,14 @@ def test_feedback_is_kept(storage: Storage, clock: StepClock) -> None:
     ]
     unhelpful = storage.feedback.votes(helpful=False)
     assert [vote.about for vote in unhelpful] == ["card [card ****1111]"]
+
+
+def test_a_thumbs_down_keeps_its_reason(storage: Storage, clock: StepClock) -> None:
+    with storage.db.write() as session:
+        storage.feedback.vote_in(session, "teams", "a:conv-1", False, "x", Reason.INCOMPLETE)
+        storage.feedback.vote_in(session, "teams", "a:conv-1", False, "y")
+
+    assert [v.reason for v in storage.feedback.votes()] == [Reason.INCOMPLETE, None]
 
 
 def test_prune_forgets_old_delivery_records_but_never_undelivered_rows(
