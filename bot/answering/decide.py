@@ -496,7 +496,7 @@ class Answerer:
             if looked_up is not None:
                 return looked_up
             intent = I.POLICY  # no term on the invoices: what the articles say about terms
-        policy = self._policy(
+        return self._policy(
             turn.text,
             intent,
             turn.guess,
@@ -511,7 +511,6 @@ class Answerer:
             mine=turn.mine,
             reading=turn.reading,
         )
-        return self._consistent(policy, turn)
 
     def _lookup(self, turn: _Turn, intent: str) -> Decision | None:
         """A look-up of the customer's invoices; None for a term the invoices do not show."""
@@ -531,7 +530,7 @@ class Answerer:
                 novel=turn.novel,
                 reading=turn.reading,
             )
-            if policy.reply.kind is ReplyKind.ANSWER and policy.reply.text.strip():
+            if policy.reply.kind is ReplyKind.ANSWER:
                 return policy
         if customer is None:
             return Decision(self._which_customer(language), None, (), turn.guess)
@@ -866,6 +865,10 @@ class Answerer:
             body = self._article_body(
                 top.passage, text, customer, mine, today, language, disputing=disputing
             )
+            if not body:  # no sentence of it holds for this customer: as when unsure
+                return self._not_sure(
+                    hits, guess, confidence, evidence, agent=agent, language=language
+                )
             reply = Reply(
                 body, ReplyKind.ANSWER, confidence, (top.passage.citation,), evidence=evidence
             )
@@ -916,21 +919,6 @@ class Answerer:
         )
         return Decision(reply, None, hits, guess, offer=self._likely_category(guess))
 
-    def _consistent(self, decision: Decision, turn: _Turn) -> Decision:
-        """An article's answer of which no sentence holds for the customer (its body is
-        empty, see `_article_body`) is no answer: not sure, as when retrieval is unsure."""
-        reply = decision.reply
-        if reply.kind is not ReplyKind.ANSWER or reply.text.strip():
-            return decision
-        return self._not_sure(
-            decision.hits,
-            turn.guess,
-            reply.confidence,
-            reply.evidence,
-            agent=turn.agent,
-            language=turn.language,
-        )
-
     def _article_body(
         self,
         passage: Passage,
@@ -953,10 +941,10 @@ class Answerer:
         facts = replace(facts, disputing=facts.disputing or disputing)
         check = FactsCheck(text, passage.section, facts, tokenize, passage.language)
         if check.wrong_section(passage.text):
-            return ""  # nothing of it holds for this customer: `_consistent` says not sure
+            return ""  # nothing of it holds for this customer: `_policy` says not sure
         body = extract(passage.text, text, tokenize, prefer, keep=check.consistent)
         if not body:
-            return ""  # nothing holds for this customer: `_consistent` says not sure
+            return ""  # nothing holds for this customer: `_policy` says not sure
         if customer is not None:
             body += self._for_this_customer(passage.path, mine(), today, language)
             body += self._billed_for(text, mine(), language)

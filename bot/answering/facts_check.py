@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from bot.knowledge.customers import Customer
 from bot.knowledge.invoices import Invoice, InvoiceStatus
@@ -122,13 +123,33 @@ class Conflict:
     sentence: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Folder:
-    """What of the knowledge folder the facts are read against."""
+    """What of the knowledge folder the facts are read against. What it says of a plan is
+    read once per plan and language (every answer to that plan's customers checks it)."""
 
     customers: Sequence[Customer]
     passages: Sequence[Passage]
     products: Sequence[str]  # the invoices' product names
+    _priced: dict[tuple[str, str], frozenset[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @cached_property
+    def plans(self) -> frozenset[str]:
+        return frozenset(c.support_plan.lower() for c in self.customers if c.support_plan)
+
+    @cached_property
+    def longest_products_first(self) -> tuple[str, ...]:
+        return tuple(sorted(self.products, key=len, reverse=True))
+
+    def priced(self, facts: OwnFacts, tokenize: Tokenize, language: str) -> frozenset[str]:
+        """`_priced_for` the plan of `facts` in `language`, read the first time it is asked."""
+        key = (facts.plan, language)
+        if key not in self._priced:  # two threads at once both read it: the same value
+            written = [p for p in self.passages if p.language == language]
+            self._priced[key] = _priced_for(facts, written, tokenize, language)
+        return self._priced[key]
 
 
 def own_facts(
@@ -142,16 +163,14 @@ def own_facts(
     `language` say what the customer's plan pays for)."""
     if customer is None:
         return OwnFacts()
-    plans = frozenset(c.support_plan.lower() for c in folder.customers if c.support_plan)
     plan = (customer.support_plan or "").lower()
     facts = OwnFacts(
         plan=plan,
-        plans=plans,
+        plans=folder.plans,
         disputing=any(inv.status is InvoiceStatus.DISPUTED for inv in invoices),
-        products=tuple(sorted(folder.products, key=len, reverse=True)),
+        products=folder.longest_products_first,
     )
-    written = [p for p in folder.passages if p.language == language]
-    priced = _priced_for(facts, written, tokenize, language) if plan else frozenset()
+    priced = folder.priced(facts, tokenize, language) if plan else frozenset()
     return replace(facts, priced=priced)
 
 
