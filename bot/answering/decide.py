@@ -21,10 +21,15 @@ from functools import cached_property
 
 import numpy as np
 
-from bot.answering import invoice_requests, withheld
+from bot.answering import withheld
 from bot.answering.extract import extract
 from bot.answering.facts_check import FactsCheck, Folder, own_facts
-from bot.answering.invoices import InvoiceAsk, collections_outlook, escalation_evidence
+from bot.answering.invoices import requests as invoice_requests
+from bot.answering.invoices.evidence import escalation_evidence
+from bot.answering.invoices.lines import LINE_NOT_FOUND, lines_in_question
+from bot.answering.invoices.outlook import collections_outlook
+from bot.answering.invoices.term import term
+from bot.answering.invoices.values import InvoiceAsk
 from bot.answering.multilingual import (
     Reader,
     in_other_language,
@@ -609,7 +614,7 @@ class Answerer:
         language: str,
     ) -> bool:
         ask = self._ask(text, customer, invoices, date.min, language)
-        return invoice_requests.term(text, ask, state.shown.product) is not None
+        return term(text, ask, state.shown.product) is not None
 
     def named_customer(self, text: str) -> Customer | None:
         """For agents: the customer a question names (name, id or one of its invoice numbers)."""
@@ -698,7 +703,7 @@ class Answerer:
         collections = self.knowledge.partner.collections
         ask = InvoiceAsk(text, customer, invoices, collections, today, language)
         found = invoice_requests.answer(I.LINE, text, extract_slots(text), ask, Shown())
-        not_found = translator(language)(invoice_requests.LINE_NOT_FOUND).partition("{")[0]
+        not_found = translator(language)(LINE_NOT_FOUND).partition("{")[0]
         if found.answer.text.startswith(not_found):
             return ""
         return found.answer.text
@@ -714,9 +719,7 @@ class Answerer:
         names first ("that SQL charge"), and what is withheld or refused."""
         if customer is None:
             return ()
-        lines = invoice_requests.lines_in_question(
-            text, extract_slots(text), mine(), Shown(), today
-        )
+        lines = lines_in_question(text, extract_slots(text), mine(), Shown(), today)
         return (
             escalation_evidence(text, mine(), lines)
             + withheld.agent_evidence(self.knowledge.withheld_of(customer.id))

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from bot.answering.invoice_requests import answer, term, unit_money
-from bot.answering.invoices import InvoiceAsk
+from bot.answering.invoices.render import unit_money
+from bot.answering.invoices.requests import answer
+from bot.answering.invoices.term import term
+from bot.answering.invoices.values import InvoiceAsk
 from bot.conversation.state import Shown
 from bot.knowledge.folder import load_knowledge
 from bot.understanding import intents as I
