@@ -37,7 +37,7 @@ def with_dispute_offer(decision: Decision, language: str) -> Decision:
         return decision
     if shown is None or shown.intent not in _ABOUT_CHARGES:
         return decision
-    if guess.group("escalate") < OFFER_AT:
+    if guess.group(I.ESCALATION_GROUP) < OFFER_AT:
         return decision
     requests = [intent for intent, _p in guess.ranked if I.escalation_category(intent)]
     if not requests or I.escalation_category(requests[0]) != DISPUTE_CATEGORY:

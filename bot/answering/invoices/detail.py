@@ -12,6 +12,7 @@ from bot.conversation.state import Shown
 from bot.knowledge.invoices import Invoice, InvoiceStatus
 from bot.locale import plural_translator, translator
 from bot.understanding import intents as I
+from bot.understanding.intents import Intent
 from bot.understanding.slots import INVOICE_NUMBER
 
 
@@ -46,7 +47,7 @@ def detail(ask: InvoiceAsk) -> InvoiceAnswer:
     return InvoiceAnswer(text, line_table(inv.lines, lang), evidence([inv]))
 
 
-def one_invoice(intent: str, inv: Invoice, ask: InvoiceAsk) -> Lookup:
+def one_invoice(intent: Intent, inv: Invoice, ask: InvoiceAsk) -> Lookup:
     """One invoice in detail, with its dispute and, for a copy, how it was sent."""
     _, lang = translator(ask.language), ask.language
     found = detail(ask.about(inv.number, [inv]))

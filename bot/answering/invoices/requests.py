@@ -17,11 +17,12 @@ from bot.answering.invoices.term import term
 from bot.answering.invoices.values import InvoiceAnswer, InvoiceAsk, Lookup
 from bot.conversation.state import Shown
 from bot.understanding import intents as I
+from bot.understanding.intents import Intent
 from bot.understanding.slots import Slots
 
 
 def answer(
-    intent: str,
+    intent: Intent,
     question: str,
     slots: Slots,
     ask: InvoiceAsk,

@@ -16,6 +16,7 @@ from bot.knowledge.customers import AccountStatus
 from bot.knowledge.invoices import Invoice, InvoiceStatus
 from bot.locale import plural_translator, translator
 from bot.understanding import intents as I
+from bot.understanding.intents import Intent
 
 
 def _open(invoices: Sequence[Invoice]) -> list[Invoice]:
@@ -147,7 +148,7 @@ def recent(ask: InvoiceAsk) -> InvoiceAnswer:
     return InvoiceAnswer(text, invoice_table(latest, ask.today, ask.language), ())
 
 
-_SUMMARIES: dict[str, Callable[[InvoiceAsk], InvoiceAnswer]] = {
+_SUMMARIES: dict[Intent, Callable[[InvoiceAsk], InvoiceAnswer]] = {
     I.BALANCE: balance,
     I.DUE: due,
     I.STATUS: overdue,
@@ -155,7 +156,7 @@ _SUMMARIES: dict[str, Callable[[InvoiceAsk], InvoiceAnswer]] = {
 }
 
 
-def account_summary(intent: str, ask: InvoiceAsk) -> Lookup:
+def account_summary(intent: Intent, ask: InvoiceAsk) -> Lookup:
     """The account-wide answer `intent` asks for (else the balance), naming the disputed
     invoices; `ask.invoices` oldest first."""
     _, lang = translator(ask.language), ask.language
@@ -174,7 +175,7 @@ def account_summary(intent: str, ask: InvoiceAsk) -> Lookup:
     return Lookup(InvoiceAnswer(text, found.table, found.evidence), Shown(intent, open_numbers))
 
 
-def not_on_account(intent: str, missing: Sequence[str], ask: InvoiceAsk) -> Lookup:
+def not_on_account(intent: Intent, missing: Sequence[str], ask: InvoiceAsk) -> Lookup:
     """Nothing named exists: say so and list the recent invoices instead."""
     _ = translator(ask.language)
     text = _(
