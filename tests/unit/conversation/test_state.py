@@ -47,5 +47,5 @@ def test_the_transcript_keeps_the_latest_lines():
 
 
 def test_what_was_shown_before_is_remembered_for_comparisons():
-    first = Shown("invoice.show", ("NW-1",))
-    assert first.then(Shown("invoice.show", ("NW-2",))).earlier == ("NW-1",)
+    first = Shown(I.SHOW, ("NW-1",))
+    assert first.then(Shown(I.SHOW, ("NW-2",))).earlier == ("NW-1",)
