@@ -136,3 +136,12 @@ def test_monthly_lines_say_no_term_end(knowledge):
         "", customer, knowledge.invoices_of("fabrikam"), knowledge.partner.collections, TODAY
     )
     assert term("when does our subscription end", ask) is None  # the articles answer it
+
+
+def test_a_line_reads_the_same_in_its_invoice_and_on_its_own(knowledge):
+    alone = lookup(knowledge, "wingtip", I.LINE, "what is the A100 line on the october invoice")
+    whole = lookup(knowledge, "wingtip", I.SHOW, "show me the october invoice")
+    assert alone.answer.table is not None and whole.answer.table is not None
+    assert alone.answer.table.columns == whole.answer.table.columns
+    assert alone.answer.table.rows[0] in whole.answer.table.rows
+    assert "GBP 2.9720" in alone.answer.table.rows[0]
