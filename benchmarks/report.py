@@ -125,6 +125,8 @@ def _ticket(
     rng: random.Random, who: Who, at: datetime, turns: int, ticket: int, event: int
 ) -> Generator[Row, None, int]:
     """A ticket's rows, its events and its conversation's turns; returns the last event id."""
+    from bot.understanding.intents import escalate_intent  # here: not in the measured child
+
     conversation, customer, _language = who
     category, route = ROUTES[rng.randrange(len(ROUTES))]
     yield (
@@ -155,7 +157,7 @@ def _ticket(
         yield ("ticket_events", (event, ticket, when, "agent", kind, None, None, to))
     yield (
         "turns",
-        turn(at, who, "escalate", f"escalate.{category}", f"ticket:{category}", ticket=ticket),
+        turn(at, who, "escalate", escalate_intent(category), f"ticket:{category}", ticket=ticket),
     )
     for _ in range(turns - 1):
         at += timedelta(minutes=rng.randrange(1, 30))

@@ -48,10 +48,20 @@ from bot.evaluation.runner import Runner  # noqa: E402
 from bot.retrieval.cache import EmbeddingCache  # noqa: E402
 from bot.retrieval.embedder import SentenceTransformerEmbedder, make_embedder  # noqa: E402
 from bot.storage.stores import Storage  # noqa: E402
-from bot.types import Message  # noqa: E402
-from bot.understanding.intents import IntentClassifier, group_of, load_examples  # noqa: E402
+from bot.types import Message, ReplyKind  # noqa: E402
+from bot.understanding import intents as I  # noqa: E402
+from bot.understanding.intents import IntentClassifier, load_examples  # noqa: E402
 
 DATA = Path(os.environ.get("SHARED_DATA") or ROOT.parent / "shared" / "data")
+
+
+# A first turn's expected kind of reply -> the intent group the classifier should give it.
+_GOLD = {
+    ReplyKind.INVOICE: I.INVOICE_GROUP,
+    ReplyKind.ANSWER: I.POLICY,
+    ReplyKind.GREETING: I.GREETING,
+    ReplyKind.OUT_OF_SCOPE: I.NOT_BILLING,
+}
 
 
 def expected_group(conversation: Conversation) -> str | None:
@@ -59,11 +69,16 @@ def expected_group(conversation: Conversation) -> str | None:
     if len(expect.kinds) != 1:
         return None
     kind = expect.kinds[0]
-    if kind == "escalate":
-        return f"escalate.{expect.category}" if expect.category else None
-    return {"invoice": "invoice", "answer": "policy", "greeting": "greeting"}.get(
-        kind, "not_billing" if kind == "out_of_scope" else None
-    )
+    if kind == ReplyKind.ESCALATE:
+        return I.escalate_intent(expect.category) if expect.category else None
+    return _GOLD.get(ReplyKind(kind)) if kind in set(ReplyKind) else None
+
+
+def _short(group: str) -> str:
+    """A column's name: an escalation category as `esc.<id>`, at most 14 characters."""
+    category = I.escalation_category(I.parse_intent(group))
+    name = f"esc.{category}" if category is not None else group
+    return name.replace("microsoft_", "ms_")[:14]
 
 
 def confusion(built: Assistant, conversations: list[Conversation]) -> None:
@@ -75,15 +90,13 @@ def confusion(built: Assistant, conversations: list[Conversation]) -> None:
             continue
         text = conversation.turns[0].say
         guess = answerer.intents.classify(text, answerer.index.embed_query(text))
-        got = guess.intent or "(abstain)"
-        got = got if got.startswith("escalate.") else group_of(got) if guess.intent else got
+        got: str = guess.intent or "(abstain)"
+        if guess.intent is not None and I.escalation_category(guess.intent) is None:
+            got = I.group_of(guess.intent)
         matrix[(gold, got)] += 1
     golds = sorted({g for g, _ in matrix})
     gots = sorted({g for _, g in matrix})
-    short = {
-        g: g.replace("escalate.", "esc.").replace("microsoft_", "ms_")[:14]
-        for g in set(golds) | set(gots)
-    }
+    short = {g: _short(g) for g in set(golds) | set(gots)}
     print("gold \\ predicted".ljust(24) + "".join(short[g].rjust(15) for g in gots))
     for gold in golds:
         print(short[gold].ljust(24) + "".join(str(matrix[(gold, g)]).rjust(15) for g in gots))

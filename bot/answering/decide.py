@@ -22,11 +22,16 @@ from functools import cached_property
 
 import numpy as np
 
-from bot.answering import invoice_requests, withheld
+from bot.answering import withheld
 from bot.answering.extract import extract
 from bot.answering.facts_check import FactsCheck, Folder, own_facts
 from bot.answering.gate import AnswerGate, Signals, ThresholdRule
-from bot.answering.invoices import InvoiceAsk, collections_outlook, escalation_evidence
+from bot.answering.invoices import requests as invoice_requests
+from bot.answering.invoices.evidence import escalation_evidence
+from bot.answering.invoices.lines import LINE_NOT_FOUND, lines_in_question
+from bot.answering.invoices.outlook import collections_outlook
+from bot.answering.invoices.term import term
+from bot.answering.invoices.values import InvoiceAsk
 from bot.answering.multilingual import (
     Reader,
     in_other_language,
@@ -49,7 +54,7 @@ from bot.retrieval.index import Hit, SearchIndex
 from bot.types import Citation, Passage, Reply, ReplyKind
 from bot.understanding import intents as I
 from bot.understanding.explanations import asks_why_a_tax_applies
-from bot.understanding.intents import IntentClassifier, IntentGuess
+from bot.understanding.intents import Intent, IntentClassifier, IntentGuess
 from bot.understanding.language import SERVED_LANGUAGES
 from bot.understanding.slots import Slots, extract_slots, matching_products
 from bot.understanding.spelling import Speller
@@ -188,7 +193,7 @@ def _names_a_line_amount(slots: Slots, invoices: Sequence[Invoice]) -> bool:
 
 def resolved_intent(
     guess: IntentGuess, slots: Slots, state: ConversationState, offer_pending: bool
-) -> str | None:
+) -> Intent | None:
     """The intent, with the conversation's context: a follow-up that only names an
     invoice ("and the previous one?", "how about march") continues the last look-up."""
     intent = guess.intent
@@ -251,7 +256,7 @@ class _Turn:
     novel: bool  # its words are unknown to the folder
 
 
-def _reread(turn: _Turn, intent: str | None, *, across: bool, own: bool) -> str | None:
+def _reread(turn: _Turn, intent: Intent | None, *, across: bool, own: bool) -> Intent | None:
     """The intent once the turn's context is weighed: not ours, a policy question, a term or
     a line of an invoice."""
     slots = turn.slots
@@ -274,7 +279,7 @@ def _reread(turn: _Turn, intent: str | None, *, across: bool, own: bool) -> str 
     return intent
 
 
-def _unsure_and_not_ours(turn: _Turn, intent: str | None, own: bool) -> bool:
+def _unsure_and_not_ours(turn: _Turn, intent: Intent | None, own: bool) -> bool:
     """An unsure look-up that names nothing of the customer's is not ours when its words
     are unknown to the folder ("how many onions do i have on hand") or when its single
     likeliest reading is "not billing", the look-ups winning only together ("any new
@@ -447,7 +452,7 @@ class Answerer:
         reply = Reply(found.text, ReplyKind.INVOICE, 1.0, table=found.table)
         return Decision(reply, None, (), turn.guess, Shown(I.REMINDED))
 
-    def _dialogue_reply(self, turn: _Turn, intent: str | None) -> Decision | None:
+    def _dialogue_reply(self, turn: _Turn, intent: Intent | None) -> Decision | None:
         """The replies to the dialogue itself: a yes or no to a pending offer, a yes to a
         request already handed over, a greeting or thanks; None for a question."""
         state, guess = turn.state, turn.guess
@@ -467,7 +472,7 @@ class Answerer:
             return Decision(reply, None, (), guess, state.shown)
         return None
 
-    def _offer_reply(self, turn: _Turn, intent: str) -> Decision:
+    def _offer_reply(self, turn: _Turn, intent: Intent) -> Decision:
         """A yes or no to a ticket offer; the ticket carries the invoice lines of the
         question the offer answered."""
         state = turn.state
@@ -478,7 +483,7 @@ class Answerer:
         evidence = self._invoice_evidence(asked, turn.customer, turn.mine, turn.today)
         return replace(accepted, reply=replace(accepted.reply, evidence=evidence))
 
-    def _answer(self, turn: _Turn, intent: str | None, own: bool) -> Decision:
+    def _answer(self, turn: _Turn, intent: Intent | None, own: bool) -> Decision:
         """A question: a request a person takes, a look-up of the account, or the articles.
         `intent` None: retrieval decides (a "yes" to nothing is None here)."""
         category = I.escalation_category(intent)
@@ -518,7 +523,7 @@ class Answerer:
             reading=turn.reading,
         )
 
-    def _lookup(self, turn: _Turn, intent: str) -> Decision | None:
+    def _lookup(self, turn: _Turn, intent: Intent) -> Decision | None:
         """A look-up of the customer's invoices; None for a term the invoices do not show."""
         text, customer, language = turn.text, turn.customer, turn.language
         if customer is None and not _ABOUT_AN_ACCOUNT.search(text):
@@ -564,7 +569,7 @@ class Answerer:
 
     def _across(
         self,
-        intent: str,
+        intent: Intent,
         text: str,
         today: date,
         language: str,
@@ -615,7 +620,7 @@ class Answerer:
         language: str,
     ) -> bool:
         ask = self._ask(text, customer, invoices, date.min, language)
-        return invoice_requests.term(text, ask, state.shown.product) is not None
+        return term(text, ask, state.shown.product) is not None
 
     def named_customer(self, text: str) -> Customer | None:
         """For agents: the customer a question names (name, id or one of its invoice numbers)."""
@@ -653,7 +658,7 @@ class Answerer:
 
     def _offer_answer(
         self,
-        intent: str,
+        intent: Intent,
         guess: IntentGuess,
         state: ConversationState,
         language: str = DEFAULT_LANGUAGE,
@@ -704,7 +709,7 @@ class Answerer:
         collections = self.knowledge.partner.collections
         ask = InvoiceAsk(text, customer, invoices, collections, today, language)
         found = invoice_requests.answer(I.LINE, text, extract_slots(text), ask, Shown())
-        not_found = translator(language)(invoice_requests.LINE_NOT_FOUND).partition("{")[0]
+        not_found = translator(language)(LINE_NOT_FOUND).partition("{")[0]
         if found.answer.text.startswith(not_found):
             return ""
         return found.answer.text
@@ -720,9 +725,7 @@ class Answerer:
         names first ("that SQL charge"), and what is withheld or refused."""
         if customer is None:
             return ()
-        lines = invoice_requests.lines_in_question(
-            text, extract_slots(text), mine(), Shown(), today
-        )
+        lines = lines_in_question(text, extract_slots(text), mine(), Shown(), today)
         return (
             escalation_evidence(text, mine(), lines)
             + withheld.agent_evidence(self.knowledge.withheld_of(customer.id))
@@ -760,7 +763,7 @@ class Answerer:
 
     def _invoice(
         self,
-        intent: str,
+        intent: Intent,
         text: str,
         slots: Slots,
         ask: InvoiceAsk,
@@ -797,7 +800,7 @@ class Answerer:
     def _policy(  # noqa: PLR0913 (what `_read` found; next: take the `_Turn` record whole)
         self,
         text: str,
-        intent: str | None,
+        intent: Intent | None,
         guess: IntentGuess,
         agent: bool,
         query: np.ndarray,
@@ -924,7 +927,7 @@ class Answerer:
         confidence: float,
         threshold: float,
         guess: IntentGuess,
-        intent: str | None,
+        intent: Intent | None,
         reads: str,
         language: str,
         *,
@@ -936,17 +939,16 @@ class Answerer:
         """What the gate weighs: the passage's scores, the classifier's view, the message."""
         article = _article(top.passage.path)
         others = [h.similarity for h in hits if _article(h.passage.path) != article]
-        groups = dict(guess.groups)
         return Signals(
             confidence=confidence,
             similarity=top.similarity,
             coverage=top.coverage,
             above_rule=confidence - threshold,
             lead=top.similarity - max(others, default=0.0),
-            policy=groups.get(I.POLICY, 0.0),
-            not_billing=groups.get(I.NOT_BILLING, 0.0),
-            request=groups.get("escalate", 0.0),
-            lookup=groups.get("invoice", 0.0),
+            policy=guess.group(I.group_of(I.POLICY)),
+            not_billing=guess.group(I.group_of(I.NOT_BILLING)),
+            request=guess.group(I.ESCALATION_GROUP),
+            lookup=guess.group(I.INVOICE_GROUP),
             unknown=0.0 if reading else self.known.unknown_share(text, language),
             words=math.log1p(len(text.split())),
             own=own,

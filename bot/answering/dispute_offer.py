@@ -4,8 +4,9 @@ Customers disagree with a charge without saying "dispute" ("those disk hours can
 ours"). When the classifier is sure, the message is a dispute and opens its ticket (see
 `Answerer.decide`). When it is not, and the look-up of the line wins, the customer still gets
 the line's figures, followed by an offer to open the dispute ticket for it ("yes" accepts;
-the ticket carries the message and the line, see `bot.answering.invoices.escalation_evidence`):
-a wrong offer costs one sentence, a missed dispute costs the customer a second message.
+the ticket carries the message and the line, see `escalation_evidence` in
+`bot.answering.invoices.evidence`): a wrong offer costs one sentence, a missed dispute costs
+the customer a second message.
 
 An offer is made when the requests the message may be (the escalation group of intents)
 hold at least `OFFER_AT` of the classifier's probability and the likeliest of them is the
@@ -36,7 +37,7 @@ def with_dispute_offer(decision: Decision, language: str) -> Decision:
         return decision
     if shown is None or shown.intent not in _ABOUT_CHARGES:
         return decision
-    if guess.group("escalate") < OFFER_AT:
+    if guess.group(I.ESCALATION_GROUP) < OFFER_AT:
         return decision
     requests = [intent for intent, _p in guess.ranked if I.escalation_category(intent)]
     if not requests or I.escalation_category(requests[0]) != DISPUTE_CATEGORY:

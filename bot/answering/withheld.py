@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from bot.answering.invoices import InvoiceAnswer
+from bot.answering.invoices.values import InvoiceAnswer
 from bot.knowledge.invoices import WithheldInvoice
 from bot.knowledge.problems import Problem
 from bot.locale import SOURCE_LANGUAGE, translator

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.answering.invoices import collections_outlook
+from bot.answering.invoices.outlook import collections_outlook
 from bot.channel import OutboxEvent
 from bot.collections.digest import digest, digest_key
 from bot.collections.facts import TEAMS, read_facts

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.understanding.intents import Intent, parse_intent
+
 OFFER_LIFETIME = timedelta(minutes=30)
 
 
@@ -33,7 +35,7 @@ class PendingOffer:
 class Shown:
     """What the last reply was about."""
 
-    intent: str | None = None
+    intent: Intent | None = None
     invoices: tuple[str, ...] = ()  # invoice numbers, in the order shown
     product: str | None = None
     article: str | None = None  # path of the cited article
@@ -101,7 +103,7 @@ class ConversationState:
             return cls(
                 language=str(data.get("language") or "en"),
                 shown=Shown(
-                    shown.get("intent"),
+                    parse_intent(str(shown["intent"])) if shown.get("intent") else None,
                     tuple(shown.get("invoices") or ()),
                     shown.get("product"),
                     shown.get("article"),

@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NewType
 
 import numpy as np
 import yaml
@@ -37,69 +37,109 @@ log = logging.getLogger(__name__)
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
+# What a message asks for: one of the named intents below, or `escalate.<category id>`
+# (`escalate_intent`). Code names an intent by its constant here, never by its spelling (a
+# test enforces it); a stored spelling becomes an Intent again through `parse_intent`.
+Intent = NewType("Intent", str)
+
 # Invoice look-ups: computed from the asker's own invoices.
-BALANCE = "invoice.balance"
-DUE = "invoice.due"
-STATUS = "invoice.status"  # paid / overdue / what collections does next
-SHOW = "invoice.show"  # one invoice: by number, month or relative reference
-LINE = "invoice.line"  # what one line or charge is
-COMPARE = "invoice.compare"
-RECENT = "invoice.recent"
-COPY = "invoice.copy"  # send a copy (the PDF)
-TERM = "invoice.term"  # when a subscription's term ends (renews)
-POLICY = "policy"
-YES = "offer.yes"
-NO = "offer.no"
-GREETING = "greeting"
+BALANCE = Intent("invoice.balance")
+DUE = Intent("invoice.due")
+STATUS = Intent("invoice.status")  # paid / overdue / what collections does next
+SHOW = Intent("invoice.show")  # one invoice: by number, month or relative reference
+LINE = Intent("invoice.line")  # what one line or charge is
+COMPARE = Intent("invoice.compare")
+RECENT = Intent("invoice.recent")
+COPY = Intent("invoice.copy")  # send a copy (the PDF)
+TERM = Intent("invoice.term")  # when a subscription's term ends (renews)
+POLICY = Intent("policy")
+YES = Intent("offer.yes")
+NO = Intent("offer.no")
+GREETING = Intent("greeting")
 # "thanks, that solved it", "perfect": the customer says the answer resolved their question
 # (the resolution report's *confirmed*; a bare "thanks" or "bye" stays a greeting).
-SOLVED = "solved"
-NOT_BILLING = "not_billing"
-ESCALATE = "escalate."  # prefix: escalate.<category id of escalation.yaml>
+SOLVED = Intent("solved")
+NOT_BILLING = Intent("not_billing")
+_ESCALATE = "escalate."  # prefix: escalate.<category id of escalation.yaml>
 
 INVOICE_INTENTS = frozenset({BALANCE, DUE, STATUS, SHOW, LINE, COMPARE, RECENT, COPY, TERM})
 # Agents' questions across customers, answered from the collections plan (bot/collections);
 # asked by a customer, or by an agent about one customer, they are that customer's look-up.
-OVERDUE_CUSTOMERS = "collections.overdue"  # which customers are overdue
-DUE_CUSTOMERS = "collections.due"  # who has invoices due this week
+OVERDUE_CUSTOMERS = Intent("collections.overdue")  # which customers are overdue
+DUE_CUSTOMERS = Intent("collections.due")  # who has invoices due this week
 ACROSS_CUSTOMERS = {OVERDUE_CUSTOMERS: STATUS, DUE_CUSTOMERS: DUE}
 # An agent's question about one customer's collections history ("when was X last reminded"),
 # answered from what was sent; asked by a customer, it is their invoices' status.
-REMINDED = "collections.reminded"
+REMINDED = Intent("collections.reminded")
+
+NAMED = frozenset(
+    {
+        *INVOICE_INTENTS,
+        POLICY,
+        YES,
+        NO,
+        GREETING,
+        SOLVED,
+        NOT_BILLING,
+        *ACROSS_CUSTOMERS,
+        REMINDED,
+    }
+)
+
+# Groups of intents that lead to the same kind of reply (`group_of`); any other intent is
+# a group of its own.
+INVOICE_GROUP = "invoice"
+ESCALATION_GROUP = "escalate"
+COURTESY_GROUP = "courtesy"
 
 
-def is_invoice(intent: str | None) -> bool:
+def is_invoice(intent: Intent | None) -> bool:
     return intent in INVOICE_INTENTS
 
 
-def escalate_intent(category_id: str) -> str:
+def escalate_intent(category_id: str) -> Intent:
     """The intent of escalating to an escalation.yaml category: `escalate.<id>`."""
-    return ESCALATE + category_id
+    return Intent(_ESCALATE + category_id)
 
 
-def escalation_category(intent: str | None) -> str | None:
+def escalation_category(intent: Intent | None) -> str | None:
     """The escalation.yaml category id an `escalate.<id>` intent names, else None."""
-    if intent and intent.startswith(ESCALATE):
-        return intent[len(ESCALATE) :]
+    if intent and intent.startswith(_ESCALATE):
+        return intent[len(_ESCALATE) :]
     return None
+
+
+def parse_intent(spelling: str) -> Intent | None:
+    """The intent a stored or configured spelling names (a named intent, or `escalate.<id>`
+    with an id), else None."""
+    if spelling in NAMED or (spelling.startswith(_ESCALATE) and spelling != _ESCALATE):
+        return Intent(spelling)
+    return None
+
+
+def _parsed(spelling: str, where: object) -> Intent:
+    intent = parse_intent(spelling)
+    if intent is None:
+        raise BotError(f"{where}: unknown intent {spelling!r}")
+    return intent
 
 
 @dataclass(frozen=True, slots=True)
 class Example:
     text: str
-    intent: str
+    intent: Intent
 
 
-def group_of(intent: str) -> str:
+def group_of(intent: Intent) -> str:
     """Intents that lead to the same kind of reply form a group: every invoice look-up,
     every escalation category, the courtesies (a greeting or thanks, and thanks that say
     the question is solved: "ok, thanks!" may split between the two and still be sure)."""
     if intent in INVOICE_INTENTS or intent in ACROSS_CUSTOMERS or intent == REMINDED:
-        return "invoice"
-    if intent.startswith(ESCALATE):
-        return "escalate"
+        return INVOICE_GROUP
+    if escalation_category(intent) is not None:
+        return ESCALATION_GROUP
     if intent in (GREETING, SOLVED):
-        return "courtesy"
+        return COURTESY_GROUP
     return intent
 
 
@@ -111,12 +151,12 @@ class IntentGuess:
     of all escalation categories, of policy, ...), then within the group: "when is it due"
     may split its probability between two look-ups and still be surely a look-up."""
 
-    intent: str | None
+    intent: Intent | None
     confidence: float  # the probability of the intent's group
-    ranked: tuple[tuple[str, float], ...]  # the best few intents with their probabilities
+    ranked: tuple[tuple[Intent, float], ...]  # the best few intents with their probabilities
     groups: tuple[tuple[str, float], ...] = ()  # every group, most probable first
 
-    def probability(self, intent: str) -> float:
+    def probability(self, intent: Intent) -> float:
         return next((p for i, p in self.ranked if i == intent), 0.0)
 
     def group(self, name: str) -> float:
@@ -138,13 +178,14 @@ def load_examples(
         intents = data.get("intents")
         if not isinstance(intents, dict):
             raise BotError(f"{path}: expected an 'intents:' mapping of intent -> examples")
-        for intent, texts in intents.items():
+        for spelling, texts in intents.items():
+            intent = _parsed(str(spelling), path)
             category_id = escalation_category(intent)
             if category_id is not None and category_id not in categories:
                 continue
             if not isinstance(texts, list):
                 raise BotError(f"{path}: intent {intent!r} needs a list of examples")
-            examples += [Example(str(t), str(intent)) for t in texts if str(t).strip()]
+            examples += [Example(str(t), intent) for t in texts if str(t).strip()]
     for category in rules.categories:
         examples += [Example(t, escalate_intent(category.id)) for t in category.examples]
         examples += [Example(t, POLICY) for t in category.counter_examples]
@@ -170,7 +211,7 @@ def examples_key(examples: Sequence[Example], model: str, *settings: object) -> 
 class _Fit:
     """A fitted model as plain arrays: softmax(features @ coef.T + intercept)."""
 
-    intents: tuple[str, ...]
+    intents: tuple[Intent, ...]
     coef: np.ndarray  # (intents, embedding dimensions + n-grams)
     intercept: np.ndarray
     ngrams: tuple[str, ...]  # the TF-IDF vocabulary, in column order
@@ -195,8 +236,11 @@ class _Fit:
         """The fit saved at `path`, or None when there is none or it cannot be read."""
         try:
             with np.load(path, allow_pickle=False) as saved:
+                intents = tuple(parse_intent(str(i)) for i in saved["intents"])
+                if None in intents:  # saved by a version with other intents: fit again
+                    return None
                 return cls(
-                    tuple(str(i) for i in saved["intents"]),
+                    tuple(i for i in intents if i is not None),
                     saved["coef"],
                     saved["intercept"],
                     tuple(str(n) for n in saved["ngrams"]),
@@ -336,7 +380,7 @@ def _fit(
     model.fit(features, [e.intent for e in examples])
     vocabulary = sorted(lexical.vocabulary_.items(), key=lambda pair: pair[1])
     return _Fit(
-        tuple(str(c) for c in model.classes_),
+        tuple(_parsed(str(c), "the fitted model") for c in model.classes_),
         np.asarray(model.coef_),
         np.asarray(model.intercept_),
         tuple(n for n, _ in vocabulary),

@@ -120,3 +120,42 @@ def test_a_status_or_event_literal_lives_only_in_its_own_module():
                 if (name, word) not in NOT_A_STATUS:
                     offenders.append(f"{name}:{constant.lineno}: {word!r}")
     assert offenders == []
+
+
+BENCHMARKS = BOT.parent / "benchmarks"
+# Intent spellings that are also a JSON field name (a card button's `"solved": true`).
+INTENT_FIELD_NAMES = {"solved"}
+
+
+def _intent_literals(tree: ast.AST) -> list[ast.Constant]:
+    """The intent spellings `tree` compares, keys a dict with or matches (`x == "policy"`),
+    and every string that starts with the escalation prefix (`"escalate."`, in a comparison,
+    a `startswith`, an f-string): only bot/understanding/intents.py spells either."""
+    from bot.understanding import intents as I
+
+    prefix = I.escalate_intent("")
+    found: list[ast.Constant] = []
+    for node in ast.walk(tree):
+        found += [c for c in _string_constants(node) if c.value in I.NAMED]
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found += [node] if node.value.startswith(prefix) else []
+    return [c for c in found if c.value not in INTENT_FIELD_NAMES]
+
+
+def _intent_offenders(paths: list[Path]) -> list[str]:
+    offenders = []
+    for path in paths:
+        name = path.relative_to(BOT.parent).as_posix()
+        if name == "bot/understanding/intents.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        offenders += [f"{name}:{c.lineno}: {c.value!r}" for c in _intent_literals(tree)]
+    return sorted(set(offenders))
+
+
+def test_an_intent_is_named_by_its_constant_outside_its_module():
+    """Code compares intents with the constants of bot/understanding/intents.py (and reads an
+    escalation's category with `escalation_category`), never with their spelling: renaming
+    an intent then breaks no comparison silently."""
+    paths = [*BOT.rglob("*.py"), *ADAPTERS.rglob("*.py"), *BENCHMARKS.rglob("*.py")]
+    assert _intent_offenders(paths) == []

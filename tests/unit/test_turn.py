@@ -14,6 +14,7 @@ from bot.app import Assistant, build_assistant
 from bot.conversation.state import ConversationState, Shown
 from bot.storage.turn import INLINE_LEASE
 from bot.types import Message, Reply, ReplyKind
+from bot.understanding import intents as I
 from tests.conftest import NOW, FlakyEmbedder
 
 FABRIKAM_TENANT = "773b8029-5aa8-44f9-ac6b-dd386c30c50f"
@@ -114,11 +115,11 @@ def test_the_conversation_state_is_written_in_the_turns_commit(assistant):
     storage = assistant.storage
     message = teams("Hola", event_id="act-2")
     with storage.turn(message, storage.before_turn(message)) as turn:
-        turn.state = replace(turn.state, language="es", shown=Shown("balance", ("NW-1",)))
+        turn.state = replace(turn.state, language="es", shown=Shown(I.BALANCE, ("NW-1",)))
         turn.reply(Reply("¿Abro un ticket?", ReplyKind.NOT_SURE))
 
     kept = storage.conversations.state("teams", "conv-1")
-    assert kept == ConversationState(language="es", shown=Shown("balance", ("NW-1",)))
+    assert kept == ConversationState(language="es", shown=Shown(I.BALANCE, ("NW-1",)))
     again = teams("x", "act-3")
     with pytest.raises(RuntimeError), storage.turn(again, storage.before_turn(again)) as turn:
         turn.state = ConversationState()

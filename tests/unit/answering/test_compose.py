@@ -6,6 +6,7 @@ from bot.answering.scope import CategoryMatch
 from bot.conversation.state import ConversationState, Shown
 from bot.knowledge.escalation import Category
 from bot.types import Citation, Reply, ReplyKind, Table
+from bot.understanding import intents as I
 
 DUE = Decision(
     Reply(
@@ -14,7 +15,7 @@ DUE = Decision(
         1.0,
         table=Table(("Invoice", "Due"), (("A-1", "2 Dec"),)),
     ),
-    shown=Shown("invoice.due", ("A-1",)),
+    shown=Shown(I.DUE, ("A-1",)),
 )
 CARD = Decision(
     Reply(
@@ -23,7 +24,7 @@ CARD = Decision(
         0.6,
         (Citation("Paying", "Cards", "articles/pay.md"),),
     ),
-    shown=Shown("policy", article="articles/pay.md"),
+    shown=Shown(I.POLICY, article="articles/pay.md"),
 )
 UNSURE = Decision(Reply("I'm not sure.", ReplyKind.NOT_SURE, 0.2), offer="billing_dispute")
 ELSEWHERE = Decision(Reply("Billing only.", ReplyKind.OUT_OF_SCOPE, 0.1), offer="human_request")

@@ -11,6 +11,7 @@ from bot.config import load_settings
 from bot.conversation.state import ConversationState, Shown
 from bot.retrieval.embedder import HashingEmbedder
 from bot.types import ReplyKind
+from bot.understanding import intents as I
 from bot.understanding.intents import IntentGuess
 from bot.understanding.slots import extract_slots
 from tests.conftest import SAMPLE_KNOWLEDGE
@@ -58,12 +59,12 @@ def resolved_after(shown: Shown, text: str, intent: str, confidence: float) -> s
 
 
 def test_right_after_a_request_an_unsure_look_up_naming_its_invoice_asks_about_the_request():
-    handed_over = Shown("escalate.billing_dispute", ("NW-2026-0466",))
+    handed_over = Shown(I.escalate_intent("billing_dispute"), ("NW-2026-0466",))
     text = "so do we still have to pay the rest of october?"
     unsure, sure = LOOKUP_AFTER_POLICY - 0.1, LOOKUP_AFTER_POLICY + 0.1
 
     assert resolved_after(handed_over, text, "invoice.due", unsure) == "policy"
     assert resolved_after(handed_over, text, "invoice.due", sure) == "invoice.due"
     # after an invoice was shown, the same unsure look-up stays a look-up
-    shown = Shown("invoice.show", ("NW-2026-0466",))
+    shown = Shown(I.SHOW, ("NW-2026-0466",))
     assert resolved_after(shown, text, "invoice.due", unsure) == "invoice.due"

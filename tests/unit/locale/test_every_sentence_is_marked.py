@@ -184,7 +184,7 @@ ALLOWED: dict[str, set[str]] = {
         "collections policy: suspension for non-payment",  # a search query
         ".{}.md",  # a file name
     },
-    "bot/answering/invoice_requests.py": {  # words read in a question about a line
+    "bot/answering/invoices/lines.py": {  # words read in a question about a line
         "purchas",
         "bought",
         "buy",

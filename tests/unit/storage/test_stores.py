@@ -15,6 +15,7 @@ from bot.storage.feedback import Vote
 from bot.storage.stores import Storage
 from bot.tickets.values import OutboxEntry
 from bot.types import Reply, ReplyKind
+from bot.understanding import intents as I
 from tests.unit.tickets.ticket_twins import StepClock, open_refund_ticket
 
 
@@ -123,7 +124,7 @@ def test_conversation_state_is_kept_per_conversation(storage: Storage) -> None:
     storage.conversations.remember("teams", "a:conv-1", {"serviceUrl": "https://one"}, None)
     expires = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
     offer = PendingOffer("refund_or_credit", "can I get a refund?", expires)
-    state = ConversationState(language="es", shown=Shown("detail", ("NW-1",)), pending_offer=offer)
+    state = ConversationState(language="es", shown=Shown(I.SHOW, ("NW-1",)), pending_offer=offer)
 
     with storage.db.write() as session:
         assert storage.conversations.save_state_in(session, "teams", "a:conv-1", state, over=0)

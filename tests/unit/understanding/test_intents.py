@@ -66,6 +66,21 @@ def test_thanks_split_between_greeting_and_solved_is_still_a_courtesy():
     assert I.group_of(I.POLICY) == I.POLICY
 
 
+def test_a_spelling_is_parsed_into_a_named_intent_or_an_escalation():
+    assert I.parse_intent("invoice.balance") == I.BALANCE
+    legal = I.parse_intent("escalate.legal")
+    assert legal is not None and I.escalation_category(legal) == "legal"
+    assert I.escalation_category(I.BALANCE) is None
+    assert I.parse_intent("escalate.") is None
+    assert I.parse_intent("invoice.renamed") is None
+
+
+def test_an_unknown_intent_in_the_examples_is_refused(tmp_path):
+    (tmp_path / "en.yaml").write_text("intents:\n  invoice.renamed: [how much]\n")
+    with pytest.raises(BotError, match="unknown intent"):
+        I.load_examples(RULES, folder=tmp_path)
+
+
 def test_scores_are_probabilities_over_every_intent(classifier):
     result = guess(classifier, "zzzz qqqq")
     assert 0.0 <= result.confidence <= 1.0

@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from bot.answering.invoice_requests import answer
-from bot.answering.invoices import InvoiceAsk
+from bot.answering.invoices.requests import answer
+from bot.answering.invoices.values import InvoiceAsk
 from bot.answering.withheld import qualify
 from bot.conversation.state import Shown
 from bot.knowledge.folder import load_knowledge

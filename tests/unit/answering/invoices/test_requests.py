@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from bot.answering.invoice_requests import answer, term, unit_money
-from bot.answering.invoices import InvoiceAsk
+from bot.answering.invoices.render import unit_money
+from bot.answering.invoices.requests import answer
+from bot.answering.invoices.term import term
+from bot.answering.invoices.values import InvoiceAsk
 from bot.conversation.state import Shown
 from bot.knowledge.folder import load_knowledge
 from bot.understanding import intents as I
@@ -134,3 +136,12 @@ def test_monthly_lines_say_no_term_end(knowledge):
         "", customer, knowledge.invoices_of("fabrikam"), knowledge.partner.collections, TODAY
     )
     assert term("when does our subscription end", ask) is None  # the articles answer it
+
+
+def test_a_line_reads_the_same_in_its_invoice_and_on_its_own(knowledge):
+    alone = lookup(knowledge, "wingtip", I.LINE, "what is the A100 line on the october invoice")
+    whole = lookup(knowledge, "wingtip", I.SHOW, "show me the october invoice")
+    assert alone.answer.table is not None and whole.answer.table is not None
+    assert alone.answer.table.columns == whole.answer.table.columns
+    assert alone.answer.table.rows[0] in whole.answer.table.rows
+    assert "GBP 2.9720" in alone.answer.table.rows[0]

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from bot.answering.invoice_requests import answer
-from bot.answering.invoices import InvoiceAsk
+from bot.answering.invoices.requests import answer
+from bot.answering.invoices.values import InvoiceAsk
 from bot.conversation.state import Shown
 from bot.knowledge.customers import Customer
 from bot.knowledge.invoices import Invoice, InvoiceLine
