@@ -566,6 +566,15 @@ def _print_conversations(run: ConversationRun, held: CrossValidation | None) -> 
     help="JSONL file of labelled questions, asked of --corpus (repeatable).",
 )
 @click.option(
+    "--out-of-scope",
+    "out_of_scope",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL of messages the folder must not answer ({text}), asked of the configured "
+    'folder; lines with a validation "split" (val, oos_val) or an "intent" other than '
+    '"oos" are left out (repeatable).',
+)
+@click.option(
     "--corpus",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Knowledge folder the --questions are asked of (default: the configured one).",
@@ -580,6 +589,7 @@ def train_gate(
     ctx: click.Context,
     conversations: tuple[Path, ...],
     questions: tuple[Path, ...],
+    out_of_scope: tuple[Path, ...],
     corpus: Path | None,
     out: Path | None,
 ) -> None:
@@ -590,21 +600,32 @@ def train_gate(
     from bot.answering.gate import SHIPPED, fit, out_of_fold
     from bot.evaluation.conversations import load_conversations
     from bot.evaluation.gate_rows import conversation_rows, question_rows
-    from bot.evaluation.questions import load_questions
+    from bot.evaluation.questions import load_out_of_scope, load_questions
     from bot.evaluation.runner import Runner
 
-    if not conversations and not questions:
-        raise click.UsageError("give --conversations FILE or --questions FILE (or both)")
+    if not (conversations or questions or out_of_scope):
+        raise click.UsageError("give --conversations, --questions or --out-of-scope FILEs")
     settings = settings_of(ctx)
     rows = []
     with clear_errors():
-        if conversations:
+        if conversations or out_of_scope:
             with Runner.scratch(lambda s: assistant_with_progress(settings, storage=s)) as runner:
-                answerer = runner.assistant.answerer
+                assistant = runner.assistant
                 for path in conversations:
                     labelled = load_conversations(path)
                     rows += conversation_rows(
-                        answerer, lambda c: runner.turns(c, run="train"), labelled, _named(path)
+                        assistant.answerer,
+                        lambda c: runner.turns(c, run="train"),
+                        labelled,
+                        _named(path),
+                    )
+                for path in out_of_scope:
+                    rows += question_rows(
+                        assistant.answerer,
+                        load_out_of_scope(path),
+                        date.today(),
+                        assistant.detector.language_of,
+                        _named(path),
                     )
         if questions:
             asked = settings.model_copy(update={"knowledge_dir": corpus}) if corpus else settings

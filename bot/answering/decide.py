@@ -60,6 +60,8 @@ from bot.understanding.slots import Slots, extract_slots, matching_products
 from bot.understanding.spelling import Speller
 from bot.understanding.vocabulary import Vocabulary
 
+# The thresholds below say how sure retrieval must be; the answer gate (bot/answering/gate.py),
+# learned from labelled turns, weighs a passage's margin to them with what else it measured.
 # Below this confidence, the best article is unrelated to the message.
 UNRELATED = 0.25
 # A short message the classifier takes for a policy question is answered from a less sure

@@ -48,6 +48,25 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
+def load_out_of_scope(path: Path) -> list[Question]:
+    """Messages the folder must not answer (`{"text"}` a line), as questions with no gold
+    file. Lines marked for validation (a `split` ending in "val") are what tests measure and
+    are left out, as are lines of another `intent` than "oos" (CLINC's banking intents)."""
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            text = str(record["text"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BotError(f"{path}:{number}: not a message record ({exc})") from None
+        held = str(record.get("split", "")).endswith("val")
+        if not held and record.get("intent", "oos") == "oos":
+            questions.append(Question(text, (), False))
+    return questions
+
+
 def file_of(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 

@@ -138,5 +138,5 @@ def test_the_shipped_gate_loads_with_the_rows_it_was_fit_on():
     assert gate is not None and SHIPPED.is_file()
     assert gate.features == FEATURES
     assert {row.right for row in gate.rows} == {True, False}
-    # the rows come from both development sets and both question files
-    assert len({row.source for row in gate.rows}) == 4
+    # both development sets, both question files and the out-of-scope messages
+    assert len({row.source for row in gate.rows}) == 5

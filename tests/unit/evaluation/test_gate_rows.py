@@ -44,3 +44,35 @@ def test_a_held_fold_is_answered_by_a_gate_fit_without_its_conversations():
     assert "c3" not in {row.group for row in refit.rows}
     rule = ThresholdRule()
     assert held_out(rule, held) is rule  # nothing learned: the same gate
+
+
+def test_out_of_scope_messages_leave_out_validation_lines_and_other_intents(tmp_path):
+    import json
+
+    from bot.evaluation.questions import load_out_of_scope
+
+    path = tmp_path / "oos.jsonl"
+    lines = [
+        {"text": "what is the tallest tree", "intent": "oos", "split": "oos_train"},
+        {"text": "is the zoo open today", "intent": "oos", "split": "oos_val"},
+        {"text": "what is my bank balance", "intent": "balance", "split": "train"},
+        {"text": "tell me a joke"},
+    ]
+    path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+
+    questions = load_out_of_scope(path)
+
+    assert [q.question for q in questions] == ["what is the tallest tree", "tell me a joke"]
+    assert all(not q.in_scope and not q.gold_paths for q in questions)
+
+
+def test_a_line_that_is_no_message_is_named(tmp_path):
+    import pytest
+
+    from bot.errors import BotError
+    from bot.evaluation.questions import load_out_of_scope
+
+    path = tmp_path / "oos.jsonl"
+    path.write_text('{"text": "fine"}\n{"words": "no text"}\n', encoding="utf-8")
+    with pytest.raises(BotError, match=r"oos\.jsonl:2: not a message record"):
+        load_out_of_scope(path)
