@@ -2,7 +2,12 @@
 of reply, the intent understood, the topic and the ticket. The resolution report
 (`bot.report`) tells each episode's outcome from these rows, the tickets and the votes.
 
-Written in the turn's own transaction, so a redelivered event is never counted twice.
+Written in the turn's own transaction, so a redelivered event is never counted twice. Each
+row also records its episode (`bot.report.outcomes`): the episode of the conversation's last
+turn, unless 24 h of silence passed or one of the conversation's tickets was resolved since
+(then the turn opens one, and is its own episode's id). Decided here, once per turn, so the
+report groups turns by a stored number instead of working episodes out over every turn of
+its period.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import delete, insert
+from sqlalchemy import ColumnElement, Subquery, delete, func, insert, literal, select
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
+from bot.report.outcomes import EPISODE_GAP
 from bot.storage.database import Database
-from bot.storage.models import TurnRow
+from bot.storage.models import TicketEventRow, TicketRow, TurnRow
+from bot.tickets.status import Status
+from bot.tickets.values import HistoryKind
 from bot.types import Action, Reply, ReplyKind
 
 # Replies that say nothing about the customer's question: not a turn of an episode.
@@ -76,26 +84,71 @@ class TurnLog:
         if reply.kind in UNCOUNTED:
             return
         topic = topic_of(reply, note)
-        conn.execute(
-            insert(TurnRow).values(
-                at=self._db.now(),
-                channel=channel,
-                conversation=conversation,
-                customer_id=note.customer_id,
-                language=reply.language,
-                kind=str(reply.kind),
-                intent=note.intent,
-                topic=None if topic is None else topic[:TOPIC_LIMIT],
-                ticket_id=_ticket_id(reply),
-                offered=offered,
-            )
-        )
+        now = self._db.now()
+        values = {
+            "at": now,
+            "channel": channel,
+            "conversation": conversation,
+            "customer_id": note.customer_id,
+            "language": reply.language,
+            "kind": str(reply.kind),
+            "intent": note.intent,
+            "topic": None if topic is None else topic[:TOPIC_LIMIT],
+            "ticket_id": _ticket_id(reply),
+            "offered": offered,
+        }
+        # One statement: the new row's id is taken first (a derived table), so an opener
+        # can be its own episode without a second write of the row.
+        new = _next_id(conn.dialect.name)
+        columns = TurnRow.__table__.c
+        row = select(
+            *(literal(v, columns[k].type) for k, v in values.items()),
+            new.c.id,
+            func.coalesce(_continued(channel, conversation, now), new.c.id),
+        ).select_from(new)
+        conn.execute(insert(TurnRow).from_select([*values, "id", "episode"], row))
 
     def prune_in(self, session: Session, before: datetime) -> int:
         """Forget the turns older than `before` (read through `ix_turns_at`); the report
         reads none older than its period, a day and the 7-day follow-up."""
         result = session.execute(delete(TurnRow).where(TurnRow.at < before))
         return int(cast(CursorResult[Any], result).rowcount)
+
+
+def _next_id(dialect: str) -> Subquery:
+    """The id the next turn gets: PostgreSQL's sequence; on SQLite, whose writers take turns,
+    the largest id's successor (what SQLite itself would pick)."""
+    if dialect == "postgresql":
+        following: ColumnElement[int] = func.nextval(func.pg_get_serial_sequence("turns", "id"))
+    else:
+        following = func.coalesce(func.max(TurnRow.id), 0) + 1
+    return select(following.label("id")).subquery("new")
+
+
+def _continued(channel: str, conversation: str, now: datetime) -> ColumnElement[int | None]:
+    """The episode of the conversation's last turn (read off `ix_turns_episodes`), when the
+    turn at `now` continues it: less than 24 h later, and no ticket of the conversation was
+    resolved since. NULL: the turn opens an episode."""
+    last = (
+        select(TurnRow.at, TurnRow.episode)
+        .where(TurnRow.channel == channel, TurnRow.conversation == conversation)
+        .order_by(TurnRow.at.desc(), TurnRow.id.desc())
+        .limit(1)
+        .subquery("last")
+    )
+    resolved = (
+        select(TicketEventRow.id)
+        .join(TicketRow, TicketRow.id == TicketEventRow.ticket_id)
+        .where(
+            TicketRow.channel == channel,
+            TicketRow.conversation == conversation,
+            TicketEventRow.kind == HistoryKind.STATUS.value,
+            TicketEventRow.to_status == Status.RESOLVED.value,
+            TicketEventRow.at >= last.c.at,
+        )
+        .exists()
+    )
+    return select(last.c.episode).where(last.c.at > now - EPISODE_GAP, ~resolved).scalar_subquery()
 
 
 def _ticket_id(reply: Reply) -> int | None:
