@@ -42,6 +42,7 @@ from sqlalchemy import event  # noqa: E402
 from bot.conversation.state import ConversationState, Shown  # noqa: E402
 from bot.conversation.turns import TurnNote  # noqa: E402
 from bot.delivery.outbox import OutboxStatus  # noqa: E402
+from bot.report.outcomes import EPISODE_GAP  # noqa: E402
 from bot.storage.stores import Storage  # noqa: E402
 from bot.storage.turn import INLINE_LEASE  # noqa: E402
 from bot.tickets.status import ACTIVE  # noqa: E402
@@ -238,10 +239,23 @@ class Raw:
         assert done is not None
 
     def record_turn(self, conversation: str, now: datetime) -> None:
-        """The turn's row for the resolution report."""
+        """The turn's row for the resolution report, with its episode (the last turn's, or
+        its own id), in one statement as `TurnLog.record_in` writes it."""
+        new = (
+            "(SELECT nextval(pg_get_serial_sequence('turns', 'id')) AS id)"
+            if self.postgres
+            else "(SELECT COALESCE(MAX(id), 0) + 1 AS id FROM turns)"
+        )
         self.execute(
             "INSERT INTO turns (at, channel, conversation, customer_id, language, kind, intent, "
-            "topic, ticket_id, offered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "topic, ticket_id, offered, id, episode) "
+            "SELECT ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER), ?, new.id, COALESCE(("
+            "SELECT last.episode FROM (SELECT at, episode FROM turns "
+            "WHERE channel = ? AND conversation = ? ORDER BY at DESC, id DESC LIMIT 1) AS last "
+            "WHERE last.at > ? AND NOT EXISTS (SELECT 1 FROM ticket_events ev "
+            "JOIN tickets k ON k.id = ev.ticket_id WHERE k.channel = ? AND k.conversation = ? "
+            "AND ev.kind = 'status' AND ev.to_status = 'resolved' AND ev.at >= last.at)"
+            f"), new.id) FROM {new} AS new",
             (
                 self.when(now),
                 "teams",
@@ -253,6 +267,11 @@ class Raw:
                 "payment-terms.md",
                 None,
                 False,
+                "teams",
+                conversation,
+                self.when(now - EPISODE_GAP),
+                "teams",
+                conversation,
             ),
         )
 
