@@ -68,8 +68,8 @@ def _flags() -> str:
 def _flagged(d: Dialect) -> str:
     """The CTE `flagged`: each turn of the period with its flags and its stored episode (the
     id of the turn that opened it: `bot.conversation.turns`), read in episode order off
-    `ix_turns_episode` on SQLite, so the grouping streams instead of sorting every turn
-    (PostgreSQL plans that itself)."""
+    `ix_turns_episode` (SQLite: told to; PostgreSQL: told not to hash, in `build_episodes`),
+    so the grouping streams instead of sorting or hashing every turn."""
     return f"""flagged AS (
     SELECT t.id, t.at, t.episode, {_flags()}
     FROM turns t {d.indexed("ix_turns_episode")}
