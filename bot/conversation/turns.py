@@ -15,15 +15,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Subquery, delete, func, insert, literal, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Insert,
+    Subquery,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session
 
 from bot.report.outcomes import EPISODE_GAP
 from bot.storage.database import Database
-from bot.storage.models import TicketEventRow, TicketRow, TurnRow
+from bot.storage.models import TicketEventRow, TicketRow, TurnRow, UTCDateTime
 from bot.tickets.status import Status
 from bot.tickets.values import HistoryKind
 from bot.types import Action, Reply, ReplyKind
@@ -97,22 +108,40 @@ class TurnLog:
             "ticket_id": _ticket_id(reply),
             "offered": offered,
         }
-        # One statement: the new row's id is taken first (a derived table), so an opener
-        # can be its own episode without a second write of the row.
-        new = _next_id(conn.dialect.name)
-        columns = TurnRow.__table__.c
-        row = select(
-            *(literal(v, columns[k].type) for k, v in values.items()),
-            new.c.id,
-            func.coalesce(_continued(channel, conversation, now), new.c.id),
-        ).select_from(new)
-        conn.execute(insert(TurnRow).from_select([*values, "id", "episode"], row))
+        conn.execute(_insert(conn.dialect.name), {**values, "silence": now - EPISODE_GAP})
 
     def prune_in(self, session: Session, before: datetime) -> int:
         """Forget the turns older than `before` (read through `ix_turns_at`); the report
         reads none older than its period, a day and the 7-day follow-up."""
         result = session.execute(delete(TurnRow).where(TurnRow.at < before))
         return int(cast(CursorResult[Any], result).rowcount)
+
+
+FIELDS = (
+    "at",
+    "channel",
+    "conversation",
+    "customer_id",
+    "language",
+    "kind",
+    "intent",
+    "topic",
+    "ticket_id",
+    "offered",
+)
+
+
+@cache
+def _insert(dialect: str) -> Insert:
+    """The turn's one statement, built once per dialect (its parameters: the columns of
+    `FIELDS`, and `silence`, 24 h before the turn): the new row's id is taken first (a
+    derived table), so an opener is its own episode without a second write of the row."""
+    new = _next_id(dialect)
+    columns = TurnRow.__table__.c
+    params = {name: bindparam(name, type_=columns[name].type) for name in FIELDS}
+    continued = _continued(params["channel"], params["conversation"])
+    row = select(*params.values(), new.c.id, func.coalesce(continued, new.c.id)).select_from(new)
+    return insert(TurnRow).from_select([*FIELDS, "id", "episode"], row)
 
 
 def _next_id(dialect: str) -> Subquery:
@@ -125,10 +154,12 @@ def _next_id(dialect: str) -> Subquery:
     return select(following.label("id")).subquery("new")
 
 
-def _continued(channel: str, conversation: str, now: datetime) -> ColumnElement[int | None]:
+def _continued(
+    channel: BindParameter[str], conversation: BindParameter[str]
+) -> ColumnElement[int | None]:
     """The episode of the conversation's last turn (read off `ix_turns_episodes`), when the
-    turn at `now` continues it: less than 24 h later, and no ticket of the conversation was
-    resolved since. NULL: the turn opens an episode."""
+    new turn continues it: the last came after `silence` (less than 24 h before), and no
+    ticket of the conversation was resolved since. NULL: the turn opens an episode."""
     last = (
         select(TurnRow.at, TurnRow.episode)
         .where(TurnRow.channel == channel, TurnRow.conversation == conversation)
@@ -148,7 +179,8 @@ def _continued(channel: str, conversation: str, now: datetime) -> ColumnElement[
         )
         .exists()
     )
-    return select(last.c.episode).where(last.c.at > now - EPISODE_GAP, ~resolved).scalar_subquery()
+    silence = bindparam("silence", type_=UTCDateTime())
+    return select(last.c.episode).where(last.c.at > silence, ~resolved).scalar_subquery()
 
 
 def _ticket_id(reply: Reply) -> int | None:
