@@ -7,7 +7,7 @@ The turns stored before are filled by one statement, with the rule the writes fo
 turn continues its conversation's episode unless it is the conversation's first, comes 24 h
 or more after the turn before it, or one of the conversation's tickets was resolved in
 between. It reads every turn once in (conversation, time) order (`ix_turns_episodes`) and
-rewrites every row: about 10 s per million turns on SQLite and 45 s on PostgreSQL (the
+rewrites every row: about 6 s per million turns on SQLite and 45 s on PostgreSQL (the
 table is locked for writes meanwhile; see the README's upgrade notes).
 
 Revision ID: 0012
