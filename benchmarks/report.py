@@ -6,10 +6,13 @@ At scale 1: 10,000 customers, 500,000 conversations, 2 million messages (1 milli
 turns and their replies), with the tickets, agents' replies and resolutions, votes,
 unanswered questions and payment reminders that go with them, spread over 2026 and written
 straight into a fresh database (SQLite file; PostgreSQL: a new database on 127.0.0.1:5432,
-dropped at the end). Then, per database, `billing-bot report`'s computation (`gather`, with
-the hashing embedder for the unanswered questions: the model's load is not the report's
-cost) runs over the whole year in a fresh child process, at a quarter of the size and at
-the full size, and prints:
+dropped at the end) at the schema before the turns' episodes (migration 0011), then migrated
+to the newest, whose 0012 fills each turn's episode as a partner's upgrade does (its time is
+printed apart: what storing the episode costs a year of turns at once; when a turn is
+stored, benchmarks/turn_sql.py measures it). Then, per database, `billing-bot report`'s
+computation (`gather`, with the hashing embedder for the unanswered questions: the model's
+load is not the report's cost) runs over the whole year in a fresh child process, at a
+quarter of the size and at the full size, and prints:
 
 - the report's time (target: <= 10 s at scale 1), in seconds and as a multiple of a
   baseline measured in the same child just before it: one plain read of every turn (the
@@ -250,14 +253,15 @@ COLUMNS = {
 }
 
 
-def fill(url: str, conversations: int, customers: int) -> dict[str, int]:
-    """Write the generated rows in batches (PostgreSQL: COPY); returns rows per table."""
+def fill(url: str, conversations: int, customers: int) -> tuple[dict[str, int], float]:
+    """Write the generated rows in batches (PostgreSQL: COPY) at revision 0011, then migrate
+    to the newest; returns rows per table and the seconds 0012's backfill took."""
     from sqlalchemy import text
 
     from bot.storage.database import make_engine, upgrade
 
     engine = make_engine(url)
-    upgrade(engine)
+    upgrade(engine, "0011")  # as stored before the turns' episodes
     counts: dict[str, int] = {}
     batches: dict[str, list[tuple[Any, ...]]] = {}
     sqlite = url.startswith("sqlite")
@@ -274,6 +278,9 @@ def fill(url: str, conversations: int, customers: int) -> dict[str, int]:
                 flush(parent_first)
     for table in ORDER:
         flush(table)
+    started = time.perf_counter()
+    upgrade(engine)  # 0012: every turn's episode
+    backfill = time.perf_counter() - started
     with engine.begin() as conn:
         if not sqlite:  # sequences after explicit ids
             conn.execute(text("SELECT setval('tickets_id_seq', (SELECT MAX(id) FROM tickets))"))
@@ -284,7 +291,7 @@ def fill(url: str, conversations: int, customers: int) -> dict[str, int]:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM"))
     engine.dispose()
-    return counts
+    return counts, backfill
 
 
 def _write(engine: Any, sqlite: bool, source: int, table: str, rows: list[tuple[Any, ...]]) -> None:
@@ -492,7 +499,7 @@ def main() -> None:
                 url, drop = _database(kind, Path(scratch))
                 try:
                     started = time.perf_counter()
-                    counts = fill(url, conversations, customers)
+                    counts, backfill = fill(url, conversations, customers)
                     filled = time.perf_counter() - started
                     child = subprocess.run(
                         [sys.executable, __file__, "--measure", url],
@@ -508,7 +515,8 @@ def main() -> None:
                 print(
                     f"{kind:8} {conversations:>7,} conversations, {messages:>9,} messages "
                     f"({counts.get('tickets', 0):,} tickets, {counts.get('unanswered', 0):,} "
-                    f"unanswered; filled in {filled:.0f} s): report {result['seconds']:.2f} s "
+                    f"unanswered; filled in {filled:.0f} s, of which 0012's backfill of the "
+                    f"turns' episodes {backfill:.1f} s): report {result['seconds']:.2f} s "
                     f"= {result['seconds'] / result['baseline_seconds']:.1f}x a read of every "
                     f"turn ({result['baseline_seconds']:.2f} s, same run), "
                     f"peak RSS {result['peak_rss_mb']:.0f} MB, {result['episodes']:,} episodes, "

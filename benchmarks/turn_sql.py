@@ -4,7 +4,8 @@
 
 One turn's SQL, as a Teams message pays it: `Storage.before_turn` (the event seen? the
 conversation's state, its active ticket), `Storage.turn` committing the event's id, the
-conversation's new state and the reply as a claimed outbox row, then the reply settled as
+conversation's new state, the turn's row for the report and the reply as a claimed outbox
+row, then the reply settled as
 delivered (`Outbox.delivered`, after the inline send). The raw side runs the same statements
 with `sqlite3` / `psycopg` directly (parameters bound, JSON encoded, one connection kept
 open): what the store could cost at best. Both sides run on the same database, turns
@@ -39,7 +40,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event  # noqa: E402
 
 from bot.conversation.state import ConversationState, Shown  # noqa: E402
+from bot.conversation.turns import TurnNote  # noqa: E402
 from bot.delivery.outbox import OutboxStatus  # noqa: E402
+from bot.report.outcomes import EPISODE_GAP  # noqa: E402
 from bot.storage.stores import Storage  # noqa: E402
 from bot.storage.turn import INLINE_LEASE  # noqa: E402
 from bot.tickets.status import ACTIVE  # noqa: E402
@@ -104,6 +107,7 @@ def store_turn(storage: Storage, conversation: str, n: int) -> None:
     assert before.seen is None
     with storage.turn(message, before) as turn:
         turn.state = state_after(n)
+        turn.note = TurnNote("contoso", "policy")
         handled = turn.reply(reply_for(n))
     assert handled.delivery is not None
     assert storage.outbox.delivered(handled.delivery, f"ref-{n}", now=storage.db.now())
@@ -185,6 +189,7 @@ class Raw:
             "DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
             ("teams", conversation, self.json({}), None, self.when(now), self.json(state)),
         )
+        self.record_turn(conversation, now)
         key = f"reply:teams:{event_id}"
         reply = reply_for(n).to_json()
         token = str(uuid.uuid4())
@@ -232,6 +237,43 @@ class Raw:
             ),
         ).fetchone()
         assert done is not None
+
+    def record_turn(self, conversation: str, now: datetime) -> None:
+        """The turn's row for the resolution report, with its episode (the last turn's, or
+        its own id), in one statement as `TurnLog.record_in` writes it."""
+        new = (
+            "(SELECT nextval(pg_get_serial_sequence('turns', 'id')) AS id)"
+            if self.postgres
+            else "(SELECT COALESCE(MAX(id), 0) + 1 AS id FROM turns)"
+        )
+        self.execute(
+            "INSERT INTO turns (at, channel, conversation, customer_id, language, kind, intent, "
+            "topic, ticket_id, offered, id, episode) "
+            "SELECT ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS INTEGER), ?, new.id, COALESCE(("
+            "SELECT last.episode FROM (SELECT at, episode FROM turns "
+            "WHERE channel = ? AND conversation = ? ORDER BY at DESC, id DESC LIMIT 1) AS last "
+            "WHERE last.at > ? AND NOT EXISTS (SELECT 1 FROM ticket_events ev "
+            "JOIN tickets k ON k.id = ev.ticket_id WHERE k.channel = ? AND k.conversation = ? "
+            "AND ev.kind = 'status' AND ev.to_status = 'resolved' AND ev.at >= last.at)"
+            f"), new.id) FROM {new} AS new",
+            (
+                self.when(now),
+                "teams",
+                conversation,
+                "contoso",
+                "en",
+                "answer",
+                "policy",
+                "payment-terms.md",
+                None,
+                False,
+                "teams",
+                conversation,
+                self.when(now - EPISODE_GAP),
+                "teams",
+                conversation,
+            ),
+        )
 
     def close(self) -> None:
         self.conn.close()

@@ -1,7 +1,7 @@
 """Block Kit for the weekly post of the resolution report (outbox event "weekly_report",
 body from `bot.report.weekly.week_figures`): confirmed and assumed resolutions side by side,
-never added, then the other outcomes, escalations by route and the votes on answers. In the
-desk's language (SLACK_LANGUAGE)."""
+never added, then the other outcomes, escalations by route, the votes on answers and why the
+customers gave a thumbs-down. In the desk's language (SLACK_LANGUAGE)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.locale import SOURCE_LANGUAGE, plural_translator, translator
+from bot.reasons import NAMES as REASON_NAMES
+from bot.reasons import Reason
 from bot.report.outcomes import NAMES, Outcome
 
 Block = dict[str, Any]
@@ -57,6 +59,15 @@ def report_blocks(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> l
         _("{route}: {episodes}").format(route=r.get("name") or r["route"], episodes=r["episodes"])
         for r in body["escalated"]
     )
+    # The reasons given (none: a post queued before they were sent, or no thumbs-down).
+    reasons = "\n".join(
+        _("{reason}: {count}").format(
+            reason=_(REASON_NAMES[Reason(key)]) if key in REASON_NAMES else _("No reason given"),
+            count=count,
+        )
+        for key, count in (body.get("unhelpful_reasons") or {}).items()
+        if count
+    )
     votes = body["votes"]
     notes = [
         ngettext(
@@ -93,6 +104,11 @@ def report_blocks(body: Mapping[str, Any], language: str = SOURCE_LANGUAGE) -> l
                 "type": "section",
                 "text": {"type": "mrkdwn", "text": _("*Escalated, by route*") + "\n" + routes},
             }
+        )
+    if reasons:
+        heading = _("*Thumbs-down on answers, by reason*")
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"{heading}\n{reasons}"}}
         )
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": n} for n in notes]})
     return blocks

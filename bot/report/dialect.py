@@ -94,15 +94,8 @@ class Dialect:
             return f"({moment} > {after} AND {moment} <= {bound})"
         return f"({moment} > {after} AND {moment} <= {after} + INTERVAL '{int(days)} days')"
 
-    def minus_hours(self, moment: str, hours: int) -> str:
-        """`moment` less `hours`, comparable with a stored instant (SQLite: as text, so an
-        index on the compared column serves the range)."""
-        if self.sqlite:
-            return f"strftime('%Y-%m-%d %H:%M:%f', {moment}, '-{int(hours)} hours')"
-        return f"({moment} - INTERVAL '{int(hours)} hours')"
-
     def indexed(self, index: str) -> str:
-        """SQLite: read the table through `index` (its order spares a window its sort);
+        """SQLite: read the table through `index` (its order spares a grouping its sort);
         PostgreSQL plans that itself."""
         return f"INDEXED BY {index}" if self.sqlite else ""
 

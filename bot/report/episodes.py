@@ -2,14 +2,16 @@
 `report_episodes`, filled by one statement over `turns`, `tickets` and `ticket_events`, that
 the figures then group (`bot.report.figures`). Nothing here loads a message into Python.
 
-How: the turns of the period are read in (conversation, time) order off an index
-(`ix_turns_episodes`, so no sort of them all precedes the windows), each with what it says
-as small integers; a turn after 24 h of silence or after a resolution of one of its
-conversation's tickets opens the next episode, and each turn is known by its episode's
-opener (a running maximum over a window). Each episode is then one row: its start and end,
-language, topic (of its first question), what was said in it, and whether a ticket, or a
-question on the same topic, followed within 7 days (index look-ups per episode, by
-customer; the ticket's asked once). Its outcome follows the order in `bot.report.outcomes`.
+How: each turn was stored with its episode (the id of the turn that opened it: a turn after
+24 h of silence or after a resolution of one of its conversation's tickets opens the next
+one; `bot.conversation.turns`, and migration 0012 for the turns stored before). The turns of
+the period and the day before it are grouped by it, each with what it says as small
+integers (an episode under way when the period starts has a turn in that day: its turns are
+less than 24 h apart; so it is left out by its first turn's time). Each episode is then one
+row: its start and end, language, topic (of its first question), what was said in it, and
+whether a ticket, or a question on the same topic, followed within 7 days (index look-ups
+per episode, by customer; the ticket's asked once). Its outcome follows the order in
+`bot.report.outcomes`.
 """
 
 from __future__ import annotations
@@ -63,73 +65,15 @@ def _flags() -> str:
         CASE WHEN t.kind IN ({ticketed}) THEN t.ticket_id END AS ticket_id"""
 
 
-# The conversations with a ticket resolved in the period: a set PostgreSQL builds once and
-# probes in memory (a hashed subplan), so only their turns look the resolutions up (most
-# conversations never had a ticket). (SQLite would build it again for every turn.)
-WITH_RESOLUTIONS = (
-    "SELECT k.channel, k.conversation FROM tickets k "
-    "JOIN ticket_events ev ON ev.ticket_id = k.id "
-    "WHERE ev.kind = 'status' AND ev.to_status = 'resolved' "
-    "AND ev.at >= :lo AND ev.at < :hi"
-)
-
-
-def _numbered(d: Dialect) -> str:
-    """The CTE `numbered`: each turn of the period, read in (conversation, time) order off
-    `ix_turns_episodes` (no sort precedes the windows), with its flags and `episode`, the
-    id of the turn that opened its episode: the running maximum of the openers' ids (turn
-    ids follow time within a conversation)."""
-    gap = int(EPISODE_GAP.total_seconds()) // 3600
-    order = "PARTITION BY t.channel, t.conversation ORDER BY t.at, t.id"
-    if d.sqlite:
-        # One window, straight off the index: a turn continues an episode when an earlier
-        # turn of its conversation came less than 24 h before it and after the last
-        # resolution of the conversation's tickets (index look-ups). A second window over a
-        # first one would cost SQLite a sort of every turn.
-        resolved = (
-            "SELECT MAX(ev.at) FROM tickets k JOIN ticket_events ev ON ev.ticket_id = k.id "
-            "WHERE k.channel = t.channel AND k.conversation = t.conversation "
-            "AND ev.kind = 'status' AND ev.to_status = 'resolved' AND ev.at <= t.at"
-        )
-        earlier = (
-            f"SELECT 1 FROM turns p {d.indexed('ix_turns_episodes')} "
-            "WHERE p.channel = t.channel AND p.conversation = t.conversation "
-            f"AND p.at > {d.minus_hours('t.at', gap)} "
-            "AND (p.at < t.at OR (p.at = t.at AND p.id < t.id)) "
-            f"AND NOT EXISTS ({resolved} HAVING MAX(ev.at) >= p.at)"
-        )
-        return f"""numbered AS (
-    SELECT t.id, t.at, {_flags()},
-        MAX(CASE WHEN EXISTS ({earlier}) THEN NULL ELSE t.id END)
-            OVER ({order} ROWS UNBOUNDED PRECEDING) AS episode
-    FROM turns t {d.indexed("ix_turns_episodes")}
+def _flagged(d: Dialect) -> str:
+    """The CTE `flagged`: each turn of the period with its flags and its stored episode (the
+    id of the turn that opened it: `bot.conversation.turns`), read in episode order off
+    `ix_turns_episode` (SQLite: told to; PostgreSQL: told not to hash, in `build_episodes`),
+    so the grouping streams instead of sorting or hashing every turn."""
+    return f"""flagged AS (
+    SELECT t.id, t.at, t.episode, {_flags()}
+    FROM turns t {d.indexed("ix_turns_episode")}
     WHERE t.at >= :lo AND t.at < :hi
-)"""
-    # PostgreSQL: the previous turn's time (a window), then the running maximum (a second
-    # window in the same order: no sort between). A turn opens an episode when it is the
-    # conversation's first, comes 24 h after the previous one, or after a resolution of one
-    # of the conversation's tickets since (an index look-up, for the turns within 24 h).
-    resolved = (
-        "SELECT 1 FROM tickets k JOIN ticket_events ev ON ev.ticket_id = k.id "
-        "WHERE k.channel = t.channel AND k.conversation = t.conversation "
-        "AND ev.kind = 'status' AND ev.to_status = 'resolved' "
-        "AND ev.at >= t.previous AND ev.at < t.at"
-    )
-    opens = (
-        f"t.previous IS NULL OR t.previous <= {d.minus_hours('t.at', gap)} "
-        f"OR ((t.channel, t.conversation) IN ({WITH_RESOLUTIONS}) AND EXISTS ({resolved}))"
-    )
-    return f"""steps AS (
-    SELECT t.id, t.at, t.channel, t.conversation, {_flags()},
-        LAG(t.at) OVER ({order}) AS previous
-    FROM turns t
-    WHERE t.at >= :lo AND t.at < :hi
-),
-numbered AS (
-    SELECT t.*,
-        MAX(CASE WHEN {opens} THEN t.id END) OVER ({order} ROWS UNBOUNDED PRECEDING)
-            AS episode
-    FROM steps t
 )"""
 
 
@@ -145,11 +89,8 @@ def _fill(d: Dialect) -> str:
         f"AND r.topic = e.topic AND r.kind IN ({asking}))"
     )
     confirmed = "(e.last_thanks IS NOT NULL AND e.last_thanks > e.first_answer)"
-    # PostgreSQL groups the turns as they come, by conversation (a sort within each, not of
-    # them all); SQLite sorts them anyway, on the smallest key.
-    groups = "s.episode" if d.sqlite else "s.channel, s.conversation, s.episode"
     return f"""
-WITH {_numbered(d)},
+WITH {_flagged(d)},
 grouped AS (
     SELECT MIN(s.at) AS started, MAX(s.at) AS ended, s.episode AS first_turn,
         MIN(CASE WHEN s.asks = 1 THEN s.id END) AS first_ask,
@@ -160,8 +101,8 @@ grouped AS (
         MAX(s.unhelpful) AS unhelpful, MAX(s.not_sure) AS not_sure,
         MAX(s.out_of_scope) AS out_of_scope, MAX(s.said_no) AS said_no,
         MIN(s.ticket_id) AS ticket_id
-    FROM numbered s
-    GROUP BY {groups}
+    FROM flagged s
+    GROUP BY s.episode
     HAVING MAX(s.asks) = 1 AND MIN(s.at) >= :since AND MIN(s.at) < :until
 ),
 -- The conversation, customer and language of the first turn and the first question's topic:
@@ -213,6 +154,10 @@ def build_episodes(
         # runs, and the grouping's sort spills to disk at the default work_mem.
         conn.execute(text("SET LOCAL jit = off"))
         conn.execute(text("SET LOCAL work_mem = '64MB'"))
+        # Group the turns as `ix_turns_episode` reads them (no memory, no sort), so the
+        # episodes come out in id order and their look-ups of the first turn follow the
+        # table's order: hashed, they came out at random and read the table twice as long.
+        conn.execute(text("SET LOCAL enable_hashagg = off"))
     conn.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
     conn.execute(text(_create(dialect)))
     instant = UTCDateTime()
@@ -231,3 +176,5 @@ def build_episodes(
             "settled": now - timedelta(days=FOLLOW_UP_DAYS),
         },
     )
+    if not dialect.sqlite:
+        conn.execute(text("RESET enable_hashagg"))  # the figures' groupings hash again

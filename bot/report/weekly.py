@@ -26,7 +26,7 @@ from bot.delivery.outbox import enqueue
 from bot.knowledge.partner import SupportHours
 from bot.report.dialect import Dialect
 from bot.report.episodes import TABLE, build_episodes
-from bot.report.figures import Tally, tallies, votes_by_week
+from bot.report.figures import Tally, tallies, unhelpful_reasons, votes_by_week
 from bot.report.outcomes import FOLLOW_UP_DAYS, NotServed, Outcome
 from bot.storage.models import OutboxRow
 from bot.storage.stores import Storage
@@ -72,7 +72,8 @@ def next_post(now: datetime, at: time, hours: SupportHours) -> datetime | None:
 
 def week_figures(storage: Storage, monday: date, timezone: str) -> dict[str, Any]:
     """The post's body: the episodes that started in the local week from `monday`, by
-    outcome (confirmed and assumed apart), escalated by route, and the votes on answers."""
+    outcome (confirmed and assumed apart), escalated by route, the votes on answers and the
+    thumbs-down by reason (every reason, then `figures.UNSTATED`: none given)."""
     db = storage.db
     since, until = week_bounds(monday, timezone)
     d = Dialect.of(db.engine.dialect.name, timezone, (since, until))
@@ -99,7 +100,9 @@ def week_figures(storage: Storage, monday: date, timezone: str) -> dict[str, Any
         ):
             not_served[str(row.reason)] = int(row.n)
         conn.execute(text(f"DROP TABLE {TABLE}"))
-        votes = votes_by_week(conn, d, {"since": since, "until": until})
+        period = {"since": since, "until": until}
+        votes = votes_by_week(conn, d, period)
+        reasons = unhelpful_reasons(conn, period)
         conn.rollback()  # read only
     total = everything[0][1] if everything else Tally({})
     return {
@@ -112,6 +115,7 @@ def week_figures(storage: Storage, monday: date, timezone: str) -> dict[str, Any
         "escalated": routes,
         "not_served": not_served,
         "votes": {"helpful": sum(v[1] for v in votes), "unhelpful": sum(v[2] for v in votes)},
+        "unhelpful_reasons": reasons,
     }
 
 

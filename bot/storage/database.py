@@ -384,8 +384,9 @@ def _ping_if_idle(after: float, dbapi_connection: Any, record: Any, _proxy: Any)
         raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
-def upgrade(engine: Engine) -> None:
-    """Migrate the database to the newest revision (a no-op when it is there already)."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to `revision`, the newest by default (a no-op when it is there
+    already)."""
     from alembic import command
     from alembic.config import Config
 
@@ -396,4 +397,4 @@ def upgrade(engine: Engine) -> None:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

@@ -205,8 +205,11 @@ class TurnRow(Base):
 
     __tablename__ = "turns"
     __table_args__ = (
-        # The report's episodes: a conversation's turns in order, read without a sort.
+        # A conversation's turns in order: its last turn, read when a turn is stored.
         Index("ix_turns_episodes", "channel", "conversation", "at", "id"),
+        # The report's episodes, grouped as the index reads them (no sort), the period's
+        # turns told apart by the index alone.
+        Index("ix_turns_episode", "episode", "at"),
         # The report's citations and votes, read off the index alone.
         Index("ix_turns_kind", "kind", "at", "topic"),
         Index("ix_turns_intent", "intent", "at"),
@@ -225,3 +228,7 @@ class TurnRow(Base):
     topic: Mapped[str | None] = mapped_column(String(300))  # article cited, look-up, category
     ticket_id: Mapped[int | None] = mapped_column(Integer)  # the ticket it opened or added to
     offered: Mapped[bool] = mapped_column(Boolean)  # the reply offers a ticket
+    # The id of the turn that opened this turn's episode (its own, for an opener), decided
+    # when the turn is stored (`bot.conversation.turns`). Nullable as migration 0012 added
+    # it (and filled it for the turns stored before); every turn has one.
+    episode: Mapped[int | None] = mapped_column(Integer)

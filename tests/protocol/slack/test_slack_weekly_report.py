@@ -26,6 +26,7 @@ from bot.app import Assistant, build_assistant
 from bot.channel import OutboxEvent, Outgoing
 from bot.config import Settings
 from bot.conversation.turns import TurnNote
+from bot.reasons import Reason
 from bot.retrieval.embedder import HashingEmbedder
 from bot.storage.database import Database
 from bot.storage.stores import Storage
@@ -96,6 +97,10 @@ async def test_mondays_post_reaches_slack_once(
     chat(assistant, clock, "conv-1", (ReplyKind.ANSWER, "policy"), (ReplyKind.GREETING, "solved"))
     clock.now += timedelta(hours=30)
     chat(assistant, clock, "conv-2", (ReplyKind.ANSWER, "policy"))
+    with assistant.storage.db.write() as session:  # the vote a 👎 with a reason stores
+        assistant.storage.feedback.vote_in(
+            session, "teams", "conv-2", False, "articles/invoice-schedule.md", Reason.WRONG
+        )
     clock.now = MONDAY.astimezone(UTC)
     mounts = [teams, slack_mount(fake_slack.api_url)]
 
@@ -108,6 +113,8 @@ async def test_mondays_post_reaches_slack_once(
         f["text"] for b in post["blocks"] if b["type"] == "section" for f in b.get("fields", [])
     ]
     assert fields == ["*Confirmed resolved*: 50% (1)", "*Assumed resolved*: 50% (1)"]
+    texts = [b["text"]["text"] for b in post["blocks"] if b["type"] == "section" and "text" in b]
+    assert "*Thumbs-down on answers, by reason*\nWrong answer: 1" in texts
 
     caplog.set_level(logging.INFO, logger="bot.report.weekly")
     async with start_server(mounts=mounts, settings=slack_settings):  # a restart

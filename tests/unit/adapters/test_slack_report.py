@@ -24,6 +24,14 @@ BODY = {
     "escalated": [{"route": "partner_billing", "episodes": 8, "name": "Partner billing"}],
     "not_served": {"declined": 1, "not_sure": 1, "out_of_scope": 0},
     "votes": {"helpful": 9, "unhelpful": 3},
+    "unhelpful_reasons": {
+        "wrong": 2,
+        "misunderstood": 0,
+        "incomplete": 0,
+        "figures": 0,
+        "other": 0,
+        "unstated": 1,
+    },
 }
 
 
@@ -49,6 +57,20 @@ def test_the_post_is_in_the_desks_language():
     assert blocks[0]["text"]["text"] == "Bot de facturación, semana del 2026-11-02"
     assert "Respuestas valoradas: 9 útiles, 3 no útiles" in every_text(blocks)
     assert "40 episodios" in report_text(BODY, "es")
+
+
+def test_the_thumbs_down_are_shown_by_reason_in_the_desks_language():
+    english, spanish = every_text(report_blocks(BODY)), every_text(report_blocks(BODY, "es"))
+    assert "*Thumbs-down on answers, by reason*\\nWrong answer: 2\\nNo reason given: 1" in english
+    assert "Respuesta incorrecta: 2" in spanish and "Sin motivo indicado: 1" in spanish
+    assert "Not my question" not in english  # a reason nobody gave is left out
+
+
+def test_a_week_without_a_thumbs_down_or_a_post_queued_before_the_reasons_shows_none():
+    quiet = {**BODY, "unhelpful_reasons": dict.fromkeys(BODY["unhelpful_reasons"], 0)}
+    older = {k: v for k, v in BODY.items() if k != "unhelpful_reasons"}
+    for body in (quiet, older):
+        assert "by reason" not in every_text(report_blocks(body))
 
 
 def test_a_week_without_episodes_or_escalations():

@@ -13,10 +13,12 @@ import pytest
 from report_script import HOURS, Script
 from sqlalchemy import select
 
+from adapters.slack.report import report_blocks
 from bot.channel import OutboxEvent
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.knowledge.partner import SupportHours
+from bot.reasons import Reason
 from bot.report.weekly import monday_of, next_post, post_at, queue_week, run_weekly, week_bounds
 from bot.storage.models import OutboxRow
 from bot.storage.stores import Storage
@@ -94,6 +96,32 @@ def test_the_weeks_figures_keep_confirmed_and_assumed_apart(storage: Storage, sc
         {"route": "partner_billing", "episodes": 1, "name": "Partner billing"}
     ]
     assert row.channel == "slack" and row.key == "weekly_report:2026-11-02"
+
+
+def test_the_weeks_thumbs_down_are_posted_by_reason_in_the_agents_language(
+    storage: Storage, script: Script
+):
+    script.answered().thumbs(up=False, reason=Reason.WRONG)
+    script.conversation = "conv-2"
+    script.wait(30).answered().thumbs(up=False, reason=Reason.WRONG)
+    script.conversation = "conv-3"
+    script.wait(30).looked_up().thumbs(up=False)  # no reason given
+    script.clock.now = NEXT_MONDAY.astimezone(UTC) + timedelta(days=14)
+    assert queue_week(storage, WEEK, HOURS.timezone)
+    (row,) = weekly_rows(storage)
+    assert row.body["unhelpful_reasons"] == {
+        "wrong": 2,
+        "misunderstood": 0,
+        "incomplete": 0,
+        "figures": 0,
+        "other": 0,
+        "unstated": 1,
+    }
+    (section,) = [b for b in report_blocks(row.body, "es") if "motivo" in repr(b)]
+    assert section["text"]["text"] == (
+        "*Pulgares abajo en respuestas, por motivo*\nRespuesta incorrecta: 2\n"
+        "Sin motivo indicado: 1"
+    )
 
 
 def test_a_week_outside_the_episodes_has_none(storage: Storage, script: Script):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,15 @@ from sqlalchemy import inspect, text
 
 import bot.collections.models  # (so do the collections tables)
 import bot.invoices.models  # noqa: F401  (the invoice tables share the schema)
+from bot.conversation.turns import TurnNote
 from bot.errors import ConfigError
 from bot.storage.database import MIGRATIONS, make_engine, upgrade
 from bot.storage.models import Base
+from bot.storage.stores import Storage
 from bot.tickets.store import TicketStore
+from bot.types import Reply, ReplyKind
 from tests.unit.tickets.ticket_db import create_schema, drop_schema
+from tests.unit.tickets.ticket_twins import StepClock
 
 HEAD = ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
@@ -150,3 +155,60 @@ def test_0003_keeps_the_newest_of_several_active_tickets_of_one_conversation(
         assert (older.status, newer.status) == ("resolved", "open")
         [event] = store.events(older.number)
         assert event.text == f"one active ticket per conversation: continued in {newer.number}"
+
+
+def test_0012_gives_the_turns_stored_before_it_the_episodes_their_writes_give(
+    fresh_url: str,
+) -> None:
+    clock = StepClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    storage = Storage.from_url(fresh_url, clock=clock)
+
+    def turn(conversation: str, after_hours: float) -> None:
+        clock.advance(after_hours * 3600)
+        with storage.db.transaction() as conn:
+            storage.turns.record_in(
+                conn,
+                channel="teams",
+                conversation=conversation,
+                note=TurnNote("contoso", "policy"),
+                reply=Reply("…", ReplyKind.ANSWER),
+                offered=False,
+            )
+
+    turn("a", 0)
+    turn("b", 0.5)  # another conversation, meanwhile: its own episode
+    turn("a", 1)
+    turn("a", 25)  # a day of silence: a new episode
+    with storage.db.write() as session:
+        ticket = storage.tickets.open_in(
+            session,
+            customer_id="contoso",
+            category="billing_dispute",
+            route="partner_billing",
+            question="…",
+            transcript=(),
+            evidence=(),
+            channel="teams",
+            conversation="b",
+        )
+    clock.advance(3600)
+    with storage.db.write() as session:
+        storage.tickets.resolve_in(session, ticket.number, "agent-ana")
+    turn("b", 1)  # after its ticket was resolved: a new episode
+    turn("b", 1)
+    with storage.db.engine.connect() as conn:
+        written = conn.execute(text("SELECT id, episode FROM turns ORDER BY id")).all()
+    storage.close()
+    assert [episode for _, episode in written] == [1, 2, 1, 4, 5, 5]
+
+    engine = make_engine(fresh_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0011")
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id, episode FROM turns ORDER BY id")).all() == written
+    engine.dispose()
