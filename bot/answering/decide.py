@@ -1098,7 +1098,8 @@ class Answerer:
     def _folder(self) -> Folder:
         """What answers are checked against (bot/answering/facts_check.py)."""
         products = sorted({name for name, _sku in self.knowledge.invoices.products()})
-        return Folder(self.knowledge.customers, self.index.passages, products)
+        plan_names = self.knowledge.partner.plan_names
+        return Folder(self.knowledge.customers, self.index.passages, products, plan_names)
 
     @cached_property
     def _collections_citation(self) -> tuple[Citation, ...]:

@@ -26,6 +26,10 @@ Each rule is named and says why a sentence fails it (`Conflict`):
 - `another_plans_terms`: what another plan includes at no cost, or any term of another plan
   when the customer asks about its own ("is that included for us?"), unless the question
   names that plan; a section about another plan answers such a question not at all.
+
+A plan is named by its id and by the names the partner gives it in the answer's language
+(`partner.yaml` `support_plans`: "Estándar" is the Standard plan in Spanish), matched
+without regard to case or accents (bot/knowledge/plans.py).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from functools import cached_property
 
 from bot.knowledge.customers import Customer
 from bot.knowledge.invoices import Invoice, InvoiceStatus
+from bot.knowledge.plans import PlanNames, fold
 from bot.types import Passage
 
 Tokenize = Callable[[str], list[str]]
@@ -93,7 +98,8 @@ _COST_WORDS = (
     "cost costs charge charged charges price prices pay paid paying fee fees free extra "
     "included include rate hour hourly per month eur usd gbp excluding vat "
     "customer customers ask team invoice invoiced invoices bill billed billing available plan "
-    "coste costo precio pagar pago gratis incluido hora mes iva cliente clientes factura"
+    "coste costo precio pagar pago gratis incluido hora mes iva cliente clientes factura "
+    "facturas facturada facturado facturación equipo pedir piden reciben disponible plan planes"
 )
 _SENTENCE = re.compile(r"(?<=[.!?:])\s+(?=[A-Z0-9*\"'(])")
 
@@ -102,19 +108,26 @@ _SENTENCE = re.compile(r"(?<=[.!?:])\s+(?=[A-Z0-9*\"'(])")
 class OwnFacts:
     """What an answer must not contradict: the customer's plan, the plans the folder's
     customers are on, whether one of its invoices is disputed, and the words of what the
-    folder prices for its plan (stemmed as the question is)."""
+    folder prices for its plan (stemmed as the question is); what each plan is called in
+    the answer's language."""
 
     plan: str = ""
     plans: frozenset[str] = frozenset()
     disputing: bool = False
     priced: frozenset[str] = frozenset()
     products: tuple[str, ...] = ()  # "Business Premium" is a product, not the plan
+    called: tuple[tuple[str, tuple[str, ...]], ...] = ()  # plan -> its names (id first)
 
     def names(self, text: str, plan: str) -> bool:
-        """Whether `text` names `plan` (outside a product's name)."""
+        """Whether `text` names `plan`, by its id or a name of it, case and accents aside
+        (outside a product's name)."""
+        if not plan:
+            return False
+        text = fold(text)
         for product in self.products:
-            text = re.sub(re.escape(product), " ", text, flags=re.I)
-        return _names(text, plan)
+            text = text.replace(fold(product), " ")
+        names = next((names for p, names in self.called if p == plan), (plan,))
+        return any(_names(text, fold(name)) for name in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +144,7 @@ class Folder:
     customers: Sequence[Customer]
     passages: Sequence[Passage]
     products: Sequence[str]  # the invoices' product names
+    plan_names: PlanNames = field(default_factory=PlanNames)  # partner.yaml `support_plans`
     _priced: dict[tuple[str, str], frozenset[str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -164,11 +178,13 @@ def own_facts(
     if customer is None:
         return OwnFacts()
     plan = (customer.support_plan or "").lower()
+    plans = folder.plans | {plan} if plan else folder.plans
     facts = OwnFacts(
         plan=plan,
         plans=folder.plans,
         disputing=any(inv.status is InvoiceStatus.DISPUTED for inv in invoices),
         products=folder.longest_products_first,
+        called=tuple((p, folder.plan_names.of(p, language)) for p in sorted(plans)),
     )
     priced = folder.priced(facts, tokenize, language) if plan else frozenset()
     return replace(facts, priced=priced)
@@ -195,8 +211,10 @@ def _priced_for(
                 if about_plan or facts.names(sentence, plan):
                     words.update(tokenize(sentence))
     generic = set(tokenize(_COST_WORDS)) | set(_COST_WORDS.split())
-    for name in facts.plans:
-        generic.update(tokenize(name))
+    for _plan, names in facts.called:
+        for name in names:
+            generic.update(tokenize(name))
+            generic.update(tokenize(fold(name)))
     return frozenset(w for w in words if w not in generic and not any(c.isdigit() for c in w))
 
 

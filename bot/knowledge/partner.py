@@ -1,4 +1,5 @@
-"""`partner.yaml`: the partner's name, support hours and contacts, and collections policy."""
+"""`partner.yaml`: the partner's name, support hours and contacts, collections policy, and
+the names of its support plans per language (bot/knowledge/plans.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.knowledge.plans import PlanNames, parse_plan_names
 from bot.knowledge.problems import FileRejected, Problem
 from bot.knowledge.translations import Translations, pick, translations_of
 from bot.knowledge.yaml_lines import LINE, line_of
@@ -159,6 +161,7 @@ class Partner:
     microsoft_support_plan: str = ""
     collections: Collections = field(default_factory=Collections)
     first_responses: Translations = ()  # `first_response_es: ...`
+    plan_names: PlanNames = field(default_factory=PlanNames)  # `support_plans:` in it
 
     def first_response_in(self, language: str | None) -> str:
         return pick(self.first_response, self.first_responses, language)
@@ -192,6 +195,7 @@ def parse_partner(path: str, data: Any) -> tuple[Partner, list[Problem]]:
             microsoft_support_plan=str(data.get("microsoft_support_plan", "")),
             collections=collections,
             first_responses=translations_of(support, "first_response", path, problems),
+            plan_names=parse_plan_names(data, path, problems),
         ),
         problems,
     )

@@ -1,13 +1,15 @@
 """Answers checked against the customer's own facts: the sample folder's customers (adatum on
 the Standard plan, contoso on Premium, fabrikam overdue past its suspension date, wingtip
 with a disputed invoice) asking, in words of our own, what a sentence of the wrong section
-or of another plan would answer wrongly."""
+or of another plan would answer wrongly; in Spanish the Standard plan is "Estándar"
+(partner.yaml `support_plans`)."""
 
 import pytest
 
 from bot.answering.extract import extract
 from bot.answering.facts_check import FactsCheck, Folder, OwnFacts, own_facts
 from bot.knowledge.folder import load_knowledge
+from bot.knowledge.plans import PlanNames
 from bot.retrieval.lexical import Tokenizer
 from tests.conftest import SAMPLE_KNOWLEDGE
 
@@ -19,15 +21,16 @@ def knowledge():
     return load_knowledge(SAMPLE_KNOWLEDGE)
 
 
-def facts_of(knowledge, customer_id: str) -> OwnFacts:
+def facts_of(knowledge, customer_id: str, language: str = "en") -> OwnFacts:
     customer = knowledge.customer(customer_id)
     invoices = knowledge.invoices_of(customer_id)
-    return own_facts(customer, invoices, folder(knowledge), tokenize)
+    return own_facts(customer, invoices, folder(knowledge), Tokenizer(language), language)
 
 
-def folder(knowledge) -> Folder:
+def folder(knowledge, plan_names: PlanNames | None = None) -> Folder:
     products = sorted({name for name, _sku in knowledge.invoices.products()})
-    return Folder(knowledge.customers, knowledge.passages, products)
+    names = knowledge.partner.plan_names if plan_names is None else plan_names
+    return Folder(knowledge.customers, knowledge.passages, products, names)
 
 
 def answer(knowledge, customer_id: str, question: str, heading: str, language: str = "en") -> str:
@@ -146,3 +149,82 @@ def test_a_premium_customer_asking_about_its_own_terms_gets_nothing_of_the_stand
     assert "EUR 125 per hour" in answer(knowledge, "adatum", own, heading)
     named = "what would hands-on help cost on the standard plan?"
     assert "EUR 125 per hour" in answer(knowledge, "contoso", named, heading)
+
+
+def test_in_spanish_the_standard_plan_is_named_estandar_whatever_the_case_and_accents(knowledge):
+    spanish = facts_of(knowledge, "adatum", "es")
+    for text in ("el plan Estándar", "el plan estandar", "EL PLAN ESTÁNDAR", "el plan standard"):
+        assert spanish.names(text, "standard"), text
+    assert not spanish.names("el plan Premium", "standard")
+    assert not spanish.names("Microsoft 365 Business Standard", "standard")  # a product
+    assert not facts_of(knowledge, "adatum").names("el plan Estándar", "standard")  # English
+    assert {"tecnic", "practic"} <= spanish.priced  # hands-on technical work, by the hour
+
+
+def test_a_folder_that_declares_no_plan_names_names_a_plan_by_its_id_alone(knowledge):
+    words = Tokenizer("es")
+    facts = own_facts(knowledge.customer("adatum"), [], folder(knowledge, PlanNames()), words, "es")
+    assert facts.names("el plan standard", "standard")
+    assert not facts.names("el plan Estándar", "standard")
+    assert facts.priced == frozenset()  # the Spanish articles price "Estándar", not "standard"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "priced", "premium_free"),
+    [
+        (
+            "en",
+            "are priority callbacks included for us?",
+            "On the Standard plan hands-on help costs EUR 125 per hour.",
+            "Priority callbacks are included in the Premium plan at no extra cost.",
+        ),
+        (
+            "es",
+            "¿las llamadas prioritarias están incluidas para nosotros?",
+            "En el plan Estándar la ayuda práctica cuesta 125 EUR la hora.",
+            "Las llamadas prioritarias están incluidas en el plan Premium sin coste adicional.",
+        ),
+    ],
+)
+def test_a_standard_customer_reads_its_plans_price_and_not_another_plans_free_terms(
+    knowledge, language: str, question: str, priced: str, premium_free: str
+):
+    facts = facts_of(knowledge, "adatum", language)
+    assert facts.names(priced, "standard") and not facts.names(priced, "premium")
+    check = FactsCheck(question, "Plans", facts, Tokenizer(language), language)
+    assert check.consistent(priced)
+    conflict = check.conflict(premium_free)
+    assert conflict is not None and conflict.rule == "another_plans_terms"
+
+
+def test_a_standard_customer_is_not_told_in_spanish_that_technical_work_costs_nothing(
+    knowledge,
+):
+    heading = "¿El soporte de facturación cuesta aparte?"
+    text = answer(knowledge, "adatum", "¿pagamos aparte la ayuda técnica práctica?", heading, "es")
+    assert "sin coste adicional" not in text
+    assert "disponible por horas para los clientes del plan Estándar" in text
+
+
+def test_a_premium_customer_is_not_told_in_spanish_what_the_standard_plan_includes_at_no_cost(
+    knowledge,
+):
+    sentence = "Estándar (incluido, sin coste): soporte de facturación y triaje de incidentes."
+    question = "¿el triaje de incidentes es gratis?"
+    words = Tokenizer("es")
+    premium = FactsCheck(question, "Planes", facts_of(knowledge, "contoso", "es"), words, "es")
+    conflict = premium.conflict(sentence)
+    assert conflict is not None and conflict.rule == "another_plans_terms"
+    standard = FactsCheck(question, "Planes", facts_of(knowledge, "adatum", "es"), words, "es")
+    assert standard.consistent(sentence)
+
+
+def test_a_premium_customer_asking_in_spanish_about_its_own_terms_gets_nothing_of_estandar(
+    knowledge,
+):
+    heading = "¿Cuánto cuesta el soporte técnico puntual en el plan Estándar?"
+    own = "¿la ayuda técnica práctica está incluida para nosotros?"
+    assert answer(knowledge, "contoso", own, heading, "es") == ""
+    assert "125 EUR la hora" in answer(knowledge, "adatum", own, heading, "es")
+    named = "¿cuánto costaría la ayuda práctica en el plan estandar?"
+    assert "125 EUR la hora" in answer(knowledge, "contoso", named, heading, "es")

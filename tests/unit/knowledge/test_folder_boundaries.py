@@ -167,6 +167,11 @@ def test_non_finite_and_huge_numbers_are_problems_not_crashes(
         (f"collections:\n  suspension_days: {'9' * 400}\n", "collections: suspension_days: 999"),
         ("collections:\n  reminder_days: 7\n", "collections: reminder_days must be a list"),
         ("collections: soon\n", "collections: must be a mapping"),
+        ("support_plans: [standard]\n", "support_plans: must be a mapping of plan id"),
+        ("support_plans:\n  standard: Estándar\n", "support_plans: standard: must be a mapping"),
+        ("support_plans:\n  standard: {spanish: x}\n", "support_plans: standard: 'spanish' is"),
+        ("support_plans:\n  standard: {es: 5}\n", "support_plans: standard: es: must be a name"),
+        ("support_plans:\n  standard: {es: ['']}\n", "support_plans: standard: es: must be a"),
     ],
 )
 def test_impossible_times_dates_and_wrong_types_in_partner_yaml_are_problems(

@@ -84,3 +84,16 @@ def test_the_sample_folder_names_every_category_and_route_in_spanish():
     assert knowledge.partner.first_response_in("es") != knowledge.partner.first_response
     collections = knowledge.partner.collections
     assert collections.reinstatement_in("es") != collections.reinstatement
+
+
+def test_a_plan_is_named_by_its_id_and_the_names_the_partner_gives_it_per_language():
+    data = yaml.safe_load(
+        PARTNER + "support_plans:\n  standard: {en: Standard, es: [Estándar, Básico]}\n"
+    )
+    partner, problems = parse_partner("partner.yaml", data)
+    assert problems == []
+    assert partner.plan_names.of("standard", "es") == ("standard", "Estándar", "Básico")
+    assert partner.plan_names.of("standard", "en") == ("standard",)  # "Standard" is its id
+    assert partner.plan_names.of("premium", "es") == ("premium",)  # none declared: the id
+    sample = load_knowledge(SAMPLE_KNOWLEDGE).partner.plan_names
+    assert sample.of("standard", "es") == ("standard", "Estándar")
