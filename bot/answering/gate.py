@@ -24,7 +24,6 @@ import numpy as np
 from bot.errors import BotError
 
 SHIPPED = Path(__file__).with_name("gate.json")
-SAME, ACROSS = "same", "across"
 # What the model weighs, of all the signals the rows keep: the threshold rule's margin, how
 # far the passage leads the next article, and how sure the classifier is that it is a policy
 # question. Compared out of fold (grouped by conversation) with every signal and with two
