@@ -24,8 +24,11 @@ from bot.locale.formats import counted
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from bot.answering.gate import Row
     from bot.app import Assistant
     from bot.config import Settings
+    from bot.evaluation.folds import CrossValidation
+    from bot.evaluation.runner import ConversationRun
     from bot.knowledge.folder import Knowledge
     from bot.storage.stores import Storage
     from bot.types import Reply
@@ -527,19 +530,141 @@ def _eval_conversations(
             run = runner.conversations(
                 conversations, progress=True, on_turn=None if as_json else show
             )
+            held = None
+            if folds is not None:
+                held = runner.held_folds(conversations, folds, progress=True).cross_validated(folds)
     if as_json:
-        click.echo(json.dumps(run.to_json(folds), ensure_ascii=False))
-        return
+        click.echo(json.dumps(run.to_json(held), ensure_ascii=False))
+    else:
+        _print_conversations(run, held)
+
+
+def _print_conversations(run: ConversationRun, held: CrossValidation | None) -> None:
     click.echo("")
     for line in run.summary().lines():
         click.echo(line)
     click.echo("by language, in full:")
     for language, part in run.languages().items():
         click.echo(f"  {language}: {part.brief()}")
-    if folds is not None:
+    if held is not None:
         click.echo("")
-        for line in run.cross_validated(folds).lines():
+        for line in held.lines():
             click.echo(line)
+
+
+@cli.command(name="train-gate")
+@click.option(
+    "--conversations",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL file of labelled conversations, run on the configured folder (repeatable).",
+)
+@click.option(
+    "--questions",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL file of labelled questions, asked of --corpus (repeatable).",
+)
+@click.option(
+    "--out-of-scope",
+    "out_of_scope",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL of messages the folder must not answer ({text}), asked of the configured "
+    'folder; lines with a validation "split" (val, oos_val) or an "intent" other than '
+    '"oos" are left out (repeatable).',
+)
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Knowledge folder the --questions are asked of (default: the configured one).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the gate (default: the one the bot ships, bot/answering/gate.json).",
+)
+@click.pass_context
+def train_gate(
+    ctx: click.Context,
+    conversations: tuple[Path, ...],
+    questions: tuple[Path, ...],
+    out_of_scope: tuple[Path, ...],
+    corpus: Path | None,
+    out: Path | None,
+) -> None:
+    """Fit the answer gate (does the best passage answer?) on labelled conversations and
+    questions, and print what it answers of them out of fold beside the threshold rule."""
+    from datetime import date
+
+    from bot.answering.gate import SHIPPED, fit, out_of_fold
+    from bot.evaluation.conversations import load_conversations
+    from bot.evaluation.gate_rows import conversation_rows, question_rows
+    from bot.evaluation.questions import load_out_of_scope, load_questions
+    from bot.evaluation.runner import Runner
+
+    if not (conversations or questions or out_of_scope):
+        raise click.UsageError("give --conversations, --questions or --out-of-scope FILEs")
+    settings = settings_of(ctx)
+    rows = []
+    with clear_errors():
+        if conversations or out_of_scope:
+            with Runner.scratch(lambda s: assistant_with_progress(settings, storage=s)) as runner:
+                assistant = runner.assistant
+                for path in conversations:
+                    labelled = load_conversations(path)
+                    rows += conversation_rows(
+                        assistant.answerer,
+                        lambda c: runner.turns(c, run="train"),
+                        labelled,
+                        _named(path),
+                    )
+                for path in out_of_scope:
+                    rows += question_rows(
+                        assistant.answerer,
+                        load_out_of_scope(path),
+                        date.today(),
+                        assistant.detector.language_of,
+                        _named(path),
+                    )
+        if questions:
+            asked = settings.model_copy(update={"knowledge_dir": corpus}) if corpus else settings
+            with Runner.scratch(lambda s: assistant_with_progress(asked, storage=s)) as runner:
+                assistant = runner.assistant
+                for path in questions:
+                    rows += question_rows(
+                        assistant.answerer,
+                        load_questions(path),
+                        date.today(),
+                        assistant.detector.language_of,
+                        _named(path),
+                    )
+        gate = fit(rows)
+        target = out or SHIPPED
+        gate.save(target)
+    _print_gate_fit(rows, out_of_fold(rows))
+    click.echo(f"written to {target}")
+
+
+def _named(path: Path) -> str:
+    """A labelled file's name with its folder: both development sets are conversations.jsonl."""
+    return f"{path.parent.name}/{path.name}"
+
+
+def _print_gate_fit(rows: list[Row], held: list[float]) -> None:
+    """Per source: the rows, those right to answer, and what the gate and the threshold rule
+    answer of them (the gate's out of fold), right over answered."""
+    from bot.answering.gate import POINT
+
+    click.echo("source: rows (right to answer) | gate out of fold: right/answered | rule")
+    for source in sorted({row.source for row in rows}):
+        mine = [(row, p) for row, p in zip(rows, held, strict=True) if row.source == source]
+        right = sum(row.right for row, _p in mine)
+        gate = [row.right for row, p in mine if p >= POINT]
+        rule = [row.right for row, _p in mine if row.signals.above_rule >= 0]
+        click.echo(
+            f"  {source}: {len(mine)} ({right}) | {sum(gate)}/{len(gate)} | {sum(rule)}/{len(rule)}"
+        )
 
 
 def main() -> None:

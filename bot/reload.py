@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.answering.decide import Answerer
+from bot.answering.gate import shipped as shipped_gate
 from bot.answering.multilingual import Reader
 from bot.config import Settings
 from bot.errors import BotError
@@ -100,6 +101,7 @@ def build_answerer(
         thresholds={lang: settings.answer_threshold_for(lang) for lang in indexes},
         across_threshold=settings.answer_threshold_across,
         reader=reader,
+        gate=shipped_gate(),
         speller=folder_speller(
             knowledge, {lang: load_examples(knowledge.rules, (lang,)) for lang in ("en", "es")}
         ),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ import numpy as np
 from bot.answering import withheld
 from bot.answering.extract import extract
 from bot.answering.facts_check import FactsCheck, Folder, own_facts
+from bot.answering.gate import AnswerGate, Signals, ThresholdRule
 from bot.answering.invoices import requests as invoice_requests
 from bot.answering.invoices.evidence import escalation_evidence
 from bot.answering.invoices.lines import LINE_NOT_FOUND, lines_in_question
@@ -58,6 +60,8 @@ from bot.understanding.slots import Slots, extract_slots, matching_products
 from bot.understanding.spelling import Speller
 from bot.understanding.vocabulary import Vocabulary
 
+# The thresholds below say how sure retrieval must be; the answer gate (bot/answering/gate.py),
+# learned from labelled turns, weighs a passage's margin to them with what else it measured.
 # Below this confidence, the best article is unrelated to the message.
 UNRELATED = 0.25
 # A short message the classifier takes for a policy question is answered from a less sure
@@ -316,6 +320,7 @@ class Answerer:
         across_threshold: float = ACROSS_THRESHOLD,
         speller: Speller | None = None,
         reader: Reader | None = None,
+        gate: AnswerGate | None = None,
     ) -> None:
         """`index` serves English (and intent understanding); `indexes` maps another
         language to the index of the model chosen for it, `thresholds` to its answer
@@ -323,7 +328,9 @@ class Answerer:
         confidence an article in another language than the question needs. `known`: the
         words the bot knows; `escalate_at`: the probability of an escalation category that
         opens a ticket; `speller`: reads misspelt words as the known words they stand for;
-        `reader`: reads the languages the bot does not write (else the English model does)."""
+        `reader`: reads the languages the bot does not write (else the English model does);
+        `gate`: decides whether the best passage answers (bot/answering/gate.py; without one,
+        the thresholds above do)."""
         self.knowledge = knowledge
         self.speller = speller
         self.reader = reader or Reader(index, intents)
@@ -335,6 +342,7 @@ class Answerer:
         self.indexes = dict(indexes or {})
         self.thresholds = dict(thresholds or {})
         self.across_threshold = across_threshold
+        self.gate: AnswerGate = gate or ThresholdRule()
 
     def decide(  # noqa: PLR0913 (keyword-only: what the turn knows, each optional)
         self,
@@ -861,7 +869,29 @@ class Answerer:
         )
         if top is not None and top.passage.language != reads:
             threshold = self.across_threshold  # words cannot agree across languages
-        if top is not None and confidence >= threshold and intent != I.NOT_BILLING:
+        answers = (
+            top is not None
+            and intent != I.NOT_BILLING
+            and self.gate.answers(
+                self._signals(
+                    text,
+                    top,
+                    hits,
+                    confidence,
+                    threshold,
+                    guess,
+                    intent,
+                    reads,
+                    language,
+                    own=own,
+                    agent=agent,
+                    about=about,
+                    reading=reading,
+                ),
+                top.passage.path,
+            )
+        )
+        if top is not None and answers:
             # A dispute opened just before (by the message's other part) is the situation
             # this question is asked in.
             disputing = I.escalation_category(state.shown.intent) == DISPUTE_CATEGORY
@@ -890,6 +920,47 @@ class Answerer:
             )
             return Decision(reply, None, hits, guess, offer=HUMAN_REQUEST)
         return self._not_sure(hits, guess, confidence, evidence, agent=agent, language=language)
+
+    def _signals(  # noqa: PLR0913 (what `_policy` measured: the gate's features)
+        self,
+        text: str,
+        top: Hit,
+        hits: Sequence[Hit],
+        confidence: float,
+        threshold: float,
+        guess: IntentGuess,
+        intent: Intent | None,
+        reads: str,
+        language: str,
+        *,
+        own: bool,
+        agent: bool,
+        about: str | None,
+        reading: str | None,
+    ) -> Signals:
+        """What the gate weighs: the passage's scores, the classifier's view, the message."""
+        article = _article(top.passage.path)
+        others = [h.similarity for h in hits if _article(h.passage.path) != article]
+        return Signals(
+            confidence=confidence,
+            similarity=top.similarity,
+            coverage=top.coverage,
+            above_rule=confidence - threshold,
+            lead=top.similarity - max(others, default=0.0),
+            policy=guess.group(I.group_of(I.POLICY)),
+            not_billing=guess.group(I.group_of(I.NOT_BILLING)),
+            request=guess.group(I.ESCALATION_GROUP),
+            lookup=guess.group(I.INVOICE_GROUP),
+            unknown=0.0 if reading else self.known.unknown_share(text, language),
+            words=math.log1p(len(text.split())),
+            own=own,
+            across=top.passage.language != reads,
+            follow_up=about is not None,
+            same_article=about is not None and _article(about) == article,
+            reading=reading is not None,
+            agent=agent,
+            no_intent=intent is None,
+        )
 
     def _not_sure(
         self,

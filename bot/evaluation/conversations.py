@@ -189,9 +189,15 @@ Handler = Callable[[Message], Reply]
 
 
 def run_conversation(
-    conversation: Conversation, handle: Handler, ticket_count: Callable[[], int], tenant: str | None
+    conversation: Conversation,
+    handle: Handler,
+    ticket_count: Callable[[], int],
+    tenant: str | None,
+    run: str = "eval",
 ) -> Iterator[TurnResult]:
-    conversation_id = f"eval-{conversation.id}"
+    """`run` names the run in the conversation's id, so that a second run over the same
+    database starts each conversation afresh."""
+    conversation_id = f"{run}-{conversation.id}"
     for index, turn in enumerate(conversation.turns):
         before = ticket_count()
         agent = conversation.role is Role.AGENT

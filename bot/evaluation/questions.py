@@ -48,7 +48,26 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
-def _file_of(path: str) -> str:
+def load_out_of_scope(path: Path) -> list[Question]:
+    """Messages the folder must not answer (`{"text"}` a line), as questions with no gold
+    file. Lines marked for validation (a `split` ending in "val") are what tests measure and
+    are left out, as are lines of another `intent` than "oos" (CLINC's banking intents)."""
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            text = str(record["text"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BotError(f"{path}:{number}: not a message record ({exc})") from None
+        held = str(record.get("split", "")).endswith("val")
+        if not held and record.get("intent", "oos") == "oos":
+            questions.append(Question(text, (), False))
+    return questions
+
+
+def file_of(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
@@ -72,7 +91,7 @@ def score_retrieval(
         language = language_of(q.question)
         index = answerer.indexes.get(language, answerer.index)
         hits = index.search(q.question, k=50, mode=mode, include_agent=True, language=language)
-        files = list(dict.fromkeys(_file_of(h.passage.path) for h in hits))
+        files = list(dict.fromkeys(file_of(h.passage.path) for h in hits))
         rank = next((i for i, f in enumerate(files) if f in q.gold_paths), None)
         if rank is not None:
             hit1 += rank == 0
@@ -104,10 +123,10 @@ def score_decisions(
         is_answer = reply.kind is ReplyKind.ANSWER
         if is_answer:
             answered += 1
-            right = any(_file_of(c.path) in q.gold_paths for c in reply.citations)
+            right = any(file_of(c.path) in q.gold_paths for c in reply.citations)
             correct += right
             if not right:
-                cited = ", ".join(_file_of(c.path) for c in reply.citations) or "nothing"
+                cited = ", ".join(file_of(c.path) for c in reply.citations) or "nothing"
                 why = (
                     "answered a question with no answer in the folder"
                     if not q.gold_paths

@@ -26,7 +26,8 @@ from bot.evaluation.conversations import (
     pinned_clock,
     run_conversation,
 )
-from bot.evaluation.folds import CrossValidation
+from bot.evaluation.folds import CrossValidation, fold_of
+from bot.evaluation.gate_rows import gated, held_out
 from bot.evaluation.questions import Question, evaluate
 from bot.evaluation.summary import Summary
 from bot.storage.database import Database
@@ -72,16 +73,16 @@ class ConversationRun:
     def cross_validated(self, folds: int) -> CrossValidation:
         return CrossValidation.of(self.conversations, self.results, folds)
 
-    def to_json(self, folds: int | None = None) -> dict[str, Any]:
+    def to_json(self, held: CrossValidation | None = None) -> dict[str, Any]:
         """`eval --conversations --json`: the turns, the summary, one summary per language,
-        and with `folds` the held folds' figures."""
+        and the held folds' figures when given."""
         report: dict[str, Any] = {
             "turns": [r.to_json() for results in self.results for r in results],
             "summary": self.summary().to_json(),
             "languages": {language: s.to_json() for language, s in self.languages().items()},
         }
-        if folds is not None:
-            report["cross_validated"] = self.cross_validated(folds).to_json()
+        if held is not None:
+            report["cross_validated"] = held.to_json()
         return report
 
 
@@ -105,8 +106,11 @@ class Runner:
         with Storage.from_url(url) as storage:
             yield cls(build(storage))
 
-    def turns(self, conversation: Conversation, wrap: Wrap | None = None) -> Iterator[TurnResult]:
-        """One conversation, turn by turn, in a fresh conversation id with its own clock."""
+    def turns(
+        self, conversation: Conversation, wrap: Wrap | None = None, run: str = "eval"
+    ) -> Iterator[TurnResult]:
+        """One conversation, turn by turn, in a fresh conversation id (named after `run`)
+        with its own clock."""
         built = self.assistant
         clock = pinned_clock(conversation.today)
         storage = Storage(Database(built.storage.db.engine, clock=clock))
@@ -116,7 +120,7 @@ class Runner:
         handle = wrap(assistant.handle) if wrap else assistant.handle
         # Every ticket of the database: one opened by this turn shows as one more.
         yield from run_conversation(
-            conversation, handle, lambda: len(storage.tickets.find()), tenant
+            conversation, handle, lambda: len(storage.tickets.find()), tenant, run
         )
 
     def conversations(
@@ -125,6 +129,7 @@ class Runner:
         *,
         progress: bool = False,
         on_turn: Callable[[TurnResult], None] | None = None,
+        run: str = "eval",
     ) -> ConversationRun:
         """Every conversation in order; `on_turn` sees each turn as it is checked,
         `progress` shows a bar on stderr (when it is a terminal)."""
@@ -136,11 +141,31 @@ class Runner:
         results = []
         for conversation in each:
             turns = []
-            for result in self.turns(conversation):
+            for result in self.turns(conversation, run=run):
                 turns.append(result)
                 if on_turn is not None:
                     on_turn(result)
             results.append(turns)
+        return ConversationRun(conversations, results)
+
+    def held_folds(
+        self, conversations: Sequence[Conversation], folds: int, *, progress: bool = False
+    ) -> ConversationRun:
+        """Every conversation run by a bot whose learned parts were fit without its fold
+        (the answer gate, fit again on its rows less the fold's conversations): the run
+        whose folds `eval --folds` reports as cross-validated."""
+        held = fold_of(conversations, folds)
+        answerer = self.assistant.answerer
+        results: list[Sequence[TurnResult]] = [[] for _ in conversations]
+        for fold in range(folds):
+            members = [n for n, f in enumerate(held) if f == fold]
+            gate = held_out(answerer.gate, [conversations[n] for n in members])
+            with gated(answerer, gate):
+                run = self.conversations(
+                    [conversations[n] for n in members], progress=progress, run=f"held{fold}"
+                )
+            for n, turns in zip(members, run.results, strict=True):
+                results[n] = turns
         return ConversationRun(conversations, results)
 
     def questions(self, questions: Sequence[Question], today: date) -> dict[str, Any]:

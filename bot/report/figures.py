@@ -371,7 +371,7 @@ def _agents(
             f"SELECT k.route, {d.week('k.created_at')} AS week, k.created_at, "
             "MIN(CASE WHEN ev.kind = 'agent_reply' THEN ev.at END) AS first_reply, "
             "MIN(CASE WHEN ev.kind = 'status' AND ev.to_status = 'resolved' THEN ev.at END) "
-            "AS resolved "
+            "AS resolved_at "
             "FROM tickets k LEFT JOIN ticket_events ev ON ev.ticket_id = k.id "
             "WHERE k.created_at >= :since AND k.created_at < :until "
             "GROUP BY k.id, k.route, k.created_at"
@@ -382,7 +382,7 @@ def _agents(
             column("week"),
             column("created_at", UTCDateTime()),
             column("first_reply", UTCDateTime()),
-            column("resolved", UTCDateTime()),
+            column("resolved_at", UTCDateTime()),
         )
     )
     Key = tuple[str, str]
@@ -395,8 +395,8 @@ def _agents(
             counts[key] += 1
             if row.first_reply is not None:
                 replies[key].append(business_seconds(hours, row.created_at, row.first_reply))
-            if row.resolved is not None:
-                resolves[key].append(business_seconds(hours, row.created_at, row.resolved))
+            if row.resolved_at is not None:
+                resolves[key].append(business_seconds(hours, row.created_at, row.resolved_at))
 
     def times(key: Key) -> RouteTimes:
         return RouteTimes(key[0], counts[key], spread(replies[key]), spread(resolves[key]))

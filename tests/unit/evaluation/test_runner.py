@@ -97,7 +97,7 @@ def test_a_run_is_summed_up_whole_by_language_and_by_fold(runner):
     assert [len(turns) for turns in run.results] == [1, 1, 1]
     assert run.summary().turns.total == 3
     assert {k: s.turns.total for k, s in run.languages().items()} == {"en": 2, "es": 1}
-    report = run.to_json(folds=3)
+    report = run.to_json(run.cross_validated(3))
     assert [t["id"] for t in report["turns"]] == ["en-1", "en-2", "es-1"]
     assert report["summary"] == run.summary().to_json()
     assert report["cross_validated"]["folds"] == 3
@@ -127,3 +127,15 @@ def test_the_scratch_database_is_thrown_away_and_the_served_one_is_never_opened(
 
     assert not scratch.exists()
     assert not Path(settings.database.removeprefix("sqlite:///")).exists()
+
+
+def test_held_folds_run_every_conversation_afresh_in_its_order(runner):
+    conversations = [
+        conversation(f"c{n}", "fabrikam", "how much do we owe right now") for n in range(4)
+    ]
+    whole = runner.conversations(conversations)
+    held = runner.held_folds(conversations, 2)
+    assert [r[0].conversation.id for r in held.results] == ["c0", "c1", "c2", "c3"]
+    # a fresh conversation each: the same first turn gets the same reply as in the whole run
+    assert [r[0].reply.kind for r in held.results] == [r[0].reply.kind for r in whole.results]
+    assert held.cross_validated(2).to_json()["folds"] == 2
