@@ -29,42 +29,46 @@ class Question:
     in_scope: bool
 
 
-def load_questions(path: Path) -> list[Question]:
+def _records(
+    path: Path, what: str, read: Callable[[dict[str, Any]], Question | None]
+) -> list[Question]:
+    """`read` applied to each JSON line of `path` (None: the line is left out); a line it
+    cannot read is an error naming the file and line."""
     questions = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            questions.append(
-                Question(
-                    str(record["question"]),
-                    tuple(record.get("gold_paths") or ()),
-                    bool(record.get("in_scope", True)),
-                )
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise BotError(f"{path}:{number}: not a question record ({exc})") from None
+            question = read(json.loads(line))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise BotError(f"{path}:{number}: not a {what} record ({exc})") from None
+        if question is not None:
+            questions.append(question)
     return questions
+
+
+def load_questions(path: Path) -> list[Question]:
+    def read(record: dict[str, Any]) -> Question:
+        return Question(
+            str(record["question"]),
+            tuple(record.get("gold_paths") or ()),
+            bool(record.get("in_scope", True)),
+        )
+
+    return _records(path, "question", read)
 
 
 def load_out_of_scope(path: Path) -> list[Question]:
     """Messages the folder must not answer (`{"text"}` a line), as questions with no gold
     file. Lines marked for validation (a `split` ending in "val") are what tests measure and
     are left out, as are lines of another `intent` than "oos" (CLINC's banking intents)."""
-    questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            text = str(record["text"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise BotError(f"{path}:{number}: not a message record ({exc})") from None
+
+    def read(record: dict[str, Any]) -> Question | None:
+        text = str(record["text"])
         held = str(record.get("split", "")).endswith("val")
-        if not held and record.get("intent", "oos") == "oos":
-            questions.append(Question(text, (), False))
-    return questions
+        return None if held or record.get("intent", "oos") != "oos" else Question(text, (), False)
+
+    return _records(path, "message", read)
 
 
 def file_of(path: str) -> str:

@@ -76,3 +76,15 @@ def test_a_line_that_is_no_message_is_named(tmp_path):
     path.write_text('{"text": "fine"}\n{"words": "no text"}\n', encoding="utf-8")
     with pytest.raises(BotError, match=r"oos\.jsonl:2: not a message record"):
         load_out_of_scope(path)
+
+
+def test_a_questions_line_that_is_no_question_is_named(tmp_path):
+    import pytest
+
+    from bot.errors import BotError
+    from bot.evaluation.questions import load_questions
+
+    path = tmp_path / "questions.jsonl"
+    path.write_text('{"question": "How do I pay?"}\n\n["a list"]\n', encoding="utf-8")
+    with pytest.raises(BotError, match=r"questions\.jsonl:3: not a question record"):
+        load_questions(path)
