@@ -83,6 +83,7 @@ OPERATOR_MODULES = {
     "bot/logsafe.py": "log records",
     "bot/conversation/turns.py": "the turns table: intent and topic keys",
     "bot/answering/facts_check.py": "words read in questions and articles (it writes nothing)",
+    "bot/answering/gate.py": "the answer gate's file and signal names (it writes nothing)",
 }
 OPERATOR_PACKAGES = {
     "bot/evaluation/": "evaluation reports (`billing-bot eval`, the model tests, benchmarks)",
