@@ -454,6 +454,9 @@ def evaluate(
         raise click.UsageError("--folds goes with --conversations")
     if keep_state and conversations is None:
         raise click.UsageError("--keep-state goes with --conversations")
+    if keep_state and folds is not None:
+        # the held folds run every conversation again: the kept database would hold it twice
+        raise click.UsageError("--folds runs the conversations again: not with --keep-state")
     settings = settings_of(ctx)
     if knowledge_dir:
         settings = settings.model_copy(update={"knowledge_dir": knowledge_dir})

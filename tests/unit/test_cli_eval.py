@@ -166,3 +166,17 @@ def test_train_gate_without_wrong_answers_says_what_it_needs(settings, tmp_path,
     assert result.exit_code != 0
     assert "right and wrong answers" in result.output
     assert not (tmp_path / "g.json").exists()
+
+
+def test_held_folds_are_never_kept_in_the_configured_database(settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("EMBEDDING_MODEL", "hashing")
+    path = tmp_path / "conversations.jsonl"
+    path.write_text("\n".join(json.dumps(c) for c in CONVERSATIONS), encoding="utf-8")
+
+    result = CliRunner().invoke(
+        cli, ["eval", "--conversations", str(path), "--folds", "2", "--keep-state"]
+    )
+
+    assert result.exit_code == 2
+    assert "--folds runs the conversations again: not with --keep-state" in result.output
