@@ -255,7 +255,12 @@ class _Turn:
     slots: Slots
     named: bool  # an agent's message: its customer is the one it names
     mine: Callable[[], list[Invoice]]  # the customer's invoices, read once
-    novel: bool  # its words are unknown to the folder
+    unknown: float  # the share of its words the folder never uses (0 in another language)
+
+    @property
+    def novel(self) -> bool:
+        """Its words are unknown to the folder."""
+        return self.unknown >= NOVEL_AT
 
 
 def _reread(turn: _Turn, intent: Intent | None, *, across: bool, own: bool) -> Intent | None:
@@ -422,8 +427,9 @@ class Answerer:
         if named:
             customer = self.named_customer(text)
         mine = self._invoices_once(customer)
-        # The folder's words are in the languages the bot writes: another one's are all new.
-        novel = reading is None and self.known.unknown_share(text, language) >= NOVEL_AT
+        # The folder's words are in the languages the bot writes: another language's are not
+        # counted (every one would be new).
+        unknown = 0.0 if reading is not None else self.known.unknown_share(text, language)
         return _Turn(
             text,
             customer,
@@ -438,7 +444,7 @@ class Answerer:
             slots,
             named,
             mine,
-            novel,
+            unknown,
         )
 
     def _last_reminded(
@@ -518,7 +524,7 @@ class Answerer:
             turn.customer,
             turn.today,
             turn.language,
-            novel=turn.novel,
+            unknown=turn.unknown,
             own=own,
             state=turn.state,
             mine=turn.mine,
@@ -540,7 +546,7 @@ class Answerer:
                 None,
                 turn.today,
                 language,
-                novel=turn.novel,
+                unknown=turn.unknown,
                 reading=turn.reading,
             )
             if policy.reply.kind is ReplyKind.ANSWER:
@@ -810,7 +816,7 @@ class Answerer:
         today: date,
         language: str = "en",
         *,
-        novel: bool = False,
+        unknown: float = 0.0,
         own: bool = False,
         state: ConversationState | None = None,
         mine: Callable[[], list[Invoice]] | None = None,
@@ -831,6 +837,7 @@ class Answerer:
         full = self.thresholds.get(language, self.threshold)
         words = len(text.split())
         short = words <= SHORT_QUESTION or (own and words <= OWN_QUESTION)
+        novel = unknown >= NOVEL_AT
         relief = intent == I.POLICY and short and not novel
         threshold = min(full, POLICY_THRESHOLD) if relief else full
         about = state.shown.article
@@ -882,11 +889,11 @@ class Answerer:
                     guess,
                     intent,
                     reads,
-                    language,
                     own=own,
                     agent=agent,
                     about=about,
                     reading=reading,
+                    unknown=unknown,
                 ),
                 top.passage.path,
             )
@@ -931,12 +938,12 @@ class Answerer:
         guess: IntentGuess,
         intent: Intent | None,
         reads: str,
-        language: str,
         *,
         own: bool,
         agent: bool,
         about: str | None,
         reading: str | None,
+        unknown: float,
     ) -> Signals:
         """What the gate weighs: the passage's scores, the classifier's view, the message."""
         article = _article(top.passage.path)
@@ -951,7 +958,7 @@ class Answerer:
             not_billing=guess.group(I.group_of(I.NOT_BILLING)),
             request=guess.group(I.ESCALATION_GROUP),
             lookup=guess.group(I.INVOICE_GROUP),
-            unknown=0.0 if reading else self.known.unknown_share(text, language),
+            unknown=unknown,
             words=math.log1p(len(text.split())),
             own=own,
             across=top.passage.language != reads,

@@ -62,9 +62,6 @@ class Signals:
     agent: bool  # asked by a partner agent
     no_intent: bool  # the classifier abstained
 
-    def vector(self) -> list[float]:
-        return [float(getattr(self, f.name)) for f in fields(self)]
-
     @staticmethod
     def names() -> list[str]:
         return [f.name for f in fields(Signals)]
