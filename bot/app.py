@@ -17,7 +17,6 @@ One turn reads top to bottom in `respond`:
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -52,14 +51,6 @@ from bot.understanding.language import LanguageDetector
 Clock = Callable[[], datetime]
 # What a decision does inside the turn's transaction; returns the reply.
 Effects = Callable[[Turn], Reply]
-_STATUS_QUESTION = re.compile(
-    r"\b(status|progress|update)\b.{0,40}\b(ticket|case|request)\b"
-    r"|\b(ticket|case|request)\b.{0,40}\b(status|progress)\b"
-    r"|\bany (news|update|progress)\b|\bheard back\b"
-    r"|\b(estado|c[oó]mo va|novedades)\b.{0,40}\b(ticket|caso|solicitud|incidencia)\b",
-    re.IGNORECASE,
-)
-
 # Replies after which a "yes" accepts the ticket the decision offered.
 _OFFERING = frozenset(
     {ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE, ReplyKind.ANSWER, ReplyKind.INVOICE}
@@ -198,7 +189,10 @@ class Assistant:
             language=language,
         )
         effects: Effects
-        if decision.reply.kind is ReplyKind.ESCALATE:
+        if decision.reply.kind is ReplyKind.TICKET_STATUS:
+            told = self._ticket_status(customer, owner, language)
+            effects = _just(_with_answers_beside(told, decision.beside))
+        elif decision.reply.kind is ReplyKind.ESCALATE:
             effects = functools.partial(
                 self._escalate,
                 customer,
@@ -312,8 +306,6 @@ class Assistant:
     ) -> Reply:
         """The ticket waits for an agent; the bot keeps answering what it can, and the agents
         see the exchange on the ticket."""
-        if _STATUS_QUESTION.search(message.text):
-            return self._status(ticket, language)
         reply = decision.reply
         _ = translator(language)
         try:
@@ -403,9 +395,27 @@ class Assistant:
             ticket=ticket.info(),
         )
 
+    def _ticket_status(self, customer: Customer, active: Ticket | None, language: str) -> Reply:
+        """How the customer's ticket goes: the conversation's, else their latest one still
+        open, else their latest; none yet, and the bot says so."""
+        if active is None:
+            tickets = self.tickets.find(customer_id=customer.id)
+            waiting = [t for t in tickets if t.status is not Status.RESOLVED]
+            active = next(reversed(waiting or tickets), None)
+        if active is not None:
+            return self._status(active, language)
+        _ = translator(language)
+        return Reply(
+            _(
+                "I can't find a ticket on your account. If you'd like a person from our team to "
+                "look at something, tell me what it is and I'll open one."
+            ),
+            ReplyKind.TICKET_STATUS,
+        )
+
     def _while_human_owns(self, ticket: Ticket, message: Message, language: str) -> Effects:
         _ = translator(language)
-        if _STATUS_QUESTION.search(message.text):
+        if message.text.strip() and self.answerer.asks_ticket_status(message.text, language):
             return _just(self._status(ticket, language))
         if not message.text.strip():
             return _just(

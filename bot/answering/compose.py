@@ -8,6 +8,7 @@ and the decisions are composed into one:
 - a part that needs a person wins when the whole message needs one too: its ticket opens,
   and the answers to the other parts travel beside it (`Decision.beside`) into the same
   reply; the ticket carries the whole message, so an unanswered part reaches the agents too.
+  A part asking how the customer's ticket goes leads the same way, the status first;
   A part that alone would need a person, in a message that does not, is offered the ticket;
 - answered parts give their answers one after the other (the first one's kind, every
   citation, the first table), and a declined part is named with the ticket offered for it
@@ -35,6 +36,7 @@ Decide = Callable[[str, ConversationState, bool], Decision]
 
 ANSWERED = frozenset({ReplyKind.ANSWER, ReplyKind.INVOICE})
 DECLINED = frozenset({ReplyKind.NOT_SURE, ReplyKind.OUT_OF_SCOPE})
+_FROM_TICKETS = (ReplyKind.ESCALATE, ReplyKind.TICKET_STATUS)
 QUOTE = 80  # characters of a declined part quoted back
 
 
@@ -92,7 +94,8 @@ def compose(
         same = any(d.reply.text == decision.reply.text for d in answered)
         if decision.reply.kind in ANSWERED and not same:  # two parts, one answer: said once
             answered.append(decision)
-    ticket = next((d for d in decisions if d.reply.kind is ReplyKind.ESCALATE), None)
+    # A ticket to open, or a ticket's status to tell (the app writes both), leads the reply.
+    ticket = next((d for d in decisions if d.reply.kind in _FROM_TICKETS), None)
     if ticket is not None:
         return replace(ticket, beside=tuple(d.reply for d in answered))
     if not answered:

@@ -202,6 +202,9 @@ def resolved_intent(
     top = guess.ranked[0][0] if guess.ranked else None
     if offer_pending and top in (I.YES, I.NO):
         return top  # an offer awaits an answer: its likeliest reading is enough
+    offered = state.pending_offer.category if state.pending_offer else None
+    if offer_pending and I.escalation_category(top) in (HUMAN_REQUEST, offered):
+        return I.YES  # asking for a person, or for the ticket offered, accepts the offer
     if intent == I.NO and not offer_pending:
         intent = I.GREETING
     last = state.shown.intent
@@ -404,6 +407,17 @@ class Answerer:
             return replied
         return self._answer(turn, None if intent == I.YES else intent, own)
 
+    def asks_ticket_status(self, text: str, language: str) -> bool:
+        """Whether the message asks how the customer's ticket goes, read as `decide` reads
+        it: for the turns a person owns, which the bot does not otherwise decide."""
+        reading = None if language in SERVED_LANGUAGES else language
+        if self.speller is not None and reading is None:
+            text = self.speller.correct(text, language)
+        reader = self._reader(reading)
+        return reader.intents.classify(text, reader.index.embed_query(text)).intent == (
+            I.TICKET_STATUS
+        )
+
     def _read(
         self,
         text: str,
@@ -475,6 +489,10 @@ class Answerer:
                 matched = self._category(last)
                 reply = Reply("", ReplyKind.ESCALATE, guess.confidence)
                 return Decision(reply, CategoryMatch(matched, guess.confidence, "yes"), (), guess)
+        if intent == I.TICKET_STATUS and not turn.agent:
+            # The tickets are the app's to read: it writes the status (`Assistant`).
+            reply = Reply("", ReplyKind.TICKET_STATUS, guess.confidence)
+            return Decision(reply, None, (), guess, state.shown)
         if intent in (I.GREETING, I.SOLVED):
             reply = self._greeting(turn.text, turn.language, thanked=intent == I.SOLVED)
             return Decision(reply, None, (), guess, state.shown)

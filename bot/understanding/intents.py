@@ -59,6 +59,9 @@ GREETING = Intent("greeting")
 # "thanks, that solved it", "perfect": the customer says the answer resolved their question
 # (the resolution report's *confirmed*; a bare "thanks" or "bye" stays a greeting).
 SOLVED = Intent("solved")
+# "where are we with my request?": the status of the customer's ticket, read from the tickets
+# by the app (the answerer knows none).
+TICKET_STATUS = Intent("ticket.status")
 NOT_BILLING = Intent("not_billing")
 _ESCALATE = "escalate."  # prefix: escalate.<category id of escalation.yaml>
 
@@ -80,6 +83,7 @@ NAMED = frozenset(
         NO,
         GREETING,
         SOLVED,
+        TICKET_STATUS,
         NOT_BILLING,
         *ACROSS_CUSTOMERS,
         REMINDED,

@@ -1,6 +1,7 @@
 """Answers and evaluation with the real all-MiniLM-L6-v2 model (marker `model`)."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -25,6 +26,25 @@ def assistant(real_embedder, tmp_path_factory):
 
 def ask(assistant, text: str, customer: str = "contoso"):
     return assistant.handle(Message(text, conversation=f"cli-{text}", customer_id=customer))
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["any news?", "what's going on with my request?", "¿cómo va lo mío?", "¿alguna novedad?"],
+)
+def test_how_the_ticket_goes_is_told_from_the_tickets(assistant, question):
+    conversation = f"status-{question}"
+    opened = assistant.handle(
+        Message("I want to talk to a person", conversation=conversation, customer_id="wingtip")
+    )
+    assert opened.kind is ReplyKind.ESCALATE, opened
+    asked = Message(question, conversation=conversation, customer_id="wingtip")
+    status = assistant.handle(asked)
+    assert status.kind is ReplyKind.TICKET_STATUS and opened.ticket.number in status.text
+    with assistant.tickets.database.write() as session:
+        assistant.tickets.claim_in(session, opened.ticket.number, "ana")
+    claimed = assistant.handle(replace(asked, event_id=f"{conversation}-2"))  # a person owns it
+    assert claimed.kind is ReplyKind.TICKET_STATUS and claimed.ticket.status == "claimed"
 
 
 @pytest.mark.parametrize(

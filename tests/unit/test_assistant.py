@@ -59,7 +59,7 @@ def test_an_escalation_opens_a_ticket_and_once_claimed_the_bot_stays_quiet(assis
     assert relayed.kind is ReplyKind.RELAYED and relayed.text == ""
     status = assistant.handle(teams("What's the status of my ticket?"))
     assert status.kind is ReplyKind.TICKET_STATUS and opened.ticket.number in status.text
-    assert assistant.handle(teams("Any news?")).kind is ReplyKind.TICKET_STATUS
+    assert assistant.handle(teams("Is my ticket still open?")).kind is ReplyKind.TICKET_STATUS
     # "update" about something else is for the agent, not a status question
     assert assistant.handle(teams("Please update our billing address")).kind is ReplyKind.RELAYED
 
@@ -184,3 +184,12 @@ def test_what_the_bot_could_not_answer_is_kept_for_the_admins(assistant):
     assert kept.question.startswith("What is the capital of France?")
     assistant.handle(teams("When is my invoice due?"))  # answered: not kept
     assert len(assistant.storage.feedback.unanswered()) == 1
+
+
+def test_a_status_question_with_no_ticket_in_the_conversation_tells_the_latest_one(assistant):
+    assert "can't find a ticket" in assistant.handle(teams("Is my ticket still open?")).text
+    opened = assistant.handle(teams("I want to dispute invoice NW-2026-0466"))
+    elsewhere = teams("Is my ticket still open?", conversation="conv-2")
+    status = assistant.handle(elsewhere)
+    assert status.kind is ReplyKind.TICKET_STATUS and opened.ticket.number in status.text
+    assert "waiting for an agent" in status.text

@@ -1,14 +1,14 @@
 """`Answerer.decide` with the sample folder and a hashing embedder: the policy around the
 intent classifier (escalation threshold, unknown words, the conversation's context)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from bot.answering.decide import LOOKUP_AFTER_POLICY, resolved_intent
 from bot.app import build_assistant
 from bot.config import load_settings
-from bot.conversation.state import ConversationState, Shown
+from bot.conversation.state import ConversationState, PendingOffer, Shown
 from bot.retrieval.embedder import HashingEmbedder
 from bot.types import ReplyKind
 from bot.understanding import intents as I
@@ -68,3 +68,17 @@ def test_right_after_a_request_an_unsure_look_up_naming_its_invoice_asks_about_t
     # after an invoice was shown, the same unsure look-up stays a look-up
     shown = Shown(I.SHOW, ("NW-2026-0466",))
     assert resolved_after(shown, text, "invoice.due", unsure) == "invoice.due"
+
+
+def resolved_with_offer(offered: str, top: str) -> str | None:
+    guess = IntentGuess(I.escalate_intent(top), 0.4, ((I.escalate_intent(top), 0.4),))
+    expires = datetime(2030, 1, 1, tzinfo=UTC)
+    state = ConversationState(pending_offer=PendingOffer(offered, "the question", expires))
+    return resolved_intent(guess, extract_slots("sure, go ahead"), state, True)
+
+
+def test_asking_for_the_ticket_offered_or_for_a_person_accepts_the_offer():
+    assert resolved_with_offer("billing_dispute", "billing_dispute") == I.YES
+    assert resolved_with_offer("billing_dispute", "human_request") == I.YES
+    # another request is that request, not a yes to this offer
+    assert resolved_with_offer("billing_dispute", "legal") == I.escalate_intent("legal")
