@@ -72,8 +72,10 @@ _LATEST = re.compile(
     r"|\bÚltima factura\b|\bultima factura\b",
     re.I,
 )
-# "that one", "is it paid", "that invoice": the invoice the conversation is about.
-_REFERS = re.compile(r"\b(that|this|it|that one|the same)\b", re.I)
+# "that one", "is it paid", "that invoice", "¿y esa?": the invoice the conversation is about.
+_REFERS = re.compile(
+    r"\b(that|this|it|that one|the same|esa|ésa|esta|ésta|ese|ése|eso|la misma)\b", re.I
+)
 _AMOUNT = re.compile(
     r"(?<![\w.,])(-|−)?\s?(\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)(?![\w])"
 )

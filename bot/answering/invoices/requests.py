@@ -53,8 +53,8 @@ def answer(
         # "higher than last month": last month's bill is the baseline, the latest the subject
         baseline = slots.last_month and not (slots.months or slots.invoice_numbers)
         return compare(named, shown, invoices, ask, baseline=baseline)
-    if intent in (I.STATUS, I.DUE) and named:
-        return status_of(named, ask)
+    if intent in (I.STATUS, I.DUE) and (named or (slots.refers and context)):
+        return status_of(named or context, ask)  # "is it paid?": the one(s) shown
     if intent in (I.SHOW, I.COPY) or (named and intent not in (I.BALANCE, I.RECENT)):
         return one_invoice(intent, (named or context or [invoices[-1]])[0], ask)
     return account_summary(intent, ask)

@@ -87,7 +87,15 @@ def _month_picks(
         inv = _by_month(ordered, month, today)
         chosen += [inv] if inv else []
     if slots.this_month:
-        inv = _by_month(ordered, today.month, today)
+        # None issued yet this month: "the one this month" is the one that falls due in it.
+        inv = _by_month(ordered, today.month, today) or next(
+            (
+                i
+                for i in ordered
+                if (i.due_date.year, i.due_date.month) == (today.year, today.month)
+            ),
+            None,
+        )
         chosen += [inv] if inv else []
     return chosen, missing
 

@@ -66,6 +66,8 @@ def test_relative_references():
     assert extract_slots("and the one before that?").before
     assert extract_slots("show me the latest invoice").latest
     assert extract_slots("is that the one we disputed?").refers
+    assert extract_slots("¿y esa ya está pagada?").refers
+    assert not extract_slots("¿ya está pagada la factura de marzo?").refers
 
 
 @pytest.mark.parametrize(

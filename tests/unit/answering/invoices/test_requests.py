@@ -145,3 +145,23 @@ def test_a_line_reads_the_same_in_its_invoice_and_on_its_own(knowledge):
     assert alone.answer.table.columns == whole.answer.table.columns
     assert alone.answer.table.rows[0] in whole.answer.table.rows
     assert "GBP 2.9720" in alone.answer.table.rows[0]
+
+
+@pytest.mark.parametrize("follow_up", ["and was it paid?", "¿y esa ya está pagada?"])
+def test_is_it_paid_after_an_invoice_asks_about_that_invoice(knowledge, follow_up):
+    september = lookup(knowledge, "contoso", I.SHOW, "what was the september invoice")
+    found = lookup(knowledge, "contoso", I.STATUS, follow_up, september.shown)
+    assert found.shown.invoices == ("NW-2026-0418",)
+    # nothing shown before: the account's status, as when asked first
+    assert lookup(knowledge, "contoso", I.STATUS, follow_up).shown.invoices != ("NW-2026-0418",)
+
+
+def test_this_months_invoice_before_one_is_issued_is_the_one_due_this_month(knowledge):
+    customer = knowledge.customer("contoso")
+    invoices = knowledge.invoices_of("contoso")
+    ask = InvoiceAsk("", customer, invoices, knowledge.partner.collections, date(2026, 12, 7))
+    text = "and the one for this month?"
+    october = Shown(I.SHOW, ("NW-2026-0463",))
+    # nothing issued in December yet: November's invoice falls due in it
+    found = answer(I.SHOW, text, extract_slots(text), ask, october)
+    assert found.shown.invoices == ("NW-2026-0507",)
