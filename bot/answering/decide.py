@@ -86,8 +86,10 @@ FOLLOW_UP_BELOW = 0.4
 # so is one right after a request was handed over, even when it names the invoice.
 LOOKUP_AFTER_POLICY = 0.6
 # A policy question naming the customer's product, which the classifier also reads as a
-# term look-up this probably ("our visio renewal date?"), gets the term from the invoices.
-TERM_EVIDENCE = 0.3
+# term look-up this probably ("our visio renewal date?"), gets the term from the invoices;
+# one naming an invoice of the customer's (or of the one an agent asks about) and read this
+# probably as a comparison gets the two compared.
+LOOKUP_EVIDENCE = 0.3
 # Escalating needs a probable request, not closeness to a topic (ESCALATION_THRESHOLD).
 ESCALATE_AT = 0.5
 # Among the best few passages about as close in meaning as the first (SIMILAR), the one
@@ -281,8 +283,11 @@ def _reread(turn: _Turn, intent: Intent | None, *, across: bool, own: bool) -> I
     disputes = I.escalation_category(intent) == DISPUTE_CATEGORY
     if disputes and asks_why_a_tax_applies(turn.text, turn.language):
         intent = I.POLICY  # why a tax applies: the tax article explains, nothing is wrong
-    if intent == I.POLICY and own and turn.guess.probability(I.TERM) >= TERM_EVIDENCE:
+    if intent == I.POLICY and own and turn.guess.probability(I.TERM) >= LOOKUP_EVIDENCE:
         intent = I.TERM  # "our visio renewal date?": its term, when the invoices show it
+    compares = turn.guess.probability(I.COMPARE) >= LOOKUP_EVIDENCE
+    if intent == I.POLICY and turn.customer and slots.names_invoice and compares:
+        intent = I.COMPARE  # "why is our latest bill up on the one before?": the two compared
     about_a_line = intent is None or intent == I.POLICY or I.is_invoice(intent)
     if about_a_line and turn.customer and _names_a_line_amount(slots, turn.mine()):
         intent = I.LINE  # "where does 8.40 a user come from?"

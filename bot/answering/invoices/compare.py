@@ -15,6 +15,24 @@ from bot.knowledge.invoices import Invoice
 from bot.locale import N_, formats, translator
 from bot.types import Table
 from bot.understanding import intents as I
+from bot.understanding.slots import Slots
+
+
+def compare_asked(
+    slots: Slots,
+    named: Sequence[Invoice],
+    shown: Shown,
+    invoices: Sequence[Invoice],
+    ask: InvoiceAsk,
+) -> Lookup:
+    """The comparison a message asks for, with the invoices it names (`named`)."""
+    # "higher than last month": last month's bill is the baseline, the latest the subject
+    baseline = slots.last_month and not (slots.months or slots.invoice_numbers)
+    if slots.before and not (slots.months or slots.invoice_numbers or slots.short_numbers):
+        # "higher than the one before": the one before is what the subject (the latest, or
+        # the one shown) is compared with, not the subject
+        named = [invoices[-1]] if slots.latest else []
+    return compare(named, shown, invoices, ask, baseline=baseline)
 
 
 def compare(

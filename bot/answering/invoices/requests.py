@@ -7,7 +7,7 @@ a month, "last month", "the one before", or what the bot showed last.
 
 from __future__ import annotations
 
-from bot.answering.invoices.compare import compare
+from bot.answering.invoices.compare import compare_asked
 from bot.answering.invoices.detail import one_invoice, status_of
 from bot.answering.invoices.lines import answer_line
 from bot.answering.invoices.render import no_invoices
@@ -50,9 +50,7 @@ def answer(
     if intent == I.LINE:
         return answer_line(question, slots, named or context, invoices, ask, product_hint)
     if intent == I.COMPARE:
-        # "higher than last month": last month's bill is the baseline, the latest the subject
-        baseline = slots.last_month and not (slots.months or slots.invoice_numbers)
-        return compare(named, shown, invoices, ask, baseline=baseline)
+        return compare_asked(slots, named, shown, invoices, ask)
     if intent in (I.STATUS, I.DUE) and (named or (slots.refers and context)):
         return status_of(named or context, ask)  # "is it paid?": the one(s) shown
     if intent in (I.SHOW, I.COPY) or (named and intent not in (I.BALANCE, I.RECENT)):

@@ -3,9 +3,10 @@ intent classifier (escalation threshold, unknown words, the conversation's conte
 
 from datetime import UTC, date, datetime
 
+import numpy as np
 import pytest
 
-from bot.answering.decide import LOOKUP_AFTER_POLICY, resolved_intent
+from bot.answering.decide import LOOKUP_AFTER_POLICY, _reread, _Turn, resolved_intent
 from bot.app import build_assistant
 from bot.config import load_settings
 from bot.conversation.state import ConversationState, PendingOffer, Shown
@@ -82,3 +83,23 @@ def test_asking_for_the_ticket_offered_or_for_a_person_accepts_the_offer():
     assert resolved_with_offer("billing_dispute", "human_request") == I.YES
     # another request is that request, not a yes to this offer
     assert resolved_with_offer("billing_dispute", "legal") == I.escalate_intent("legal")
+
+
+def reread_as(text: str, agent: bool, customer) -> str | None:
+    """What `_reread` makes of a policy question the classifier also reads as a comparison."""
+    ranked = ((I.POLICY, 0.6), (I.COMPARE, 0.35), (I.NOT_BILLING, 0.05))
+    turn = _Turn(
+        text, customer, agent, TODAY, ConversationState(), False, "en", None,
+        np.zeros(3), IntentGuess(I.POLICY, 0.6, ranked), extract_slots(text), False, list, 0.0,
+    )  # fmt: skip
+    return _reread(turn, I.POLICY, across=False, own=False)
+
+
+def test_a_comparison_naming_the_accounts_invoices_is_computed(built):
+    adatum = built.knowledge.customer("adatum")
+    question = "why is the last invoice up on the one before?"
+    assert reread_as(question, True, adatum) == I.COMPARE
+    assert reread_as(question, False, adatum) == I.COMPARE
+    # no invoice named, or no account to compute it on: the articles explain
+    assert reread_as("why do bills go up from one month to the next?", True, adatum) == I.POLICY
+    assert reread_as(question, True, None) == I.POLICY

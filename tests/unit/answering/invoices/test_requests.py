@@ -165,3 +165,13 @@ def test_this_months_invoice_before_one_is_issued_is_the_one_due_this_month(know
     # nothing issued in December yet: November's invoice falls due in it
     found = answer(I.SHOW, text, extract_slots(text), ask, october)
     assert found.shown.invoices == ("NW-2026-0507",)
+
+
+def test_than_the_one_before_compares_the_subject_with_the_one_before_it(knowledge):
+    latest = lookup(
+        knowledge, "contoso", I.COMPARE, "why is the last bill more than the one before?"
+    )
+    assert latest.shown.invoices == ("NW-2026-0463", "NW-2026-0507")
+    october = Shown(I.SHOW, ("NW-2026-0463",))
+    it = lookup(knowledge, "contoso", I.COMPARE, "why is it more than the one before?", october)
+    assert it.shown.invoices == ("NW-2026-0418", "NW-2026-0463")
