@@ -577,7 +577,7 @@ class Answerer:
         if customer is None:
             return Decision(self._which_customer(language), None, (), turn.guess)
         if intent != I.TERM or self._term_known(text, customer, turn.mine(), turn.state, language):
-            ask = self._ask(text, customer, turn.mine(), turn.today, language)
+            ask = self._ask(text, customer, turn.mine(), turn.today, language, agent=turn.agent)
             return self._invoice(intent, text, turn.slots, ask, turn.state, turn.guess)
         return None
 
@@ -636,10 +636,17 @@ class Answerer:
         return invoices
 
     def _ask(
-        self, text: str, customer: Customer, invoices: list[Invoice], today: date, language: str
+        self,
+        text: str,
+        customer: Customer,
+        invoices: list[Invoice],
+        today: date,
+        language: str,
+        *,
+        agent: bool = False,
     ) -> InvoiceAsk:
         collections = self.knowledge.partner.collections
-        return InvoiceAsk(text, customer, invoices, collections, today, language)
+        return InvoiceAsk(text, customer, invoices, collections, today, language, agent)
 
     # -- understanding ---------------------------------------------------------------------
     def _term_known(

@@ -63,7 +63,12 @@ def overdue(ask: InvoiceAsk) -> InvoiceAnswer:
         + collections_outlook(worst, ask.collections, ask.today, lang)
     )
     if ask.customer.account_status == AccountStatus.SUSPENDED:
-        text += " " + _("Your account is currently suspended.") + " "
+        suspended = (
+            _("The {customer} account is currently suspended.")
+            if ask.agent
+            else _("Your account is currently suspended.")
+        )
+        text += " " + suspended.format(customer=ask.customer.name) + " "
         text += ask.collections.reinstatement_in(lang)
     return InvoiceAnswer(text, invoice_table(late, ask.today, lang), evidence(late))
 
@@ -85,11 +90,20 @@ def balance(ask: InvoiceAsk) -> InvoiceAnswer:
         totals[inv.currency] += inv.total
     owed = _(" and ").join(money(amount, cur, lang) for cur, amount in totals.items())
     late = [inv for inv in unpaid if inv.days_overdue(ask.today)]
-    text = ngettext(
-        "Your outstanding balance is {owed} across {count} open invoice",
-        "Your outstanding balance is {owed} across {count} open invoices",
-        len(unpaid),
-    ).format(owed=owed, count=len(unpaid))
+    owes = (
+        ngettext(
+            "{customer} has an outstanding balance of {owed} across {count} open invoice",
+            "{customer} has an outstanding balance of {owed} across {count} open invoices",
+            len(unpaid),
+        )
+        if ask.agent
+        else ngettext(
+            "Your outstanding balance is {owed} across {count} open invoice",
+            "Your outstanding balance is {owed} across {count} open invoices",
+            len(unpaid),
+        )
+    )
+    text = owes.format(customer=ask.customer.name, owed=owed, count=len(unpaid))
     if late:
         of_which = ngettext(", of which {count} overdue.", ", of which {count} overdue.", len(late))
         text += of_which.format(count=len(late))
@@ -106,7 +120,13 @@ def due(ask: InvoiceAsk) -> InvoiceAnswer:
         last = ask.invoices[-1]
         paid = day(last.paid_date, lang) if last.paid_date else ""
         return InvoiceAnswer(
-            _("Nothing is due: every invoice is paid. Your latest, {number}, was paid {date}.")
+            (
+                _("Nothing is due: every invoice is paid. The latest, {number}, was paid {date}.")
+                if ask.agent
+                else _(
+                    "Nothing is due: every invoice is paid. Your latest, {number}, was paid {date}."
+                )
+            )
             .format(number=last.number, date=paid)
             .replace(" .", "."),
             None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from bot.conversation.state import Shown
@@ -26,12 +26,11 @@ class InvoiceAsk:
     collections: Collections
     today: date
     language: str = SOURCE_LANGUAGE  # the reply's
+    agent: bool = False  # asked by a partner agent: the customer is named, not "you"
 
     def about(self, question: str, invoices: Sequence[Invoice]) -> InvoiceAsk:
         """The same ask, of another question or over other invoices."""
-        return InvoiceAsk(
-            question, self.customer, invoices, self.collections, self.today, self.language
-        )
+        return replace(self, question=question, invoices=invoices)
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,3 +175,27 @@ def test_than_the_one_before_compares_the_subject_with_the_one_before_it(knowled
     october = Shown(I.SHOW, ("NW-2026-0463",))
     it = lookup(knowledge, "contoso", I.COMPARE, "why is it more than the one before?", october)
     assert it.shown.invoices == ("NW-2026-0418", "NW-2026-0463")
+
+
+@pytest.mark.parametrize(
+    ("language", "said_to_agent", "said_to_customer"),
+    [
+        (
+            "en",
+            "Fabrikam Nederland B.V. has an outstanding balance of",
+            "Your outstanding balance is",
+        ),
+        ("es", "Fabrikam Nederland B.V. tiene un saldo pendiente de", "Su saldo pendiente es"),
+    ],
+)
+def test_an_agent_hears_the_customer_named_a_customer_hears_you(
+    knowledge, language, said_to_agent, said_to_customer
+):
+    fabrikam = knowledge.customer("fabrikam")
+    invoices = knowledge.invoices_of("fabrikam")
+    collections = knowledge.partner.collections
+    for agent, said in ((True, said_to_agent), (False, said_to_customer)):
+        ask = InvoiceAsk("", fabrikam, invoices, collections, TODAY, language, agent)
+        text = "how much is owed?"
+        owed = answer(I.BALANCE, text, extract_slots(text), ask, NOTHING_SHOWN).answer.text
+        assert owed.startswith(said), owed
