@@ -99,6 +99,9 @@ class CrossValidation:
             out.append(f"  fold {n} ({s.conversations.total} conversations): {s.brief()}")
         for key, values in self.rates().items():
             mean, sd = _mean_sd(values)
+            if mean != mean:  # NaN: no fold had such turns
+                out.append(f"  {key:20} no such turns")
+                continue
             per_fold = " ".join("-" if v != v else f"{v:.0%}" for v in values)
             out.append(f"  {key:20} mean {mean:.1%} ± {sd:.1%}  (folds: {per_fold})")
         out.append(f"  note: {FOLDS_NOTE}")

@@ -3,7 +3,8 @@
 from datetime import date
 
 from bot.evaluation.conversations import Conversation, Expect, Turn
-from bot.evaluation.folds import fold_of
+from bot.evaluation.folds import CrossValidation, fold_of
+from bot.evaluation.summary import Summary, Tally
 from bot.types import Role
 
 
@@ -22,3 +23,13 @@ def test_folds_keep_each_conversation_whole_and_balance_turns():
         for k in (0, 1)
     ]
     assert turns == [4, 4]
+
+
+def test_a_language_no_fold_has_is_said_so_not_printed_as_nan():
+    english = Summary()
+    english.turns.add(True)
+    english.by_language["en"] = Tally()
+    english.by_language["en"].add(True)
+    lines = CrossValidation([english, english]).lines()
+    assert any(line.split() == ["other", "no", "such", "turns"] for line in lines)
+    assert not any("nan" in line for line in lines)
