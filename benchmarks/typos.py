@@ -2,6 +2,7 @@
 typos, next to the same conversations as written.
 
     .venv/bin/python benchmarks/typos.py [--seed 17] [--share 0.3] [--conversations FILE ...]
+        [--show] [--lost]
 
 In every turn of both development sets (../shared/data/conversations-dev/ and
 conversations-dev2/), 30% of the words of three letters or more get one or two character
@@ -11,7 +12,8 @@ generator, so every run types the same typos. Numbers, amounts, invoice numbers 
 `billing-bot eval --conversations` runs them (a throwaway ticket store, the clock pinned to
 each conversation's day, the real models), and the benchmark prints the share of turns
 passed clean, with typos read without the spelling correction (bot/understanding/spelling.py)
-and with it, and the gaps to clean in points (target: within 5).
+and with it, and the gaps to clean in points (target: within 5). `--lost` lists the turns
+passed clean but failed with typos: the typed text, the text as corrected, and the failures.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 from bot.cli import assistant_with_progress  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.evaluation.conversations import Conversation, load_conversations  # noqa: E402
-from bot.evaluation.runner import Runner  # noqa: E402
+from bot.evaluation.runner import ConversationRun, Runner  # noqa: E402
 from bot.evaluation.summary import Summary  # noqa: E402
+from bot.understanding.spelling import Speller  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 SETS = (
@@ -100,6 +103,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--share", type=float, default=0.3, help="share of words misspelt")
     parser.add_argument("--show", action="store_true", help="print every misspelt turn")
+    parser.add_argument(
+        "--lost",
+        action="store_true",
+        help="print the turns passed clean but failed with typos (typed and corrected text)",
+    )
     args = parser.parse_args()
 
     settings = load_settings()
@@ -113,19 +121,43 @@ def main() -> None:
             typed = with_typos(clean, args.seed, args.share)
             if args.show:
                 print("\n".join(f"  {c.id}: {t.say}" for c in typed for t in c.turns))
-            figures = {"clean": runner.conversations(clean).summary()}
+            clean_run = runner.conversations(clean)
+            figures = {"clean": clean_run.summary()}
             answerer.speller = None  # the same typos, read as written
             figures["typos without spelling"] = runner.conversations(
                 renamed(typed, "raw")
             ).summary()
             answerer.speller = speller
-            figures["typos"] = runner.conversations(renamed(typed, "spelt")).summary()
+            typed_run = runner.conversations(renamed(typed, "spelt"))
+            figures["typos"] = typed_run.summary()
+            if args.lost:
+                _print_lost(clean_run, typed_run, speller)
             for name, summary in figures.items():
                 totals[name][0] += summary.turns.passed
                 totals[name][1] += summary.turns.total
             print(f"{path.parent.name}: " + _line({n: _tally(f) for n, f in figures.items()}))
     print("both sets: " + _line({n: (p, t) for n, (p, t) in totals.items()}))
     print(f"(seed {args.seed}, {args.share:.0%} of the words of 3 letters or more misspelt)")
+
+
+def _print_lost(clean: ConversationRun, typed: ConversationRun, speller: Speller | None) -> None:
+    """Every turn passed as written and failed with typos: what was typed, what the
+    spelling correction read, and why the turn failed."""
+    for before, after in zip(clean.results, typed.results, strict=True):
+        for was, now in zip(before, after, strict=True):
+            if not was.passed or now.passed:
+                continue
+            say = now.conversation.turns[now.index].say
+            language = now.reply.language  # as the bot read the typed turn
+            read = speller.correct(say, language) if speller is not None else say
+            print(
+                f"  lost {was.conversation.id} turn {now.index + 1}"
+                f" (read as {language}, clean as {was.reply.language})"
+            )
+            print(f"    clean: {was.conversation.turns[was.index].say}")
+            print(f"    typed: {say}")
+            print(f"    read:  {read}")
+            print(f"    failed: {'; '.join(now.failed)}")
 
 
 def _line(figures: dict[str, tuple[int, int]]) -> str:

@@ -46,7 +46,7 @@ from bot.storage.turn import INLINE_LEASE, AlreadyHandled, Handled, StaleTurn, T
 from bot.tickets.status import UNCLAIMED, Status
 from bot.tickets.values import Ticket
 from bot.types import Action, Message, Reply, ReplyKind, Role
-from bot.understanding.language import LanguageDetector
+from bot.understanding.language import SERVED_LANGUAGES, LanguageDetector
 
 Clock = Callable[[], datetime]
 # What a decision does inside the turn's transaction; returns the reply.
@@ -167,7 +167,7 @@ class Assistant:
             message.text,
             conversation=state.language if state.transcript else None,
             customer=customer.language,
-            respell=self.answerer.speller.correct if self.answerer.speller else None,
+            respell=self.answerer.speller.towards_folder if self.answerer.speller else None,
         )
         if owner is not None and owner.status not in UNCLAIMED:
             note = TurnNote(customer.id, None, f"ticket:{owner.category}")
@@ -175,7 +175,7 @@ class Assistant:
         state = replace(state, language=language)  # kept by `_remembering`
         today = self.today()
         decision = decide_parts(
-            message.text,
+            self._spelt(message.text, language),
             state,
             state.offer(self.clock()) is not None,
             lambda part, conversation, pending: self.answerer.decide(
@@ -256,14 +256,15 @@ class Assistant:
         one they named before; they get the computed answers and are never offered a ticket,
         in the agents' language (AGENT_LANGUAGE)."""
         language = self.settings.agent_language
+        text = self._spelt(message.text, language)
         customer = (
             customer
-            or self.answerer.named_customer(message.text)
+            or self.answerer.named_customer(text)
             or (self.knowledge.customer(state.customer) if state.customer else None)
         )
         today = self.today()
         decision = decide_parts(
-            message.text,
+            text,
             state,
             False,
             lambda part, conversation, _pending: self.answerer.decide(
@@ -335,10 +336,19 @@ class Assistant:
             language=language,
         )
 
+    def _spelt(self, text: str, language: str) -> str:
+        """`text` with its slips corrected, before it is cut into its questions: a misspelt
+        joint ("nad can you") does not join two questions."""
+        speller = self.answerer.speller
+        return text if speller is None else speller.correct(text, language)
+
     def warm_up(self) -> None:
-        """Load what the first answer needs (the embedding model, lazily loaded) by deciding
-        on a question nobody asked: `decide` has no side effects."""
+        """Load what the first answer needs (the embedding model, lazily loaded; the
+        spelling correction's ordinary words) by deciding on a question nobody asked:
+        `decide` has no side effects."""
         self.detector.load()
+        if self.answerer.speller is not None:
+            self.answerer.speller.load(SERVED_LANGUAGES)  # their ordinary words
         self.answerer.decide("How do I pay my invoice?", None, today=self.today())
         self.answerer.decide("¿Cómo pago mi factura?", None, today=self.today(), language="es")
 

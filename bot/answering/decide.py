@@ -434,10 +434,11 @@ class Answerer:
         language: str,
         reading: str | None,
     ) -> _Turn:
-        """The message as read: corrected, embedded, classified, its slots and its customer
-        (an agent who names none may name one in the message)."""
-        if self.speller is not None and reading is None:
-            text = self.speller.correct(text, language)
+        """The message as read: corrected (in the language it is read in, written or not),
+        embedded, classified, its slots and its customer (an agent who names none may name
+        one in the message)."""
+        if self.speller is not None:
+            text = self.speller.correct(text, reading or language)
         reader = self._reader(reading)
         query = reader.index.embed_query(text)
         guess = reader.intents.classify(text, query)

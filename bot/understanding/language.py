@@ -110,7 +110,8 @@ class LanguageDetector:
         conversation: a slip of the keys ("invocie", "teh") often reads as Dutch or German,
         so a message read as a language the bot does not write is read again spelt as the
         expected language, and when the detector is as sure it reads that language as a
-        switch needs (`switch_confidence`), it does. Text really written in another
+        switch needs (`switch_confidence`), it does; so it does as the served language the
+        detected one is a close cousin of (`_COUSINS`). Text really written in another
         language stays in it: correcting it towards the expected language's vocabulary
         changes a word or two, not what it reads as."""
         expected = conversation or customer or DEFAULT_LANGUAGE
@@ -119,10 +120,15 @@ class LanguageDetector:
             # Only a language the bot does not write is put to the test: a message that
             # reads as written as one it writes was written in it (respelt word by word
             # into English, a Spanish message would read as English too).
-            spelt = respell(text, expected)
-            ranked = self.ranked(spelt) if spelt != text else []
-            if ranked and ranked[0][0] == expected and ranked[0][1] >= self.switch_confidence:
-                return expected
+            # The expected language first, then a served one the detected language is a
+            # cousin of (a misspelt Spanish message to an English-speaking customer reads as
+            # Portuguese).
+            cousin_of = [served for served, cousins in _COUSINS.items() if detected in cousins]
+            for language in dict.fromkeys([expected, *cousin_of]):
+                spelt = respell(text, language)
+                ranked = self.ranked(spelt) if spelt != text else []
+                if ranked and ranked[0][0] == language and ranked[0][1] >= self.switch_confidence:
+                    return language
         return detected
 
     def _detected(self, text: str, expected: str) -> str:

@@ -95,7 +95,7 @@ def respell():
 
     knowledge = load_knowledge(SAMPLE_KNOWLEDGE)
     examples = {lang: load_examples(knowledge.rules, (lang,)) for lang in ("en", "es")}
-    return folder_speller(knowledge, examples).correct
+    return folder_speller(knowledge, examples).towards_folder
 
 
 def test_misspelt_english_stays_english_once_spelt(detector, respell):
@@ -108,6 +108,13 @@ def test_misspelt_spanish_stays_spanish_once_spelt(detector, respell):
     assert detector.language_of("cuanto debemos de la factrua de novimbre", customer="es") == "es"
     text = "qando vnece la fatcura"
     assert detector.language_of(text, customer="es", respell=respell) == "es"
+
+
+def test_misspelt_spanish_read_as_portuguese_is_spanish_once_spelt(detector, respell):
+    # To a customer who writes English: the expected language does not help, the cousin does.
+    text = "por que nos cobrao a fatura tan alta"
+    assert detector.language_of(text, customer="en") == "pt"
+    assert detector.language_of(text, customer="en", respell=respell) == "es"
 
 
 @pytest.mark.parametrize(
