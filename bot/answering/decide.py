@@ -204,8 +204,9 @@ def resolved_intent(
     top = guess.ranked[0][0] if guess.ranked else None
     if offer_pending and top in (I.YES, I.NO):
         return top  # an offer awaits an answer: its likeliest reading is enough
+    asked_for = I.escalation_category(top)
     offered = state.pending_offer.category if state.pending_offer else None
-    if offer_pending and I.escalation_category(top) in (HUMAN_REQUEST, offered):
+    if offer_pending and asked_for is not None and asked_for in (HUMAN_REQUEST, offered):
         return I.YES  # asking for a person, or for the ticket offered, accepts the offer
     if intent == I.NO and not offer_pending:
         intent = I.GREETING

@@ -103,3 +103,9 @@ def test_a_comparison_naming_the_accounts_invoices_is_computed(built):
     # no invoice named, or no account to compute it on: the articles explain
     assert reread_as("why do bills go up from one month to the next?", True, adatum) == I.POLICY
     assert reread_as(question, True, None) == I.POLICY
+
+
+def test_a_question_while_an_offer_waits_is_still_a_question():
+    guess = IntentGuess(None, 0.2, ())  # the classifier abstains: nothing ranked
+    state = ConversationState()  # an offer said to wait, though none is kept
+    assert resolved_intent(guess, extract_slots("what about vat?"), state, True) is None
