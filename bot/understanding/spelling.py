@@ -95,6 +95,9 @@ SHORTHAND: Mapping[str, Mapping[str, str]] = {
         "msg": "message",
         "tmrw": "tomorrow",
         "2day": "today",
+        "hrs": "hours",
+        "mins": "minutes",
+        "asap": "as soon as possible",
     },
     "es": {
         "q": "que",
@@ -113,6 +116,7 @@ SHORTHAND: Mapping[str, Mapping[str, str]] = {
         "pa": "para",
         "fact": "factura",
         "msj": "mensaje",
+        "hrs": "horas",
     },
 }
 

@@ -38,6 +38,7 @@ def test_misspelt_spanish_words_become_the_spanish_folder_words(speller):
 def test_text_speak_is_spelt_out_in_each_language(speller):
     assert speller.correct("do u take cards pls", "en") == "do you take cards please"
     assert speller.correct("xq tengo q pagar", "es") == "por qué tengo que pagar"
+    assert speller.correct("pls send ur office hrs", "en") == "please send your office hours"
     assert all(short == short.lower() for table in SHORTHAND.values() for short in table)
 
 
