@@ -947,7 +947,13 @@ class Answerer:
             shown = Shown(I.POLICY, article=top.passage.path, product=state.shown.product)
             return Decision(reply, None, hits, guess, shown)
         _ = translator(language)
-        unrelated = confidence < UNRELATED and (intent is None or (novel and intent == I.POLICY))
+        # A message naming the customer's own invoice or product is about their bill, however
+        # far the articles are from it: unsure, it is offered a ticket, never "not billing".
+        unrelated = (
+            confidence < UNRELATED
+            and not own
+            and (intent is None or (novel and intent == I.POLICY))
+        )
         if intent == I.NOT_BILLING or unrelated:
             reply = Reply(
                 _(
