@@ -50,6 +50,8 @@ _FREQUENT_COUNT = round(10**FREQUENT)  # counts are per billion words (Zipf is t
 # Edits a word of this many letters may need to reach a known word: short words have many
 # neighbours one edit away, so they get one.
 _LONG_WORD = 5
+# Messages whose correction is kept (`Speller._recent`): enough for the turns in flight.
+_RECENT = 256
 # Letters only: a token with a digit, or glued to one ("0466", "A100", "NW-2026"), is a slot.
 _WORD = re.compile(r"(?<![\w-])[^\W\d_]+(?:['’][^\W\d_]+)?(?![\w-]*\d)")
 _TOKENS = re.compile(r"[^\W\d_]+")
@@ -140,6 +142,9 @@ class Speller:
         self._known: dict[str, set[str]] = {}
         self._lookups: dict[str, SymSpell] = {}
         self._lock = threading.Lock()
+        # The last messages corrected: a turn reads its message more than once (the app
+        # before cutting it into questions, `decide` on each), and correcting is the slow part.
+        self._recent: dict[tuple[str, str, bool], str] = {}
         for language in vocabulary:
             self._folder(language)
 
@@ -158,8 +163,19 @@ class Speller:
         respelt word by word reads as English)."""
         if language not in self._vocabulary and (not ordinary or _ordinary_words(language) is None):
             return text
-        self._folder(language)
-        return _WORD.sub(lambda match: self._in_place(match, language, ordinary), text)
+        key = (text, language, ordinary)
+        corrected = self._recent.get(key)
+        if corrected is None:
+            self._folder(language)
+            corrected = _WORD.sub(lambda match: self._in_place(match, language, ordinary), text)
+            if len(self._recent) >= _RECENT:
+                self._recent.clear()
+            self._recent[key] = corrected
+        return corrected
+
+    def forget(self) -> None:
+        """Drop the corrections kept (a benchmark's turns must each pay for theirs)."""
+        self._recent.clear()
 
     def towards_folder(self, text: str, language: str) -> str:
         """`correct` without the ordinary words (the language detector's respelling)."""

@@ -141,3 +141,10 @@ def test_two_letters_are_read_only_as_a_word_the_folder_writes_beside_them():
 
 def test_each_side_of_an_apostrophe_is_read(speller):
     assert speller.correct("la facture d'ocotbre", "fr") == "la facture d'octobre"
+
+
+def test_a_message_read_twice_is_corrected_once_and_alike(speller):
+    first = speller.correct("can we get a refnud", "en")
+    assert speller.correct("can we get a refnud", "en") == first == "can we get a refund"
+    speller.forget()
+    assert speller.correct("can we get a refnud", "en") == first
