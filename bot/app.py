@@ -425,8 +425,6 @@ class Assistant:
 
     def _while_human_owns(self, ticket: Ticket, message: Message, language: str) -> Effects:
         _ = translator(language)
-        if message.text.strip() and self.answerer.asks_ticket_status(message.text, language):
-            return _just(self._status(ticket, language))
         if not message.text.strip():
             return _just(
                 Reply(
@@ -435,6 +433,8 @@ class Assistant:
                     ticket=ticket.info(),
                 )
             )
+        if self.answerer.asks_ticket_status(message.text, language):
+            return _just(self._status(ticket, language))
 
         def relay(turn: Turn) -> Reply:
             try:

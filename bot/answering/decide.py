@@ -417,12 +417,19 @@ class Answerer:
         """Whether the message asks how the customer's ticket goes, read as `decide` reads
         it: for the turns a person owns, which the bot does not otherwise decide."""
         reading = None if language in SERVED_LANGUAGES else language
-        if self.speller is not None and reading is None:
-            text = self.speller.correct(text, language)
+        _text, _query, guess = self._understood(text, language, reading)
+        return guess.intent == I.TICKET_STATUS
+
+    def _understood(
+        self, text: str, language: str, reading: str | None
+    ) -> tuple[str, np.ndarray, IntentGuess]:
+        """The message corrected (in the language it is read in, written or not), its
+        embedding and what the classifier makes of it."""
+        if self.speller is not None:
+            text = self.speller.correct(text, reading or language)
         reader = self._reader(reading)
-        return reader.intents.classify(text, reader.index.embed_query(text)).intent == (
-            I.TICKET_STATUS
-        )
+        query = reader.index.embed_query(text)
+        return text, query, reader.intents.classify(text, query)
 
     def _read(
         self,
@@ -435,14 +442,9 @@ class Answerer:
         language: str,
         reading: str | None,
     ) -> _Turn:
-        """The message as read: corrected (in the language it is read in, written or not),
-        embedded, classified, its slots and its customer (an agent who names none may name
-        one in the message)."""
-        if self.speller is not None:
-            text = self.speller.correct(text, reading or language)
-        reader = self._reader(reading)
-        query = reader.index.embed_query(text)
-        guess = reader.intents.classify(text, query)
+        """The message as read: corrected, embedded, classified (`_understood`), its slots
+        and its customer (an agent who names none may name one in the message)."""
+        text, query, guess = self._understood(text, language, reading)
         slots = extract_slots(text)
         named = agent and customer is None
         if named:
